@@ -1,0 +1,17 @@
+"""Where the project's own files are: catalog, suites, DAGs, seed data.
+
+`SERASAN_CATALOG_DIR` points a deployment at its own catalog; the suites live beside it
+unless `SERASAN_EXPECTATIONS_DIR` says otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CATALOG_DIR = Path(os.environ.get("SERASAN_CATALOG_DIR", PROJECT_ROOT / "catalog"))
+EXPECTATIONS_DIR = Path(os.environ.get("SERASAN_EXPECTATIONS_DIR", PROJECT_ROOT / "expectations"))
+DAGS_DIR = PROJECT_ROOT / "dags"
+SEED_DIR = PROJECT_ROOT / "warehouse" / "seed"
+DEFAULT_HOME = Path(os.environ.get("SERASAN_HOME", PROJECT_ROOT / ".serasan"))
