@@ -1,0 +1,130 @@
+"""The fixed part of the warehouse schema (reference, dimensions, meta, marts) as SQLAlchemy Core.
+
+Migrations create these tables; `tests/test_warehouse.py` checks that after `upgrade` the live
+database matches this module exactly, so code and migrations cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Float,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+from serasan.warehouse.names import locate
+
+
+def _t(md: MetaData, dialect: str, layer: str, name: str, *cols: object) -> Table:
+    schema, table = locate(layer, name, dialect)
+    return Table(table, md, *cols, schema=schema)
+
+
+@cache
+def fixed_metadata(dialect: str) -> MetaData:
+    md = MetaData()
+    _t(md, dialect, "ref", "region",
+       Column("kode", String(20), primary_key=True),
+       Column("nama", String(200), nullable=False),
+       Column("level", String(20), nullable=False),
+       Column("kode_induk", String(20)),
+       Column("jenis", String(20)))
+    _t(md, dialect, "core", "dim_opd",
+       Column("regency", String(10), nullable=False),
+       Column("code", String(40), nullable=False),
+       Column("name", String(200), nullable=False),
+       Column("email", String(200)),
+       PrimaryKeyConstraint("regency", "code"))
+    _t(md, dialect, "core", "dim_pillar",
+       Column("code", String(20), primary_key=True),
+       Column("name", String(60), nullable=False))
+    _t(md, dialect, "core", "dim_period",
+       Column("period_date", Date, primary_key=True),
+       Column("year", Integer, nullable=False),
+       Column("quarter", Integer, nullable=False),
+       Column("month", Integer, nullable=False))
+    _t(md, dialect, "meta", "load_run",
+       Column("load_id", String(120), primary_key=True),
+       Column("dataset_id", String(64), nullable=False, index=True),
+       Column("regency", String(10), nullable=False),
+       Column("opd", String(40), nullable=False),
+       Column("raw_key", Text, nullable=False),
+       Column("sha256", String(64), nullable=False),
+       Column("size_bytes", Integer, nullable=False),
+       Column("dag_id", String(250)),
+       Column("run_id", String(250)),
+       Column("logical_date", Date, nullable=False),
+       Column("status", String(20), nullable=False),
+       Column("rows_in", Integer, nullable=False),
+       Column("rows_loaded", Integer, nullable=False),
+       Column("rows_rejected", Integer, nullable=False),
+       Column("quarantine_key", Text),
+       Column("periods", Text),
+       Column("notes", Text))
+    _t(md, dialect, "meta", "object_event",
+       Column("id", Integer, primary_key=True, autoincrement=True),
+       Column("dataset_id", String(64), nullable=False),
+       Column("sha256", String(64), nullable=False),
+       Column("raw_key", Text, nullable=False),
+       Column("run_id", String(250)),
+       Column("action", String(20), nullable=False),
+       Column("logical_date", Date, nullable=False))
+    _t(md, dialect, "meta", "dq_result",
+       Column("load_id", String(120), nullable=False),
+       Column("seq", Integer, nullable=False),
+       Column("dataset_id", String(64), nullable=False),
+       Column("expectation_type", String(120), nullable=False),
+       Column("column_name", String(200)),
+       Column("success", Boolean, nullable=False),
+       Column("unexpected_count", Integer, nullable=False),
+       Column("element_count", Integer, nullable=False),
+       Column("sample", Text),
+       PrimaryKeyConstraint("load_id", "seq"))
+    _t(md, dialect, "meta", "alert",
+       Column("alert_id", String(140), primary_key=True),
+       Column("load_id", String(120), nullable=False),
+       Column("dataset_id", String(64), nullable=False),
+       Column("regency", String(10), nullable=False),
+       Column("opd", String(40), nullable=False),
+       Column("recipients", Text, nullable=False),
+       Column("subject", Text, nullable=False),
+       Column("body", Text, nullable=False),
+       Column("lake_key", Text, nullable=False),
+       Column("status", String(20), nullable=False))
+    _t(md, dialect, "meta", "export_run",
+       Column("dataset_id", String(64), nullable=False),
+       Column("period", String(10), nullable=False),
+       Column("manifest_sha256", String(64), nullable=False),
+       Column("files", Text, nullable=False),
+       Column("lake_prefix", Text, nullable=False),
+       Column("rows", Integer, nullable=False),
+       PrimaryKeyConstraint("dataset_id", "period"))
+    _t(md, dialect, "mart", "kpi_value",
+       Column("kpi_code", String(60), nullable=False),
+       Column("regency", String(10), nullable=False),
+       Column("pillar", String(20), nullable=False),
+       Column("period", String(10), nullable=False),
+       Column("kode_wilayah", String(20), nullable=False),
+       Column("value", Float),
+       Column("target", Float),
+       Column("achievement_pct", Float),
+       Column("status", String(20), nullable=False),
+       Column("satuan", String(40), nullable=False),
+       Column("load_ids", Text),
+       PrimaryKeyConstraint("kpi_code", "period", "kode_wilayah"))
+    return md
+
+
+def table(layer: str, name: str, dialect: str) -> Table:
+    schema, tname = locate(layer, name, dialect)
+    key = f"{schema}.{tname}" if schema else tname
+    return fixed_metadata(dialect).tables[key]
