@@ -285,7 +285,7 @@ def load_catalog(root: Path = CATALOG_DIR, expectations_dir: Path = EXPECTATIONS
                     f"{kpi_path}: [{i}].sources: dataset {src!r} belongs to another regency"
                 )
         for ref in re.findall(r"\{(\w+)\.(\w+)\}", kpi.query):
-            if ref[0] == "core" and ref[1].removeprefix("fact_") not in kpi.sources:
+            if ref[1].startswith("fact_") and ref[1].removeprefix("fact_") not in kpi.sources:
                 problems.append(
                     f"{kpi_path}: [{i}].query: reads {{{ref[0]}.{ref[1]}}}, "
                     f"which is not one of its sources"

@@ -13,7 +13,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
@@ -48,9 +48,20 @@ class Reject:
     reason_id: str
     reason_en: str
     kind: str = "parse"  # parse | summary
+    record: tuple[tuple[str, str | None], ...] = ()  # the row's cells as text, by column name
+    expected_id: str = ""
+    expected_en: str = ""
 
     def reason(self, lang: str = "id") -> str:
         return self.reason_id if lang == "id" else self.reason_en
+
+    def problem(self, lang: str = "id") -> str:
+        """The reason without the row's own value, to count rows per kind of problem."""
+        if self.kind == "summary" or self.column is None:
+            return self.reason(lang)
+        if lang == "id":
+            return f"kolom '{self.column}' tidak dapat dibaca, seharusnya {self.expected_id}"
+        return f"column '{self.column}' cannot be read, expected {self.expected_en}"
 
 
 @dataclass
@@ -318,13 +329,17 @@ def parse_file(data: bytes, filename: str, ds: Dataset) -> ParseResult:
     rejects: list[Reject] = []
     for number, row in body:
         first = next((_text(v) for v in row if _text(v) is not None), "")
+        record = tuple((c.name, _text(row[positions[c.name]]) if positions.get(c.name, 1 << 30)
+                        < len(row) else None) for c in ds.columns)
         if SUMMARY_ROW.match(first or ""):
-            rejects.append(Reject(number, None, first, "baris ringkasan (Jumlah/Total) tidak dimuat",
-                                  "summary row (Jumlah/Total) is not loaded", kind="summary"))
+            rejects.append(Reject(number, None, first,
+                                  "baris ringkasan (Jumlah/Total) tidak dimuat",
+                                  "summary row (Jumlah/Total) is not loaded",
+                                  kind="summary", record=record))
             continue
         converted, bad = _convert_row(row, positions, ds, conventions, orders, number)
         if bad:
-            rejects.append(bad)
+            rejects.append(replace(bad, record=record))
             continue
         row_numbers.append(number)
         for name, value in converted.items():
@@ -351,7 +366,8 @@ def _convert_row(row: list[Any], positions: dict[str, int], ds: Dataset,
             return out, Reject(
                 number, col.name, shown,
                 f"kolom '{col.header}' berisi {shown!r}, seharusnya {bad.expected_id}",
-                f"column '{col.header}' holds {shown!r}, expected {bad.expected_en}")
+                f"column '{col.header}' holds {shown!r}, expected {bad.expected_en}",
+                expected_id=bad.expected_id, expected_en=bad.expected_en)
     return out, None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import csv
 import datetime as dt
 from pathlib import Path
@@ -82,7 +83,8 @@ def seed(conn: Connection, catalog: Catalog) -> None:
         for r in catalog.regencies.values() for o in r.opds])
     months = [dt.date(y, m, 1) for y in range(2015, 2036) for m in range(1, 13)]
     _upsert_all(conn, "core", "dim_period", [
-        {"period_date": d, "year": d.year, "quarter": (d.month - 1) // 3 + 1, "month": d.month}
+        {"period_date": d, "year": d.year, "quarter": (d.month - 1) // 3 + 1, "month": d.month,
+         "days_in_month": calendar.monthrange(d.year, d.month)[1]}
         for d in months])
 
 

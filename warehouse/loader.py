@@ -30,7 +30,7 @@ def _copy_in(conn: Connection, target: Table, rows: Iterable[tuple]) -> None:
 
     raw = conn.connection.driver_connection
     stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(target.schema, target.name) if target.schema else sql.Identifier(target.name),
+        sql.Identifier(*([target.schema] if target.schema else []), target.name),
         sql.SQL(", ").join(sql.Identifier(c.name) for c in target.columns),
     )
     with raw.cursor() as cur, cur.copy(stmt) as copy:

@@ -51,7 +51,8 @@ def fixed_metadata(dialect: str) -> MetaData:
        Column("period_date", Date, primary_key=True),
        Column("year", Integer, nullable=False),
        Column("quarter", Integer, nullable=False),
-       Column("month", Integer, nullable=False))
+       Column("month", Integer, nullable=False),
+       Column("days_in_month", Integer, nullable=False))
     _t(md, dialect, "meta", "load_run",
        Column("load_id", String(120), primary_key=True),
        Column("dataset_id", String(64), nullable=False, index=True),

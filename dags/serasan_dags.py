@@ -1,0 +1,82 @@
+"""Serasan DAGs, generated from the catalog: one per dataset, plus KPI and export DAGs per regency.
+
+Thin on purpose: no business logic and no I/O beyond reading the catalog YAML at parse time.
+Task bodies live in serasan.operators.tasks; the core below them has no Airflow imports.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Asset, AssetAny, dag, task
+
+from serasan.catalog import Dataset, Regency, load_catalog
+from serasan.operators import tasks
+from serasan.pipeline import opd_key
+
+START = pendulum.datetime(2026, 1, 1, tz="Asia/Jakarta")
+CATALOG = load_catalog(check_suites=False)  # suites are read by the tasks, not at parse time
+
+
+def dataset_asset(ds: Dataset) -> Asset:
+    return Asset(name=f"serasan.{ds.id}", uri=f"serasan://warehouse/core/fact_{ds.id}",
+                 group="serasan")
+
+
+def dataset_dag(ds: Dataset):  # noqa: ANN201 - returns an Airflow DAG
+    regency = CATALOG.regency(ds.regency)
+
+    @dag(dag_id=f"serasan__{ds.id}", schedule="@daily", start_date=START, catchup=False,
+         max_active_runs=1, tags=["serasan", regency.slug, ds.opd, ds.pillar],
+         default_args={"owner": opd_key(CATALOG, ds), "retries": 1},
+         params={"force": False}, doc_md=f"**{ds.title}** ({regency.name}, {ds.opd})\n\n"
+                                            f"{ds.description}")
+    def pipeline() -> None:
+        @task
+        def extract(**context) -> list[dict]:  # noqa: ANN003
+            return tasks.extract(ds.id, context)
+
+        @task
+        def transform(objects: list[dict], **context) -> list[dict]:  # noqa: ANN003
+            return tasks.transform(ds.id, objects, context)
+
+        @task(outlets=[dataset_asset(ds)])
+        def load(staged: list[dict], **context) -> list[dict]:  # noqa: ANN003
+            return tasks.load(ds.id, staged, context)
+
+        load(transform(extract()))
+
+    return pipeline()
+
+
+def regency_dags(regency: Regency) -> list:
+    assets = [dataset_asset(d) for d in CATALOG.datasets_of(regency.kode)]
+    common = {"start_date": START, "catchup": False, "max_active_runs": 1,
+              "schedule": AssetAny(*assets),
+              "default_args": {"owner": f"{regency.slug}-walidata", "retries": 1}}
+
+    @dag(dag_id=f"serasan__{regency.slug}__kpi", tags=["serasan", regency.slug, "kpi"], **common)
+    def kpis() -> None:
+        @task
+        def compute(**context) -> dict:  # noqa: ANN003
+            return tasks.compute_kpis(regency.kode, context)
+
+        compute()
+
+    @dag(dag_id=f"serasan__{regency.slug}__export", tags=["serasan", regency.slug, "satu-data"],
+         **common)
+    def satu_data_export() -> None:
+        @task
+        def export(**context) -> dict:  # noqa: ANN003
+            return tasks.export(regency.kode, context)
+
+        export()
+
+    return [kpis(), satu_data_export()]
+
+
+for _ds in CATALOG.datasets.values():
+    _d = dataset_dag(_ds)
+    globals()[_d.dag_id] = _d
+for _reg in CATALOG.regencies.values():
+    for _d in regency_dags(_reg):
+        globals()[_d.dag_id] = _d

@@ -1,0 +1,53 @@
+"""Adapt Airflow's world (connections, logical dates) into the core's plain arguments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from serasan.settings import Settings
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+WAREHOUSE_CONN_ID = "serasan_warehouse"
+LAKE_CONN_ID = "serasan_lake"
+log = logging.getLogger(__name__)
+
+
+def _connection(conn_id: str) -> Any | None:
+    try:
+        from airflow.sdk import BaseHook
+
+        return BaseHook.get_connection(conn_id)
+    except Exception:  # not defined: the environment or the defaults apply
+        log.info("no Airflow connection %r; using environment settings", conn_id)
+        return None
+
+
+def settings_from_airflow(env: dict[str, str] | None = None) -> Settings:
+    """Environment first; where a setting is absent, the Airflow connection supplies it.
+
+    `serasan_warehouse`: any SQLAlchemy-style connection (its URI is used).
+    `serasan_lake`: an `aws` connection: login/password are the keys, extra has
+    `endpoint_url` (host:port) and `bucket`.
+    """
+    env = dict(os.environ if env is None else env)
+    if not env.get("SERASAN_WAREHOUSE_URL") and (conn := _connection(WAREHOUSE_CONN_ID)):
+        env["SERASAN_WAREHOUSE_URL"] = conn.get_uri().replace("postgres://", "postgresql://", 1)
+    if not env.get("SERASAN_LAKE_URL") and (conn := _connection(LAKE_CONN_ID)):
+        extra = conn.extra_dejson
+        env["SERASAN_LAKE_URL"] = f"s3://{extra.get('bucket', 'serasan')}"
+        endpoint = str(extra.get("endpoint_url", ""))
+        env["SERASAN_S3_ENDPOINT"] = endpoint.split("://", 1)[-1]
+        env["SERASAN_S3_SECURE"] = "true" if endpoint.startswith("https") else "false"
+        env["SERASAN_S3_ACCESS_KEY"] = conn.login or ""
+        env["SERASAN_S3_SECRET_KEY"] = conn.password or ""
+    return Settings.from_env(env)
+
+
+def run_date_of(context: dict[str, Any]) -> dt.date:
+    """The run's date in Asia/Jakarta: its logical date, or run_after for asset-triggered runs."""
+    moment = context.get("logical_date") or context["dag_run"].run_after
+    return moment.astimezone(JAKARTA).date()

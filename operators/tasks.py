@@ -1,0 +1,67 @@
+"""Task bodies for the DAGs: build a RunContext from Airflow's context, call the core."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from serasan import exports, kpi
+from serasan.catalog import Catalog, load_catalog
+from serasan.operators.config import run_date_of, settings_from_airflow
+from serasan.pipeline import BlockedLoad, RunContext
+from serasan.pipeline import extract as _extract
+from serasan.pipeline import load as _load
+from serasan.pipeline import transform as _transform
+from serasan.warehouse.db import upgrade
+
+
+@cache
+def _catalog() -> Catalog:
+    return load_catalog()
+
+
+def _ctx(context: dict[str, Any]) -> RunContext:
+    return RunContext(settings=settings_from_airflow(), catalog=_catalog(),
+                      run_date=run_date_of(context), dag_id=context["dag"].dag_id,
+                      run_id=context["run_id"],
+                      force=bool((context.get("params") or {}).get("force", False)))
+
+
+def extract(dataset_id: str, context: dict[str, Any]) -> list[dict[str, Any]]:
+    ctx = _ctx(context)
+    upgrade(ctx.engine, ctx.catalog)  # the DAGs run the same upgrade before they load
+    return _extract(ctx, ctx.catalog.dataset(dataset_id))
+
+
+def transform(dataset_id: str, objects: list[dict[str, Any]],
+              context: dict[str, Any]) -> list[dict[str, Any]]:
+    ctx = _ctx(context)
+    ds = ctx.catalog.dataset(dataset_id)
+    return [_transform(ctx, ds, obj) for obj in objects]
+
+
+def load(dataset_id: str, staged: list[dict[str, Any]],
+         context: dict[str, Any]) -> list[dict[str, Any]]:
+    """Load every staged object; a blocked one fails the task (no retry) after all are recorded."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    ctx = _ctx(context)
+    ds = ctx.catalog.dataset(dataset_id)
+    summaries = [_load(ctx, ds, s) for s in staged]
+    blocked = [s for s in summaries if s["status"] in ("blocked", "rejected")]
+    if blocked:
+        detail = "; ".join(f"{s['filename']}: {s['status']}, {s['rows_rejected']} rows rejected"
+                           f" ({s['alert_key'] or s['error']})" for s in blocked)
+        raise AirflowFailException(f"{dataset_id}: nothing loaded from {detail}") from BlockedLoad()
+    return summaries
+
+
+def compute_kpis(regency: str, context: dict[str, Any]) -> dict[str, Any]:
+    ctx = _ctx(context)
+    upgrade(ctx.engine, ctx.catalog)
+    return kpi.compute(ctx, regency)
+
+
+def export(regency: str, context: dict[str, Any]) -> dict[str, Any]:
+    ctx = _ctx(context)
+    return exports.export_regency(ctx, regency)

@@ -1,0 +1,318 @@
+"""The flow of one dataset: inbox -> raw -> staging Parquet -> GX -> warehouse + quarantine + alert.
+
+Plain Python with plain arguments: the Airflow tasks in `operators/` and the tests call the same
+functions. Every step is keyed by dataset and content sha256, so running it again changes nothing.
+Each function returns JSON-able dicts, so Airflow can pass them between tasks as XCom.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import Engine, and_, select
+
+from serasan import alerts, rules
+from serasan.catalog import Catalog, Dataset
+from serasan.lake import Lake, open_lake
+from serasan.parse import ROW_COL, ParseError, Reject, parse_file
+from serasan.settings import Settings
+from serasan.validate import Validation, suite_params, validate
+from serasan.warehouse import loader
+from serasan.warehouse.db import make_engine
+from serasan.warehouse.tables import table
+
+log = logging.getLogger(__name__)
+TERMINAL = ("loaded", "quarantined", "warned", "blocked", "rejected")
+SAMPLE_KEYS = 20
+
+
+class BlockedLoad(Exception):
+    """The dataset's policy is `block` and some rows failed: nothing was loaded."""
+
+
+@dataclass
+class RunContext:
+    """What a run needs: settings, catalog, and the run's logical date in Asia/Jakarta."""
+
+    settings: Settings
+    catalog: Catalog
+    run_date: dt.date
+    dag_id: str | None = None
+    run_id: str | None = None
+    force: bool = False
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @cached_property
+    def lake(self) -> Lake:
+        return open_lake(self.settings)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.warehouse_url)
+        return self._engine
+
+    def t(self, layer: str, name: str) -> Any:
+        return table(layer, name, self.engine.dialect.name)
+
+
+def opd_key(catalog: Catalog, ds: Dataset) -> str:
+    """The OPD's folder (and MinIO user) name: unique across regencies."""
+    return f"{catalog.regency(ds.regency).slug}-{ds.opd}"
+
+
+def inbox_prefix(catalog: Catalog, ds: Dataset) -> str:
+    return f"inbox/{opd_key(catalog, ds)}/{ds.id}/"
+
+
+def load_id_for(ds: Dataset, sha256: str) -> str:
+    return f"{ds.id}-{sha256[:16]}"
+
+
+# ------------------------------------------------------------------------ extract
+
+
+def extract(ctx: RunContext, ds: Dataset) -> list[dict[str, Any]]:
+    """Move new inbox objects into raw/ (immutable, with a manifest) and list what to process.
+
+    An inbox object leaves the inbox only once its raw copy exists. Raw objects ingested earlier
+    whose processing never finished are picked up again, so a failed run loses nothing.
+    """
+    events = ctx.t("meta", "object_event")
+    for key in ctx.lake.list(inbox_prefix(ctx.catalog, ds)):
+        data = ctx.lake.get(key)
+        sha = hashlib.sha256(data).hexdigest()
+        filename = key.rsplit("/", 1)[-1]
+        raw_key = f"raw/{ds.id}/{sha}/{filename}"
+        if not ctx.lake.exists(raw_key):
+            ctx.lake.put(raw_key, data, overwrite=False)
+            manifest = {"dataset": ds.id, "opd": ds.opd, "regency": ds.regency,
+                        "sha256": sha, "size": len(data), "filename": filename,
+                        "origin": ctx.lake.location(key),
+                        "received_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                        "received_for": ctx.run_date.isoformat(), "run_id": ctx.run_id}
+            ctx.lake.put(f"raw/{ds.id}/{sha}/manifest.json",
+                         json.dumps(manifest, indent=2).encode(), "application/json")
+        done = _terminal_load(ctx, ds, sha)
+        action = "skipped" if done and not ctx.force else "ingested"
+        with ctx.engine.begin() as conn:
+            conn.execute(events.insert().values(
+                dataset_id=ds.id, sha256=sha, raw_key=raw_key, run_id=ctx.run_id,
+                action=action, logical_date=ctx.run_date))
+        ctx.lake.delete(key)
+        log.info("%s: %s %s (sha256 %s)", ds.id, action, filename, sha[:12])
+    return pending(ctx, ds)
+
+
+def _terminal_load(ctx: RunContext, ds: Dataset, sha: str) -> bool:
+    lr = ctx.t("meta", "load_run")
+    with ctx.engine.connect() as conn:
+        status = conn.execute(select(lr.c.status).where(
+            lr.c.load_id == load_id_for(ds, sha))).scalar()
+    return status in TERMINAL
+
+
+def pending(ctx: RunContext, ds: Dataset) -> list[dict[str, Any]]:
+    """Raw objects ingested (or forced) but without a finished load, oldest first."""
+    ev, lr = ctx.t("meta", "object_event"), ctx.t("meta", "load_run")
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(select(ev.c.sha256, ev.c.raw_key, ev.c.id).where(
+            and_(ev.c.dataset_id == ds.id, ev.c.action == "ingested")).order_by(ev.c.id)).all()
+        done = {r.load_id: r.status for r in conn.execute(
+            select(lr.c.load_id, lr.c.status).where(lr.c.dataset_id == ds.id))}
+    out: dict[str, dict[str, Any]] = {}
+    for sha, raw_key, _ in rows:
+        forced_again = ctx.force  # --force reprocesses what this run ingested
+        if done.get(load_id_for(ds, sha)) in TERMINAL and not forced_again:
+            continue
+        out[sha] = {"dataset": ds.id, "sha256": sha, "raw_key": raw_key}
+    if ctx.force:  # only the objects this run touched
+        with ctx.engine.connect() as conn:
+            mine = {r[0] for r in conn.execute(select(ev.c.sha256).where(and_(
+                ev.c.dataset_id == ds.id, ev.c.run_id == ctx.run_id,
+                ev.c.action == "ingested")))}
+        out = {k: v for k, v in out.items() if k in mine}
+    return list(out.values())
+
+
+# ------------------------------------------------------------------------ transform
+
+
+def _quarantine_rows(parsed_rejects: list[Reject], batch: pa.Table, validation: Validation,
+                     params: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """One row per rejected input row: row number, rules, reasons, then the row's values."""
+    out = []
+    for rej in parsed_rejects:
+        out.append({"baris": rej.row, "aturan": rej.kind, "alasan": rej.reason(lang),
+                    **dict(rej.record)})
+    failing = validation.failing.nonzero()[0]
+    if len(failing):
+        records = batch.take(pa.array(failing)).to_pylist()
+        for idx, rec in zip(failing, records, strict=True):
+            broken = [r for r in validation.results if r.mask[idx]]
+            out.append({"baris": rec.pop(ROW_COL),
+                        "aturan": ", ".join(r.type.removeprefix("expect_") for r in broken),
+                        "alasan": "; ".join(rules.describe(r.expectation, params, lang)
+                                            for r in broken),
+                        **{k: _cell(v) for k, v in rec.items()}})
+    return sorted(out, key=lambda r: r["baris"])
+
+
+def _cell(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, dt.date) else v
+
+
+def _csv_bytes(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue().encode("utf-8")
+
+
+def transform(ctx: RunContext, ds: Dataset, obj: dict[str, Any]) -> dict[str, Any]:
+    """Parse and validate one raw object; write valid rows to staging and failures to quarantine."""
+    sha, raw_key = obj["sha256"], obj["raw_key"]
+    filename = raw_key.rsplit("/", 1)[-1]
+    lang = ctx.settings.lang
+    base = {"dataset": ds.id, "sha256": sha, "raw_key": raw_key, "filename": filename,
+            "load_id": load_id_for(ds, sha)}
+    try:
+        parsed = parse_file(ctx.lake.get(raw_key), filename, ds)
+    except ParseError as exc:
+        return {**base, "status": "rejected", "rows_in": 0, "rows_valid": 0,
+                "rows_rejected": 0, "error": str(exc), "problems": [[str(exc), 0]],
+                "examples": [], "dq": [], "staging_key": None, "quarantine_key": None,
+                "periods": [], "notes": []}
+    params = suite_params(ctx.run_date)
+    validation = validate(parsed.table, ctx.catalog.suites[ds.id], params)
+    failing = validation.failing
+    if ds.quality_policy == "warn":
+        keep = parsed.table
+    else:
+        keep = parsed.table.filter(pa.array(~failing))
+    rows_in = parsed.rows_in
+    quarantined = _quarantine_rows(parsed.rejects, parsed.table, validation, params, lang)
+    problems: list[list[Any]] = []
+    for r in validation.results:
+        if r.unexpected_count:
+            problems.append([rules.describe(r.expectation, params, lang), r.unexpected_count])
+    by_problem: dict[str, int] = {}
+    for rej in parsed.rejects:
+        by_problem[rej.problem(lang)] = by_problem.get(rej.problem(lang), 0) + 1
+    problems += [[k, v] for k, v in by_problem.items()]
+
+    if not failing.any() and not parsed.rejects:
+        status = "loaded"
+    elif ds.quality_policy == "block" and failing.any():
+        status = "blocked"
+    elif ds.quality_policy == "warn":
+        status = "warned"
+    else:
+        status = "quarantined"
+    if status == "blocked":
+        keep = keep.slice(0, 0)
+
+    staging_key = f"staging/{ds.id}/{sha}.parquet"
+    buf = pa.BufferOutputStream()
+    pq.write_table(keep, buf)
+    ctx.lake.put(staging_key, buf.getvalue().to_pybytes(), "application/vnd.apache.parquet")
+    quarantine_key = None
+    if quarantined:
+        quarantine_key = f"quarantine/{ds.id}/{sha}/ditolak.csv"
+        cols = ["baris", "aturan", "alasan", *ds.column_names]
+        ctx.lake.put(quarantine_key, _csv_bytes(quarantined, cols), "text/csv")
+    loaded = keep.num_rows
+    dq = [{"seq": r.seq, "type": r.type, "column": ",".join(r.columns), "success": r.success,
+           "unexpected_count": r.unexpected_count, "element_count": r.element_count,
+           "sample": _sample_keys(ds, parsed.table, r.mask)} for r in validation.results]
+    return {**base, "status": status, "rows_in": rows_in, "rows_valid": loaded,
+            "rows_rejected": rows_in - loaded, "problems": problems,
+            "examples": [{k: _cell(v) for k, v in q.items()} for q in quarantined[:5]],
+            "dq": dq, "staging_key": staging_key, "quarantine_key": quarantine_key,
+            "periods": loader.periods_of(ds, keep), "notes": parsed.notes, "error": None}
+
+
+def _sample_keys(ds: Dataset, batch: pa.Table, mask: Any) -> str | None:
+    idx = mask.nonzero()[0][:SAMPLE_KEYS]
+    if not len(idx):
+        return None
+    keys = batch.select([*ds.primary_key, ROW_COL]).take(pa.array(idx)).to_pylist()
+    return json.dumps([{k: _cell(v) for k, v in row.items()} for row in keys])
+
+
+# ------------------------------------------------------------------------ load
+
+
+def load(ctx: RunContext, ds: Dataset, staged: dict[str, Any]) -> dict[str, Any]:
+    """Merge staged rows into the fact table and record load, DQ results and alert, atomically."""
+    load_id = staged["load_id"]
+    lang = ctx.settings.lang
+    alert = None
+    if staged["status"] != "loaded":
+        location = (ctx.lake.location(staged["quarantine_key"]) if staged["quarantine_key"]
+                    else staged.get("error") or "-")
+        alert = alerts.compose(
+            ctx.catalog, ds, alert_id=load_id, filename=staged["filename"],
+            run_date=ctx.run_date.isoformat(), status=staged["status"],
+            rows_in=staged["rows_in"], loaded=staged["rows_valid"],
+            rejected=staged["rows_rejected"],
+            problems=[(p[0], p[1]) for p in staged["problems"]], examples=staged["examples"],
+            rejected_location=location, inbox=ctx.lake.location(inbox_prefix(ctx.catalog, ds)),
+            lang=lang)
+    batch = (pq.read_table(io.BytesIO(ctx.lake.get(staged["staging_key"])))
+             if staged["staging_key"] else None)
+    alert_key = f"alerts/{opd_key(ctx.catalog, ds)}/{ds.id}/{staged['sha256'][:16]}.txt"
+    lr, dq, al = ctx.t("meta", "load_run"), ctx.t("meta", "dq_result"), ctx.t("meta", "alert")
+    with ctx.engine.begin() as conn:
+        loaded = 0
+        if batch is not None and batch.num_rows and staged["status"] != "blocked":
+            loaded = loader.merge(conn, ds, batch, load_id)
+        for t in (dq, al, lr):
+            conn.execute(t.delete().where(t.c.load_id == load_id))
+        conn.execute(lr.insert().values(
+            load_id=load_id, dataset_id=ds.id, regency=ds.regency, opd=ds.opd,
+            raw_key=staged["raw_key"], sha256=staged["sha256"],
+            size_bytes=len(ctx.lake.get(staged["raw_key"])), dag_id=ctx.dag_id,
+            run_id=ctx.run_id, logical_date=ctx.run_date, status=staged["status"],
+            rows_in=staged["rows_in"], rows_loaded=loaded,
+            rows_rejected=staged["rows_in"] - loaded, quarantine_key=staged["quarantine_key"],
+            periods=",".join(staged["periods"]),
+            notes="; ".join(staged["notes"] + ([staged["error"]] if staged["error"] else []))))
+        if staged["dq"]:
+            conn.execute(dq.insert(), [
+                {"load_id": load_id, "seq": d["seq"], "dataset_id": ds.id,
+                 "expectation_type": d["type"], "column_name": d["column"],
+                 "success": d["success"], "unexpected_count": d["unexpected_count"],
+                 "element_count": d["element_count"], "sample": d["sample"]}
+                for d in staged["dq"]])
+        if alert:
+            conn.execute(al.insert().values(
+                alert_id=alert.alert_id, load_id=load_id, dataset_id=ds.id,
+                regency=ds.regency, opd=ds.opd, recipients=",".join(alert.recipients),
+                subject=alert.subject, body=alert.body, lake_key=alert_key, status="pending"))
+    if alert:
+        ctx.lake.put(alert_key, f"Subject: {alert.subject}\nTo: {', '.join(alert.recipients)}"
+                                f"\n\n{alert.body}\n".encode(), "text/plain; charset=utf-8")
+    summary = {k: staged[k] for k in ("dataset", "sha256", "filename", "status", "rows_in",
+                                      "quarantine_key", "periods")}
+    summary.update(load_id=load_id, rows_loaded=loaded, rows_rejected=staged["rows_in"] - loaded,
+                   alert_key=alert_key if alert else None, error=staged["error"])
+    if summary["rows_in"] != summary["rows_loaded"] + summary["rows_rejected"]:
+        raise AssertionError(f"row accounting does not reconcile for {load_id}: {summary}")
+    return summary
+
+
+def run_dataset(ctx: RunContext, ds: Dataset) -> list[dict[str, Any]]:
+    """All three steps for one dataset, in-process (tests and the CLI's quick paths)."""
+    return [load(ctx, ds, transform(ctx, ds, obj)) for obj in extract(ctx, ds)]
