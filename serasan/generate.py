@@ -187,7 +187,8 @@ class _Builder:
         entity = finite and any(k != self.period for k in self.key)
         static = [c.name for c in self.ds.columns if c.type == "string" and c.name not in self.key]
         memo: dict[tuple[Any, ...], Row] = {}
-        seen: dict[str, set[Any]] = {k: set() for k in self.key}
+        seen: dict[str, set[Any]] = {k: set() for k in self.key if self.domains[k] is None
+                                     and self.ds.column(k).generate.get("kind") != "seq"}
         order = [c for c in self.ds.columns if c.name in (self.period, self.region)]
         order += [c for c in self.ds.columns if c not in order]
         rows = []
@@ -221,20 +222,17 @@ class _Builder:
         return {k: row[k] for k in self.key}
 
     def _unique(self, c: Column, row: Row, female: bool, seen: set[Any] | None) -> Any:
-        """A value for a key column without a domain must not repeat; others just a value."""
+        """A value; for a key column without a domain (`seen` given), one not drawn before."""
         for _ in range(1000):
-            value = self._value(c, row, female, self.rng, key=seen is not None)
-            if seen is None or self.domains[c.name] is not None or c.generate.get("kind") == "seq":
-                return value
-            if value not in seen:
-                seen.add(value)
-                return value
+            value = self._value(c, row, female)
+            if seen is None or value not in seen:
+                return value if seen is None else seen.add(value) or value
         raise ValueError(f"{self.ds.id}: cannot draw enough unique values for key column {c.name}")
 
-    def _value(self, c: Column, row: Row, female: bool, rng: random.Random,
-               key: bool = False) -> Any:
+    def _value(self, c: Column, row: Row, female: bool) -> Any:
+        rng = self.rng
         kind = c.generate.get("kind")
-        if c.nullable and not key and rng.random() < NULL_SHARE:
+        if c.nullable and rng.random() < NULL_SHARE:  # key columns are never nullable
             return None
         dom = self.domains[c.name]
         if dom is not None:
@@ -409,6 +407,11 @@ class _FixedTimeZip(zipfile.ZipFile):
             info.external_attr = 0o600 << 16
             zinfo_or_arcname = info
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(self, filename: Any, arcname: Any = None, compress_type: Any = None,
+              compresslevel: Any = None) -> None:  # openpyxl writes sheets from a temp file
+        path = Path(filename)
+        self.writestr(arcname or path.name, path.read_bytes(), compress_type, compresslevel)
 
 
 def _render_xlsx(ds: Dataset, catalog: Catalog, rows: list[Row]) -> bytes:

@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -105,6 +106,14 @@ def test_same_arguments_give_identical_bytes(fmt):
     assert first.data == second.data
     assert first.defects == second.defects
     assert other.data != first.data
+
+
+def test_xlsx_has_no_clock_in_it():
+    gf, _ = _sheet("muaraenim_kunjungan_wisata", rows=5)
+    with zipfile.ZipFile(io.BytesIO(gf.data)) as zf:
+        assert {i.date_time for i in zf.infolist()} == {(2026, 1, 1, 0, 0, 0)}
+        core = zf.read("docProps/core.xml").decode()
+    assert core.count("2026-01-01T00:00:00Z") == 2  # created and modified
 
 
 def test_bytes_do_not_depend_on_the_process():

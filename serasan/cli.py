@@ -1,0 +1,259 @@
+"""The `serasan` command: catalog checks, demo data, warehouse upgrade, ingest, and the demo.
+
+Exit codes: 0 success, 1 a check failed or a load was blocked, 2 unusable arguments or file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from serasan.catalog import Catalog, CatalogError, load_catalog
+from serasan.paths import CATALOG_DIR, DEFAULT_HOME, EXPECTATIONS_DIR
+from serasan.settings import Settings
+
+DEMO_DATE = dt.date(2026, 11, 1)  # the demo and the tests run "as of" this logical date
+
+
+def _catalog(args: argparse.Namespace) -> Catalog:
+    try:
+        return load_catalog(Path(args.catalog), Path(args.expectations))
+    except CatalogError as exc:
+        print(f"catalog has {len(exc.problems)} problem(s):", file=sys.stderr)
+        for p in exc.problems:
+            print(f"  {p}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def check_kpi_queries(catalog: Catalog) -> list[str]:
+    """Run every KPI query against an empty in-memory warehouse built by the migrations."""
+    from sqlalchemy import text
+
+    from serasan.kpi import render
+    from serasan.warehouse.db import make_engine, upgrade
+
+    engine = make_engine("sqlite://")
+    upgrade(engine, catalog)
+    problems = []
+    with engine.connect() as conn:
+        for kpi in catalog.kpis.values():
+            try:
+                cols = set(conn.execute(text(render(kpi.query, "sqlite"))).keys())
+            except Exception as exc:  # any SQL error is a catalog mistake to report
+                first = str(exc).splitlines()[0]
+                problems.append(f"{catalog.root / 'kpis.yaml'}: {kpi.code}.query: {first}")
+                continue
+            missing = {"period", "kode_wilayah", "value"} - cols
+            if missing:
+                problems.append(f"{catalog.root / 'kpis.yaml'}: {kpi.code}.query: must return "
+                                f"columns period, kode_wilayah, value (missing {sorted(missing)})")
+    return problems
+
+
+def cmd_catalog_validate(args: argparse.Namespace) -> int:
+    catalog = _catalog(args)
+    problems = check_kpi_queries(catalog)
+    if problems:
+        print(f"catalog has {len(problems)} problem(s):", file=sys.stderr)
+        for p in problems:
+            print(f"  {p}", file=sys.stderr)
+        return 1
+    print(f"catalog OK: {len(catalog.regencies)} regencies, {len(catalog.datasets)} datasets, "
+          f"{len(catalog.kpis)} KPIs")
+    return 0
+
+
+def cmd_catalog_list(args: argparse.Namespace) -> int:
+    catalog = _catalog(args)
+    rows = [{"id": d.id, "regency": d.regency, "regency_name": catalog.regency(d.regency).name,
+             "opd": d.opd, "pillar": d.pillar, "cadence": d.cadence,
+             "quality_policy": d.quality_policy, "load_mode": d.load_mode}
+            for d in sorted(catalog.datasets.values(), key=lambda d: (d.regency, d.id))]
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    cols = ["id", "regency", "opd", "pillar", "cadence"]
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols}
+    print("  ".join(c.ljust(widths[c]) for c in cols))
+    for r in rows:
+        print("  ".join(str(r[c]).ljust(widths[c]) for c in cols))
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from serasan.generate import generate
+
+    catalog = _catalog(args)
+    try:
+        files = generate(Path(args.out), catalog, dataset_ids=args.dataset or None,
+                         rows=args.rows, fmt=args.format, defect_rate=args.defect_rate,
+                         seed=args.seed)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for f in files:
+        defects = ", ".join(f"{k}={v}" for k, v in sorted(f.defects.items()) if v) or "none"
+        print(f"{f.path}: {f.rows} rows, defects: {defects}")
+    return 0
+
+
+def cmd_warehouse_upgrade(args: argparse.Namespace) -> int:
+    from serasan.warehouse.db import make_engine, upgrade
+
+    settings = Settings.from_env()
+    upgrade(make_engine(settings.warehouse_url), _catalog(args))
+    print(f"warehouse upgraded\n{settings.describe()}")
+    return 0
+
+
+def _logical(date: dt.date) -> dt.datetime:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.combine(date, dt.time(), tzinfo=ZoneInfo("Asia/Jakarta"))
+
+
+def _prepare(settings: Settings) -> None:
+    """Export the settings so DAG tasks in this process see the same lake and warehouse."""
+    os.environ.update(settings.as_env())
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from serasan.lake import open_lake
+    from serasan.pipeline import inbox_prefix, load_id_for
+
+    catalog = _catalog(args)
+    path = Path(args.file)
+    if args.dataset not in catalog.datasets:
+        print(f"error: unknown dataset {args.dataset!r}; see `serasan catalog list`",
+              file=sys.stderr)
+        return 2
+    if not path.is_file():
+        print(f"error: {path}: no such file", file=sys.stderr)
+        return 2
+    if path.suffix.lower() not in (".csv", ".xlsx", ".txt"):
+        print(f"error: {path}: expected a .csv or .xlsx file", file=sys.stderr)
+        return 2
+    ds = catalog.dataset(args.dataset)
+    settings = Settings.from_env()
+    _prepare(settings)
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    lake = open_lake(settings)
+    lake.put(inbox_prefix(catalog, ds) + path.name, data)
+    from serasan.operators.runner import Runner
+
+    runner = Runner(Path(args.airflow_home))
+    date = dt.date.fromisoformat(args.date) if args.date else dt.datetime.now(
+        dt.UTC).astimezone(_logical(DEMO_DATE).tzinfo).date()
+    res = runner.run(f"serasan__{ds.id}", _logical(date), conf={"force": args.force})
+    summary = _load_summary(settings, load_id_for(ds, sha))
+    skipped = not res["tasks"].get("extract", {}).get("result")
+    if summary is None:
+        print(f"{path.name}: not processed (DAG run {res['state']}); see the Airflow task log in "
+              f"{args.airflow_home}", file=sys.stderr)
+        return 1
+    if skipped:
+        print(f"{path.name}: already processed (same sha256 {sha[:12]}); nothing changed. "
+              "Use --force to reprocess it.")
+    _print_load(summary, lake)
+    return {"blocked": 1, "rejected": 2}.get(summary["status"], 0)
+
+
+def _load_summary(settings: Settings, load_id: str) -> dict[str, Any] | None:
+    from sqlalchemy import select
+
+    from serasan.warehouse.db import make_engine
+    from serasan.warehouse.tables import table
+
+    engine = make_engine(settings.warehouse_url)
+    lr, al = table("meta", "load_run", engine.dialect.name), table("meta", "alert",
+                                                                    engine.dialect.name)
+    with engine.connect() as conn:
+        row = conn.execute(select(lr).where(lr.c.load_id == load_id)).mappings().first()
+        alert = conn.execute(select(al.c.lake_key).where(al.c.load_id == load_id)).scalar()
+    return {**row, "alert_key": alert} if row else None
+
+
+def _print_load(s: dict[str, Any], lake: Any) -> None:
+    print(f"dataset {s['dataset_id']}: {s['status']}")
+    print(f"  rows in {s['rows_in']}, loaded {s['rows_loaded']}, rejected {s['rows_rejected']}")
+    if s.get("quarantine_key"):
+        print(f"  rejected rows: {lake.location(s['quarantine_key'])}")
+    if s.get("alert_key"):
+        print(f"  alert for the OPD: {lake.location(s['alert_key'])}")
+    if s.get("notes"):
+        print(f"  notes: {s['notes']}")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from serasan.demo import run_demo
+
+    return run_demo(_catalog(args), Settings.from_env(), Path(args.airflow_home),
+                    date=dt.date.fromisoformat(args.date), defect_rate=args.defect_rate,
+                    workdir=Path(tempfile.mkdtemp(prefix="serasan-demo-")))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="serasan", description=__doc__)
+    p.add_argument("--catalog", default=str(CATALOG_DIR), help="catalog folder")
+    p.add_argument("--expectations", default=str(EXPECTATIONS_DIR), help="GX suites folder")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    cat = sub.add_parser("catalog", help="check or list the catalog").add_subparsers(
+        dest="action", required=True)
+    cat.add_parser("validate", help="check schema, references, suites and KPI queries"
+                   ).set_defaults(func=cmd_catalog_validate)
+    lst = cat.add_parser("list", help="list datasets")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=cmd_catalog_list)
+
+    gen = sub.add_parser("generate", help="write synthetic OPD files for the demo and tests")
+    gen.add_argument("--out", required=True)
+    gen.add_argument("--dataset", action="append", help="dataset id (repeatable; default all)")
+    gen.add_argument("--rows", type=int)
+    gen.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    gen.add_argument("--defect-rate", type=float, default=0.0)
+    gen.add_argument("--seed", type=int, default=42)
+    gen.set_defaults(func=cmd_generate)
+
+    wh = sub.add_parser("warehouse", help="warehouse schema").add_subparsers(
+        dest="action", required=True)
+    wh.add_parser("upgrade", help="apply migrations and catalog fact tables"
+                  ).set_defaults(func=cmd_warehouse_upgrade)
+
+    home = str(DEFAULT_HOME / "airflow")
+    ing = sub.add_parser("ingest", help="put a file in a dataset's inbox and run its DAG once")
+    ing.add_argument("--dataset", required=True)
+    ing.add_argument("file")
+    ing.add_argument("--force", action="store_true", help="reprocess an already processed file")
+    ing.add_argument("--date", help="logical date YYYY-MM-DD (default: today in Asia/Jakarta)")
+    ing.add_argument("--airflow-home", default=home)
+    ing.set_defaults(func=cmd_ingest)
+
+    demo = sub.add_parser("demo", help="run every DAG of both regencies on demo data")
+    demo.add_argument("--date", default=DEMO_DATE.isoformat())
+    demo.add_argument("--defect-rate", type=float, default=0.03)
+    demo.add_argument("--airflow-home", default=home)
+    demo.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    started = time.monotonic()
+    code = args.func(args)
+    if args.command == "demo":
+        print(f"done in {time.monotonic() - started:.1f} s")
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

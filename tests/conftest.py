@@ -1,0 +1,144 @@
+"""Real services for the suite: PostgreSQL, an S3 endpoint (moto_server) on loopback, Airflow home.
+
+A missing service is an error that says how to provide it, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+# Airflow reads its configuration at import: give the whole session a throwaway home first.
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="serasan-airflow-"))
+os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}"
+os.environ["GX_ANALYTICS_ENABLED"] = "false"
+for _k in [k for k in os.environ if k.startswith("SERASAN_") and k != "SERASAN_TEST_PG_URL"]:
+    del os.environ[_k]  # tests choose their lake and warehouse explicitly
+
+import datetime as dt  # noqa: E402
+
+import pytest  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from serasan.catalog import Catalog, load_catalog  # noqa: E402
+from serasan.settings import Settings  # noqa: E402
+
+PG_URL = os.environ.get("SERASAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+RUN_DATE = dt.date(2026, 11, 1)  # tests fix the date they run for
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited early with code {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port} within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str:
+    """The PostgreSQL server the suite uses; fails (never skips) when it is unreachable."""
+    url = make_url(PG_URL).set(drivername="postgresql+psycopg")
+    try:
+        with create_engine(url).connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {PG_URL} ({type(exc).__name__}: {exc}).\n"
+            "Start it (on this machine: pg_ctlcluster --skip-systemctl-redirect "
+            "$(ls /etc/postgresql) main start) or point SERASAN_TEST_PG_URL at a server where "
+            "the user may CREATE DATABASE.", pytrace=False)
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def pg_url(pg_server_url: str) -> Iterator[str]:
+    """A fresh, empty database per test, dropped afterwards."""
+    name = f"serasan_t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
+    yield url
+    from sqlalchemy.pool import NullPool  # noqa: F401 - engines in tests are disposed below
+
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 API on loopback: moto_server, spoken to over HTTP by the minio SDK."""
+    exe = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or shutil.which(
+        "moto_server")
+    if not exe:
+        pytest.fail("moto_server not found: run `make test` (it installs requirements-dev.txt, "
+                    "which pins moto[server])", pytrace=False)
+    port = _free_port()
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_port(port, proc, "moto_server")
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def s3_settings(s3_endpoint: str, pg_url: str) -> Settings:
+    """Production-shaped settings: a fresh bucket on the S3 endpoint and a fresh PG database."""
+    bucket = f"lake-{uuid.uuid4().hex[:10]}"
+    return Settings(lake_url=f"s3://{bucket}", warehouse_url=pg_url, s3_endpoint=s3_endpoint,
+                    s3_access_key="test", s3_secret_key="test")
+
+
+@pytest.fixture
+def local_settings(tmp_path: Path) -> Settings:
+    """Embedded defaults: a local-folder lake and a SQLite warehouse."""
+    return Settings(lake_url=str(tmp_path / "lake"),
+                    warehouse_url=f"sqlite:///{tmp_path / 'warehouse.db'}")
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    if not (SHARED / "samples").is_dir():
+        pytest.fail(f"{SHARED} is missing: these tests read ../shared/samples beside the project",
+                    pytrace=False)
+    return SHARED
+
+
+@pytest.fixture(params=["embedded", "production"])
+def settings(request: pytest.FixtureRequest) -> Settings:
+    """Run a test on both port backends: folder + SQLite, and S3 + PostgreSQL."""
+    name = "local_settings" if request.param == "embedded" else "s3_settings"
+    return request.getfixturevalue(name)
