@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,10 @@ class Runner:
         from airflow.utils.db import initdb
 
         logging.getLogger("airflow").setLevel(logging.WARNING)
+        # Third-party deprecation chatter drowns the progress lines people need to read.
+        for category in (DeprecationWarning, FutureWarning, UserWarning):
+            warnings.filterwarnings("ignore", category=category)
+        warnings.filterwarnings("ignore", message=".*uselist=False.*")
         if not (home / "airflow.db").exists() or not (home / ".migrated").exists():
             initdb()
             (home / ".migrated").write_text("ok\n")
@@ -61,7 +66,8 @@ class Runner:
         dr = dag.test(logical_date=logical_date, run_conf=conf or {})
         tasks = {}
         for ti in dr.get_task_instances():
-            tasks[ti.task_id] = {"state": str(ti.state), "result": ti.xcom_pull(task_ids=ti.task_id)}
+            tasks[ti.task_id] = {"state": str(ti.state),
+                                 "result": ti.xcom_pull(task_ids=ti.task_id)}
         return {"dag_id": dag_id, "state": str(dr.state), "run_id": dr.run_id, "tasks": tasks}
 
     def run_many(self, dag_ids: Iterable[str], logical_date: dt.datetime,

@@ -96,7 +96,8 @@ def compose(catalog: Catalog, ds: Dataset, *, alert_id: str, filename: str, run_
         parts.append(f("warned"))
     parts += ["", f("what"), *[t["rule"].format(reason=r, count=n) for r, n in problems]]
     if examples:
-        cols = ["baris", "alasan", *[c for c in ds.column_names if c in examples[0]]][:8]
+        cols = ["baris", "dimuat", "alasan",
+                *[c for c in ds.column_names if c in examples[0]]][:8]
         masked = [mask_record(e, ds.pii_columns) for e in examples[:MAX_EXAMPLES]]
         parts += ["", f("examples"), _table(masked, cols)]
     parts += ["", f("where"), "", f("next"), "", f("sign")]

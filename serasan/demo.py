@@ -51,8 +51,9 @@ def run_demo(catalog: Catalog, settings: Settings, airflow_home: Path, date: dt.
     print(f"generated {len(files)} OPD files ({sum(f.rows for f in files)} rows, defect rate "
           f"{defect_rate:.0%}) into the inbox\n", flush=True)
 
-    from serasan.operators.runner import Runner
     from zoneinfo import ZoneInfo
+
+    from serasan.operators.runner import Runner
 
     print("starting Airflow (project-local metadata DB)...", flush=True)
     runner = Runner(airflow_home)

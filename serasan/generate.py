@@ -225,8 +225,11 @@ class _Builder:
         """A value; for a key column without a domain (`seen` given), one not drawn before."""
         for _ in range(1000):
             value = self._value(c, row, female)
-            if seen is None or value not in seen:
-                return value if seen is None else seen.add(value) or value
+            if seen is None:
+                return value
+            if value not in seen:
+                seen.add(value)
+                return value
         raise ValueError(f"{self.ds.id}: cannot draw enough unique values for key column {c.name}")
 
     def _value(self, c: Column, row: Row, female: bool) -> Any:

@@ -34,6 +34,8 @@ from serasan.warehouse.tables import table
 log = logging.getLogger(__name__)
 TERMINAL = ("loaded", "quarantined", "warned", "blocked", "rejected")
 SAMPLE_KEYS = 20
+KEY_RULES = ("expect_column_values_to_not_be_null", "expect_column_values_to_be_unique",
+             "expect_compound_columns_to_be_unique")
 
 
 class BlockedLoad(Exception):
@@ -149,18 +151,19 @@ def pending(ctx: RunContext, ds: Dataset) -> list[dict[str, Any]]:
 
 
 def _quarantine_rows(parsed_rejects: list[Reject], batch: pa.Table, validation: Validation,
-                     params: dict[str, Any], lang: str) -> list[dict[str, Any]]:
-    """One row per rejected input row: row number, rules, reasons, then the row's values."""
+                     kept: Any, params: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """One row per failing input row: row number, loaded or not, rules, reasons, then values."""
+    yes, no = ("ya", "tidak") if lang == "id" else ("yes", "no")
     out = []
     for rej in parsed_rejects:
-        out.append({"baris": rej.row, "aturan": rej.kind, "alasan": rej.reason(lang),
-                    **dict(rej.record)})
+        out.append({"baris": rej.row, "dimuat": no, "aturan": rej.kind,
+                    "alasan": rej.reason(lang), **dict(rej.record)})
     failing = validation.failing.nonzero()[0]
     if len(failing):
         records = batch.take(pa.array(failing)).to_pylist()
         for idx, rec in zip(failing, records, strict=True):
             broken = [r for r in validation.results if r.mask[idx]]
-            out.append({"baris": rec.pop(ROW_COL),
+            out.append({"baris": rec.pop(ROW_COL), "dimuat": yes if kept[idx] else no,
                         "aturan": ", ".join(r.type.removeprefix("expect_") for r in broken),
                         "alasan": "; ".join(rules.describe(r.expectation, params, lang)
                                             for r in broken),
@@ -198,11 +201,16 @@ def transform(ctx: RunContext, ds: Dataset, obj: dict[str, Any]) -> dict[str, An
     validation = validate(parsed.table, ctx.catalog.suites[ds.id], params)
     failing = validation.failing
     if ds.quality_policy == "warn":
-        keep = parsed.table
+        # Even under `warn`, rows the fact table cannot hold (duplicate or empty key) are rejected.
+        kept = ~_key_breakers(ds, validation)
     else:
-        keep = parsed.table.filter(pa.array(~failing))
+        kept = ~failing
+    unreadable = [r for r in parsed.rejects if r.kind != "summary"]
+    if ds.quality_policy == "block" and (failing.any() or unreadable):
+        kept = kept & False
+    keep = parsed.table.filter(pa.array(kept))
     rows_in = parsed.rows_in
-    quarantined = _quarantine_rows(parsed.rejects, parsed.table, validation, params, lang)
+    quarantined = _quarantine_rows(parsed.rejects, parsed.table, validation, kept, params, lang)
     problems: list[list[Any]] = []
     for r in validation.results:
         if r.unexpected_count:
@@ -212,16 +220,14 @@ def transform(ctx: RunContext, ds: Dataset, obj: dict[str, Any]) -> dict[str, An
         by_problem[rej.problem(lang)] = by_problem.get(rej.problem(lang), 0) + 1
     problems += [[k, v] for k, v in by_problem.items()]
 
-    if not failing.any() and not parsed.rejects:
-        status = "loaded"
-    elif ds.quality_policy == "block" and failing.any():
+    if not failing.any() and not unreadable:
+        status = "loaded"  # summary rows alone are not a problem to alert about
+    elif ds.quality_policy == "block":
         status = "blocked"
     elif ds.quality_policy == "warn":
         status = "warned"
     else:
         status = "quarantined"
-    if status == "blocked":
-        keep = keep.slice(0, 0)
 
     staging_key = f"staging/{ds.id}/{sha}.parquet"
     buf = pa.BufferOutputStream()
@@ -230,7 +236,7 @@ def transform(ctx: RunContext, ds: Dataset, obj: dict[str, Any]) -> dict[str, An
     quarantine_key = None
     if quarantined:
         quarantine_key = f"quarantine/{ds.id}/{sha}/ditolak.csv"
-        cols = ["baris", "aturan", "alasan", *ds.column_names]
+        cols = ["baris", "dimuat", "aturan", "alasan", *ds.column_names]
         ctx.lake.put(quarantine_key, _csv_bytes(quarantined, cols), "text/csv")
     loaded = keep.num_rows
     dq = [{"seq": r.seq, "type": r.type, "column": ",".join(r.columns), "success": r.success,
@@ -241,6 +247,16 @@ def transform(ctx: RunContext, ds: Dataset, obj: dict[str, Any]) -> dict[str, An
             "examples": [{k: _cell(v) for k, v in q.items()} for q in quarantined[:5]],
             "dq": dq, "staging_key": staging_key, "quarantine_key": quarantine_key,
             "periods": loader.periods_of(ds, keep), "notes": parsed.notes, "error": None}
+
+
+def _key_breakers(ds: Dataset, validation: Validation) -> Any:
+    """Rows failing a rule on the primary key: uniqueness of the key, or an empty key column."""
+    key = set(ds.primary_key)
+    out = validation.failing & False
+    for r in validation.results:
+        if set(r.columns) <= key and r.type in KEY_RULES:
+            out |= r.mask
+    return out
 
 
 def _sample_keys(ds: Dataset, batch: pa.Table, mask: Any) -> str | None:
