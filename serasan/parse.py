@@ -167,8 +167,17 @@ def _text(v: Any) -> str | None:
 
 
 def _clean_number_text(s: str) -> str:
-    s = re.sub(r"^(rp\.?|idr)\s*", "", s.strip(), flags=re.IGNORECASE)
+    # the currency may follow a sign or an opening parenthesis: '-Rp 1.000', '(Rp 1.000)'
+    s = re.sub(r"^([-+(]?)\s*(rp\.?|idr)\s*", r"\1", s.strip(), flags=re.IGNORECASE)
     return s.replace(" ", "").replace("\u00a0", "")
+
+
+# what a number may look like once cleaned and unsigned, per convention: a value written the
+# other way (1.234,5 in a 1234.5 column) is not silently misread as another number
+_NUMBER_SHAPE = {
+    "id": re.compile(r"^(\d+|\d{1,3}(\.\d{3})+)(,\d+)?$"),
+    "en": re.compile(r"^(\d+|\d{1,3}(,\d{3})+)?(\.\d+)?$"),
+}
 
 
 def _number_convention(values: Iterable[Any]) -> str:
@@ -194,7 +203,13 @@ def _to_number(v: Any, convention: str) -> float | None:
     if s in ("", "-"):
         return None
     neg = s.startswith("(") and s.endswith(")")
-    s = s.strip("()")
+    s = s[1:-1] if neg else s
+    if s.startswith(("-", "+")):
+        neg, s = neg != (s[0] == "-"), s[1:]
+    if not s or not _NUMBER_SHAPE[convention].match(s):
+        if convention == "en":
+            raise _Bad("angka, misalnya 1234567.89", "a number such as 1234567.89")
+        raise _Bad("angka, misalnya 1.234.567,89", "a number such as 1.234.567,89")
     if convention == "id":
         s = s.replace(".", "").replace(",", ".")
     else:
@@ -232,8 +247,8 @@ def _date_order(values: Iterable[Any]) -> str | None:
         m = _SLASH.match(v.strip()) if isinstance(v, str) else None
         if m:
             a, b = int(m.group(1)), int(m.group(2))
-            dm |= a > 12
-            md |= b > 12
+            dm |= a > 12 >= b  # 31/12 and 12/31 tell the order; 31/31 is simply not a date
+            md |= b > 12 >= a
     if dm and md:
         return "mixed"
     return "dmy" if dm else "mdy" if md else None

@@ -1,0 +1,119 @@
+"""DAG integrity, and one real `dag.test()` run of each kind of DAG on demo data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from serasan.catalog import Catalog
+from serasan.generate import generate_dataset
+from serasan.lake import open_lake
+from serasan.operators.runner import Runner
+from serasan.paths import DAGS_DIR
+from serasan.pipeline import inbox_prefix
+from serasan.settings import Settings
+from serasan.warehouse.db import make_engine
+from serasan.warehouse.tables import table
+from tests.conftest import RUN_DATE
+
+LOGICAL = dt.datetime.combine(RUN_DATE, dt.time(), tzinfo=ZoneInfo("Asia/Jakarta"))
+
+
+@pytest.fixture(scope="module")
+def runner() -> Runner:
+    return Runner(Path(os.environ["AIRFLOW_HOME"]))
+
+
+def test_every_dag_file_imports_without_errors(runner: Runner) -> None:
+    assert runner.bag.import_errors == {}
+    assert {Path(p).name for p in DAGS_DIR.glob("*.py")} == {"serasan_dags.py"}
+
+
+def test_one_dag_per_dataset_and_kpi_export_dags_per_regency(runner: Runner,
+                                                             catalog: Catalog) -> None:
+    expected = {f"serasan__{d}" for d in catalog.datasets}
+    for reg in catalog.regencies.values():
+        expected |= {f"serasan__{reg.slug}__kpi", f"serasan__{reg.slug}__export"}
+    assert set(runner.dag_ids) == expected
+
+
+def test_dags_have_tags_owners_and_no_cycles(runner: Runner, catalog: Catalog) -> None:
+    for dag_id in runner.dag_ids:
+        dag = runner.bag.get_dag(dag_id)
+        assert "serasan" in dag.tags
+        assert all(t.owner and t.owner != "airflow" for t in dag.tasks), dag_id
+        assert dag.topological_sort()  # raises on a cycle
+        if dag_id.count("__") == 1:
+            ds = catalog.dataset(dag_id.removeprefix("serasan__"))
+            assert {catalog.regency(ds.regency).slug, ds.opd, ds.pillar} <= set(dag.tags)
+            assert [t.task_id for t in dag.topological_sort()] == ["extract", "transform", "load"]
+            assert dag.catchup is False
+
+
+def test_regency_dags_are_scheduled_on_their_datasets_assets(runner: Runner,
+                                                             catalog: Catalog) -> None:
+    dag = runner.bag.get_dag("serasan__muaraenim__kpi")
+    names = {a.name for a in dag.timetable.asset_condition.objects}
+    assert names == {f"serasan.{d.id}" for d in catalog.datasets_of("16.03")}
+    load = runner.bag.get_dag("serasan__muaraenim_timbulan_sampah").get_task("load")
+    assert [o.name for o in load.outlets] == ["serasan.muaraenim_timbulan_sampah"]
+
+
+def _use(settings: Settings) -> None:
+    os.environ.update(settings.as_env())
+
+
+def test_dag_test_of_each_kind(runner: Runner, catalog: Catalog, s3_settings: Settings) -> None:
+    """Dataset, KPI and export DAGs through Airflow itself, on S3 + PostgreSQL."""
+    _use(s3_settings)
+    try:
+        ds = catalog.dataset("muaraenim_timbulan_sampah")
+        gen = generate_dataset(ds, catalog, rows=50, defect_rate=0.1, seed=4)
+        lake = open_lake(s3_settings)
+        lake.put(inbox_prefix(catalog, ds) + gen.filename, gen.data)
+
+        res = runner.run(f"serasan__{ds.id}", LOGICAL)
+        assert res["state"] == "success", res
+        [summary] = res["tasks"]["load"]["result"]
+        assert summary["rows_in"] == gen.rows == summary["rows_loaded"] + summary["rows_rejected"]
+        assert summary["status"] == "quarantined"
+
+        kpi = runner.run("serasan__muaraenim__kpi", LOGICAL)
+        assert kpi["state"] == "success"
+        assert kpi["tasks"]["compute"]["result"]["kpis"]["ME-ENV-01"] > 0
+        exp = runner.run("serasan__muaraenim__export", LOGICAL)
+        assert exp["state"] == "success"
+        assert exp["tasks"]["export"]["result"]["datasets"][ds.id]["written"] > 0
+        assert lake.list(f"exports/muaraenim/{ds.id}/")
+
+        engine = make_engine(s3_settings.warehouse_url)
+        with engine.connect() as conn:
+            lr = table("meta", "load_run", "postgresql")
+            row = conn.execute(select(lr.c.dag_id, lr.c.run_id, lr.c.logical_date)).one()
+        engine.dispose()
+        assert row.dag_id == f"serasan__{ds.id}" and row.run_id == res["run_id"]
+        assert row.logical_date == RUN_DATE
+    finally:
+        for key in s3_settings.as_env():
+            os.environ.pop(key, None)
+
+
+def test_blocked_load_fails_the_dag_run(runner: Runner, catalog: Catalog,
+                                        local_settings: Settings) -> None:
+    _use(local_settings)
+    try:
+        ds = catalog.dataset("muaraenim_produksi_karet")
+        gen = generate_dataset(ds, catalog, defect_rate=0.3, seed=9)
+        open_lake(local_settings).put(inbox_prefix(catalog, ds) + gen.filename, gen.data)
+        res = runner.run(f"serasan__{ds.id}", LOGICAL)
+        assert res["state"] == "failed"
+        assert res["tasks"]["load"]["state"] == "failed"
+        assert res["tasks"]["extract"]["state"] == "success"
+    finally:
+        for key in local_settings.as_env():
+            os.environ.pop(key, None)
