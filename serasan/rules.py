@@ -41,7 +41,8 @@ def _np(arr: pa.ChunkedArray | pa.Array) -> Mask:
 
 
 def _present(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    return pc.is_valid(col)
+    """Non-missing values. GX sees the batch in pandas, where a float NaN is missing like null."""
+    return pc.invert(pc.is_null(col, nan_is_null=True))
 
 
 def _scalar_for(col: pa.ChunkedArray, value: Any) -> Any:
@@ -75,15 +76,29 @@ def _between(t: pa.Table, kw: dict[str, Any], p: dict[str, Any]) -> Mask:
 def _in_set(t: pa.Table, kw: dict[str, Any], p: dict[str, Any]) -> Mask:
     col = t[kw["column"]]
     values = resolve(kw["value_set"], p)
-    ok = pc.is_in(col, value_set=pa.array(values, type=col.type))
+    try:
+        allowed = pa.array(values, type=col.type)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        # Some values are not of the column's type (e.g. ISO strings for a date column): GX's
+        # `Series.isin` simply never matches them, so do exactly what GX does.
+        s = col.to_pandas()
+        return (s.notna() & ~s.isin(values)).to_numpy(dtype=bool)
+    ok = pc.is_in(col, value_set=allowed)
     return _np(pc.and_(_present(col), pc.invert(ok)))
 
 
 def _regex(t: pa.Table, kw: dict[str, Any], p: dict[str, Any]) -> Mask:
-    col = t[kw["column"]]
-    text = col if pa.types.is_string(col.type) else pc.cast(col, pa.string())
-    ok = pc.match_substring_regex(text, pattern=resolve(kw["regex"], p))
-    return _np(pc.fill_null(pc.and_(_present(col), pc.invert(ok)), False))
+    # GX (pandas) matches Python `re` (search) against str() of each non-missing value of the
+    # pandas column. Arrow's RE2 differs: `\d`/`\w` are ASCII only, `$` does not match before a
+    # final newline, lookarounds are rejected; and Arrow writes 1.0 as "1" and True as "true",
+    # where pandas writes "1.0" (an integer column with nulls is float64 there) and "True".
+    s = t[kw["column"]].to_pandas()
+    present = s.notna().to_numpy(dtype=bool)
+    out = np.zeros(len(s), dtype=bool)
+    if present.any():
+        ok = s[present].astype(str).str.contains(resolve(kw["regex"], p), regex=True)
+        out[present] = ~ok.to_numpy(dtype=bool)
+    return out
 
 
 def _unique(t: pa.Table, kw: dict[str, Any], p: dict[str, Any]) -> Mask:

@@ -97,16 +97,35 @@ def run_gx(table: pa.Table, suite: dict[str, Any], params: dict[str, Any]) -> li
     out: list[dict[str, Any]] = [{} for _ in tagged]
     for r in result.results:
         res = r.result or {}
-        if not r.success and res.get("unexpected_count") is None and not r.exception_info:
+        exception = _exception_message(r.exception_info)
+        if not r.success and res.get("unexpected_count") is None and not exception:
             raise RuntimeError(f"GX failed {r.expectation_config.type} without counting rows: "
                                f"{r.expectation_config.kwargs}")
         out[int(r.expectation_config.meta["serasan_seq"])] = ({"success": bool(r.success),
                     "unexpected_count": int(res.get("unexpected_count") or 0),
                     "element_count": int(res.get("element_count") or table.num_rows),
-                    "exception": (r.exception_info or {}).get("exception_message")})
+                    "exception": exception})
     if any(not o for o in out):
         raise RuntimeError("GX returned no result for some expectations of the suite")
     return out
+
+
+def _exception_message(info: dict[str, Any] | None) -> str | None:
+    """GX's exception for one result, if it raised one.
+
+    GX 1.x gives either one flat dict ({"raised_exception": False, "exception_message": None,
+    ...}) or, when a metric raised, one such dict per metric keyed by the metric's id, with no
+    top-level "exception_message" at all.
+    """
+    if not info:
+        return None
+    if "raised_exception" in info or "exception_message" in info:
+        flat = [info]
+    else:
+        flat = [v for v in info.values() if isinstance(v, dict)]
+    messages = [str(e.get("exception_message") or "GX raised an exception")
+                for e in flat if e.get("raised_exception") or e.get("exception_message")]
+    return "; ".join(dict.fromkeys(messages)) or None
 
 
 def validate(table: pa.Table, suite: dict[str, Any], params: dict[str, Any]) -> Validation:
