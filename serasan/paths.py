@@ -13,5 +13,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CATALOG_DIR = Path(os.environ.get("SERASAN_CATALOG_DIR", PROJECT_ROOT / "catalog"))
 EXPECTATIONS_DIR = Path(os.environ.get("SERASAN_EXPECTATIONS_DIR", PROJECT_ROOT / "expectations"))
 DAGS_DIR = PROJECT_ROOT / "dags"
-SEED_DIR = PROJECT_ROOT / "warehouse" / "seed"
+# The seed ships inside the installed package (editable or not), so find it through the package.
+SEED_DIR = Path(__file__).resolve().parent.parent / "warehouse" / "seed"
+if not SEED_DIR.is_dir():
+    SEED_DIR = Path(__file__).resolve().parent / "warehouse" / "seed"
 DEFAULT_HOME = Path(os.environ.get("SERASAN_HOME", PROJECT_ROOT / ".serasan"))

@@ -60,8 +60,8 @@ def test_demo_twice_is_idempotent(demo_env: Settings, catalog: Catalog, tmp_path
 
     engine = make_engine(demo_env.warehouse_url)
     with engine.connect() as conn:
-        loads = conn.execute(select(text("status, rows_in, rows_loaded, rows_rejected")).select_from(
-            text("meta__load_run"))).all()
+        loads = conn.execute(select(text("status, rows_in, rows_loaded, rows_rejected"))
+                             .select_from(text("meta__load_run"))).all()
     engine.dispose()
     assert len(loads) == len(catalog.datasets)
     assert all(r.rows_in == r.rows_loaded + r.rows_rejected for r in loads)
