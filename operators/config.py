@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from serasan.settings import Settings
+from serasan.sources import ConnInfo, Interval, SourceError, env_connections
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 WAREHOUSE_CONN_ID = "serasan_warehouse"
@@ -51,3 +52,24 @@ def run_date_of(context: dict[str, Any]) -> dt.date:
     """The run's date in Asia/Jakarta: its logical date, or run_after for asset-triggered runs."""
     moment = context.get("logical_date") or context["dag_run"].run_after
     return moment.astimezone(JAKARTA).date()
+
+
+def interval_of(context: dict[str, Any]) -> Interval | None:
+    """The run's data interval; None for runs without one (manual and asset-triggered)."""
+    start, end = context.get("data_interval_start"), context.get("data_interval_end")
+    if start is None or end is None or start == end:
+        return None
+    return Interval(start.astimezone(JAKARTA), end.astimezone(JAKARTA))
+
+
+def airflow_connection(conn_id: str) -> ConnInfo:
+    """Resolve a source's connection from Airflow (then `SERASAN_CONN_<ID>`), secrets included."""
+    conn = _connection(conn_id)
+    if conn is None:
+        try:
+            return env_connections(conn_id)
+        except SourceError:
+            raise SourceError(f"Airflow connection {conn_id!r} is not defined") from None
+    return ConnInfo(conn_id=conn_id, conn_type=conn.conn_type, host=conn.host, port=conn.port,
+                    login=conn.login, password=conn.password, schema=conn.schema,
+                    extra=conn.extra_dejson)

@@ -7,7 +7,12 @@ from typing import Any
 
 from serasan import exports, kpi
 from serasan.catalog import Catalog, load_catalog
-from serasan.operators.config import run_date_of, settings_from_airflow
+from serasan.operators.config import (
+    airflow_connection,
+    interval_of,
+    run_date_of,
+    settings_from_airflow,
+)
 from serasan.pipeline import BlockedLoad, RunContext
 from serasan.pipeline import extract as _extract
 from serasan.pipeline import load as _load
@@ -23,7 +28,8 @@ def _catalog() -> Catalog:
 def _ctx(context: dict[str, Any]) -> RunContext:
     return RunContext(settings=settings_from_airflow(), catalog=_catalog(),
                       run_date=run_date_of(context), dag_id=context["dag"].dag_id,
-                      run_id=context["run_id"],
+                      run_id=context["run_id"], interval=interval_of(context),
+                      connections=airflow_connection,
                       force=bool((context.get("params") or {}).get("force", False)))
 
 

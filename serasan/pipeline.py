@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -26,12 +27,15 @@ from serasan.catalog import Catalog, Dataset
 from serasan.lake import Lake, open_lake
 from serasan.parse import ROW_COL, ParseError, Reject, parse_file
 from serasan.settings import Settings
+from serasan.sources import ConnectionResolver, Interval, env_connections
+from serasan.sources import pull as pull_source
 from serasan.validate import Validation, suite_params, validate
 from serasan.warehouse import loader
 from serasan.warehouse.db import make_engine
 from serasan.warehouse.tables import table
 
 log = logging.getLogger(__name__)
+JAKARTA = ZoneInfo("Asia/Jakarta")
 TERMINAL = ("loaded", "quarantined", "warned", "blocked", "rejected")
 SAMPLE_KEYS = 20
 KEY_RULES = ("expect_column_values_to_not_be_null", "expect_column_values_to_be_unique",
@@ -52,7 +56,16 @@ class RunContext:
     dag_id: str | None = None
     run_id: str | None = None
     force: bool = False
+    interval: Interval | None = None  # the run's data interval; default: the day before run_date
+    connections: ConnectionResolver = env_connections
     _engine: Engine | None = field(default=None, repr=False)
+
+    @property
+    def data_interval(self) -> Interval:
+        if self.interval is not None:
+            return self.interval
+        end = dt.datetime.combine(self.run_date, dt.time(), tzinfo=JAKARTA)
+        return Interval(end - dt.timedelta(days=1), end)
 
     @cached_property
     def lake(self) -> Lake:
@@ -91,6 +104,7 @@ def extract(ctx: RunContext, ds: Dataset) -> list[dict[str, Any]]:
     whose processing never finished are picked up again, so a failed run loses nothing.
     """
     events = ctx.t("meta", "object_event")
+    pull_source(ctx, ds)  # databases and APIs write this interval's file into the inbox
     for key in ctx.lake.list(inbox_prefix(ctx.catalog, ds)):
         data = ctx.lake.get(key)
         sha = hashlib.sha256(data).hexdigest()

@@ -109,6 +109,16 @@ def fixed_metadata(dialect: str) -> MetaData:
        Column("lake_prefix", Text, nullable=False),
        Column("rows", Integer, nullable=False),
        PrimaryKeyConstraint("dataset_id", "period"))
+    _t(md, dialect, "meta", "source_pull",
+       Column("dataset_id", String(64), nullable=False),
+       Column("interval_start", String(40), nullable=False),
+       Column("interval_end", String(40), nullable=False),
+       Column("lower_bound", Text),
+       Column("upper_bound", Text),
+       Column("rows", Integer, nullable=False),
+       Column("inbox_key", Text),
+       Column("sha256", String(64)),
+       PrimaryKeyConstraint("dataset_id", "interval_start", "interval_end"))
     _t(md, dialect, "mart", "kpi_value",
        Column("kpi_code", String(60), nullable=False),
        Column("regency", String(10), nullable=False),

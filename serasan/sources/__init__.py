@@ -1,0 +1,94 @@
+"""Pulled sources: application databases and REST APIs, fetched into the dataset's inbox.
+
+Spreadsheets reach the inbox by upload. Pulled sources are written there by `pull()` as one file
+per run interval, so from the inbox on every source takes the same path (raw, parse, validate,
+load) and the same sha256 rule: pulling the same interval again yields the same bytes and is
+recognised as already processed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:
+    from serasan.catalog import Dataset
+    from serasan.pipeline import RunContext
+
+
+class SourceError(Exception):
+    """A source could not be read; the message names the dataset, the source and why."""
+
+
+@dataclass(frozen=True)
+class ConnInfo:
+    """A connection's parts, the same shape as an Airflow connection; secrets are not shown."""
+
+    conn_id: str
+    conn_type: str | None = None
+    host: str | None = None
+    port: int | None = None
+    login: str | None = None
+    password: str | None = field(default=None, repr=False)
+    schema: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+ConnectionResolver = Callable[[str], ConnInfo]
+
+
+def conn_from_uri(conn_id: str, uri: str) -> ConnInfo:
+    """Parse an Airflow-style connection URI or JSON document."""
+    if uri.lstrip().startswith("{"):
+        doc = json.loads(uri)
+        extra = doc.get("extra") or {}
+        return ConnInfo(conn_id, doc.get("conn_type"), doc.get("host"), doc.get("port"),
+                        doc.get("login"), doc.get("password"), doc.get("schema"),
+                        json.loads(extra) if isinstance(extra, str) else extra)
+    parts = urlsplit(uri)
+    query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+    return ConnInfo(conn_id, parts.scheme, parts.hostname, parts.port,
+                    unquote(parts.username) if parts.username else None,
+                    unquote(parts.password) if parts.password else None,
+                    parts.path.lstrip("/") or None, {k: unquote(v) for k, v in query.items()})
+
+
+def env_connections(conn_id: str) -> ConnInfo:
+    """Connections from `SERASAN_CONN_<ID>` (URI or JSON), for runs outside Airflow."""
+    key = f"SERASAN_CONN_{conn_id.upper()}"
+    value = os.environ.get(key)
+    if not value:
+        raise SourceError(f"connection {conn_id!r} is not defined: set the Airflow connection "
+                          f"{conn_id!r} or the environment variable {key}")
+    return conn_from_uri(conn_id, value)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """The run's data interval, [start, end), timezone-aware."""
+
+    start: dt.datetime
+    end: dt.datetime
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%Y%m%dT%H%M}-{self.end:%Y%m%dT%H%M}"
+
+
+def pull(ctx: RunContext, ds: Dataset) -> list[str]:
+    """Fetch the run interval of a pulled source into the inbox; returns the keys written."""
+    kind = ds.source.kind
+    if kind == "spreadsheet":
+        return []
+    if kind == "database":
+        from serasan.sources import database
+
+        return database.pull(ctx, ds)
+    from serasan.sources import api
+
+    return api.pull(ctx, ds)
