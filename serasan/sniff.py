@@ -1,0 +1,212 @@
+"""What kind of bytes arrived, and their rows as a stream, within bounded time and memory.
+
+OPD uploads are often not what their name says: a PNG called `.csv`, an HTML error page, UTF-16
+from an old Excel, a zip bomb. Each is recognised here and refused with a specific message, or
+read correctly when it is merely unusual. Rows are yielded lazily, so a 500 MB CSV is never held
+in memory as text.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+SAMPLE = 64 * 1024
+MAX_COLUMNS = 500
+MAX_FIELD = 1024 * 1024  # one cell over 1 MB is not data an OPD typed
+MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024
+MAX_XLSX_RATIO = 200  # compressed -> uncompressed; real workbooks stay far below
+BINARY_MAGIC = {
+    b"\x89PNG": "gambar PNG (PNG image)", b"\xff\xd8\xff": "gambar JPEG (JPEG image)",
+    b"GIF8": "gambar GIF (GIF image)", b"%PDF": "dokumen PDF (PDF document)",
+    b"\xd0\xcf\x11\xe0": "file Excel 97-2003 .xls (legacy Excel); simpan ulang sebagai .xlsx",
+    b"\x1f\x8b": "arsip gzip (gzip archive)", b"Rar!": "arsip RAR (RAR archive)",
+    b"7z\xbc\xaf": "arsip 7z (7z archive)",
+}
+Opener = Callable[[], IO[bytes]]
+
+
+class ParseError(Exception):
+    """The file as a whole cannot be used; the message says why and what was expected."""
+
+
+def _cp1252_fallback(err: UnicodeError) -> tuple[str, int]:
+    """Bytes that are not UTF-8 are read as Windows-1252, the encoding of Indonesian Excel."""
+    assert isinstance(err, UnicodeDecodeError)
+    return err.object[err.start:err.end].decode("cp1252", errors="replace"), err.end
+
+
+codecs.register_error("serasan-cp1252", _cp1252_fallback)
+
+
+@dataclass
+class Sniffed:
+    kind: str  # csv | xlsx | json
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    notes: list[str] = field(default_factory=list)
+
+
+def _strip_bom(head: bytes) -> bytes:
+    for bom in (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        if head.startswith(bom):
+            return head[len(bom):]
+    return head
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    if len(head) < 8:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) > len(odd) * 0.4 and even.count(0) < len(even) * 0.1:
+        return "utf-16-le"
+    if even.count(0) > len(even) * 0.4 and odd.count(0) < len(odd) * 0.1:
+        return "utf-16-be"
+    return None
+
+
+def sniff(head: bytes, filename: str, allow_json: bool) -> Sniffed:
+    """Decide how to read a file from its first bytes; refuse what is not a table."""
+    if not _strip_bom(head).strip():
+        raise ParseError(f"{filename}: file kosong (the file is empty)")
+    if head.startswith(b"PK\x03\x04"):
+        return Sniffed("xlsx")
+    for magic, what in BINARY_MAGIC.items():
+        if head.startswith(magic):
+            raise ParseError(f"{filename}: bukan CSV/XLSX melainkan {what}")
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        enc, notes = "utf-16", ["file is UTF-16 text; read as such"]
+    elif utf16 := _utf16_without_bom(head):
+        enc, notes = utf16, ["file is UTF-16 text without a BOM; read as such"]
+    else:
+        enc, notes = ("utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"), []
+        if b"\x00" in head:
+            line = head[: head.index(b"\x00")].count(b"\n") + 1
+            raise ParseError(f"{filename}: baris {line} berisi byte NUL; ini bukan file teks CSV "
+                             f"(line {line} holds a NUL byte: not a CSV text file)")
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(head) - 4:  # not just a character cut at the sample's end
+                notes.append("some bytes are not UTF-8; read as Windows-1252")
+    text = head.decode(enc if enc != "utf-16" else "utf-16", errors="serasan-cp1252"
+                       if enc.startswith("utf-8") else "replace").lstrip("\ufeff").lstrip()
+    low = text[:512].lower()
+    if low.startswith("<") and ("<html" in low or "<!doctype" in low or "<body" in low):
+        raise ParseError(f"{filename}: berisi halaman HTML, bukan data (an HTML page, perhaps "
+                         "an error page saved instead of the file)")
+    if low.startswith(("{", "[")):
+        if allow_json:
+            return Sniffed("json", enc, notes=notes)
+        raise ParseError(f"{filename}: berisi JSON, bukan CSV/XLSX (JSON, expected CSV or XLSX)")
+    lines = [ln for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:30]
+             if ln.strip()]
+    delim = max((",", ";", "\t", "|"), key=lambda d: sum(ln.count(d) for ln in lines))
+    return Sniffed("csv", enc, delim, notes)
+
+
+def check_zip(opener: Opener, filename: str) -> None:
+    """Refuse zips that are not workbooks or that would expand far beyond a real workbook."""
+    try:
+        with opener() as fh, zipfile.ZipFile(fh) as zf:
+            infos = zf.infolist()
+            names = {i.filename for i in infos}
+    except zipfile.BadZipFile as exc:
+        raise ParseError(f"{filename}: file XLSX rusak atau terpotong (a damaged or truncated "
+                         f"XLSX: {exc})") from None
+    if "xl/workbook.xml" not in names:
+        raise ParseError(f"{filename}: file ZIP tetapi bukan workbook XLSX (a zip archive, not "
+                         "an XLSX workbook)")
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if total > MAX_XLSX_UNCOMPRESSED or total / packed > MAX_XLSX_RATIO:
+        raise ParseError(f"{filename}: XLSX mengembang menjadi {total // 2**20} MB (expands to "
+                         f"{total // 2**20} MB, ratio {total // packed}:1); refused as a zip bomb")
+
+
+def xlsx_rows(opener: Opener, filename: str) -> Iterator[tuple[int, list[Any]]]:
+    from openpyxl import load_workbook
+
+    check_zip(opener, filename)
+    try:
+        fh = opener()
+        wb = load_workbook(fh, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for corrupt workbooks
+        raise ParseError(f"{filename}: workbook XLSX tidak dapat dibaca (unreadable workbook: "
+                         f"{exc})") from None
+    try:
+        ws = wb["Data"] if "Data" in wb.sheetnames else wb.worksheets[0]
+        for number, row in enumerate(ws.iter_rows(values_only=True), 1):
+            if len(row) > MAX_COLUMNS and any(v is not None for v in row[MAX_COLUMNS:]):
+                raise ParseError(f"{filename}: baris {number} memiliki {len(row)} kolom "
+                                 f"(row {number} has {len(row)} columns; at most {MAX_COLUMNS})")
+            yield number, list(row[:MAX_COLUMNS])
+    except ParseError:
+        raise
+    except Exception as exc:  # a truncated sheet surfaces while streaming
+        raise ParseError(f"{filename}: workbook XLSX rusak (damaged workbook: {exc})") from None
+    finally:
+        wb.close()
+        fh.close()
+
+
+def csv_rows(opener: Opener, filename: str, sn: Sniffed) -> Iterator[tuple[int, list[Any]]]:
+    errors = "serasan-cp1252" if sn.encoding.startswith("utf-8") else "strict"
+    raw = opener()
+    text = io.TextIOWrapper(raw, encoding=sn.encoding, errors=errors, newline=None)
+    reader = csv.reader(text, delimiter=sn.delimiter, strict=True)
+    previous = csv.field_size_limit(MAX_FIELD)
+    try:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                line = reader.line_num
+                msg = str(exc)
+                if "field larger" in msg:
+                    why = f"sel lebih dari {MAX_FIELD // 1024} KB (a cell over 1 MB)"
+                elif "EOF" in msg or "quote" in msg:
+                    why = "tanda kutip tidak ditutup (an unterminated quote)"
+                elif "NUL" in msg:
+                    why = "berisi byte NUL (a NUL byte)"
+                else:
+                    why = msg
+                raise ParseError(f"{filename}: baris {line}: {why}") from None
+            except UnicodeDecodeError as exc:
+                raise ParseError(f"{filename}: bukan teks {sn.encoding} yang valid "
+                                 f"(not valid {sn.encoding} text: {exc.reason})") from None
+            if len(row) > MAX_COLUMNS and any(v.strip() for v in row[MAX_COLUMNS:]):
+                raise ParseError(f"{filename}: baris {reader.line_num} memiliki {len(row)} kolom "
+                                 f"(line {reader.line_num} has {len(row)} columns; at most "
+                                 f"{MAX_COLUMNS})")
+            yield reader.line_num, row[:MAX_COLUMNS]
+    finally:
+        csv.field_size_limit(previous)
+        text.close()
+
+
+def json_rows(opener: Opener, filename: str, columns: list[str],
+              records_path: str = "data") -> Iterator[tuple[int, list[Any]]]:
+    """JSON pulled from an API: a list of objects (or one under `records_path`) as rows."""
+    with opener() as fh:
+        try:
+            doc = json.load(fh)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ParseError(f"{filename}: JSON tidak valid (invalid JSON: {exc})") from None
+    if isinstance(doc, dict):
+        for part in records_path.split("."):
+            doc = doc.get(part) if isinstance(doc, dict) else None
+    if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
+        raise ParseError(f"{filename}: JSON harus berupa daftar objek (expected a list of "
+                         "records)")
+    yield 0, list(columns)
+    for number, rec in enumerate(doc, 1):
+        yield number, [rec.get(c) for c in columns]
