@@ -151,8 +151,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from serasan.operators.runner import Runner
 
     runner = Runner(Path(args.airflow_home))
-    date = dt.date.fromisoformat(args.date) if args.date else dt.datetime.now(
-        dt.UTC).astimezone(_logical(DEMO_DATE).tzinfo).date()
+    date = dt.date.fromisoformat(args.date) if args.date else _today()
     res = runner.run(f"serasan__{ds.id}", _logical(date), conf={"force": args.force})
     summary = _load_summary(settings, load_id_for(ds, sha))
     skipped = not res["tasks"].get("extract", {}).get("result")
@@ -191,6 +190,41 @@ def _print_load(s: dict[str, Any], lake: Any) -> None:
         print(f"  alert for the OPD: {lake.location(s['alert_key'])}")
     if s.get("notes"):
         print(f"  notes: {s['notes']}")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from serasan.check import check_file, render
+    from serasan.parse import ParseError
+
+    catalog = _catalog(args)
+    if args.dataset not in catalog.datasets:
+        print(f"error: unknown dataset {args.dataset!r}; see `serasan catalog list`",
+              file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: {path}: no such file", file=sys.stderr)
+        return 2
+    lang = args.lang or Settings.from_env().lang
+    date = dt.date.fromisoformat(args.date) if args.date else _today()
+    try:
+        result = check_file(path, catalog.dataset(args.dataset), catalog, date, lang)
+    except ParseError as exc:
+        if args.json:
+            print(json.dumps({"file": str(path), "dataset": args.dataset, "error": str(exc)}))
+        else:
+            print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2, ensure_ascii=False, default=str) if args.json
+          else render(result, lang))
+    return 1 if any(p["rule"] != "summary" for p in result["problems"]) else 0
+
+
+def _today() -> dt.date:
+    """Today in Asia/Jakarta: the logical date of a run started by hand."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo("Asia/Jakarta")).date()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -237,6 +271,14 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--date", help="logical date YYYY-MM-DD (default: today in Asia/Jakarta)")
     ing.add_argument("--airflow-home", default=home)
     ing.set_defaults(func=cmd_ingest)
+
+    chk = sub.add_parser("check", help="parse and validate a local file; nothing is loaded")
+    chk.add_argument("--dataset", required=True)
+    chk.add_argument("file")
+    chk.add_argument("--json", action="store_true", help="machine-readable output")
+    chk.add_argument("--lang", choices=["id", "en"], help="message language (default id)")
+    chk.add_argument("--date", help="logical date YYYY-MM-DD (default: today in Asia/Jakarta)")
+    chk.set_defaults(func=cmd_check)
 
     demo = sub.add_parser("demo", help="run every DAG of both regencies on demo data")
     demo.add_argument("--date", default=DEMO_DATE.isoformat())

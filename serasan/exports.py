@@ -7,10 +7,8 @@ the manifest's sha256 is compared with `meta.export_run` first.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
@@ -18,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from serasan.catalog import Catalog, Dataset
+from serasan.csvsafe import csv_bytes
 from serasan.warehouse.facts import fact_table
 
 if TYPE_CHECKING:
@@ -77,14 +76,6 @@ def metadata(catalog: Catalog, ds: Dataset, period: str, rows: int) -> dict[str,
     }
 
 
-def _csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    return buf.getvalue().encode("utf-8")
-
-
 def export_dataset(ctx: RunContext, ds: Dataset,
                    regions: dict[str, dict[str, Any]]) -> dict[str, int]:
     """Write changed periods of one dataset; returns counts of periods written and unchanged."""
@@ -112,7 +103,7 @@ def export_dataset(ctx: RunContext, ds: Dataset,
     for period, rows in sorted(by_period.items()):
         prefix = f"exports/{slug}/{ds.id}/{period}/"
         files = {
-            f"{ds.id}_{period}.csv": _csv(rows, columns),
+            f"{ds.id}_{period}.csv": csv_bytes(rows, columns),
             "metadata.json": json.dumps(metadata(ctx.catalog, ds, period, len(rows)),
                                         indent=2, ensure_ascii=False).encode("utf-8"),
         }

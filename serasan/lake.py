@@ -6,9 +6,12 @@ rewritten; `put(..., overwrite=False)` enforces that for callers that need it.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
@@ -40,6 +43,8 @@ class Lake(Protocol):
     def list(self, prefix: str) -> list[str]: ...
     def delete(self, key: str) -> None: ...
     def location(self, key: str) -> str: ...
+    def size(self, key: str) -> int: ...
+    def fetch(self, key: str) -> contextlib.AbstractContextManager[Path]: ...
 
 
 class LocalLake:
@@ -90,6 +95,19 @@ class LocalLake:
 
     def location(self, key: str) -> str:
         return str(self.root / key)
+
+    def size(self, key: str) -> int:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            raise LakeError(f"{self.location(key)} does not exist") from None
+
+    @contextmanager
+    def fetch(self, key: str) -> Iterator[Path]:
+        """A local path to read the object from (the file itself: nothing is copied)."""
+        if not self.exists(key):
+            raise LakeError(f"{self.location(key)} does not exist")
+        yield self._path(key)
 
 
 class S3Lake:
@@ -148,6 +166,24 @@ class S3Lake:
 
     def location(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
+
+    def size(self, key: str) -> int:
+        from minio.error import S3Error
+
+        try:
+            stat = self.client.stat_object(bucket_name=self.bucket, object_name=_check_key(key))
+        except S3Error as exc:
+            raise LakeError(f"{self.location(key)}: {exc.code}") from None
+        return int(stat.size or 0)
+
+    @contextmanager
+    def fetch(self, key: str) -> Iterator[Path]:
+        """Download to a temporary file, so large objects are streamed, not held in memory."""
+        with tempfile.TemporaryDirectory(prefix="serasan-") as tmp:
+            path = Path(tmp) / "object"
+            self.client.fget_object(bucket_name=self.bucket, object_name=_check_key(key),
+                                    file_path=str(path))
+            yield path
 
     def presigned_get(self, key: str, hours: int = 24) -> str:
         return self.client.presigned_get_object(bucket_name=self.bucket, object_name=key,

@@ -7,12 +7,12 @@ Each function returns JSON-able dicts, so Airflow can pass them between tasks as
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import io
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -22,14 +22,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Engine, and_, select
 
-from serasan import alerts, rules
+from serasan import alerts
+from serasan.assess import assess, cell
 from serasan.catalog import Catalog, Dataset
+from serasan.csvsafe import csv_bytes
 from serasan.lake import Lake, open_lake
-from serasan.parse import ROW_COL, ParseError, Reject, parse_file
+from serasan.parse import ROW_COL, ParseError, parse_stream
 from serasan.settings import Settings
 from serasan.sources import ConnectionResolver, Interval, env_connections
 from serasan.sources import pull as pull_source
-from serasan.validate import Validation, suite_params, validate
 from serasan.warehouse import loader
 from serasan.warehouse.db import make_engine
 from serasan.warehouse.tables import table
@@ -38,8 +39,7 @@ log = logging.getLogger(__name__)
 JAKARTA = ZoneInfo("Asia/Jakarta")
 TERMINAL = ("loaded", "quarantined", "warned", "blocked", "rejected")
 SAMPLE_KEYS = 20
-KEY_RULES = ("expect_column_values_to_not_be_null", "expect_column_values_to_be_unique",
-             "expect_compound_columns_to_be_unique")
+DEFAULT_MAX_BYTES = 256 * 2**20  # per file; a dataset may raise it in source.params.max_bytes
 
 
 class BlockedLoad(Exception):
@@ -90,6 +90,12 @@ def inbox_prefix(catalog: Catalog, ds: Dataset) -> str:
     return f"inbox/{opd_key(catalog, ds)}/{ds.id}/"
 
 
+def safe_name(name: str) -> str:
+    """An uploaded file name as a lake key part: odd characters and '..' cannot travel on."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "file"
+    return cleaned[:120]
+
+
 def load_id_for(ds: Dataset, sha256: str) -> str:
     return f"{ds.id}-{sha256[:16]}"
 
@@ -108,7 +114,7 @@ def extract(ctx: RunContext, ds: Dataset) -> list[dict[str, Any]]:
     for key in ctx.lake.list(inbox_prefix(ctx.catalog, ds)):
         data = ctx.lake.get(key)
         sha = hashlib.sha256(data).hexdigest()
-        filename = key.rsplit("/", 1)[-1]
+        filename = safe_name(key.rsplit("/", 1)[-1])
         raw_key = f"raw/{ds.id}/{sha}/{filename}"
         if not ctx.lake.exists(raw_key):
             ctx.lake.put(raw_key, data, overwrite=False)
@@ -164,39 +170,6 @@ def pending(ctx: RunContext, ds: Dataset) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------ transform
 
 
-def _quarantine_rows(parsed_rejects: list[Reject], batch: pa.Table, validation: Validation,
-                     kept: Any, params: dict[str, Any], lang: str) -> list[dict[str, Any]]:
-    """One row per failing input row: row number, loaded or not, rules, reasons, then values."""
-    yes, no = ("ya", "tidak") if lang == "id" else ("yes", "no")
-    out = []
-    for rej in parsed_rejects:
-        out.append({"baris": rej.row, "dimuat": no, "aturan": rej.kind,
-                    "alasan": rej.reason(lang), **dict(rej.record)})
-    failing = validation.failing.nonzero()[0]
-    if len(failing):
-        records = batch.take(pa.array(failing)).to_pylist()
-        for idx, rec in zip(failing, records, strict=True):
-            broken = [r for r in validation.results if r.mask[idx]]
-            out.append({"baris": rec.pop(ROW_COL), "dimuat": yes if kept[idx] else no,
-                        "aturan": ", ".join(r.type.removeprefix("expect_") for r in broken),
-                        "alasan": "; ".join(rules.describe(r.expectation, params, lang)
-                                            for r in broken),
-                        **{k: _cell(v) for k, v in rec.items()}})
-    return sorted(out, key=lambda r: r["baris"])
-
-
-def _cell(v: Any) -> Any:
-    return v.isoformat() if isinstance(v, dt.date) else v
-
-
-def _csv_bytes(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    return buf.getvalue().encode("utf-8")
-
-
 def transform(ctx: RunContext, ds: Dataset, obj: dict[str, Any]) -> dict[str, Any]:
     """Parse and validate one raw object; write valid rows to staging and failures to quarantine."""
     sha, raw_key = obj["sha256"], obj["raw_key"]
@@ -205,43 +178,24 @@ def transform(ctx: RunContext, ds: Dataset, obj: dict[str, Any]) -> dict[str, An
     base = {"dataset": ds.id, "sha256": sha, "raw_key": raw_key, "filename": filename,
             "load_id": load_id_for(ds, sha)}
     try:
-        parsed = parse_file(ctx.lake.get(raw_key), filename, ds)
+        size = ctx.lake.size(raw_key)
+        limit = int(ds.source.params.get("max_bytes", DEFAULT_MAX_BYTES))
+        if size > limit:
+            raise ParseError(f"{filename}: {size / 2**20:.1f} MB, jauh lebih besar dari batas "
+                             f"dataset ini {limit / 2**20:.0f} MB (larger than this dataset's "
+                             f"limit of {limit / 2**20:.0f} MB, source.params.max_bytes)")
+        with ctx.lake.fetch(raw_key) as path:
+            parsed = parse_stream(lambda: path.open("rb"), filename, ds)
     except ParseError as exc:
         return {**base, "status": "rejected", "rows_in": 0, "rows_valid": 0,
                 "rows_rejected": 0, "error": str(exc), "problems": [[str(exc), 0]],
                 "examples": [], "dq": [], "staging_key": None, "quarantine_key": None,
                 "periods": [], "notes": []}
-    params = suite_params(ctx.run_date)
-    validation = validate(parsed.table, ctx.catalog.suites[ds.id], params)
-    failing = validation.failing
-    if ds.quality_policy == "warn":
-        # Even under `warn`, rows the fact table cannot hold (duplicate or empty key) are rejected.
-        kept = ~_key_breakers(ds, validation)
-    else:
-        kept = ~failing
-    unreadable = [r for r in parsed.rejects if r.kind != "summary"]
-    if ds.quality_policy == "block" and (failing.any() or unreadable):
-        kept = kept & False
-    keep = parsed.table.filter(pa.array(kept))
+    a = assess(parsed, ds, ctx.catalog.suites[ds.id], ctx.run_date, lang)
+    keep, quarantined, status = a.keep, a.quarantined, a.status
     rows_in = parsed.rows_in
-    quarantined = _quarantine_rows(parsed.rejects, parsed.table, validation, kept, params, lang)
-    problems: list[list[Any]] = []
-    for r in validation.results:
-        if r.unexpected_count:
-            problems.append([rules.describe(r.expectation, params, lang), r.unexpected_count])
-    by_problem: dict[str, int] = {}
-    for rej in parsed.rejects:
-        by_problem[rej.problem(lang)] = by_problem.get(rej.problem(lang), 0) + 1
-    problems += [[k, v] for k, v in by_problem.items()]
-
-    if not failing.any() and not unreadable:
-        status = "loaded"  # summary rows alone are not a problem to alert about
-    elif ds.quality_policy == "block":
-        status = "blocked"
-    elif ds.quality_policy == "warn":
-        status = "warned"
-    else:
-        status = "quarantined"
+    validation = a.validation
+    problems = [[text, n] for text, n in a.problems]
 
     staging_key = f"staging/{ds.id}/{sha}.parquet"
     buf = pa.BufferOutputStream()
@@ -251,26 +205,16 @@ def transform(ctx: RunContext, ds: Dataset, obj: dict[str, Any]) -> dict[str, An
     if quarantined:
         quarantine_key = f"quarantine/{ds.id}/{sha}/ditolak.csv"
         cols = ["baris", "dimuat", "aturan", "alasan", *ds.column_names]
-        ctx.lake.put(quarantine_key, _csv_bytes(quarantined, cols), "text/csv")
+        ctx.lake.put(quarantine_key, csv_bytes(quarantined, cols), "text/csv")
     loaded = keep.num_rows
     dq = [{"seq": r.seq, "type": r.type, "column": ",".join(r.columns), "success": r.success,
            "unexpected_count": r.unexpected_count, "element_count": r.element_count,
            "sample": _sample_keys(ds, parsed.table, r.mask)} for r in validation.results]
     return {**base, "status": status, "rows_in": rows_in, "rows_valid": loaded,
             "rows_rejected": rows_in - loaded, "problems": problems,
-            "examples": [{k: _cell(v) for k, v in q.items()} for q in quarantined[:5]],
+            "examples": [{k: cell(v) for k, v in q.items()} for q in quarantined[:5]],
             "dq": dq, "staging_key": staging_key, "quarantine_key": quarantine_key,
             "periods": loader.periods_of(ds, keep), "notes": parsed.notes, "error": None}
-
-
-def _key_breakers(ds: Dataset, validation: Validation) -> Any:
-    """Rows failing a rule on the primary key: uniqueness of the key, or an empty key column."""
-    key = set(ds.primary_key)
-    out = validation.failing & False
-    for r in validation.results:
-        if set(r.columns) <= key and r.type in KEY_RULES:
-            out |= r.mask
-    return out
 
 
 def _sample_keys(ds: Dataset, batch: pa.Table, mask: Any) -> str | None:
@@ -278,7 +222,7 @@ def _sample_keys(ds: Dataset, batch: pa.Table, mask: Any) -> str | None:
     if not len(idx):
         return None
     keys = batch.select([*ds.primary_key, ROW_COL]).take(pa.array(idx)).to_pylist()
-    return json.dumps([{k: _cell(v) for k, v in row.items()} for row in keys])
+    return json.dumps([{k: cell(v) for k, v in row.items()} for row in keys])
 
 
 # ------------------------------------------------------------------------ load
@@ -313,7 +257,7 @@ def load(ctx: RunContext, ds: Dataset, staged: dict[str, Any]) -> dict[str, Any]
         conn.execute(lr.insert().values(
             load_id=load_id, dataset_id=ds.id, regency=ds.regency, opd=ds.opd,
             raw_key=staged["raw_key"], sha256=staged["sha256"],
-            size_bytes=len(ctx.lake.get(staged["raw_key"])), dag_id=ctx.dag_id,
+            size_bytes=ctx.lake.size(staged["raw_key"]), dag_id=ctx.dag_id,
             run_id=ctx.run_id, logical_date=ctx.run_date, status=staged["status"],
             rows_in=staged["rows_in"], rows_loaded=loaded,
             rows_rejected=staged["rows_in"] - loaded, quarantine_key=staged["quarantine_key"],
@@ -331,6 +275,7 @@ def load(ctx: RunContext, ds: Dataset, staged: dict[str, Any]) -> dict[str, Any]
                 alert_id=alert.alert_id, load_id=load_id, dataset_id=ds.id,
                 regency=ds.regency, opd=ds.opd, recipients=",".join(alert.recipients),
                 subject=alert.subject, body=alert.body, lake_key=alert_key, status="pending"))
+    _mark_manifest(ctx, ds, staged, load_id)
     if alert:
         ctx.lake.put(alert_key, f"Subject: {alert.subject}\nTo: {', '.join(alert.recipients)}"
                                 f"\n\n{alert.body}\n".encode(), "text/plain; charset=utf-8")
@@ -341,6 +286,15 @@ def load(ctx: RunContext, ds: Dataset, staged: dict[str, Any]) -> dict[str, Any]
     if summary["rows_in"] != summary["rows_loaded"] + summary["rows_rejected"]:
         raise AssertionError(f"row accounting does not reconcile for {load_id}: {summary}")
     return summary
+
+
+def _mark_manifest(ctx: RunContext, ds: Dataset, staged: dict[str, Any], load_id: str) -> None:
+    """Record the outcome beside the raw bytes (which never change): status, counts, reason."""
+    key = f"raw/{ds.id}/{staged['sha256']}/manifest.json"
+    manifest = json.loads(ctx.lake.get(key)) if ctx.lake.exists(key) else {}
+    manifest.update(status=staged["status"], load_id=load_id, rows_in=staged["rows_in"],
+                    rows_loaded=staged["rows_valid"], error=staged["error"])
+    ctx.lake.put(key, json.dumps(manifest, indent=2).encode(), "application/json")
 
 
 def run_dataset(ctx: RunContext, ds: Dataset) -> list[dict[str, Any]]:
