@@ -38,3 +38,7 @@ lint: $(VENV)/.installed-dev
 
 clean:
 	rm -rf .serasan
+
+## make bench: parse throughput and peak memory beside pyarrow.csv.read_csv (BENCH_ROWS=5000000)
+bench: $(VENV)/.installed
+	$(BIN)/python bench/parse_bench.py
