@@ -33,6 +33,7 @@ TEXT = {
         "next": "Yang perlu dilakukan: perbaiki baris-baris tersebut di file asli Anda, lalu "
                 "kirim ulang file yang sudah diperbaiki ke folder unggahan dataset ini "
                 "({inbox}). Baris yang sudah benar tidak perlu diubah.",
+        "link": "Atau unggah file perbaikan langsung melalui tautan ini (berlaku {hours} jam):",
         "sign": "Salam,\nSerasan - {walidata}",
     },
     "en": {
@@ -52,6 +53,7 @@ TEXT = {
         "next": "What to do: fix these rows in your original file and upload the corrected file "
                 "to this dataset's upload folder ({inbox}). Rows that are already correct need "
                 "no change.",
+        "link": "Or upload the corrected file directly with this link (valid {hours} hours):",
         "sign": "Regards,\nSerasan - {walidata}",
     },
 }
@@ -77,7 +79,8 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
 def compose(catalog: Catalog, ds: Dataset, *, alert_id: str, filename: str, run_date: str,
             status: str, rows_in: int, loaded: int, rejected: int,
             problems: list[tuple[str, int]], examples: list[dict[str, Any]],
-            rejected_location: str, inbox: str, lang: str = "id") -> Alert:
+            rejected_location: str, inbox: str, upload_url: str | None = None,
+            upload_hours: int = 72, lang: str = "id") -> Alert:
     """Build the message; `problems` is (plain-words reason, row count) per failing rule."""
     t = TEXT.get(lang, TEXT["id"])
     opd = catalog.opd_of(ds)
@@ -100,7 +103,10 @@ def compose(catalog: Catalog, ds: Dataset, *, alert_id: str, filename: str, run_
                 *[c for c in ds.column_names if c in examples[0]]][:8]
         masked = [mask_record(e, ds.pii_columns) for e in examples[:MAX_EXAMPLES]]
         parts += ["", f("examples"), _table(masked, cols)]
-    parts += ["", f("where"), "", f("next"), "", f("sign")]
+    parts += ["", f("where"), "", f("next")]
+    if upload_url:
+        parts += [t["link"].format(hours=upload_hours), upload_url]
+    parts += ["", f("sign")]
     body = "\n".join(parts)
     return Alert(alert_id=alert_id, recipients=[c.email for c in opd.contacts],
                  subject=f("subject"), body=body)

@@ -227,6 +227,53 @@ def _today() -> dt.date:
     return dt.datetime.now(ZoneInfo("Asia/Jakarta")).date()
 
 
+def cmd_template(args: argparse.Namespace) -> int:
+    from serasan.template import write_template
+
+    catalog = _catalog(args)
+    if args.dataset not in catalog.datasets:
+        print(f"error: unknown dataset {args.dataset!r}; see `serasan catalog list`",
+              file=sys.stderr)
+        return 2
+    out = Path(args.out or f"template-{args.dataset}.xlsx")
+    write_template(catalog, catalog.dataset(args.dataset), out)
+    print(f"template written: {out}")
+    return 0
+
+
+def cmd_inbox_policies(args: argparse.Namespace) -> int:
+    from serasan.inbox_access import write_policies
+
+    paths = write_policies(_catalog(args), args.bucket, Path(args.out))
+    print(f"{len(paths)} policies written to {args.out}")
+    return 0
+
+
+def cmd_inbox_apply(args: argparse.Namespace) -> int:
+    """Create each OPD's MinIO user and policy; secrets come from the environment only."""
+    from serasan.inbox_access import apply_minio, inbox_user
+
+    catalog = _catalog(args)
+    env = os.environ
+    missing = [k for k in ("SERASAN_MINIO_ENDPOINT", "SERASAN_MINIO_ROOT_USER",
+                           "SERASAN_MINIO_ROOT_PASSWORD") if not env.get(k)]
+    users = [inbox_user(catalog, r.kode, o.code) for r in catalog.regencies.values()
+             for o in r.opds]
+    passwords = {u: env.get(f"SERASAN_INBOX_PASSWORD_{u.upper().replace('-', '_')}", "")
+                 for u in users}
+    missing += [f"SERASAN_INBOX_PASSWORD_{u.upper().replace('-', '_')}"
+                for u, p in passwords.items() if not p]
+    if missing:
+        print("error: set these environment variables first: " + ", ".join(missing),
+              file=sys.stderr)
+        return 2
+    done = apply_minio(catalog, args.bucket, env["SERASAN_MINIO_ENDPOINT"],
+                       env["SERASAN_MINIO_ROOT_USER"], env["SERASAN_MINIO_ROOT_PASSWORD"],
+                       passwords, secure=args.secure)
+    print(f"{len(done)} OPD users have their inbox policy")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from serasan.demo import run_demo
 
@@ -279,6 +326,23 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--lang", choices=["id", "en"], help="message language (default id)")
     chk.add_argument("--date", help="logical date YYYY-MM-DD (default: today in Asia/Jakarta)")
     chk.set_defaults(func=cmd_check)
+
+    tpl = sub.add_parser("template", help="write the XLSX template OPD staff fill in")
+    tpl.add_argument("--dataset", required=True)
+    tpl.add_argument("--out", help="output file (default template-<dataset>.xlsx)")
+    tpl.set_defaults(func=cmd_template)
+
+    inbox = sub.add_parser("inbox", help="per-OPD upload access in MinIO").add_subparsers(
+        dest="action", required=True)
+    pol = inbox.add_parser("policies", help="write one IAM policy JSON per OPD")
+    pol.add_argument("--bucket", default="serasan-lake")
+    pol.add_argument("--out", default="docker/minio/policies")
+    pol.set_defaults(func=cmd_inbox_policies)
+    app = inbox.add_parser("apply", help="create OPD users and attach their policies "
+                           "(SERASAN_MINIO_* and SERASAN_INBOX_PASSWORD_<USER> from the env)")
+    app.add_argument("--bucket", default="serasan-lake")
+    app.add_argument("--secure", action="store_true")
+    app.set_defaults(func=cmd_inbox_apply)
 
     demo = sub.add_parser("demo", help="run every DAG of both regencies on demo data")
     demo.add_argument("--date", default=DEMO_DATE.isoformat())

@@ -26,6 +26,7 @@ from serasan import alerts
 from serasan.assess import assess, cell
 from serasan.catalog import Catalog, Dataset
 from serasan.csvsafe import csv_bytes
+from serasan.inbox_access import upload_link
 from serasan.lake import Lake, open_lake
 from serasan.parse import ROW_COL, ParseError, parse_stream
 from serasan.settings import Settings
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 JAKARTA = ZoneInfo("Asia/Jakarta")
 TERMINAL = ("loaded", "quarantined", "warned", "blocked", "rejected")
 SAMPLE_KEYS = 20
+UPLOAD_HOURS = 72  # how long the upload link in an alert stays valid
 DEFAULT_MAX_BYTES = 256 * 2**20  # per file; a dataset may raise it in source.params.max_bytes
 
 
@@ -243,7 +245,9 @@ def load(ctx: RunContext, ds: Dataset, staged: dict[str, Any]) -> dict[str, Any]
             rejected=staged["rows_rejected"],
             problems=[(p[0], p[1]) for p in staged["problems"]], examples=staged["examples"],
             rejected_location=location, inbox=ctx.lake.location(inbox_prefix(ctx.catalog, ds)),
-            lang=lang)
+            upload_url=upload_link(ctx.lake, inbox_prefix(ctx.catalog, ds)
+                                   + f"perbaikan-{staged['sha256'][:12]}.xlsx", UPLOAD_HOURS),
+            upload_hours=UPLOAD_HOURS, lang=lang)
     batch = (pq.read_table(io.BytesIO(ctx.lake.get(staged["staging_key"])))
              if staged["staging_key"] else None)
     alert_key = f"alerts/{opd_key(ctx.catalog, ds)}/{ds.id}/{staged['sha256'][:16]}.txt"
