@@ -320,9 +320,29 @@ def _check_dataset(ds: Dataset, regencies: dict[str, Regency], path: Path) -> li
                         f"(got {pcol.type})")
     if ds.region and ds.region.column not in names:
         problems.append(f"{path}: region.column: {ds.region.column!r} is not a declared column")
+    if ds.source.kind != "spreadsheet":
+        problems += _check_source_params(ds, path)
     if ds.load_mode == "replace_period" and ds.period.column not in ds.primary_key:
         problems.append(f"{path}: primary_key: a replace_period dataset must have its period "
                         f"column {ds.period.column!r} in the key")
+    return problems
+
+
+def _check_source_params(ds: Dataset, path: Path) -> list[str]:
+    """Pulled sources: their params must fit the connector, and loads must be upserts."""
+    import importlib
+
+    module = importlib.import_module(f"serasan.sources.{ds.source.kind}")
+    problems = []
+    try:
+        module.PARAMS_MODEL.model_validate(ds.source.params)
+    except ValidationError as exc:
+        for err in exc.errors():
+            problems.append(f"{path}: source.params.{_fmt_loc(tuple(err['loc']))}: {err['msg']}")
+    if ds.load_mode != "upsert":
+        problems.append(f"{path}: load_mode: a {ds.source.kind} source is pulled increment by "
+                        "increment, so it must be 'upsert' (replace_period would drop the rest "
+                        "of each period)")
     return problems
 
 

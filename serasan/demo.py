@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
 from serasan.catalog import Catalog
+from serasan.demo_sources import prepare_database, serve_api
 from serasan.generate import generate
 from serasan.lake import open_lake
 from serasan.pipeline import inbox_prefix
@@ -44,12 +47,39 @@ def run_demo(catalog: Catalog, settings: Settings, airflow_home: Path, date: dt.
     engine = make_engine(settings.warehouse_url)
     upgrade(engine, catalog)
     lake = open_lake(settings)
-    files = generate(workdir, catalog, fmt="xlsx", defect_rate=defect_rate, seed=42)
+    uploaded = [d.id for d in catalog.datasets.values() if d.source.kind == "spreadsheet"]
+    files = generate(workdir, catalog, dataset_ids=uploaded, fmt="xlsx",
+                     defect_rate=defect_rate, seed=42)
     for f in files:
         ds = catalog.dataset(f.dataset_id)
         lake.put(inbox_prefix(catalog, ds) + Path(f.path).name, Path(f.path).read_bytes())
-    print(f"generated {len(files)} OPD files ({sum(f.rows for f in files)} rows, defect rate "
-          f"{defect_rate:.0%}) into the inbox\n", flush=True)
+    print(f"generated {len(files)} OPD spreadsheets ({sum(f.rows for f in files)} rows, defect "
+          f"rate {defect_rate:.0%}) into the inbox", flush=True)
+    with ExitStack() as stack:
+        for ds in catalog.datasets.values():
+            if ds.source.kind == "database":
+                os.environ.update(prepare_database(ds, catalog, settings_home(settings) / "apps",
+                                                   date, defect_rate))
+                print(f"application database for {ds.id}: SQLite stand-in", flush=True)
+            elif ds.source.kind == "api":
+                os.environ.update(stack.enter_context(serve_api(ds, catalog, date,
+                                                                defect_rate)))
+                print(f"application API for {ds.id}: stand-in on 127.0.0.1", flush=True)
+        print(flush=True)
+        _run_dags(catalog, airflow_home, date)
+    print_summary(catalog, settings, engine)
+    return 0
+
+
+def settings_home(settings: Settings) -> Path:
+    """Where the demo keeps its stand-in application databases: beside the warehouse file."""
+    url = settings.warehouse_url
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).parent
+    return Path(tempfile.gettempdir()) / "serasan-demo"
+
+
+def _run_dags(catalog: Catalog, airflow_home: Path, date: dt.date) -> None:
 
     from zoneinfo import ZoneInfo
 
@@ -62,13 +92,8 @@ def run_demo(catalog: Catalog, settings: Settings, airflow_home: Path, date: dt.
     regency_dags = [f"serasan__{r.slug}__{kind}" for r in catalog.regencies.values()
                     for kind in ("kpi", "export")]
     all_dags = dataset_dags + regency_dags
-    states = []
     for i, dag_id in enumerate(all_dags, 1):
-        res = runner.run(dag_id, logical)
-        states.append(res["state"])
-        _progress(i, len(all_dags), dag_id, res)
-    print_summary(catalog, settings, engine)
-    return 0
+        _progress(i, len(all_dags), dag_id, runner.run(dag_id, logical))
 
 
 def print_summary(catalog: Catalog, settings: Settings, engine: Any) -> None:

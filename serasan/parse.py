@@ -34,6 +34,9 @@ MONTHS = {
     "october": 10, "december": 12,
 }
 SUMMARY_ROW = re.compile(r"^\s*(jumlah|total|grand total|sub ?total)\b", re.IGNORECASE)
+# the label alone ('Jumlah', 'TOTAL KESELURUHAN:'): a summary row whatever else the row holds
+SUMMARY_LABEL = re.compile(r"^\s*(jumlah|total|grand total|sub ?total)"
+                           r"(\s+(keseluruhan|seluruhnya|semua|akhir))?\s*:?\s*$", re.IGNORECASE)
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 CHUNK = 50_000  # rows converted per Arrow batch: memory stays bounded on large files
 HEADER_SCAN = 30
@@ -201,14 +204,22 @@ _NUMBER_SHAPE = {
 }
 
 
+_ID_ONLY = re.compile(r"\.\d+,\d+$|,(\d{1,2}|\d{4,})$|\d\.\d{3}\.\d{3}|^[-+]?,\d+$")
+_EN_ONLY = re.compile(r",\d+\.\d+$|\.(\d{1,2}|\d{4,})$|\d,\d{3},\d{3}|^[-+]?\.\d+$")
+
+
 def _number_evidence(v: Any) -> str | None:
-    """'id' if a value can only be 1.234,5-style (dot thousands), 'en' if only 1234.5-style."""
+    """'id' if a value can only be 1.234,5-style (dot thousands), 'en' if only 1234.5-style.
+
+    One separator followed by exactly three digits ('1,000', '1.000') reads both ways and is no
+    evidence either way; neither is it when both separators agree ('1,234,567' is only 'en').
+    """
     if not isinstance(v, str):
         return None
-    s = _clean_number_text(v)
-    if re.search(r",\d+$", s) or re.search(r"\d\.\d{3}\.\d{3}", s):
+    s = _clean_number_text(v).strip("()")
+    if _ID_ONLY.search(s):
         return "id"
-    if re.search(r"\.\d{1,2}$|\.\d{4,}$|^[-+]?\.\d+$", s):
+    if _EN_ONLY.search(s):
         return "en"
     return None
 
@@ -473,7 +484,7 @@ def parse_stream(opener: Opener, filename: str, ds: Dataset) -> ParseResult:
                         if plan.positions.get(c.name, 1 << 30) < len(row) else None)
                        for c in ds.columns)
         first = next((_text(v) for v in row if _text(v) is not None), "")
-        if SUMMARY_ROW.match(first or ""):
+        if SUMMARY_ROW.match(first or "") and _is_summary(row, plan.positions, ds):
             rejects.append(Reject(number, None, first,
                                   "baris ringkasan (Jumlah/Total) tidak dimuat",
                                   "summary row (Jumlah/Total) is not loaded",
@@ -504,6 +515,24 @@ def parse_stream(opener: Opener, filename: str, ds: Dataset) -> ParseResult:
 def parse_file(data: bytes, filename: str, ds: Dataset) -> ParseResult:
     """`parse_stream` over bytes already in memory."""
     return parse_stream(lambda: io.BytesIO(data), filename, ds)
+
+
+def _is_summary(row: list[Any], positions: dict[str, int], ds: Dataset) -> bool:
+    """A row whose first cell says Jumlah/Total: a summary row, unless it is a complete record.
+
+    'Jumlah' or 'TOTAL KESELURUHAN' alone is always a summary label. Longer text starting with
+    the word ('TOTAL MAKMUR', a business) is data when it sits in a text column and every
+    required column of the row has a value; a summary row leaves its key columns empty.
+    """
+    index, first = next((j, t) for j, v in enumerate(row) if (t := _text(v)) is not None)
+    if SUMMARY_LABEL.match(first):
+        return True
+    column = next((c for c in ds.columns if positions.get(c.name) == index), None)
+    if column is None or column.type != "string":
+        return True
+    required = [positions.get(c.name) for c in ds.columns if not c.nullable]
+    return not required or any(p is None or p >= len(row) or _text(row[p]) is None
+                               for p in required)
 
 
 def _ragged(row: list[Any], width: int, needed: int, number: int) -> Reject | None:

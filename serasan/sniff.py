@@ -20,6 +20,7 @@ from typing import IO, Any
 SAMPLE = 64 * 1024
 MAX_COLUMNS = 500
 MAX_FIELD = 1024 * 1024  # one cell over 1 MB is not data an OPD typed
+MAX_LINE = 4 * MAX_FIELD  # characters in one physical CSV line, read in pieces no longer than this
 MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024
 MAX_XLSX_RATIO = 200  # compressed -> uncompressed; real workbooks stay far below
 BINARY_MAGIC = {
@@ -156,12 +157,32 @@ def xlsx_rows(opener: Opener, filename: str) -> Iterator[tuple[int, list[Any]]]:
         fh.close()
 
 
+def _lines(text: IO[str], filename: str) -> Iterator[str]:
+    """Physical lines for the csv module, each held whole only up to MAX_LINE characters.
+
+    Python's csv module reads NUL characters as data, so they are refused here, on any line,
+    not only in the sniffed head.
+    """
+    number = 0
+    while line := text.readline(MAX_LINE):
+        number += 1
+        if "\x00" in line:
+            raise ParseError(f"{filename}: baris {number} berisi byte NUL; ini bukan file teks "
+                             f"CSV (line {number} holds a NUL byte: not a CSV text file)")
+        if len(line) >= MAX_LINE and not line.endswith("\n"):
+            raise ParseError(f"{filename}: baris {number} lebih dari {MAX_LINE // 2**20} juta "
+                             f"karakter tanpa akhir baris (line {number} is over "
+                             f"{MAX_LINE // 2**20} million characters long)")
+        yield line
+
+
 def csv_rows(opener: Opener, filename: str, sn: Sniffed) -> Iterator[tuple[int, list[Any]]]:
     errors = "serasan-cp1252" if sn.encoding.startswith("utf-8") else "strict"
     raw = opener()
     text = io.TextIOWrapper(raw, encoding=sn.encoding, errors=errors, newline=None)
-    reader = csv.reader(text, delimiter=sn.delimiter, strict=True)
+    reader = csv.reader(_lines(text, filename), delimiter=sn.delimiter, strict=True)
     previous = csv.field_size_limit(MAX_FIELD)
+    ended = 0  # the line the last record ended on: the next one starts on the line after it
     try:
         while True:
             try:
@@ -169,20 +190,29 @@ def csv_rows(opener: Opener, filename: str, sn: Sniffed) -> Iterator[tuple[int, 
             except StopIteration:
                 return
             except csv.Error as exc:
-                line = reader.line_num
-                msg = str(exc)
+                start, line, msg = ended + 1, reader.line_num, str(exc)
+                later = (f"; sel ini berlanjut sampai baris {line}, mungkin tanda kutip tidak "
+                         f"ditutup (the cell runs on to line {line}: perhaps an unclosed quote)"
+                         if line > start else "")
                 if "field larger" in msg:
-                    why = f"sel lebih dari {MAX_FIELD // 1024} KB (a cell over 1 MB)"
-                elif "EOF" in msg or "quote" in msg:
-                    why = "tanda kutip tidak ditutup (an unterminated quote)"
+                    why = f"sel lebih dari {MAX_FIELD // 1024} KB (a cell over 1 MB){later}"
+                elif "end of data" in msg or "EOF" in msg:
+                    why = ("tanda kutip yang dibuka di baris ini tidak pernah ditutup (a quote "
+                           "opened on this line is never closed)")
+                elif "expected after" in msg:
+                    why = ("tanda kutip tidak berpasangan: ada teks setelah tanda kutip penutup"
+                           f"{f' di baris {line}' if line > start else ''} (unbalanced quotes: "
+                           f"text after a closing quote{f' on line {line}' if line > start else ''}"
+                           ")")
                 elif "NUL" in msg:
                     why = "berisi byte NUL (a NUL byte)"
                 else:
                     why = msg
-                raise ParseError(f"{filename}: baris {line}: {why}") from None
+                raise ParseError(f"{filename}: baris {start}: {why}") from None
             except UnicodeDecodeError as exc:
                 raise ParseError(f"{filename}: bukan teks {sn.encoding} yang valid "
                                  f"(not valid {sn.encoding} text: {exc.reason})") from None
+            ended = reader.line_num
             if len(row) > MAX_COLUMNS and any(v.strip() for v in row[MAX_COLUMNS:]):
                 raise ParseError(f"{filename}: baris {reader.line_num} memiliki {len(row)} kolom "
                                  f"(line {reader.line_num} has {len(row)} columns; at most "

@@ -22,7 +22,7 @@ os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}"
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
-for _k in [k for k in os.environ if k.startswith("SERASAN_") and k != "SERASAN_TEST_PG_URL"]:
+for _k in [k for k in os.environ if k.startswith("SERASAN_") and not k.startswith("SERASAN_TEST_")]:
     del os.environ[_k]  # tests choose their lake and warehouse explicitly
 
 import datetime as dt  # noqa: E402

@@ -6,12 +6,14 @@ import csv
 import hashlib
 import io
 import json
+from contextlib import ExitStack
 
 import pytest
 from sqlalchemy import func, select
 
 from serasan import exports, kpi
 from serasan.catalog import Catalog
+from serasan.demo_sources import serve_api
 from serasan.generate import generate_dataset
 from serasan.pipeline import RunContext, inbox_prefix, run_dataset
 from serasan.settings import Settings
@@ -47,7 +49,7 @@ def _checksum(ctx: RunContext, ds_id: str) -> str:
 
 def test_quarantine_policy_end_to_end(settings: Settings, catalog: Catalog) -> None:
     ctx = _ctx(settings, catalog)
-    ds_id = "muba_realisasi_pajak"
+    ds_id = "muba_bank_sampah"
     gen = generate_dataset(catalog.dataset(ds_id), catalog, rows=120, defect_rate=0.1, seed=7)
     assert gen.defects, "the generator injected no defect; pick another seed"
     _drop(ctx, ds_id, gen.data, gen.filename)
@@ -81,7 +83,7 @@ def test_quarantine_policy_end_to_end(settings: Settings, catalog: Catalog) -> N
     assert sum(1 for d in dq if not d["success"]) >= 1
     assert {r[-1] for r in _fact_rows(ctx, ds_id)} == {lr["load_id"]}
     assert "ditolak" in alert["subject"] and "Yang perlu dilakukan" in alert["body"]
-    assert alert["recipients"] == "data.bapenda@musibanyuasinkab.go.id"
+    assert alert["recipients"] == "data.dlh@musibanyuasinkab.go.id"
     assert ctx.lake.get(alert["lake_key"]).decode().count(alert["subject"]) == 1
 
 
@@ -168,13 +170,20 @@ def test_alert_examples_mask_personal_data(local_settings: Settings, catalog: Ca
     assert "*" in body
 
 
-def test_kpis_and_exports_on_loaded_data(settings: Settings, catalog: Catalog) -> None:
+def test_kpis_and_exports_on_loaded_data(settings: Settings, catalog: Catalog,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
     ctx = _ctx(settings, catalog)
-    for ds in catalog.datasets_of("16.03"):
-        gen = generate_dataset(ds, catalog, rows=40, defect_rate=0.0, seed=2)
-        _drop(ctx, ds.id, gen.data, gen.filename)
-        [summary] = run_dataset(ctx, ds)
-        assert summary["status"] == "loaded", summary
+    with ExitStack() as stack:
+        for ds in catalog.datasets_of("16.03"):
+            if ds.source.kind == "api":  # SP4N-LAPOR: pulled from a real HTTP server
+                env = stack.enter_context(serve_api(ds, catalog, RUN_DATE, 0.0))
+                for key, value in env.items():
+                    monkeypatch.setenv(key, value)
+            else:
+                gen = generate_dataset(ds, catalog, rows=40, defect_rate=0.0, seed=2)
+                _drop(ctx, ds.id, gen.data, gen.filename)
+            [summary] = run_dataset(ctx, ds)
+            assert summary["status"] == "loaded", summary
     result = kpi.compute(ctx, "16.03")
     assert set(result["kpis"]) == {k.code for k in catalog.kpis_of("16.03")}
     assert all(n > 0 for n in result["kpis"].values())

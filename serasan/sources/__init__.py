@@ -52,10 +52,12 @@ def conn_from_uri(conn_id: str, uri: str) -> ConnInfo:
                         json.loads(extra) if isinstance(extra, str) else extra)
     parts = urlsplit(uri)
     query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+    # sqlite:////abs/app.db keeps its absolute path; other schemes' path is a database name
+    path = parts.path[1:] if parts.scheme.startswith("sqlite") else parts.path.lstrip("/")
     return ConnInfo(conn_id, parts.scheme, parts.hostname, parts.port,
                     unquote(parts.username) if parts.username else None,
                     unquote(parts.password) if parts.password else None,
-                    parts.path.lstrip("/") or None, {k: unquote(v) for k, v in query.items()})
+                    path or None, {k: unquote(v) for k, v in query.items()})
 
 
 def env_connections(conn_id: str) -> ConnInfo:
