@@ -6,6 +6,9 @@ Task bodies live in serasan.operators.tasks; the core below them has no Airflow 
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+
 import pendulum
 from airflow.sdk import Asset, AssetAny, dag, task
 
@@ -14,6 +17,10 @@ from serasan.operators import tasks
 from serasan.pipeline import opd_key
 
 START = pendulum.datetime(2026, 1, 1, tz="Asia/Jakarta")
+# Retries absorb a source's passing outage; in-process CLI runs set 0 to fail fast instead.
+RETRIES = {"retries": int(os.environ.get("SERASAN_TASK_RETRIES", "2")),
+           "retry_delay": dt.timedelta(seconds=int(os.environ.get("SERASAN_RETRY_DELAY_SECONDS",
+                                                                  "300")))}
 CATALOG = load_catalog(check_suites=False)  # suites are read by the tasks, not at parse time
 
 
@@ -27,7 +34,7 @@ def dataset_dag(ds: Dataset):  # noqa: ANN201 - returns an Airflow DAG
 
     @dag(dag_id=f"serasan__{ds.id}", schedule="@daily", start_date=START, catchup=False,
          max_active_runs=1, tags=["serasan", regency.slug, ds.opd, ds.pillar],
-         default_args={"owner": opd_key(CATALOG, ds), "retries": 1},
+         default_args={"owner": opd_key(CATALOG, ds), **RETRIES},
          params={"force": False}, doc_md=f"**{ds.title}** ({regency.name}, {ds.opd})\n\n"
                                             f"{ds.description}")
     def pipeline() -> None:
@@ -52,7 +59,7 @@ def regency_dags(regency: Regency) -> list:
     assets = [dataset_asset(d) for d in CATALOG.datasets_of(regency.kode)]
     common = {"start_date": START, "catchup": False, "max_active_runs": 1,
               "schedule": AssetAny(*assets),
-              "default_args": {"owner": f"{regency.slug}-walidata", "retries": 1}}
+              "default_args": {"owner": f"{regency.slug}-walidata", **RETRIES}}
 
     @dag(dag_id=f"serasan__{regency.slug}__kpi", tags=["serasan", regency.slug, "kpi"], **common)
     def kpis() -> None:

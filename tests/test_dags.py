@@ -117,3 +117,53 @@ def test_blocked_load_fails_the_dag_run(runner: Runner, catalog: Catalog,
     finally:
         for key in local_settings.as_env():
             os.environ.pop(key, None)
+
+
+def test_pulled_sources_run_through_their_dags(runner: Runner, catalog: Catalog,
+                                               local_settings: Settings, pg_url: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database DAG pulls from a real PostgreSQL, the API DAG from a real HTTP server."""
+    import csv
+    import io
+
+    from sqlalchemy import Column, DateTime, MetaData, Table, Text, create_engine, insert
+
+    from serasan.demo_sources import serve_api
+
+    db_ds = catalog.dataset("muba_realisasi_pajak")
+    api_ds = catalog.dataset("muaraenim_pengaduan_masyarakat")
+    assert (db_ds.source.kind, api_ds.source.kind) == ("database", "api")
+    gen = generate_dataset(db_ds, catalog, rows=30, fmt="csv", seed=6)
+    rows = list(csv.DictReader(io.StringIO(gen.data.decode())))
+    app = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    params = db_ds.source.params
+    table = Table(params["table"], MetaData(), *[Column(c, Text) for c in db_ds.column_names],
+                  Column(params["watermark_column"], DateTime))
+    table.create(bind=app)
+    yesterday = dt.datetime.combine(RUN_DATE - dt.timedelta(days=1), dt.time(9))
+    with app.begin() as conn:
+        conn.execute(insert(table), [{**r, params["watermark_column"]: yesterday} for r in rows])
+        older = yesterday - dt.timedelta(days=3)
+        conn.execute(insert(table), [{**rows[0], "jenis_pajak": "BPHTB",
+                                      params["watermark_column"]: older}])
+    app.dispose()
+    monkeypatch.setenv(f"SERASAN_CONN_{params['conn_id'].upper()}", pg_url)
+    _use(local_settings)
+    try:
+        res = runner.run(f"serasan__{db_ds.id}", LOGICAL)
+        assert res["state"] == "success", res
+        [summary] = res["tasks"]["load"]["result"]
+        assert summary["rows_in"] == len(rows)  # the older row is outside the interval
+        assert summary["rows_loaded"] == len(rows) and summary["status"] == "loaded"
+
+        with serve_api(api_ds, catalog, RUN_DATE, 0.0) as env:
+            for key, value in env.items():
+                monkeypatch.setenv(key, value)
+            res = runner.run(f"serasan__{api_ds.id}", LOGICAL)
+        assert res["state"] == "success", res
+        [summary] = res["tasks"]["load"]["result"]
+        assert summary["filename"].startswith("api-") and summary["rows_loaded"] > 0
+        assert summary["rows_in"] == summary["rows_loaded"] + summary["rows_rejected"]
+    finally:
+        for key in local_settings.as_env():
+            os.environ.pop(key, None)

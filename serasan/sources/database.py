@@ -123,7 +123,7 @@ def connection_url(info: ConnInfo) -> URL:
         except ArgumentError:
             raise SourceError(f"connection {info.conn_id!r}: extra.sqlalchemy_url is not an "
                               "SQLAlchemy URL") from None
-    kind = (info.conn_type or "").lower()
+    kind = (info.conn_type or "").lower().split("+", 1)[0]  # postgresql+psycopg -> postgresql
     driver = DRIVERS.get(kind)
     if driver is None:
         raise SourceError(f"connection {info.conn_id!r}: conn_type {info.conn_type!r} is not a "
