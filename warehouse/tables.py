@@ -119,6 +119,29 @@ def fixed_metadata(dialect: str) -> MetaData:
        Column("inbox_key", Text),
        Column("sha256", String(64)),
        PrimaryKeyConstraint("dataset_id", "interval_start", "interval_end"))
+    _t(md, dialect, "meta", "alert_delivery",
+       Column("dedupe_key", String(300), primary_key=True),  # same failure, same recipient: once
+       Column("alert_id", String(140), nullable=False, index=True),
+       Column("kind", String(20), nullable=False),  # quality | late | digest | engineer
+       Column("channel", String(20), nullable=False),  # email | webhook
+       Column("recipient", Text, nullable=False),
+       Column("status", String(20), nullable=False),  # pending | sent | failed
+       Column("attempts", Integer, nullable=False),
+       Column("last_error", Text),
+       Column("next_attempt_at", String(40)),
+       Column("sent_at", String(40)))
+    _t(md, dialect, "meta", "quality_score",
+       Column("regency", String(10), nullable=False),
+       Column("opd", String(40), nullable=False),
+       Column("period", String(10), nullable=False),
+       Column("datasets", Integer, nullable=False),
+       Column("rows_in", Integer, nullable=False),
+       Column("rows_passed", Integer, nullable=False),
+       Column("expectations", Integer, nullable=False),
+       Column("expectations_passed", Integer, nullable=False),
+       Column("score_rows", Float),
+       Column("score_expectations", Float),
+       PrimaryKeyConstraint("regency", "opd", "period"))
     _t(md, dialect, "mart", "kpi_value",
        Column("kpi_code", String(60), nullable=False),
        Column("regency", String(10), nullable=False),
