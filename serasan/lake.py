@@ -29,7 +29,12 @@ class ObjectExists(LakeError):
 
 
 def _check_key(key: str) -> str:
-    if not key or key.startswith("/") or ".." in key.split("/") or "\\" in key:
+    """Keys are relative POSIX paths: no leading '/', no '..' segment, no NUL.
+
+    A backslash is an ordinary character here (in S3 and on POSIX filesystems), so an upload
+    named `..\\x.csv` is read like any other and its raw copy gets a sanitised name.
+    """
+    if not key or key.startswith("/") or ".." in key.split("/") or "\x00" in key:
         raise LakeError(f"invalid lake key {key!r}: must be a relative path without '..'")
     return key
 

@@ -141,14 +141,15 @@ def _merged(upper: list[Any], lower: list[Any]) -> list[str]:
 
 
 def _find_header(rows: list[list[Any]], ds: Dataset,
-                 filename: str) -> tuple[int, dict[str, int]]:
-    """The header row (0-based index of its last row) and each catalog column's position.
+                 filename: str) -> tuple[int, dict[str, int], bool]:
+    """The header row (0-based index of its last row), each catalog column's position, and
+    whether the header is merged over two rows.
 
     One header row is matched by column name or label; a header merged over two rows is matched
     by the combined text (upper + lower), e.g. 'Jumlah Penduduk' over 'Laki-laki'.
     """
     wanted = {c.name: {_norm(c.name), _norm(c.header)} for c in ds.columns}
-    best: tuple[int, dict[str, int]] = (-1, {})
+    best: tuple[int, dict[str, int], bool] = (-1, {}, False)
     for i, row in enumerate(rows[:HEADER_SCAN]):
         candidates = [_match([_norm(v) for v in row], wanted)]
         if i + 1 < len(rows):
@@ -157,8 +158,8 @@ def _find_header(rows: list[list[Any]], ds: Dataset,
                 candidates = [{}, two]
         for offset, found in enumerate(candidates):
             if len(found) > len(best[1]):
-                best = (i + offset, found)
-    idx, found = best
+                best = (i + offset, found, offset == 1)
+    idx, found, merged = best
     required = [c.name for c in ds.columns if not c.nullable]
     missing = [n for n in required if n not in found]
     if idx < 0 or missing:
@@ -169,7 +170,7 @@ def _find_header(rows: list[list[Any]], ds: Dataset,
             f"{expected} (header row not found or incomplete; missing column(s) {expected}; "
             f"best candidate: row {idx + 1}: {seen[:20] or 'none'})"
         )
-    return idx, found
+    return idx, found, merged
 
 
 # ---------------------------------------------------------------- values
@@ -386,6 +387,7 @@ def normalise_kode(value: str | None) -> str | None:
 class _Plan:
     header_idx: int
     positions: dict[str, int]
+    width: int  # cells under a header label: the file's own extra columns included
     conventions: dict[str, str]
     orders: dict[str, str]
     notes: list[str]
@@ -406,7 +408,11 @@ def _plan(opener: Opener, filename: str, ds: Dataset) -> _Plan:
         head.append(row)
         if len(head) >= HEADER_SCAN + 1:
             break
-    header_idx, positions = _find_header(head, ds, filename)
+    header_idx, positions, merged = _find_header(head, ds, filename)
+    # a labelled column the catalog does not declare is ignored, not a reason to reject rows
+    labelled = [j for row in head[header_idx - int(merged): header_idx + 1]
+                for j, v in enumerate(row) if _text(v) is not None]
+    width = max([*labelled, *positions.values()]) + 1
     numeric = {c.name: positions[c.name] for c in ds.columns
                if c.type in ("integer", "number") and c.name in positions}
     dated = {c.name: positions[c.name] for c in ds.columns
@@ -446,7 +452,7 @@ def _plan(opener: Opener, filename: str, ds: Dataset) -> _Plan:
     for col in ds.columns:
         if col.name not in positions:
             notes.append(f"column {col.header!r} is absent from the file; left empty")
-    return _Plan(header_idx, positions, conventions, orders, notes)
+    return _Plan(header_idx, positions, width, conventions, orders, notes)
 
 
 def parse_stream(opener: Opener, filename: str, ds: Dataset) -> ParseResult:
@@ -457,7 +463,7 @@ def parse_stream(opener: Opener, filename: str, ds: Dataset) -> ParseResult:
     """
     plan = _plan(opener, filename, ds)
     _, rows = iter_rows(opener, filename, ds)
-    width = max(plan.positions.values()) + 1
+    width = plan.width
     needed = max((plan.positions[c.name] for c in ds.columns
                   if not c.nullable and c.name in plan.positions), default=0) + 1
     batches: list[pa.RecordBatch] = []

@@ -22,13 +22,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Engine, and_, select
 
-from serasan import alerts
+from serasan import alerts, quality
 from serasan.assess import assess, cell
 from serasan.catalog import Catalog, Dataset
-from serasan.csvsafe import csv_bytes
 from serasan.inbox_access import upload_link
-from serasan.lake import Lake, open_lake
-from serasan.parse import ROW_COL, ParseError, parse_stream
+from serasan.lake import Lake, LakeError, open_lake
+from serasan.parse import ROW_COL, ParseError, iter_rows, parse_stream
+from serasan.quarantine import is_fix_file, quarantine_csv, quarantine_xlsx
 from serasan.settings import Settings
 from serasan.sources import ConnectionResolver, Interval, env_connections
 from serasan.sources import pull as pull_source
@@ -114,7 +114,11 @@ def extract(ctx: RunContext, ds: Dataset) -> list[dict[str, Any]]:
     events = ctx.t("meta", "object_event")
     pull_source(ctx, ds)  # databases and APIs write this interval's file into the inbox
     for key in ctx.lake.list(inbox_prefix(ctx.catalog, ds)):
-        data = ctx.lake.get(key)
+        try:
+            data = ctx.lake.get(key)
+        except LakeError as exc:  # one odd upload must not block the dataset's other files
+            log.error("%s: cannot read inbox object %r: %s", ds.id, key, exc)
+            continue
         sha = hashlib.sha256(data).hexdigest()
         filename = safe_name(key.rsplit("/", 1)[-1])
         raw_key = f"raw/{ds.id}/{sha}/{filename}"
@@ -188,6 +192,8 @@ def transform(ctx: RunContext, ds: Dataset, obj: dict[str, Any]) -> dict[str, An
                              f"limit of {limit / 2**20:.0f} MB, source.params.max_bytes)")
         with ctx.lake.fetch(raw_key) as path:
             parsed = parse_stream(lambda: path.open("rb"), filename, ds)
+            fix_file = is_fix_file(_header_cells(lambda: path.open("rb"), filename, ds,
+                                                 parsed.header_row))
     except ParseError as exc:
         return {**base, "status": "rejected", "rows_in": 0, "rows_valid": 0,
                 "rows_rejected": 0, "error": str(exc), "problems": [[str(exc), 0]],
@@ -206,8 +212,11 @@ def transform(ctx: RunContext, ds: Dataset, obj: dict[str, Any]) -> dict[str, An
     quarantine_key = None
     if quarantined:
         quarantine_key = f"quarantine/{ds.id}/{sha}/ditolak.csv"
-        cols = ["baris", "dimuat", "aturan", "alasan", *ds.column_names]
-        ctx.lake.put(quarantine_key, csv_bytes(quarantined, cols), "text/csv")
+        ctx.lake.put(quarantine_key, quarantine_csv(quarantined, ds.column_names), "text/csv")
+        ctx.lake.put(quarantine_key.removesuffix(".csv") + ".xlsx",
+                     quarantine_xlsx(quarantined, ds.column_names,
+                                     f"Baris ditolak: {ds.title} ({filename})"),
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     loaded = keep.num_rows
     dq = [{"seq": r.seq, "type": r.type, "column": ",".join(r.columns), "success": r.success,
            "unexpected_count": r.unexpected_count, "element_count": r.element_count,
@@ -216,7 +225,17 @@ def transform(ctx: RunContext, ds: Dataset, obj: dict[str, Any]) -> dict[str, An
             "rows_rejected": rows_in - loaded, "problems": problems,
             "examples": [{k: cell(v) for k, v in q.items()} for q in quarantined[:5]],
             "dq": dq, "staging_key": staging_key, "quarantine_key": quarantine_key,
-            "periods": loader.periods_of(ds, keep), "notes": parsed.notes, "error": None}
+            "periods": loader.periods_of(ds, keep), "notes": parsed.notes, "error": None,
+            "fix_file": fix_file, "rows_failing": len(quarantined)}
+
+
+def _header_cells(opener: Any, filename: str, ds: Dataset, header_row: int) -> list[Any]:
+    """The cells of the header row (1-based), read again from the start of the file."""
+    _, rows = iter_rows(opener, filename, ds)
+    for i, (_, row) in enumerate(rows, 1):
+        if i == header_row:
+            return row
+    return []
 
 
 def _sample_keys(ds: Dataset, batch: pa.Table, mask: Any) -> str | None:
@@ -255,7 +274,8 @@ def load(ctx: RunContext, ds: Dataset, staged: dict[str, Any]) -> dict[str, Any]
     with ctx.engine.begin() as conn:
         loaded = 0
         if batch is not None and batch.num_rows and staged["status"] != "blocked":
-            loaded = loader.merge(conn, ds, batch, load_id)
+            loaded = loader.merge(conn, ds, batch, load_id,
+                                  mode="upsert" if staged.get("fix_file") else None)
         for t in (dq, al, lr):
             conn.execute(t.delete().where(t.c.load_id == load_id))
         conn.execute(lr.insert().values(
@@ -265,6 +285,7 @@ def load(ctx: RunContext, ds: Dataset, staged: dict[str, Any]) -> dict[str, Any]
             run_id=ctx.run_id, logical_date=ctx.run_date, status=staged["status"],
             rows_in=staged["rows_in"], rows_loaded=loaded,
             rows_rejected=staged["rows_in"] - loaded, quarantine_key=staged["quarantine_key"],
+            rows_failing=staged.get("rows_failing"),
             periods=",".join(staged["periods"]),
             notes="; ".join(staged["notes"] + ([staged["error"]] if staged["error"] else []))))
         if staged["dq"]:
@@ -279,6 +300,7 @@ def load(ctx: RunContext, ds: Dataset, staged: dict[str, Any]) -> dict[str, Any]
                 alert_id=alert.alert_id, load_id=load_id, dataset_id=ds.id,
                 regency=ds.regency, opd=ds.opd, recipients=",".join(alert.recipients),
                 subject=alert.subject, body=alert.body, lake_key=alert_key, status="pending"))
+        quality.recompute(conn, ds.regency, ds.opd, ctx.run_date)
     _mark_manifest(ctx, ds, staged, load_id)
     if alert:
         ctx.lake.put(alert_key, f"Subject: {alert.subject}\nTo: {', '.join(alert.recipients)}"

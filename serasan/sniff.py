@@ -143,11 +143,19 @@ def xlsx_rows(opener: Opener, filename: str) -> Iterator[tuple[int, list[Any]]]:
                          f"{exc})") from None
     try:
         ws = wb["Data"] if "Data" in wb.sheetnames else wb.worksheets[0]
+        # The sheet's <dimension> is only a claim, and read-only openpyxl trusts it: one that
+        # is too small hides rows and columns, one that is too wide (a styled cell far to the
+        # right) pads every row to thousands of cells. Read the cells that are there, and pad
+        # rows to the claimed width (at most MAX_COLUMNS) as before.
+        width = min(ws.max_column or 0, MAX_COLUMNS)
+        ws.reset_dimensions()
         for number, row in enumerate(ws.iter_rows(values_only=True), 1):
             if len(row) > MAX_COLUMNS and any(v is not None for v in row[MAX_COLUMNS:]):
                 raise ParseError(f"{filename}: baris {number} memiliki {len(row)} kolom "
                                  f"(row {number} has {len(row)} columns; at most {MAX_COLUMNS})")
-            yield number, list(row[:MAX_COLUMNS])
+            cells = list(row[:MAX_COLUMNS])
+            cells.extend([None] * (width - len(cells)))
+            yield number, cells
     except ParseError:
         raise
     except Exception as exc:  # a truncated sheet surfaces while streaming

@@ -56,14 +56,19 @@ def stage(conn: Connection, ds: Dataset, table: pa.Table, load_id: str) -> Table
     return stg
 
 
-def merge(conn: Connection, ds: Dataset, table: pa.Table, load_id: str) -> int:
-    """Stage and merge `table` into the fact table; returns the number of rows merged."""
+def merge(conn: Connection, ds: Dataset, table: pa.Table, load_id: str,
+          mode: str | None = None) -> int:
+    """Stage and merge `table` into the fact table; returns the number of rows merged.
+
+    `mode` overrides the dataset's load mode: a file of corrected rows is always an upsert, so it
+    never replaces the rest of its period.
+    """
     dialect = conn.dialect.name
     fact = fact_table(ds, dialect)
     stg = stage(conn, ds, table, load_id)
     cols = [*ds.column_names, LOAD_ID]
     source = select(*[stg.c[c] for c in cols])
-    if ds.load_mode == "replace_period":
+    if (mode or ds.load_mode) == "replace_period":
         pcol = ds.period.column
         conn.execute(delete(fact).where(fact.c[pcol].in_(select(stg.c[pcol]).distinct())))
         conn.execute(insert(fact).from_select(cols, source))
