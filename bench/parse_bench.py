@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-DATASET = "muba_realisasi_pajak"
+DATASET = "muba_kelompok_tani_karet"  # 10 columns, names and codes: ~100 bytes a row
 
 
 def make_file(path: Path, rows: int) -> int:

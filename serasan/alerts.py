@@ -1,12 +1,16 @@
 """Data-quality alerts an OPD can act on: what failed in plain words, how many rows, examples
 (personal data masked), where the rejected rows are, and what to do next.
 
-The foundation writes each alert to the warehouse outbox (`meta.alert`) and to the lake; sending
-it by e-mail is the data-quality issue's job.
+Every alert is written to the warehouse outbox (`meta.alert`) and to the lake first;
+`serasan.delivery` then sends it by e-mail and webhook. Besides the quality alert of a load, this
+module words the lateness reminder and the daily digest an OPD receives (`serasan.freshness`
+decides what is late), and the engineers' messages, which never go to an OPD.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,3 +114,219 @@ def compose(catalog: Catalog, ds: Dataset, *, alert_id: str, filename: str, run_
     body = "\n".join(parts)
     return Alert(alert_id=alert_id, recipients=[c.email for c in opd.contacts],
                  subject=f("subject"), body=body)
+
+
+# ------------------------------------------------------------------ lateness and daily digest
+
+BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+         "September", "Oktober", "November", "Desember")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+ROMAN = ("I", "II", "III", "IV")
+
+TEXT_LATE = {
+    "id": {
+        "subject": "[Serasan] Data terlambat: {opd} ({n} dataset)",
+        "intro": "Per {date}, data berikut belum kami terima padahal batas waktu pengirimannya "
+                 "sudah lewat:",
+        "item": "- {title} ({dataset}): data periode {period}, batas kirim {deadline}, "
+                "terlambat {days} hari. Folder unggahan: {inbox}",
+        "ask": "Mohon kirim file datanya ke folder unggahan dataset tersebut secepatnya. Jika "
+               "data untuk periode itu memang tidak ada, mohon beri tahu walidata.",
+        "escalated": "Karena keterlambatan sudah lebih dari {grace} hari, pemberitahuan ini juga "
+                     "disampaikan kepada walidata ({walidata}).",
+    },
+    "en": {
+        "subject": "[Serasan] Late data: {opd} ({n} datasets)",
+        "intro": "As of {date}, we have not received the following data although its deadline "
+                 "has passed:",
+        "item": "- {title} ({dataset}): data for {period}, due {deadline}, {days} days late. "
+                "Upload folder: {inbox}",
+        "ask": "Please upload the file to the dataset's upload folder as soon as possible. If "
+               "there is no data for that period, please tell the walidata.",
+        "escalated": "Because it is more than {grace} days late, the walidata ({walidata}) "
+                     "receives this notice as well.",
+    },
+}
+TEXT_DIGEST = {
+    "id": {
+        "subject": "[Serasan] Ringkasan harian {opd}, {date}",
+        "intro": "Berikut ringkasan status data {opd} per {date}:",
+        "columns": ("dataset", "periode wajib", "batas kirim", "status", "muat terakhir",
+                    "baris", "ditolak"),
+        "on_time": "tepat waktu",
+        "received_late": "diterima terlambat {days} hari",
+        "missing": "BELUM DIKIRIM, terlambat {days} hari",
+        "late_count": "{n} dataset belum dikirim untuk periode wajibnya. Mohon segera kirim "
+                      "ke folder unggahan masing-masing dataset.",
+        "all_good": "Semua dataset sudah dikirim untuk periode wajibnya. Terima kasih.",
+        "legend": "Periode wajib: periode terakhir yang batas kirimnya sudah lewat. Muat "
+                  "terakhir: tanggal dan hasil pemeriksaan file terakhir.",
+        "load": {"loaded": "dimuat", "quarantined": "sebagian ditolak",
+                 "warned": "dimuat dengan peringatan", "blocked": "diblokir",
+                 "rejected": "file ditolak"},
+        "never": "belum pernah",
+    },
+    "en": {
+        "subject": "[Serasan] Daily summary {opd}, {date}",
+        "intro": "The status of {opd}'s data as of {date}:",
+        "columns": ("dataset", "period due", "deadline", "status", "last load", "rows",
+                    "rejected"),
+        "on_time": "on time",
+        "received_late": "received {days} days late",
+        "missing": "NOT RECEIVED, {days} days late",
+        "late_count": "{n} datasets have not been delivered for their due period. Please "
+                      "upload them to each dataset's upload folder.",
+        "all_good": "Every dataset was delivered for its due period. Thank you.",
+        "legend": "Period due: the latest period whose deadline has passed. Last load: the date "
+                  "and outcome of the latest file checked.",
+        "load": {"loaded": "loaded", "quarantined": "partly rejected",
+                 "warned": "loaded with warnings", "blocked": "blocked",
+                 "rejected": "file rejected"},
+        "never": "never",
+    },
+}
+
+
+def date_words(day: dt.date, lang: str = "id") -> str:
+    """A date as people write it in letters: 10 November 2026."""
+    months = BULAN if lang == "id" else MONTHS
+    return f"{day.day} {months[day.month - 1]} {day.year}"
+
+
+def period_words(cadence: str, start: dt.date, lang: str = "id") -> str:
+    """A due period in words: Oktober 2026, Triwulan III 2026, 2025, 31 Oktober 2026."""
+    months = BULAN if lang == "id" else MONTHS
+    if cadence == "monthly":
+        return f"{months[start.month - 1]} {start.year}"
+    if cadence == "quarterly":
+        q = (start.month - 1) // 3
+        return f"Triwulan {ROMAN[q]} {start.year}" if lang == "id" else f"Q{q + 1} {start.year}"
+    if cadence == "yearly":
+        return str(start.year)
+    return date_words(start, lang)
+
+
+@dataclass(frozen=True)
+class LateItem:
+    """One dataset missing for its due period, in the words the OPD will read."""
+
+    dataset: str
+    title: str
+    period: str
+    deadline: dt.date
+    days_late: int
+    inbox: str
+
+
+@dataclass(frozen=True)
+class DigestRow:
+    """One dataset's line in an OPD's daily digest."""
+
+    dataset: str
+    title: str
+    period: str
+    deadline: dt.date
+    received_late_days: int | None  # None: not received; 0: on time; n: n days late
+    days_late: int  # days past the deadline as of the digest date, when not received
+    last_load_date: dt.date | None
+    last_load_status: str | None
+    rows_in: int | None
+    rows_rejected: int | None
+
+
+def compose_late(catalog: Catalog, regency_kode: str, opd_code: str, *, alert_id: str,
+                 run_date: dt.date, items: Sequence[LateItem], recipients: list[str],
+                 escalated: bool, grace_days: int, lang: str = "id") -> Alert:
+    """The reminder to an OPD that a due submission is missing (copied to the walidata late)."""
+    t = TEXT_LATE.get(lang, TEXT_LATE["id"])
+    regency = catalog.regency(regency_kode)
+    opd = regency.opd(opd_code)
+    assert opd is not None
+    base = TEXT.get(lang, TEXT["id"])
+    parts = [base["hello"].format(contact=opd.contacts[0].name), "",
+             t["intro"].format(date=date_words(run_date, lang)), ""]
+    parts += [t["item"].format(title=i.title, dataset=i.dataset, period=i.period,
+                               deadline=date_words(i.deadline, lang), days=i.days_late,
+                               inbox=i.inbox) for i in items]
+    parts += ["", t["ask"]]
+    if escalated:
+        parts.append(t["escalated"].format(grace=grace_days, walidata=regency.walidata))
+    parts += ["", base["sign"].format(walidata=regency.walidata)]
+    return Alert(alert_id=alert_id, recipients=recipients,
+                 subject=t["subject"].format(opd=opd.name, n=len(items)), body="\n".join(parts))
+
+
+def compose_digest(catalog: Catalog, regency_kode: str, opd_code: str, *, alert_id: str,
+                   run_date: dt.date, rows: Sequence[DigestRow], lang: str = "id") -> Alert:
+    """The OPD's daily summary: each dataset's due period, whether it arrived, its last load."""
+    t = TEXT_DIGEST.get(lang, TEXT_DIGEST["id"])
+    base = TEXT.get(lang, TEXT["id"])
+    regency = catalog.regency(regency_kode)
+    opd = regency.opd(opd_code)
+    assert opd is not None
+    cols = list(t["columns"])
+    table_rows = []
+    for r in rows:
+        if r.received_late_days is None:
+            status = t["missing"].format(days=r.days_late)
+        elif r.received_late_days > 0:
+            status = t["received_late"].format(days=r.received_late_days)
+        else:
+            status = t["on_time"]
+        last = (f"{r.last_load_date.isoformat()} "
+                f"({t['load'].get(r.last_load_status or '', r.last_load_status)})"
+                if r.last_load_date else t["never"])
+        table_rows.append(dict(zip(cols, [r.dataset, r.period, r.deadline.isoformat(), status,
+                                          last, "-" if r.rows_in is None else r.rows_in,
+                                          "-" if r.rows_rejected is None else r.rows_rejected],
+                                   strict=True)))
+    missing = sum(r.received_late_days is None for r in rows)
+    parts = [base["hello"].format(contact=opd.contacts[0].name), "",
+             t["intro"].format(opd=opd.name, date=date_words(run_date, lang)), "",
+             _table(table_rows, cols), "",
+             t["late_count"].format(n=missing) if missing else t["all_good"], "", t["legend"],
+             "", base["sign"].format(walidata=regency.walidata)]
+    return Alert(alert_id=alert_id, recipients=[c.email for c in opd.contacts],
+                 subject=t["subject"].format(opd=opd.name, date=date_words(run_date, lang)),
+                 body="\n".join(parts))
+
+
+# ------------------------------------------------------------------ engineers only
+
+
+def compose_task_failure(*, alert_id: str, recipients: list[str], dag_id: str, task_id: str,
+                         run_id: str, logical_date: str | None, try_number: int | None,
+                         log_url: str | None, log_path: str | None, error: str | None) -> Alert:
+    """A task failed after its retries: what an engineer needs to find the log, nothing more."""
+    lines = [f"Task {task_id} of DAG {dag_id} failed after its retries.", "",
+             f"DAG:          {dag_id}", f"task:         {task_id}", f"run id:       {run_id}",
+             f"logical date: {logical_date or '-'}", f"try:          {try_number or '-'}",
+             f"log:          {log_url or '-'}"]
+    if log_path:
+        lines.append(f"log file:     {log_path}")
+    lines += ["", f"error: {error or '-'}", "",
+              "OPDs are not told about pipeline errors; their data-quality alerts are sent "
+              "separately."]
+    return Alert(alert_id=alert_id, recipients=recipients,
+                 subject=f"[Serasan] task failed: {dag_id}.{task_id} ({run_id})",
+                 body="\n".join(lines))
+
+
+def compose_outbox_backlog(*, alert_id: str, recipients: list[str], run_date: dt.date,
+                           max_age_hours: int, stuck: Sequence[dict[str, Any]]) -> Alert:
+    """Alerts that have not gone out: OPDs are waiting for them, so the engineers are told."""
+    cols = ["kind", "alert_id", "channel", "recipient", "status", "attempts", "age_hours",
+            "last_error"]
+    rows = [{**s, "last_error": str(s.get("last_error") or "")[:120]} for s in stuck[:50]]
+    body = [f"{len(stuck)} alert deliveries are still undelivered after {max_age_hours} hours "
+            f"or have failed for good (as of {run_date.isoformat()}).", "",
+            _table(rows, cols), ""]
+    if len(stuck) > 50:
+        body.append(f"... and {len(stuck) - 50} more in meta.alert_delivery.")
+    body.append("Check the SMTP server and the webhook (SERASAN_SMTP_*, SERASAN_WEBHOOK_*, "
+                "or the serasan_smtp / serasan_webhook connections). Pending deliveries are "
+                "retried with backoff by every drain; none is lost.")
+    return Alert(alert_id=alert_id, recipients=recipients,
+                 subject=f"[Serasan] outbox not draining: {len(stuck)} alerts undelivered",
+                 body="\n".join(body))

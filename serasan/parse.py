@@ -18,7 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from serasan.catalog import Column, Dataset
+from serasan.catalog import Dataset
 from serasan.sniff import Opener, ParseError, csv_rows, json_rows, sniff, xlsx_rows
 
 ROW_COL = "_row"  # source row number as the OPD sees it (spreadsheet row / CSV line)
@@ -191,9 +191,16 @@ def _text(v: Any) -> str | None:
     return s or None
 
 
+_CURRENCY = re.compile(r"^([-+(]?)\s*(rp\.?|idr)\s*", re.IGNORECASE)
+_PLAIN_DIGITS = re.compile(r"^-?\d+$")
+
+
 def _clean_number_text(s: str) -> str:
     # the currency may follow a sign or an opening parenthesis: '-Rp 1.000', '(Rp 1.000)'
-    s = re.sub(r"^([-+(]?)\s*(rp\.?|idr)\s*", r"\1", s.strip(), flags=re.IGNORECASE)
+    s = s.strip()
+    if s[:1].isdigit() and s.isascii() and " " not in s:
+        return s  # the common case: nothing to clean
+    s = _CURRENCY.sub(r"\1", s)
     return s.replace(" ", "").replace("\u00a0", "")
 
 
@@ -215,8 +222,8 @@ def _number_evidence(v: Any) -> str | None:
     One separator followed by exactly three digits ('1,000', '1.000') reads both ways and is no
     evidence either way; neither is it when both separators agree ('1,234,567' is only 'en').
     """
-    if not isinstance(v, str):
-        return None
+    if not isinstance(v, str) or _PLAIN_DIGITS.match(v):
+        return None  # no separator: no evidence
     s = _clean_number_text(v).strip("()")
     if _ID_ONLY.search(s):
         return "id"
@@ -354,6 +361,7 @@ def _truncate(d: dt.date | None, granularity: str) -> dt.date | None:
 
 
 _KODE_WIDTHS = (2, 2, 2, 4)  # Kemendagri: provinsi.kabupaten.kecamatan.desa
+_KODE_OK = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
 
 
 def normalise_kode(value: str | None) -> str | None:
@@ -366,6 +374,8 @@ def normalise_kode(value: str | None) -> str | None:
     if value is None:
         return None
     v = value.strip()
+    if _KODE_OK.match(v):
+        return v  # already in Kemendagri form
     if v.isdigit() and len(v) in (2, 4, 6, 10):
         parts, i = [], 0
         for w in _KODE_WIDTHS:
@@ -468,6 +478,7 @@ def parse_stream(opener: Opener, filename: str, ds: Dataset) -> ParseResult:
                   if not c.nullable and c.name in plan.positions), default=0) + 1
     batches: list[pa.RecordBatch] = []
     values: dict[str, list[Any]] = {c.name: [] for c in ds.columns}
+    column_values = [values[c.name] for c in ds.columns]
     row_numbers: list[int] = []
     rejects: list[Reject] = []
     rows_in = 0
@@ -482,32 +493,51 @@ def parse_stream(opener: Opener, filename: str, ds: Dataset) -> ParseResult:
             v.clear()
         row_numbers.clear()
 
+    converters = _converters(ds, plan)
+    columns = [(c.name, plan.positions.get(c.name)) for c in ds.columns]
+
+    def record(row: list[Any]) -> tuple[tuple[str, str | None], ...]:
+        return tuple((name, _text(row[pos]) if pos is not None and pos < len(row) else None)
+                     for name, pos in columns)
+
     for index, (number, row) in enumerate(rows):
-        if index <= plan.header_idx or not any(_text(v) is not None for v in row):
+        if index <= plan.header_idx:
+            continue
+        first = next((t for v in row if (t := _text(v)) is not None), None)
+        if first is None:  # a blank line is not a row
             continue
         rows_in += 1
-        record = tuple((c.name, _text(row[plan.positions[c.name]])
-                        if plan.positions.get(c.name, 1 << 30) < len(row) else None)
-                       for c in ds.columns)
-        first = next((_text(v) for v in row if _text(v) is not None), "")
-        if SUMMARY_ROW.match(first or "") and _is_summary(row, plan.positions, ds):
+        if SUMMARY_ROW.match(first) and _is_summary(row, plan.positions, ds):
             rejects.append(Reject(number, None, first,
                                   "baris ringkasan (Jumlah/Total) tidak dimuat",
                                   "summary row (Jumlah/Total) is not loaded",
-                                  kind="summary", record=record))
+                                  kind="summary", record=record(row)))
             continue
-        ragged = _ragged(row, width, needed, number)
-        if ragged:
-            rejects.append(replace(ragged, record=record))
-            continue
-        converted, bad = _convert_row(row, plan.positions, ds, plan.conventions, plan.orders,
-                                      number)
-        if bad:
-            rejects.append(replace(bad, record=record))
+        if len(row) > width or len(row) < needed:
+            ragged = _ragged(row, width, needed, number)
+            if ragged:
+                rejects.append(replace(ragged, record=record(row)))
+                continue
+        n = len(row)
+        try:
+            for spec, out in zip(converters, column_values, strict=True):
+                pos = spec[1]
+                out.append(spec[2](row[pos] if pos is not None and pos < n else None))
+        except _Bad as bad:
+            name, pos = spec[0], spec[1]
+            for out in column_values:
+                del out[len(row_numbers):]
+            col = ds.column(name)
+            raw = row[pos] if pos is not None and pos < n else None
+            shown = _text(raw)
+            header = col.header if col else name
+            rejects.append(Reject(
+                number, name, shown,
+                f"kolom '{header}' berisi {shown!r}, seharusnya {bad.expected_id}",
+                f"column '{header}' holds {shown!r}, expected {bad.expected_en}",
+                expected_id=bad.expected_id, expected_en=bad.expected_en, record=record(row)))
             continue
         row_numbers.append(number)
-        for name, value in converted.items():
-            values[name].append(value)
         if len(row_numbers) >= CHUNK:
             flush()
     flush()
@@ -557,37 +587,62 @@ def _ragged(row: list[Any], width: int, needed: int, number: int) -> Reject | No
     return None
 
 
-def _convert_row(row: list[Any], positions: dict[str, int], ds: Dataset,
-                 conventions: dict[str, str], orders: dict[str, str],
-                 number: int) -> tuple[dict[str, Any], Reject | None]:
-    out: dict[str, Any] = {}
+_PLAIN_EN = re.compile(r"^-?\d+(\.\d+)?$")
+_PLAIN_ID = re.compile(r"^-?\d+(,\d+)?$")
+_PLAIN_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _converters(ds: Dataset, plan: _Plan) -> list[tuple[str, int | None, Any]]:
+    """One function per catalog column, built once per file (the hot loop calls them).
+
+    Plain values take a fast path (`1234.5`, `1234,5`, `2026-01-05`) that gives exactly what
+    the general converters give for them; anything else goes through the general ones.
+    """
+    out = []
     for col in ds.columns:
-        pos = positions.get(col.name)
-        raw = row[pos] if pos is not None and pos < len(row) else None
-        try:
-            out[col.name] = _convert(raw, col, ds, conventions, orders)
-        except _Bad as bad:
-            shown = _text(raw)
-            return out, Reject(
-                number, col.name, shown,
-                f"kolom '{col.header}' berisi {shown!r}, seharusnya {bad.expected_id}",
-                f"column '{col.header}' holds {shown!r}, expected {bad.expected_en}",
-                expected_id=bad.expected_id, expected_en=bad.expected_en)
-    return out, None
+        pos = plan.positions.get(col.name)
+        if col.type == "string":
+            fn = _kode_text if ds.region and col.name == ds.region.column else _text
+        elif col.type in ("integer", "number"):
+            fn = _number_fn(col.type, plan.conventions.get(col.name, "id"))
+        elif col.type == "date":
+            fn = _date_fn(plan.orders.get(col.name, "dmy"),
+                          ds.period.granularity if col.name == ds.period.column else "day")
+        else:
+            fn = _to_bool
+        out.append((col.name, pos, fn))
+    return out
 
 
-def _convert(raw: Any, col: Column, ds: Dataset, conventions: dict[str, str],
-             orders: dict[str, str]) -> Any:
-    if col.type == "string":
-        text = _text(raw)
-        if ds.region and col.name == ds.region.column:
-            return normalise_kode(text)
-        return text
-    if col.type == "integer":
-        return _to_integer(raw, conventions.get(col.name, "id"))
-    if col.type == "number":
-        return _to_number(raw, conventions.get(col.name, "id"))
-    if col.type == "date":
-        d = _to_date(raw, orders.get(col.name, "dmy"))
-        return _truncate(d, ds.period.granularity) if col.name == ds.period.column else d
-    return _to_bool(raw)
+def _kode_text(v: Any) -> str | None:
+    return normalise_kode(_text(v))
+
+
+def _number_fn(kind: str, convention: str) -> Any:
+    plain = _PLAIN_EN if convention == "en" else _PLAIN_ID
+    slow = _to_integer if kind == "integer" else _to_number
+
+    def convert(v: Any) -> Any:
+        if type(v) is str:
+            t = v.strip()
+            if plain.match(t):
+                num = float(t.replace(",", ".")) if convention == "id" else float(t)
+                if kind == "number":
+                    return num
+                if num.is_integer():
+                    return int(num)
+        return slow(v, convention)
+
+    return convert
+
+
+def _date_fn(order: str, granularity: str) -> Any:
+    def convert(v: Any) -> Any:
+        if type(v) is str and _PLAIN_ISO.match(t := v.strip()):
+            try:
+                return _truncate(dt.date.fromisoformat(t), granularity)
+            except ValueError:
+                pass
+        return _truncate(_to_date(v, order), granularity)
+
+    return convert

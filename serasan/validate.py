@@ -68,8 +68,24 @@ def suite_params(run_date: dt.date) -> dict[str, Any]:
 
 
 @cache
-def _batch_definition() -> Any:
+def load_expectations() -> None:
+    """Import GX and our own expectations, which GX registers by type name as they are defined.
+
+    GX's ExpectationSuite drops (with a logged error) an expectation whose type it does not know,
+    so this must run before any suite using our types is built.
+    """
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    import serasan.expectations.custom  # noqa: F401  (registers the classes)
+
+    for etype in rules.SUPPORTED:
+        get_expectation_impl(etype)  # raises ExpectationNotFoundError for a rule GX lacks
+
+
+@cache
+def _batch_definition() -> Any:
+    load_expectations()
     import great_expectations as gx
 
     ctx = gx.get_context(mode="ephemeral")
@@ -86,6 +102,7 @@ def run_gx(table: pa.Table, suite: dict[str, Any], params: dict[str, Any]) -> li
     """GX's verdict per expectation: success, unexpected_count, element_count (SUMMARY)."""
     import great_expectations as gx
 
+    load_expectations()
     frame = table.drop_columns([c for c in (ROW_COL,) if c in table.column_names])
     df = frame.to_pandas()  # dates stay datetime.date: GX turns ISO strings in suites into dates
     # GX may report results in another order than the suite's: tag each one with its position.
