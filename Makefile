@@ -39,6 +39,7 @@ lint: $(VENV)/.installed-dev
 clean:
 	rm -rf .serasan
 
-## make bench: parse throughput and peak memory beside pyarrow.csv.read_csv (BENCH_ROWS=5000000)
+## make bench: parsing beside pyarrow.csv.read_csv (BENCH_ROWS), validation beside reading Parquet (BENCH_VALIDATE_ROWS)
 bench: $(VENV)/.installed
 	$(BIN)/python bench/parse_bench.py
+	$(BIN)/python bench/validate_bench.py

@@ -1,0 +1,95 @@
+"""Validation of 1M rows against the dataset's full suite, beside reading the same Parquet file.
+
+Three contenders, each in its own process so peak RSS is its own:
+- read:     pyarrow.parquet.read_table of the batch (the floor: what loading the data costs);
+- gx:       the GX suite alone (result_format SUMMARY), as `validate.run_gx` runs it;
+- serasan:  `validate.validate` = GX SUMMARY + the row masks that must agree with it.
+Run: `make bench` (BENCH_VALIDATE_ROWS=1000000 by default).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DATASET = "muba_bank_sampah"
+RUN_DATE = dt.date(2026, 11, 1)
+
+
+def make_file(path: Path, rows: int) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from serasan.catalog import load_catalog
+    from serasan.generate import generate_dataset
+    from serasan.parse import parse_file
+
+    catalog = load_catalog()
+    ds = catalog.dataset(DATASET)
+    gen = generate_dataset(ds, catalog, rows=250, fmt="csv", defect_rate=0.1, seed=3)
+    block = parse_file(gen.data, gen.filename, ds).table
+    reps = -(-rows // block.num_rows)
+    table = pa.concat_tables([block] * reps).slice(0, rows)
+    pq.write_table(table, path)
+
+
+def run_one(kind: str, path: str) -> None:
+    """Child process: imports and GX set-up first, then time read (+ validation)."""
+    import pyarrow.parquet as pq
+
+    from serasan.catalog import load_catalog
+    from serasan.validate import _batch_definition, run_gx, suite_params, validate
+
+    suite = load_catalog().suites[DATASET]
+    params = suite_params(RUN_DATE)
+    if kind != "read":
+        _batch_definition()  # GX import and context: a one-off per worker process
+    start = time.perf_counter()
+    table = pq.read_table(path)
+    if kind == "gx":
+        failing = sum(r["unexpected_count"] for r in run_gx(table, suite, params))
+    elif kind == "serasan":
+        failing = int(validate(table, suite, params).failing.sum())
+    else:
+        failing = 0
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"rows": table.num_rows, "seconds": seconds, "peak_bytes": peak,
+                      "failing": failing}))
+
+
+def main() -> None:
+    rows = int(os.environ.get("BENCH_VALIDATE_ROWS", "1000000"))
+    with tempfile.TemporaryDirectory(prefix="serasan-bench-") as tmp:
+        path = Path(tmp) / f"{DATASET}.parquet"
+        print(f"writing {rows:,} rows of {DATASET} (10% defective rows) ...", flush=True)
+        make_file(path, rows)
+        results = {}
+        for kind in ("read", "gx", "serasan"):
+            out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)],
+                                 capture_output=True, text=True, check=True)
+            results[kind] = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"\n{'step':<40}{'seconds':>9}{'peak RSS MB':>13}")
+    labels = {"read": "read Parquet", "gx": "read + GX suite (SUMMARY)",
+              "serasan": "read + GX + row masks (validate)"}
+    for kind, label in labels.items():
+        r = results[kind]
+        print(f"{label:<40}{r['seconds']:>9.2f}{r['peak_bytes'] / 2**20:>13,.0f}")
+    base = results["read"]["seconds"]
+    print(f"\nratio to reading the Parquet file: GX x{results['gx']['seconds'] / base:.1f}, "
+          f"validate x{results['serasan']['seconds'] / base:.1f}; row masks add "
+          f"{results['serasan']['seconds'] - results['gx']['seconds']:.2f} s")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        run_one(sys.argv[2], sys.argv[3])
+    else:
+        main()
