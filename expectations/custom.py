@@ -58,8 +58,8 @@ class ColumnValuesValidKodeWilayah(ColumnMapMetricProvider):
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column: pd.Series, level: str, parent: str | None = None,
                 **kwargs: Any) -> pd.Series:
-        valid = rules.kode_wilayah(level, parent)
-        return _each(column, lambda v: isinstance(v, str) and v in valid)
+        # only text can equal a code: isin never matches 1606.0 or a date with "16.06"
+        return _flags(column, column.isin(list(rules.kode_wilayah(level, parent))))
 
 
 class ExpectColumnValuesToBeValidKodeWilayah(ColumnMapExpectation):
@@ -207,6 +207,8 @@ def money_is_valid(value: Any, max_value: float = rules.MONEY_MAX) -> bool:
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | Decimal
                                                              | np.number):
         return False
+    if isinstance(value, int | np.integer):  # exact, as Python compares int with float
+        return 0 <= int(value) <= rules.integer_ceiling(max_value)
     number = float(value)
     return math.isfinite(number) and 0 <= number <= max_value
 
@@ -221,6 +223,9 @@ class ColumnValuesNonNegativeMoney(ColumnMapMetricProvider):
         top = float(rules.MONEY_MAX if max_value is None else max_value)
         if pd.api.types.is_bool_dtype(column):
             return _flags(column, np.zeros(len(column), dtype=bool))
+        if pd.api.types.is_integer_dtype(column):  # exact: no rounding through float64
+            values = column.to_numpy()
+            return _flags(column, (values >= 0) & (values <= rules.integer_ceiling(top)))
         if pd.api.types.is_numeric_dtype(column):
             values = column.to_numpy(dtype=float)
             return _flags(column, np.isfinite(values) & (values >= 0) & (values <= top))

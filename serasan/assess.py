@@ -42,8 +42,9 @@ class Assessment:
 
 
 def assess(parsed: ParseResult, ds: Dataset, suite: dict[str, Any], run_date: dt.date,
-           lang: str = "id") -> Assessment:
-    params = suite_params(run_date)
+           lang: str = "id", extra_params: dict[str, Any] | None = None) -> Assessment:
+    """`extra_params`: run values for the suite beyond the date, e.g. registry keys."""
+    params = {**suite_params(run_date), **(extra_params or {})}
     validation = validate(parsed.table, suite, params)
     failing = validation.failing
     if ds.quality_policy == "warn":

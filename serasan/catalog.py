@@ -347,8 +347,13 @@ def _check_source_params(ds: Dataset, path: Path) -> list[str]:
 
 
 def check_suite(ds: Dataset, expectations_dir: Path = EXPECTATIONS_DIR) -> list[str]:
-    """A suite must exist, be GX JSON, use rules the validator supports, on declared columns."""
+    """A suite must exist, be GX JSON, use rules the validator supports, on declared columns.
+
+    Serasan's own types (serasan/expectations/custom.py) also have their kwargs checked against
+    the dataset: the column's type, the region's level and regency, the period's granularity.
+    """
     from serasan.rules import SUPPORTED, columns_of  # local: keeps catalog import light
+    from serasan.rules import problems as rule_problems
 
     path = suite_path(ds.id, expectations_dir)
     if not path.exists():
@@ -372,8 +377,11 @@ def check_suite(ds: Dataset, expectations_dir: Path = EXPECTATIONS_DIR) -> list[
         if unsupported:
             problems.append(f"{path}: expectations[{i}].kwargs: {', '.join(unsupported)} not "
                             f"supported: failing rows must be exactly the rows GX counts")
-        for col in columns_of(exp.get("kwargs", {})):
-            if col not in names:
-                problems.append(f"{path}: expectations[{i}] ({etype}): column {col!r} "
-                                f"is not declared in dataset {ds.id}")
+        missing = [c for c in columns_of(exp.get("kwargs", {})) if c not in names]
+        for col in missing:
+            problems.append(f"{path}: expectations[{i}] ({etype}): column {col!r} "
+                            f"is not declared in dataset {ds.id}")
+        if not missing:  # our own types: their kwargs, against the column and the dataset
+            problems += [f"{path}: expectations[{i}] ({etype}): {p}"
+                         for p in rule_problems(exp, ds)]
     return problems

@@ -17,10 +17,13 @@ from serasan.parse import parse_stream
 
 
 def check_file(path: Path, ds: Dataset, catalog: Catalog, run_date: dt.date,
-               lang: str = "id") -> dict[str, Any]:
-    """Parse and validate a local file; raises ParseError when the file cannot be used."""
+               lang: str = "id", extra_params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Parse and validate a local file; raises ParseError when the file cannot be used.
+
+    `extra_params` carries registry keys read from the warehouse, for suites that check them.
+    """
     parsed = parse_stream(lambda: path.open("rb"), path.name, ds)
-    a = assess(parsed, ds, catalog.suites[ds.id], run_date, lang)
+    a = assess(parsed, ds, catalog.suites[ds.id], run_date, lang, extra_params)
     problems: list[dict[str, Any]] = []
     for rej in parsed.rejects:
         problems.append({"row": rej.row, "column": rej.column, "rule": rej.kind,

@@ -59,8 +59,10 @@ def check_kpi_queries(catalog: Catalog) -> list[str]:
 
 
 def cmd_catalog_validate(args: argparse.Namespace) -> int:
+    from serasan.registry import check_registry_refs
+
     catalog = _catalog(args)
-    problems = check_kpi_queries(catalog)
+    problems = check_registry_refs(catalog) + check_kpi_queries(catalog)
     if problems:
         print(f"catalog has {len(problems)} problem(s):", file=sys.stderr)
         for p in problems:
@@ -195,6 +197,7 @@ def _print_load(s: dict[str, Any], lake: Any) -> None:
 def cmd_check(args: argparse.Namespace) -> int:
     from serasan.check import check_file, render
     from serasan.parse import ParseError
+    from serasan.registry import registry_params, registry_refs
 
     catalog = _catalog(args)
     if args.dataset not in catalog.datasets:
@@ -207,8 +210,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         return 2
     lang = args.lang or Settings.from_env().lang
     date = dt.date.fromisoformat(args.date) if args.date else _today()
+    extra = {}
+    if registry_refs(catalog.suites[args.dataset]):  # keys live in the warehouse
+        from serasan.warehouse.db import make_engine
+
+        extra = registry_params(make_engine(Settings.from_env().warehouse_url), catalog,
+                                catalog.suites[args.dataset])
     try:
-        result = check_file(path, catalog.dataset(args.dataset), catalog, date, lang)
+        result = check_file(path, catalog.dataset(args.dataset), catalog, date, lang, extra)
     except ParseError as exc:
         if args.json:
             print(json.dumps({"file": str(path), "dataset": args.dataset, "error": str(exc)}))
@@ -225,6 +234,25 @@ def _today() -> dt.date:
     from zoneinfo import ZoneInfo
 
     return dt.datetime.now(ZoneInfo("Asia/Jakarta")).date()
+
+
+def cmd_suite_scaffold(args: argparse.Namespace) -> int:
+    from serasan.catalog import suite_path
+    from serasan.scaffold import write_suite
+
+    catalog = _catalog(args)
+    if args.dataset not in catalog.datasets:
+        print(f"error: unknown dataset {args.dataset!r}; see `serasan catalog list`",
+              file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else suite_path(args.dataset, Path(args.expectations))
+    try:
+        write_suite(catalog, catalog.dataset(args.dataset), out, overwrite=args.force)
+    except FileExistsError:
+        print(f"error: {out} exists; use --force to overwrite it", file=sys.stderr)
+        return 2
+    print(f"suite written: {out} (review it like code)")
+    return 0
 
 
 def cmd_template(args: argparse.Namespace) -> int:
@@ -326,6 +354,14 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--lang", choices=["id", "en"], help="message language (default id)")
     chk.add_argument("--date", help="logical date YYYY-MM-DD (default: today in Asia/Jakarta)")
     chk.set_defaults(func=cmd_check)
+
+    suite = sub.add_parser("suite", help="GX suites").add_subparsers(dest="action",
+                                                                    required=True)
+    scf = suite.add_parser("scaffold", help="write a starting suite from the catalog")
+    scf.add_argument("--dataset", required=True)
+    scf.add_argument("--out", help="output file (default expectations/<dataset>.json)")
+    scf.add_argument("--force", action="store_true", help="overwrite an existing suite")
+    scf.set_defaults(func=cmd_suite_scaffold)
 
     tpl = sub.add_parser("template", help="write the XLSX template OPD staff fill in")
     tpl.add_argument("--dataset", required=True)

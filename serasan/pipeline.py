@@ -29,6 +29,7 @@ from serasan.inbox_access import upload_link
 from serasan.lake import Lake, LakeError, open_lake
 from serasan.parse import ROW_COL, ParseError, iter_rows, parse_stream
 from serasan.quarantine import is_fix_file, quarantine_csv, quarantine_xlsx
+from serasan.registry import registry_params
 from serasan.settings import Settings
 from serasan.sources import ConnectionResolver, Interval, env_connections
 from serasan.sources import pull as pull_source
@@ -199,7 +200,9 @@ def transform(ctx: RunContext, ds: Dataset, obj: dict[str, Any]) -> dict[str, An
                 "rows_rejected": 0, "error": str(exc), "problems": [[str(exc), 0]],
                 "examples": [], "dq": [], "staging_key": None, "quarantine_key": None,
                 "periods": [], "notes": []}
-    a = assess(parsed, ds, ctx.catalog.suites[ds.id], ctx.run_date, lang)
+    suite = ctx.catalog.suites[ds.id]
+    a = assess(parsed, ds, suite, ctx.run_date, lang,
+               registry_params(ctx.engine, ctx.catalog, suite))
     keep, quarantined, status = a.keep, a.quarantined, a.status
     rows_in = parsed.rows_in
     validation = a.validation

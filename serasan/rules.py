@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 import re
 import warnings
 from collections.abc import Callable
@@ -134,6 +135,7 @@ NIK = "expect_column_values_to_be_valid_nik"
 IN_PERIOD = "expect_column_values_to_be_in_period"
 MONEY = "expect_column_values_to_be_non_negative_money"
 IN_REGISTRY = "expect_column_values_to_exist_in_registry"
+CUSTOM_TYPES = (KODE_WILAYAH, NIK, IN_PERIOD, MONEY, IN_REGISTRY)  # serasan.expectations.custom
 
 LEVELS = ("provinsi", "kabupaten_kota", "kecamatan", "desa_kelurahan")  # top to bottom
 # The 38 provinces' Kemendagri codes (Kepmendagri 300.2.2-2430/2025): Sumatera 11-19,
@@ -194,6 +196,11 @@ def period_bound(value: Any, end: bool = False) -> dt.date | None:
     if isinstance(value, str):
         return dt.date.fromisoformat(value[:10])
     raise ValueError(f"not a date or a year: {value!r}")
+
+
+def integer_ceiling(top: float) -> int:
+    """The largest integer <= top, within int64: integer amounts compare exactly with it."""
+    return min(math.floor(top), 2**63 - 1)
 
 
 def registry_param(dataset_id: str, column: str) -> str:
@@ -289,9 +296,11 @@ def _money(t: pa.Table, kw: dict[str, Any], p: dict[str, Any]) -> Mask:
         col = pc.cast(col, pa.float64())
     if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
         return _np(_present(col))
-    ok = pc.and_(pc.greater_equal(col, 0), pc.less_equal(col, top))
     if pa.types.is_floating(col.type):
-        ok = pc.and_(ok, pc.is_finite(col))
+        ok = pc.and_(pc.is_finite(col), pc.and_(pc.greater_equal(col, 0.0),
+                                                pc.less_equal(col, top)))
+    else:  # integers compare with an integer: Arrow refuses int64 -> double beyond 2**53
+        ok = pc.and_(pc.greater_equal(col, 0), pc.less_equal(col, integer_ceiling(top)))
     return _broken(col, ok)
 
 
@@ -413,9 +422,12 @@ def _kode_words(kw: dict[str, Any]) -> dict[str, str]:
 def _period_words(kw: dict[str, Any]) -> dict[str, str]:
     gran = str(kw["granularity"])
     period_id, period_en = PERIOD_WORDS.get(gran, (gran, gran))
-    lo, hi = kw.get("min_date"), kw.get("max_date")
-    lo = lo.isoformat() if isinstance(lo, dt.date) else lo
-    hi = hi.isoformat() if isinstance(hi, dt.date) else hi
+    lo, hi = period_bound(kw.get("min_date")), period_bound(kw.get("max_date"), end=True)
+    if gran == "year":  # in years: the first and last years whose 1 January is within bounds
+        lo = lo and lo.year + (lo != dt.date(lo.year, 1, 1))
+        hi = hi and hi.year
+    else:
+        lo, hi = lo and lo.isoformat(), hi and hi.isoformat()
     if lo is not None and hi is not None:
         bounds = (f", antara {lo} dan {hi}", f", between {lo} and {hi}")
     elif hi is not None:

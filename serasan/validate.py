@@ -3,6 +3,10 @@
 GX 1.x runs here, inside our own task, with result_format SUMMARY (bounded). The failing rows
 come from `rules.mask`, and each mask's count must equal GX's unexpected_count: if they ever
 differ, RulesDisagree stops the load instead of quarantining the wrong rows.
+
+Suites may use Serasan's own GX expectations (serasan/expectations/custom.py: kode wilayah, NIK,
+period, money, registry keys), which `load_expectations` registers with GX first. A registry rule
+needs its keys as a suite parameter: merge `serasan.registry.registry_params(...)` into `params`.
 """
 
 from __future__ import annotations
@@ -100,9 +104,9 @@ def _batch_definition() -> Any:
 
 def run_gx(table: pa.Table, suite: dict[str, Any], params: dict[str, Any]) -> list[dict[str, Any]]:
     """GX's verdict per expectation: success, unexpected_count, element_count (SUMMARY)."""
+    load_expectations()
     import great_expectations as gx
 
-    load_expectations()
     frame = table.drop_columns([c for c in (ROW_COL,) if c in table.column_names])
     df = frame.to_pandas()  # dates stay datetime.date: GX turns ISO strings in suites into dates
     # GX may report results in another order than the suite's: tag each one with its position.

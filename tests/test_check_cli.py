@@ -20,6 +20,7 @@ import pytest
 from serasan.catalog import Catalog
 from serasan.cli import main
 from serasan.generate import generate_dataset
+from serasan.rules import kode_wilayah
 
 DS = "muba_cctv_kita"
 DATE = "2026-11-01"
@@ -76,15 +77,17 @@ def _expected(catalog: Catalog) -> set[tuple[int, str]]:
             for i, r in enumerate(rows):
                 if keys[tuple(r[c] for c in kw["column_list"])] > 1:
                     problem(i, ",".join(kw["column_list"]))
-        elif kind == "expect_column_values_to_be_in_set":
+        elif kind == "expect_column_values_to_be_valid_kode_wilayah":
+            valid = kode_wilayah(kw["level"], kw["parent"])
             for i, r in enumerate(rows):
-                if r[kw["column"]] and r[kw["column"]] not in kw["value_set"]:
+                if r[kw["column"]] and r[kw["column"]] not in valid:
                     problem(i, kw["column"])
-        elif kind == "expect_column_values_to_be_between" and kw["column"] == "periode":
-            assert kw["max_value"] == {"$PARAMETER": "run_date"}
-            low = dt.date.fromisoformat(kw["min_value"])
+        elif kind == "expect_column_values_to_be_in_period":
+            assert kw["max_date"] == {"$PARAMETER": "run_date"} and kw["granularity"] == "month"
+            low = dt.date.fromisoformat(kw["min_date"])
             for i, r in enumerate(rows):
-                if r["periode"] and not low <= dt.date.fromisoformat(r["periode"]) <= run_date:
+                day = dt.date.fromisoformat(r["periode"]) if r["periode"] else None
+                if day and not (low <= day <= run_date and day.day == 1):
                     problem(i, "periode")
         elif kind == "expect_column_values_to_be_between":
             assert set(kw) == {"column", "min_value"}
@@ -164,7 +167,9 @@ def test_json_output(capsys: pytest.CaptureFixture[str], catalog: Catalog,
     assert {(p["row"], p["column"]) for p in result["problems"]} == _expected(catalog)
     assert result["rows_rejected"] == len({p["row"] for p in result["problems"]})
     rules = {p["rule"] for p in result["problems"]}
-    assert rules == {"expect_column_values_to_not_be_null", "expect_column_values_to_be_in_set",
+    assert rules == {"expect_column_values_to_not_be_null",
+                     "expect_column_values_to_be_valid_kode_wilayah",
+                     "expect_column_values_to_be_in_period",
                      "expect_column_values_to_be_between",
                      "expect_compound_columns_to_be_unique"}
     assert any("tidak boleh negatif" in p["message"] for p in result["problems"])
