@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Engine, and_, select
 
-from serasan import alerts, quality
+from serasan import alerts, datadocs, quality
 from serasan.assess import assess, cell
 from serasan.catalog import Catalog, Dataset
 from serasan.inbox_access import upload_link
@@ -208,6 +208,8 @@ def transform(ctx: RunContext, ds: Dataset, obj: dict[str, Any]) -> dict[str, An
     validation = a.validation
     problems = [[text, n] for text, n in a.problems]
 
+    docs_key = (datadocs.write(ctx.lake, ctx.catalog, ds, sha, validation.gx_result, filename)
+                if validation.gx_result is not None else None)
     staging_key = f"staging/{ds.id}/{sha}.parquet"
     buf = pa.BufferOutputStream()
     pq.write_table(keep, buf)
@@ -229,7 +231,7 @@ def transform(ctx: RunContext, ds: Dataset, obj: dict[str, Any]) -> dict[str, An
             "examples": [{k: cell(v) for k, v in q.items()} for q in quarantined[:5]],
             "dq": dq, "staging_key": staging_key, "quarantine_key": quarantine_key,
             "periods": loader.periods_of(ds, keep), "notes": parsed.notes, "error": None,
-            "fix_file": fix_file, "rows_failing": len(quarantined)}
+            "fix_file": fix_file, "rows_failing": len(quarantined), "docs_key": docs_key}
 
 
 def _header_cells(opener: Any, filename: str, ds: Dataset, header_row: int) -> list[Any]:

@@ -53,6 +53,7 @@ class RuleResult:
 class Validation:
     results: list[RuleResult]
     row_count: int
+    gx_result: Any = None  # GX's ExpectationSuiteValidationResult, for Data Docs
 
     @property
     def success(self) -> bool:
@@ -104,6 +105,12 @@ def _batch_definition() -> Any:
 
 def run_gx(table: pa.Table, suite: dict[str, Any], params: dict[str, Any]) -> list[dict[str, Any]]:
     """GX's verdict per expectation: success, unexpected_count, element_count (SUMMARY)."""
+    return _run_gx(table, suite, params)[0]
+
+
+def _run_gx(table: pa.Table, suite: dict[str, Any],
+            params: dict[str, Any]) -> tuple[list[dict[str, Any]], Any]:
+    """The verdicts and GX's own validation result (rendered into Data Docs)."""
     load_expectations()
     import great_expectations as gx
 
@@ -128,7 +135,7 @@ def run_gx(table: pa.Table, suite: dict[str, Any], params: dict[str, Any]) -> li
                     "exception": exception})
     if any(not o for o in out):
         raise RuntimeError("GX returned no result for some expectations of the suite")
-    return out
+    return out, result
 
 
 def _exception_message(info: dict[str, Any] | None) -> str | None:
@@ -151,7 +158,7 @@ def _exception_message(info: dict[str, Any] | None) -> str | None:
 
 def validate(table: pa.Table, suite: dict[str, Any], params: dict[str, Any]) -> Validation:
     expectations = suite["expectations"]
-    verdicts = run_gx(table, suite, params) if expectations else []
+    verdicts, gx_result = _run_gx(table, suite, params) if expectations else ([], None)
     results = []
     for seq, (exp, verdict) in enumerate(zip(expectations, verdicts, strict=True)):
         if verdict["exception"]:
@@ -165,4 +172,4 @@ def validate(table: pa.Table, suite: dict[str, Any], params: dict[str, Any]) -> 
                 f"{int(mask.sum())}; refusing to split the batch")
         results.append(RuleResult(seq, exp, verdict["success"], verdict["unexpected_count"],
                                   verdict["element_count"], mask))
-    return Validation(results=results, row_count=table.num_rows)
+    return Validation(results=results, row_count=table.num_rows, gx_result=gx_result)

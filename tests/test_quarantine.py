@@ -94,3 +94,21 @@ def test_quality_score_per_opd_and_month(local_settings: Settings, catalog: Cata
     assert row["expectations"] == len(dq)
     assert row["expectations_passed"] == sum(1 for d in dq if d["success"])
     assert row["score_rows"] == round(100 * row["rows_passed"] / row["rows_in"], 2)
+
+
+def test_gx_data_docs_are_built_into_the_lake(local_settings: Settings,
+                                              catalog: Catalog) -> None:
+    ds = catalog.dataset(DS)
+    ctx = _ctx(local_settings, catalog, "r1")
+    gen = generate_dataset(ds, catalog, rows=40, defect_rate=0.2, seed=5)
+    ctx.lake.put(inbox_prefix(catalog, ds) + gen.filename, gen.data)
+    from serasan.pipeline import extract, transform
+
+    [obj] = extract(ctx, ds)
+    staged = transform(ctx, ds, obj)
+    page = ctx.lake.get(staged["docs_key"]).decode()
+    assert "Great Expectations" in page and ds.id in page
+    failed = [d for d in staged["dq"] if not d["success"]]
+    assert failed and "expect_column_values_to" in page
+    index = ctx.lake.get(f"docs/gx/{ds.id}/index.html").decode()
+    assert staged["docs_key"].rsplit("/", 1)[-1] in index
