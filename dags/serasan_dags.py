@@ -1,4 +1,5 @@
-"""Serasan DAGs, generated from the catalog: one per dataset, plus KPI and export DAGs per regency.
+"""Serasan DAGs, generated from the catalog: one per dataset, KPI and export DAGs per regency, and
+`serasan__alerts` (daily: lateness reminders, digests, the whole outbox, the engineers' watch).
 
 Thin on purpose: no business logic and no I/O beyond reading the catalog YAML at parse time.
 Task bodies live in serasan.operators.tasks; the core below them has no Airflow imports.
@@ -14,6 +15,7 @@ from airflow.sdk import Asset, AssetAny, dag, task
 
 from serasan.catalog import Dataset, Regency, load_catalog
 from serasan.operators import tasks
+from serasan.operators.notifiers import EngineerAlertNotifier
 from serasan.pipeline import opd_key
 
 START = pendulum.datetime(2026, 1, 1, tz="Asia/Jakarta")
@@ -21,6 +23,8 @@ START = pendulum.datetime(2026, 1, 1, tz="Asia/Jakarta")
 RETRIES = {"retries": int(os.environ.get("SERASAN_TASK_RETRIES", "2")),
            "retry_delay": dt.timedelta(seconds=int(os.environ.get("SERASAN_RETRY_DELAY_SECONDS",
                                                                   "300")))}
+# A task that fails after its retries alerts the engineers (never the OPDs). Built once: no I/O.
+FAILURE = {"on_failure_callback": [EngineerAlertNotifier()]}
 CATALOG = load_catalog(check_suites=False)  # suites are read by the tasks, not at parse time
 
 
@@ -34,7 +38,7 @@ def dataset_dag(ds: Dataset):  # noqa: ANN201 - returns an Airflow DAG
 
     @dag(dag_id=f"serasan__{ds.id}", schedule="@daily", start_date=START, catchup=False,
          max_active_runs=1, tags=["serasan", regency.slug, ds.opd, ds.pillar],
-         default_args={"owner": opd_key(CATALOG, ds), **RETRIES},
+         default_args={"owner": opd_key(CATALOG, ds), **RETRIES, **FAILURE},
          params={"force": False}, doc_md=f"**{ds.title}** ({regency.name}, {ds.opd})\n\n"
                                             f"{ds.description}")
     def pipeline() -> None:
@@ -50,7 +54,14 @@ def dataset_dag(ds: Dataset):  # noqa: ANN201 - returns an Airflow DAG
         def load(staged: list[dict], **context) -> list[dict]:  # noqa: ANN003
             return tasks.load(ds.id, staged, context)
 
-        load(transform(extract()))
+        # Sends this dataset's alerts after the load, blocked or not. A teardown (all_done, no
+        # setup) so it runs whatever happened, and so the run's state stays the load's.
+        @task
+        def notify(**context) -> dict:  # noqa: ANN003
+            return tasks.notify(ds.id, context)
+
+        loaded = load(transform(extract()))
+        loaded >> notify().as_teardown()
 
     return pipeline()
 
@@ -59,7 +70,7 @@ def regency_dags(regency: Regency) -> list:
     assets = [dataset_asset(d) for d in CATALOG.datasets_of(regency.kode)]
     common = {"start_date": START, "catchup": False, "max_active_runs": 1,
               "schedule": AssetAny(*assets),
-              "default_args": {"owner": f"{regency.slug}-walidata", **RETRIES}}
+              "default_args": {"owner": f"{regency.slug}-walidata", **RETRIES, **FAILURE}}
 
     @dag(dag_id=f"serasan__{regency.slug}__kpi", tags=["serasan", regency.slug, "kpi"], **common)
     def kpis() -> None:
@@ -81,9 +92,42 @@ def regency_dags(regency: Regency) -> list:
     return [kpis(), satu_data_export()]
 
 
+def alerts_dag():  # noqa: ANN201 - returns an Airflow DAG
+    """Daily: lateness reminders and digests into the outbox, drain it all, watch its age."""
+
+    @dag(dag_id="serasan__alerts", schedule="@daily", start_date=START, catchup=False,
+         max_active_runs=1, tags=["serasan", "alerts"],
+         default_args={"owner": "serasan-engineers", **RETRIES, **FAILURE},
+         doc_md="Lateness reminders and daily digests per OPD (Bahasa Indonesia), the whole "
+                "alert outbox drained, and the engineers told when it does not drain.")
+    def alerts() -> None:
+        @task
+        def freshness(**context) -> list[str]:  # noqa: ANN003
+            return tasks.check_freshness(context)
+
+        @task
+        def digest(**context) -> list[str]:  # noqa: ANN003
+            return tasks.digests(context)
+
+        @task
+        def drain(**context) -> dict:  # noqa: ANN003
+            return tasks.drain_outbox(context)
+
+        @task(trigger_rule="all_done")
+        def watch_outbox(**context) -> dict:  # noqa: ANN003
+            return tasks.watch_outbox(context)
+
+        sent = drain().as_teardown()  # runs even if a check failed; the run keeps its failure
+        [freshness(), digest()] >> sent >> watch_outbox()
+
+    return alerts()
+
+
 for _ds in CATALOG.datasets.values():
     _d = dataset_dag(_ds)
     globals()[_d.dag_id] = _d
 for _reg in CATALOG.regencies.values():
     for _d in regency_dags(_reg):
         globals()[_d.dag_id] = _d
+_d = alerts_dag()
+globals()[_d.dag_id] = _d

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 from typing import Any
 
-from serasan import exports, kpi
+from serasan import delivery, exports, freshness, kpi
 from serasan.catalog import Catalog, load_catalog
 from serasan.operators.config import (
     airflow_connection,
@@ -13,11 +14,14 @@ from serasan.operators.config import (
     run_date_of,
     settings_from_airflow,
 )
+from serasan.operators.notifiers import settings_for_alerts
 from serasan.pipeline import BlockedLoad, RunContext
 from serasan.pipeline import extract as _extract
 from serasan.pipeline import load as _load
 from serasan.pipeline import transform as _transform
 from serasan.warehouse.db import upgrade
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -25,8 +29,9 @@ def _catalog() -> Catalog:
     return load_catalog()
 
 
-def _ctx(context: dict[str, Any]) -> RunContext:
-    return RunContext(settings=settings_from_airflow(), catalog=_catalog(),
+def _ctx(context: dict[str, Any], alerts: bool = False) -> RunContext:
+    settings = settings_for_alerts() if alerts else settings_from_airflow()
+    return RunContext(settings=settings, catalog=_catalog(),
                       run_date=run_date_of(context), dag_id=context["dag"].dag_id,
                       run_id=context["run_id"], interval=interval_of(context),
                       connections=airflow_connection,
@@ -71,3 +76,51 @@ def compute_kpis(regency: str, context: dict[str, Any]) -> dict[str, Any]:
 def export(regency: str, context: dict[str, Any]) -> dict[str, Any]:
     ctx = _ctx(context)
     return exports.export_regency(ctx, regency)
+
+
+# ------------------------------------------------------------------------ alerts
+
+
+def _phones(catalog: Catalog) -> dict[str, str]:
+    return {c.email: c.phone for reg in catalog.regencies.values() for o in reg.opds
+            for c in o.contacts if c.phone}
+
+
+def notify(dataset_id: str, context: dict[str, Any]) -> dict[str, Any]:
+    """Drain this dataset's alerts. Never fails: a delivery error is recorded and retried later,
+    by the next run or the daily `serasan__alerts` DAG."""
+    try:
+        ctx = _ctx(context, alerts=True)
+        return delivery.drain(ctx.engine, ctx.settings, dataset_id=dataset_id,
+                              phones=_phones(ctx.catalog))
+    except Exception as exc:  # the warehouse itself: the alerts wait in the outbox
+        log.exception("%s: alerts not drained now; they stay in the outbox", dataset_id)
+        return {"sent": 0, "retrying": 0, "failed": 0, "errors": [type(exc).__name__]}
+
+
+def check_freshness(context: dict[str, Any]) -> list[str]:
+    ctx = _ctx(context, alerts=True)
+    upgrade(ctx.engine, ctx.catalog)
+    return freshness.check_lateness(ctx)
+
+
+def digests(context: dict[str, Any]) -> list[str]:
+    ctx = _ctx(context, alerts=True)
+    upgrade(ctx.engine, ctx.catalog)
+    return freshness.digests(ctx)
+
+
+def drain_outbox(context: dict[str, Any]) -> dict[str, Any]:
+    """Drain every pending alert; like `notify`, a delivery error never fails the task."""
+    try:
+        ctx = _ctx(context, alerts=True)
+        return delivery.drain(ctx.engine, ctx.settings, phones=_phones(ctx.catalog))
+    except Exception as exc:
+        log.exception("outbox not drained now; the alerts wait for the next drain")
+        return {"sent": 0, "retrying": 0, "failed": 0, "errors": [type(exc).__name__]}
+
+
+def watch_outbox(context: dict[str, Any]) -> dict[str, Any]:
+    """Tell the engineers when deliveries have waited longer than `outbox_max_age_hours`."""
+    ctx = _ctx(context, alerts=True)
+    return delivery.watch_outbox(ctx.engine, ctx.settings, ctx.run_date)

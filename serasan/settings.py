@@ -35,7 +35,7 @@ class Settings:
     smtp_password: str | None = field(default=None, repr=False)
     smtp_from: str = "serasan@localhost"
     smtp_starttls: bool | None = None  # None: on when a user is set (no password in clear)
-    webhook_url: str | None = None
+    webhook_url: str | None = field(default=None, repr=False)  # may carry a token
     webhook_token: str | None = field(default=None, repr=False)
     engineer_email: str | None = None  # comma-separated; pipeline errors go here, never to OPDs
     walidata_emails: tuple[tuple[str, str], ...] = ()  # (regency slug, address(es)); hashable
@@ -91,7 +91,9 @@ class Settings:
         """The same settings as environment variables, for a child process or a DAG run."""
         env = {"SERASAN_LAKE_URL": self.lake_url, "SERASAN_WAREHOUSE_URL": self.warehouse_url,
                "SERASAN_S3_REGION": self.s3_region, "SERASAN_LANG": self.lang,
-               "SERASAN_S3_SECURE": "true" if self.s3_secure else "false"}
+               "SERASAN_S3_SECURE": "true" if self.s3_secure else "false",
+               "SERASAN_LATE_GRACE_DAYS": str(self.late_grace_days),
+               "SERASAN_OUTBOX_MAX_AGE_HOURS": str(self.outbox_max_age_hours)}
         for key, value in (("SERASAN_S3_ENDPOINT", self.s3_endpoint),
                            ("SERASAN_S3_ACCESS_KEY", self.s3_access_key),
                            ("SERASAN_S3_SECRET_KEY", self.s3_secret_key),

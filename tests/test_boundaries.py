@@ -14,7 +14,9 @@ from serasan.operators.config import settings_from_airflow
 
 CORE_MODULES = ["serasan.catalog", "serasan.parse", "serasan.validate", "serasan.pipeline",
                 "serasan.kpi", "serasan.exports", "serasan.alerts", "serasan.lake",
-                "serasan.generate", "serasan.warehouse.db", "serasan.warehouse.loader"]
+                "serasan.generate", "serasan.warehouse.db", "serasan.warehouse.loader",
+                "serasan.delivery", "serasan.freshness", "serasan.sources.database",
+                "serasan.sources.api", "serasan.check", "serasan.assess"]
 
 
 def test_core_imports_no_airflow() -> None:
