@@ -5,6 +5,7 @@ print what happened and where to look. Running it twice leaves the warehouse as 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import tempfile
 from contextlib import ExitStack
@@ -33,6 +34,8 @@ def _progress(i: int, n: int, dag_id: str, res: dict[str, Any]) -> None:
         detail = f"{res['tasks']['compute']['result']['values']} KPI values"
     if res["tasks"].get("export"):
         detail = f"{res['tasks']['export']['result']['periods_written']} periods exported"
+    if res["dag_id"] == "serasan__alerts":
+        detail = "lateness reminders, digests, outbox drained"
     if res["state"] != "success" and not load:
         detail = "failed: policy 'block' stopped the load (see alert)" if res["tasks"].get(
             "load", {}).get("state") == "failed" else "failed"
@@ -86,12 +89,16 @@ def _run_dags(catalog: Catalog, airflow_home: Path, date: dt.date) -> None:
     from serasan.operators.runner import Runner
 
     print("starting Airflow (project-local metadata DB)...", flush=True)
+    if not (os.environ.get("SERASAN_SMTP_HOST") or os.environ.get("SERASAN_WEBHOOK_URL")):
+        print("alerts are written to the outbox and the lake; none is sent, because neither "
+              "SERASAN_SMTP_HOST nor SERASAN_WEBHOOK_URL is set", flush=True)
+        logging.getLogger("serasan.delivery").setLevel(logging.ERROR)  # said once, above
     runner = Runner(airflow_home)
     logical = dt.datetime.combine(date, dt.time(), tzinfo=ZoneInfo("Asia/Jakarta"))
     dataset_dags = [f"serasan__{d}" for d in sorted(catalog.datasets)]
     regency_dags = [f"serasan__{r.slug}__{kind}" for r in catalog.regencies.values()
                     for kind in ("kpi", "export")]
-    all_dags = dataset_dags + regency_dags
+    all_dags = dataset_dags + regency_dags + ["serasan__alerts"]
     for i, dag_id in enumerate(all_dags, 1):
         _progress(i, len(all_dags), dag_id, runner.run(dag_id, logical))
 
