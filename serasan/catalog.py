@@ -53,6 +53,7 @@ class Regency(_Strict):
     slug: str = Field(pattern=r"^[a-z][a-z0-9]{1,30}$")
     name: str
     walidata: str
+    walidata_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     opds: list[Opd] = Field(min_length=1)
 
     def opd(self, code: str) -> Opd | None:

@@ -255,6 +255,45 @@ def cmd_suite_scaffold(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_alerts_drain(args: argparse.Namespace) -> int:
+    """Send what waits in the outbox now (the DAGs do this on their own; this is for operators)."""
+    from serasan import delivery
+    from serasan.warehouse.db import make_engine
+
+    catalog = _catalog(args)
+    settings = Settings.from_env()
+    if not delivery.channels(settings):
+        print("error: no channel configured: set SERASAN_SMTP_HOST or SERASAN_WEBHOOK_URL",
+              file=sys.stderr)
+        return 2
+    phones = {c.email: c.phone for r in catalog.regencies.values() for o in r.opds
+              for c in o.contacts if c.phone}
+    result = delivery.drain(make_engine(settings.warehouse_url), settings,
+                            dataset_id=args.dataset, phones=phones)
+    print(json.dumps(result, indent=2, default=str))
+    return 1 if result.get("failed") else 0
+
+
+def cmd_alerts_status(args: argparse.Namespace) -> int:
+    from sqlalchemy import func, select
+
+    from serasan import delivery
+    from serasan.warehouse.db import make_engine
+    from serasan.warehouse.tables import table
+
+    settings = Settings.from_env()
+    engine = make_engine(settings.warehouse_url)
+    dl = table("meta", "alert_delivery", engine.dialect.name)
+    with engine.connect() as conn:
+        counts = dict(conn.execute(select(dl.c.status, func.count()).group_by(dl.c.status)).all())
+    late = delivery.backlog(engine, settings)
+    print(f"deliveries: {', '.join(f'{k} {v}' for k, v in sorted(counts.items())) or 'none'}")
+    for row in late:
+        print(f"  waiting: {row.get('dedupe_key')} attempts={row.get('attempts')} "
+              f"last_error={row.get('last_error')}")
+    return 1 if late else 0
+
+
 def cmd_template(args: argparse.Namespace) -> int:
     from serasan.template import write_template
 
@@ -362,6 +401,14 @@ def build_parser() -> argparse.ArgumentParser:
     scf.add_argument("--out", help="output file (default expectations/<dataset>.json)")
     scf.add_argument("--force", action="store_true", help="overwrite an existing suite")
     scf.set_defaults(func=cmd_suite_scaffold)
+
+    alerts = sub.add_parser("alerts", help="the alert outbox").add_subparsers(
+        dest="action", required=True)
+    drn = alerts.add_parser("drain", help="send the alerts waiting in the outbox now")
+    drn.add_argument("--dataset", help="only this dataset's alerts")
+    drn.set_defaults(func=cmd_alerts_drain)
+    alerts.add_parser("status", help="deliveries by status, and those waiting too long"
+                      ).set_defaults(func=cmd_alerts_status)
 
     tpl = sub.add_parser("template", help="write the XLSX template OPD staff fill in")
     tpl.add_argument("--dataset", required=True)

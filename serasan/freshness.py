@@ -186,21 +186,8 @@ def opds_with_datasets(catalog: Catalog) -> list[tuple[Regency, str, list[Datase
 
 
 def walidata_recipients(ctx: RunContext, regency: Regency) -> list[str]:
-    """`SERASAN_WALIDATA_EMAIL_<SLUG>`, else the contacts of the OPD that is the walidata.
-
-    The catalog names the walidata (`Regency.walidata`) but has no address for it; in both
-    shipped regencies the walidata is the Diskominfo OPD, whose name the walidata's starts with.
-    """
-    configured = ctx.settings.walidata_email(regency.slug)
-    if configured:
-        return configured
-    name = regency.walidata.lower()
-    for opd in regency.opds:
-        if name.startswith(opd.name.lower()):
-            return [c.email for c in opd.contacts]
-    log.warning("%s: no walidata address (set SERASAN_WALIDATA_EMAIL_%s)", regency.name,
-                regency.slug.upper())
-    return []
+    """`SERASAN_WALIDATA_EMAIL_<SLUG>` when set (a deployment's override), else the catalog's."""
+    return ctx.settings.walidata_email(regency.slug) or [regency.walidata_email]
 
 
 # ------------------------------------------------------------------------ alerts

@@ -455,3 +455,24 @@ def test_deliver_now_without_a_warehouse_sends_directly(tmp_path: Any,
     assert result["sent"] == 1
     [msg] = smtp.box.to("eng@serasan.go.id")
     assert "serasan__x" in msg["Subject"] and "manual__1" in Mailbox.text(msg)
+
+
+def test_alerts_cli_drains_and_reports(local_settings: Settings, catalog: Catalog,
+                                       smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from serasan.cli import main
+
+    ctx = _ctx(local_settings, catalog)
+    _load_bansos(ctx, catalog)
+    for key, value in local_settings.as_env().items():
+        monkeypatch.setenv(key, value)
+    assert main(["alerts", "status"]) == 0
+    monkeypatch.setenv("SERASAN_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SERASAN_SMTP_PORT", str(smtp.port))
+    assert main(["alerts", "drain"]) == 0
+    assert '"sent": 1' in capsys.readouterr().out
+    assert len(smtp.box.messages) == 1
+    assert main(["alerts", "drain"]) == 0  # nothing twice
+    assert len(smtp.box.messages) == 1
+    assert main(["alerts", "status"]) == 0
+    assert "sent 1" in capsys.readouterr().out

@@ -21,7 +21,7 @@ from tests.test_delivery import Mailbox, SmtpServer, deliveries, smtp, with_smtp
 D = dt.date
 LATE_DS = "muba_bank_sampah"  # monthly, Musi Banyuasin DLH (which also has the water park)
 DLH = "data.dlh@musibanyuasinkab.go.id"
-WALIDATA = "data.diskominfo@musibanyuasinkab.go.id"  # Diskominfo is the regency's walidata
+WALIDATA = "satudata@musibanyuasinkab.go.id"  # the catalog's walidata_email
 
 
 @pytest.mark.parametrize(("cadence", "run_date", "start", "end", "deadline"), [
@@ -161,7 +161,7 @@ def test_walidata_address_from_settings_wins(local_settings: Settings, catalog: 
         ("musibanyuasin", "walidata@musibanyuasinkab.go.id"),)), catalog, D(2026, 11, 30))
     muba, muaraenim = catalog.regency("16.06"), catalog.regency("16.03")
     assert freshness.walidata_recipients(ctx, muba) == ["walidata@musibanyuasinkab.go.id"]
-    assert freshness.walidata_recipients(ctx, muaraenim) == ["lapor@muaraenimkab.go.id"]
+    assert freshness.walidata_recipients(ctx, muaraenim) == ["satudata@muaraenimkab.go.id"]
 
 
 def test_daily_digest_per_opd(settings: Settings, catalog: Catalog,
