@@ -242,8 +242,8 @@ def test_alerts_dag_sends_reminders_and_digests_once(runner: Runner, catalog: Ca
     assert "data periode Oktober 2026, batas kirim 10 November 2026, terlambat 1 hari" in \
         Mailbox.text(late)
     assert res["tasks"]["watch_outbox"]["result"]["stuck"] == 0
-    walidata = smtp.box.to("lapor@muaraenimkab.go.id") + smtp.box.to(
-        "data.diskominfo@musibanyuasinkab.go.id")
+    walidata = smtp.box.to("satudata@muaraenimkab.go.id") + smtp.box.to(
+        "satudata@musibanyuasinkab.go.id")  # the regencies' walidata_email in the catalog
     assert sum("walidata (" in Mailbox.text(m) for m in walidata) == len(overdue)
     assert smtp.box.to(ENGINEER) == []
 
