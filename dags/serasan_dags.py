@@ -1,5 +1,5 @@
-"""Serasan DAGs, generated from the catalog: one per dataset, KPI and export DAGs per regency, and
-`serasan__alerts` (daily: lateness reminders, digests, the whole outbox, the engineers' watch).
+"""Serasan DAGs, generated from the catalog: one per dataset, and KPI and export DAGs per regency.
+(`serasan__alerts` lives in serasan_alerts.py, which does not need the catalog to parse.)
 
 Thin on purpose: no business logic and no I/O beyond reading the catalog YAML at parse time.
 Task bodies live in serasan.operators.tasks; the core below them has no Airflow imports.
@@ -92,42 +92,9 @@ def regency_dags(regency: Regency) -> list:
     return [kpis(), satu_data_export()]
 
 
-def alerts_dag():  # noqa: ANN201 - returns an Airflow DAG
-    """Daily: lateness reminders and digests into the outbox, drain it all, watch its age."""
-
-    @dag(dag_id="serasan__alerts", schedule="@daily", start_date=START, catchup=False,
-         max_active_runs=1, tags=["serasan", "alerts"],
-         default_args={"owner": "serasan-engineers", **RETRIES, **FAILURE},
-         doc_md="Lateness reminders and daily digests per OPD (Bahasa Indonesia), the whole "
-                "alert outbox drained, and the engineers told when it does not drain.")
-    def alerts() -> None:
-        @task
-        def freshness(**context) -> list[str]:  # noqa: ANN003
-            return tasks.check_freshness(context)
-
-        @task
-        def digest(**context) -> list[str]:  # noqa: ANN003
-            return tasks.digests(context)
-
-        @task
-        def drain(**context) -> dict:  # noqa: ANN003
-            return tasks.drain_outbox(context)
-
-        @task(trigger_rule="all_done")
-        def watch_outbox(**context) -> dict:  # noqa: ANN003
-            return tasks.watch_outbox(context)
-
-        sent = drain().as_teardown()  # runs even if a check failed; the run keeps its failure
-        [freshness(), digest()] >> sent >> watch_outbox()
-
-    return alerts()
-
-
 for _ds in CATALOG.datasets.values():
     _d = dataset_dag(_ds)
     globals()[_d.dag_id] = _d
 for _reg in CATALOG.regencies.values():
     for _d in regency_dags(_reg):
         globals()[_d.dag_id] = _d
-_d = alerts_dag()
-globals()[_d.dag_id] = _d

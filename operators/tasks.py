@@ -98,6 +98,32 @@ def notify(dataset_id: str, context: dict[str, Any]) -> dict[str, Any]:
         return {"sent": 0, "retrying": 0, "failed": 0, "errors": [type(exc).__name__]}
 
 
+def check_dag_files(context: dict[str, Any]) -> list[str]:
+    """Tell the engineers about DAG files that no longer import (once per file and day)."""
+    from serasan.dagcheck import check_dag_files as check
+    from serasan.delivery import OutboxAlert, alert_id, engineers, enqueue
+    from serasan.operators.config import settings_from_airflow
+    from serasan.paths import DAGS_DIR
+    from serasan.warehouse.db import make_engine
+
+    broken = check(DAGS_DIR, skip=("serasan_alerts.py",))
+    if not broken:
+        return []
+    settings = settings_from_airflow()
+    engine = make_engine(settings.warehouse_url)
+    day = run_date_of(context).isoformat()
+    for b in broken:
+        name = b.path.rsplit("/", 1)[-1]
+        enqueue(engine, settings, OutboxAlert(
+            alert_id=alert_id("engineer", "dagfile", name, day), kind="engineer",
+            recipients=engineers(settings), subject=f"[Serasan] DAG file {name} fails to import",
+            body=f"The DAG file {b.path} no longer imports, so its DAGs are not scheduled.\n\n"
+                 f"{b.error}\n\nRun `serasan catalog validate` and `python {b.path}` to see "
+                 "the whole error."))
+    engine.dispose()
+    return [b.path for b in broken]
+
+
 def check_freshness(context: dict[str, Any]) -> list[str]:
     ctx = _ctx(context, alerts=True)
     upgrade(ctx.engine, ctx.catalog)

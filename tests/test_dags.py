@@ -31,7 +31,7 @@ def runner() -> Runner:
 
 def test_every_dag_file_imports_without_errors(runner: Runner) -> None:
     assert runner.bag.import_errors == {}
-    assert {Path(p).name for p in DAGS_DIR.glob("*.py")} == {"serasan_dags.py"}
+    assert {Path(p).name for p in DAGS_DIR.glob("*.py")} == {"serasan_dags.py", "serasan_alerts.py"}
 
 
 def test_one_dag_per_dataset_and_kpi_export_dags_per_regency(runner: Runner,

@@ -82,9 +82,10 @@ def test_dags_notify_after_every_load_and_alert_engineers_on_failure(runner: Run
             assert any(isinstance(cb, EngineerAlertNotifier) for cb in t.on_failure_callback), \
                 (dag_id, t.task_id)
     alerts = runner.bag.get_dag("serasan__alerts")
-    assert {t.task_id for t in alerts.tasks} == {"freshness", "digest", "drain", "watch_outbox"}
+    assert {t.task_id for t in alerts.tasks} == {"dag_files", "freshness", "digest", "drain",
+                                                "watch_outbox"}
     assert alerts.get_task("drain").is_teardown
-    assert alerts.get_task("drain").upstream_task_ids == {"freshness", "digest"}
+    assert alerts.get_task("drain").upstream_task_ids == {"dag_files", "freshness", "digest"}
     assert alerts.get_task("watch_outbox").upstream_task_ids == {"drain"}
     assert "alerts" in alerts.tags and alerts.catchup is False
 
@@ -306,3 +307,24 @@ def test_smtp_down_never_fails_the_dag_run(runner: Runner, catalog: Catalog,
     [row] = deliveries(engine)
     engine.dispose()
     assert (row["status"], row["attempts"]) == ("pending", 1) and row["last_error"]
+
+
+def test_a_dag_file_that_fails_to_import_reaches_the_engineers(
+        tmp_path: Path, local_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Break the catalog: serasan_dags.py no longer imports; the check names file and error."""
+    import shutil
+
+    from serasan.dagcheck import check_dag_files
+    from serasan.paths import CATALOG_DIR, DAGS_DIR
+
+    catalog_copy = tmp_path / "catalog"
+    shutil.copytree(CATALOG_DIR, catalog_copy)
+    (catalog_copy / "datasets" / "muba_bank_sampah.yaml").write_text(
+        (catalog_copy / "datasets" / "muba_bank_sampah.yaml").read_text().replace(
+            "opd: dlh", "opd: nobody"))
+    monkeypatch.setenv("SERASAN_CATALOG_DIR", str(catalog_copy))
+    broken = check_dag_files(DAGS_DIR, skip=("serasan_alerts.py",))
+    assert [Path(b.path).name for b in broken] == ["serasan_dags.py"]
+    assert "muba_bank_sampah.yaml: opd" in broken[0].error
+    monkeypatch.delenv("SERASAN_CATALOG_DIR")
+    assert check_dag_files(DAGS_DIR) == []  # the shipped files import

@@ -1,0 +1,57 @@
+"""`serasan__alerts`, daily: lateness reminders, OPD digests, the whole outbox drained, and the
+engineers told when the outbox does not drain or a DAG file no longer imports.
+
+Kept apart from serasan_dags.py and free of the catalog at parse time, so that it still runs
+(and reports) when the catalog or the other DAG file is broken.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pendulum
+from airflow.sdk import dag, task
+
+from serasan.operators import tasks
+from serasan.operators.notifiers import EngineerAlertNotifier
+
+START = pendulum.datetime(2026, 1, 1, tz="Asia/Jakarta")
+DEFAULTS = {"owner": "serasan-engineers",
+            "retries": int(os.environ.get("SERASAN_TASK_RETRIES", "2")),
+            "retry_delay": dt.timedelta(seconds=int(os.environ.get(
+                "SERASAN_RETRY_DELAY_SECONDS", "300"))),
+            "on_failure_callback": [EngineerAlertNotifier()]}
+
+
+@dag(dag_id="serasan__alerts", schedule="@daily", start_date=START, catchup=False,
+     max_active_runs=1, tags=["serasan", "alerts"], default_args=DEFAULTS,
+     doc_md="Lateness reminders and daily digests per OPD (Bahasa Indonesia), the whole alert "
+            "outbox drained, and the engineers told when it does not drain or a DAG file "
+            "fails to import.")
+def alerts() -> None:
+    @task
+    def dag_files(**context) -> list[str]:  # noqa: ANN003
+        return tasks.check_dag_files(context)
+
+    @task
+    def freshness(**context) -> list[str]:  # noqa: ANN003
+        return tasks.check_freshness(context)
+
+    @task
+    def digest(**context) -> list[str]:  # noqa: ANN003
+        return tasks.digests(context)
+
+    @task
+    def drain(**context) -> dict:  # noqa: ANN003
+        return tasks.drain_outbox(context)
+
+    @task(trigger_rule="all_done")
+    def watch_outbox(**context) -> dict:  # noqa: ANN003
+        return tasks.watch_outbox(context)
+
+    sent = drain().as_teardown()  # runs even if a check failed; the run keeps its failure
+    [dag_files(), freshness(), digest()] >> sent >> watch_outbox()
+
+
+alerts()
