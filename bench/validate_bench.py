@@ -1,9 +1,12 @@
 """Validation of 1M rows against the dataset's full suite, beside reading the same Parquet file.
 
-Three contenders, each in its own process so peak RSS is its own:
+Contenders, each in its own process so peak RSS is its own:
 - read:     pyarrow.parquet.read_table of the batch (the floor: what loading the data costs);
 - gx:       the GX suite alone (result_format SUMMARY), as `validate.run_gx` runs it;
-- serasan:  `validate.validate` = GX SUMMARY + the row masks that must agree with it.
+- serasan:  `validate.validate` = GX SUMMARY + the row masks that must agree with it;
+- builtin-pandas / builtin-sql: the suite's GX built-in rules only (our custom expectations have
+  no SQL implementation), in pandas and in SQL on a PostgreSQL staging table already loaded
+  (SERASAN_TEST_PG_URL; loading the table is not timed), to decide where validation runs.
 Run: `make bench` (BENCH_VALIDATE_ROWS=1000000 by default).
 """
 
@@ -53,7 +56,15 @@ def run_one(kind: str, path: str) -> None:
         _batch_definition()  # GX import and context: a one-off per worker process
     start = time.perf_counter()
     table = pq.read_table(path)
-    if kind == "gx":
+    if kind.startswith("builtin"):
+        builtin = {**suite, "expectations": [e for e in suite["expectations"]
+                                             if not e["type"].startswith(CUSTOM)]}
+        if kind == "builtin-pandas":  # validation only, as for SQL: the batch is at hand
+            start = time.perf_counter()
+            failing = sum(r["unexpected_count"] for r in run_gx(table, builtin, params))
+        else:
+            start, failing = _sql_validate(path, table, builtin, params)
+    elif kind == "gx":
         failing = sum(r["unexpected_count"] for r in run_gx(table, suite, params))
     elif kind == "serasan":
         failing = int(validate(table, suite, params).failing.sum())
@@ -65,6 +76,39 @@ def run_one(kind: str, path: str) -> None:
                       "failing": failing}))
 
 
+CUSTOM = ("expect_column_values_to_be_valid_", "expect_column_values_to_be_in_period",
+          "expect_column_values_to_be_non_negative_money",
+          "expect_column_values_to_exist_in_registry")
+
+
+def _sql_validate(path: str, table: object, suite: dict, params: dict) -> tuple[float, int]:
+    """Load the batch into a PostgreSQL table (not timed), then time GX's SQL engine on it."""
+    import great_expectations as gx
+    from sqlalchemy import text
+
+    from serasan.catalog import load_catalog
+    from serasan.warehouse.db import make_engine
+    from serasan.warehouse.loader import stage
+
+    url = os.environ.get("SERASAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    engine = make_engine(url)
+    ds = load_catalog().dataset(DATASET)
+    with engine.begin() as conn:
+        stg = stage(conn, ds, table, "bench-0000000000000000")
+    ctx = gx.get_context(mode="ephemeral")
+    source = ctx.data_sources.add_postgres(name="bench", connection_string=url)
+    asset = source.add_table_asset(name="stg", table_name=stg.name, schema_name=stg.schema)
+    batch = asset.add_batch_definition_whole_table("all").get_batch()
+    start = time.perf_counter()
+    result = batch.validate(gx.ExpectationSuite(name="b", expectations=suite["expectations"]),
+                            result_format="SUMMARY", expectation_parameters=params)
+    failing = sum(int((r.result or {}).get("unexpected_count") or 0) for r in result.results)
+    elapsed = time.perf_counter() - start
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP TABLE IF EXISTS "{stg.schema}"."{stg.name}"'))
+    return time.perf_counter() - elapsed, failing
+
+
 def main() -> None:
     rows = int(os.environ.get("BENCH_VALIDATE_ROWS", "1000000"))
     with tempfile.TemporaryDirectory(prefix="serasan-bench-") as tmp:
@@ -72,13 +116,15 @@ def main() -> None:
         print(f"writing {rows:,} rows of {DATASET} (10% defective rows) ...", flush=True)
         make_file(path, rows)
         results = {}
-        for kind in ("read", "gx", "serasan"):
+        for kind in ("read", "gx", "serasan", "builtin-pandas", "builtin-sql"):
             out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)],
                                  capture_output=True, text=True, check=True)
             results[kind] = json.loads(out.stdout.strip().splitlines()[-1])
     print(f"\n{'step':<40}{'seconds':>9}{'peak RSS MB':>13}")
     labels = {"read": "read Parquet", "gx": "read + GX suite (SUMMARY)",
-              "serasan": "read + GX + row masks (validate)"}
+              "serasan": "read + GX + row masks (validate)",
+              "builtin-pandas": "built-in rules only, pandas (no read)",
+              "builtin-sql": "built-in rules only, SQL (no load)"}
     for kind, label in labels.items():
         r = results[kind]
         print(f"{label:<40}{r['seconds']:>9.2f}{r['peak_bytes'] / 2**20:>13,.0f}")
@@ -86,6 +132,10 @@ def main() -> None:
     print(f"\nratio to reading the Parquet file: GX x{results['gx']['seconds'] / base:.1f}, "
           f"validate x{results['serasan']['seconds'] / base:.1f}; row masks add "
           f"{results['serasan']['seconds'] - results['gx']['seconds']:.2f} s")
+    bp, bs = results["builtin-pandas"], results["builtin-sql"]
+    agree = "agree" if bp["failing"] == bs["failing"] else "DISAGREE"
+    print(f"built-in rules: SQL/pandas time x{bs['seconds'] / bp['seconds']:.2f} "
+          f"(unexpected counts {agree}: {bp['failing']} vs {bs['failing']})")
 
 
 if __name__ == "__main__":
