@@ -145,6 +145,16 @@ def fixed_metadata(dialect: str) -> MetaData:
        Column("score_rows", Float),
        Column("score_expectations", Float),
        PrimaryKeyConstraint("regency", "opd", "period"))
+    _t(md, dialect, "meta", "operation",
+       Column("id", Integer, primary_key=True, autoincrement=True),
+       Column("kind", String(20), nullable=False),  # retract | reprocess
+       Column("dataset_id", String(64), nullable=False),
+       Column("load_id", String(120)),
+       Column("period", String(10)),
+       Column("actor", String(120)),
+       Column("reason", Text),
+       Column("detail", Text),  # JSON: rows restored/removed, loads reprocessed
+       Column("recorded_at", String(40), nullable=False))
     _t(md, dialect, "mart", "kpi_value",
        Column("kpi_code", String(60), nullable=False),
        Column("regency", String(10), nullable=False),
