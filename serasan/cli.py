@@ -33,6 +33,14 @@ def _catalog(args: argparse.Namespace) -> Catalog:
         raise SystemExit(1) from None
 
 
+def _known(catalog: Catalog, dataset_id: str) -> bool:
+    """False, having said why, when the dataset id is not in the catalog (exit 2)."""
+    if dataset_id in catalog.datasets:
+        return True
+    print(f"error: unknown dataset {dataset_id!r}; see `serasan catalog list`", file=sys.stderr)
+    return False
+
+
 def check_kpi_queries(catalog: Catalog) -> list[str]:
     """Run every KPI query against an empty in-memory warehouse built by the migrations."""
     from sqlalchemy import text
@@ -133,9 +141,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     catalog = _catalog(args)
     path = Path(args.file)
-    if args.dataset not in catalog.datasets:
-        print(f"error: unknown dataset {args.dataset!r}; see `serasan catalog list`",
-              file=sys.stderr)
+    if not _known(catalog, args.dataset):
         return 2
     if not path.is_file():
         print(f"error: {path}: no such file", file=sys.stderr)
@@ -200,9 +206,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from serasan.registry import registry_params, registry_refs
 
     catalog = _catalog(args)
-    if args.dataset not in catalog.datasets:
-        print(f"error: unknown dataset {args.dataset!r}; see `serasan catalog list`",
-              file=sys.stderr)
+    if not _known(catalog, args.dataset):
         return 2
     path = Path(args.file)
     if not path.is_file():
@@ -241,9 +245,7 @@ def cmd_suite_scaffold(args: argparse.Namespace) -> int:
     from serasan.scaffold import write_suite
 
     catalog = _catalog(args)
-    if args.dataset not in catalog.datasets:
-        print(f"error: unknown dataset {args.dataset!r}; see `serasan catalog list`",
-              file=sys.stderr)
+    if not _known(catalog, args.dataset):
         return 2
     out = Path(args.out) if args.out else suite_path(args.dataset, Path(args.expectations))
     try:
@@ -298,9 +300,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     from serasan.template import write_template
 
     catalog = _catalog(args)
-    if args.dataset not in catalog.datasets:
-        print(f"error: unknown dataset {args.dataset!r}; see `serasan catalog list`",
-              file=sys.stderr)
+    if not _known(catalog, args.dataset):
         return 2
     out = Path(args.out or f"template-{args.dataset}.xlsx")
     write_template(catalog, catalog.dataset(args.dataset), out)
