@@ -116,10 +116,17 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_warehouse_upgrade(args: argparse.Namespace) -> int:
-    from serasan.warehouse.db import make_engine, upgrade
+    from serasan.warehouse.db import WarehouseNotUpgraded, make_engine, upgrade
+    from serasan.warehouse.evolution import SchemaChangeRefused
 
     settings = Settings.from_env()
-    upgrade(make_engine(settings.warehouse_url), _catalog(args))
+    try:
+        changes = upgrade(make_engine(settings.warehouse_url), _catalog(args))
+    except (SchemaChangeRefused, WarehouseNotUpgraded) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for change in changes or []:
+        print(f"applied: {change}")
     print(f"warehouse upgraded\n{settings.describe()}")
     return 0
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
 import logging
 import re
@@ -21,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Engine, and_, select
+from sqlalchemy.engine import Connection
 
 from serasan import alerts, datadocs, quality
 from serasan.assess import assess, cell
@@ -39,7 +39,7 @@ from serasan.warehouse.tables import table
 
 log = logging.getLogger(__name__)
 JAKARTA = ZoneInfo("Asia/Jakarta")
-TERMINAL = ("loaded", "quarantined", "warned", "blocked", "rejected")
+TERMINAL = ("loaded", "quarantined", "warned", "blocked", "rejected", "retracted")
 SAMPLE_KEYS = 20
 UPLOAD_HOURS = 72  # how long the upload link in an alert stays valid
 DEFAULT_MAX_BYTES = 256 * 2**20  # per file; a dataset may raise it in source.params.max_bytes
@@ -230,7 +230,9 @@ def transform(ctx: RunContext, ds: Dataset, obj: dict[str, Any]) -> dict[str, An
             "rows_rejected": rows_in - loaded, "problems": problems,
             "examples": [{k: cell(v) for k, v in q.items()} for q in quarantined[:5]],
             "dq": dq, "staging_key": staging_key, "quarantine_key": quarantine_key,
-            "periods": loader.periods_of(ds, keep), "notes": parsed.notes, "error": None,
+            # a blocked file keeps the periods it is about, so reprocessing can find it
+            "periods": loader.periods_of(ds, keep if status != "blocked" else parsed.table),
+            "notes": parsed.notes, "error": None,
             "fix_file": fix_file, "rows_failing": len(quarantined), "docs_key": docs_key}
 
 
@@ -256,8 +258,23 @@ def _sample_keys(ds: Dataset, batch: pa.Table, mask: Any) -> str | None:
 
 def load(ctx: RunContext, ds: Dataset, staged: dict[str, Any]) -> dict[str, Any]:
     """Merge staged rows into the fact table and record load, DQ results and alert, atomically."""
+    prepared = prepare_load(ctx, ds, staged)
+    with ctx.engine.begin() as conn:
+        loaded = record_load(conn, ctx, ds, staged, prepared)
+    return finish_load(ctx, ds, staged, prepared, loaded)
+
+
+@dataclass
+class PreparedLoad:
+    """What a load needs before its transaction: the alert, if any, and the staged rows."""
+
+    alert: Any
+    alert_key: str
+    batch: bytes | None  # the staged Parquet object, read in record batches by the loader
+
+
+def prepare_load(ctx: RunContext, ds: Dataset, staged: dict[str, Any]) -> PreparedLoad:
     load_id = staged["load_id"]
-    lang = ctx.settings.lang
     alert = None
     if staged["status"] != "loaded":
         location = (ctx.lake.location(staged["quarantine_key"]) if staged["quarantine_key"]
@@ -271,41 +288,55 @@ def load(ctx: RunContext, ds: Dataset, staged: dict[str, Any]) -> dict[str, Any]
             rejected_location=location, inbox=ctx.lake.location(inbox_prefix(ctx.catalog, ds)),
             upload_url=upload_link(ctx.lake, inbox_prefix(ctx.catalog, ds)
                                    + f"perbaikan-{staged['sha256'][:12]}.xlsx", UPLOAD_HOURS),
-            upload_hours=UPLOAD_HOURS, lang=lang)
-    batch = (pq.read_table(io.BytesIO(ctx.lake.get(staged["staging_key"])))
-             if staged["staging_key"] else None)
+            upload_hours=UPLOAD_HOURS, lang=ctx.settings.lang)
+    batch = ctx.lake.get(staged["staging_key"]) if staged["staging_key"] else None
     alert_key = f"alerts/{opd_key(ctx.catalog, ds)}/{ds.id}/{staged['sha256'][:16]}.txt"
+    return PreparedLoad(alert=alert, alert_key=alert_key, batch=batch)
+
+
+def record_load(conn: Connection, ctx: RunContext, ds: Dataset, staged: dict[str, Any],
+                prepared: PreparedLoad) -> int:
+    """The warehouse part of a load, in the caller's transaction; returns the rows loaded."""
+    load_id = staged["load_id"]
+    alert, batch = prepared.alert, prepared.batch
     lr, dq, al = ctx.t("meta", "load_run"), ctx.t("meta", "dq_result"), ctx.t("meta", "alert")
-    with ctx.engine.begin() as conn:
-        loaded = 0
-        if batch is not None and batch.num_rows and staged["status"] != "blocked":
-            loaded = loader.merge(conn, ds, batch, load_id,
-                                  mode="upsert" if staged.get("fix_file") else None)
-        for t in (dq, al, lr):
-            conn.execute(t.delete().where(t.c.load_id == load_id))
-        conn.execute(lr.insert().values(
-            load_id=load_id, dataset_id=ds.id, regency=ds.regency, opd=ds.opd,
-            raw_key=staged["raw_key"], sha256=staged["sha256"],
-            size_bytes=ctx.lake.size(staged["raw_key"]), dag_id=ctx.dag_id,
-            run_id=ctx.run_id, logical_date=ctx.run_date, status=staged["status"],
-            rows_in=staged["rows_in"], rows_loaded=loaded,
-            rows_rejected=staged["rows_in"] - loaded, quarantine_key=staged["quarantine_key"],
-            rows_failing=staged.get("rows_failing"),
-            periods=",".join(staged["periods"]),
-            notes="; ".join(staged["notes"] + ([staged["error"]] if staged["error"] else []))))
-        if staged["dq"]:
-            conn.execute(dq.insert(), [
-                {"load_id": load_id, "seq": d["seq"], "dataset_id": ds.id,
-                 "expectation_type": d["type"], "column_name": d["column"],
-                 "success": d["success"], "unexpected_count": d["unexpected_count"],
-                 "element_count": d["element_count"], "sample": d["sample"]}
-                for d in staged["dq"]])
-        if alert:
-            conn.execute(al.insert().values(
-                alert_id=alert.alert_id, load_id=load_id, dataset_id=ds.id,
-                regency=ds.regency, opd=ds.opd, recipients=",".join(alert.recipients),
-                subject=alert.subject, body=alert.body, lake_key=alert_key, status="pending"))
-        quality.recompute(conn, ds.regency, ds.opd, ctx.run_date)
+    loaded = 0
+    if batch is not None and staged["rows_valid"] and staged["status"] != "blocked":
+        loaded = loader.merge(conn, ds, batch, load_id,
+                              mode="upsert" if staged.get("fix_file") else None)
+    for t in (dq, al, lr):
+        conn.execute(t.delete().where(t.c.load_id == load_id))
+    conn.execute(lr.insert().values(
+        load_id=load_id, dataset_id=ds.id, regency=ds.regency, opd=ds.opd,
+        raw_key=staged["raw_key"], sha256=staged["sha256"],
+        size_bytes=ctx.lake.size(staged["raw_key"]), dag_id=ctx.dag_id,
+        run_id=ctx.run_id, logical_date=ctx.run_date, status=staged["status"],
+        rows_in=staged["rows_in"], rows_loaded=loaded,
+        rows_rejected=staged["rows_in"] - loaded, quarantine_key=staged["quarantine_key"],
+        rows_failing=staged.get("rows_failing"),
+        periods=",".join(staged["periods"]),
+        notes="; ".join(staged["notes"] + ([staged["error"]] if staged["error"] else []))))
+    if staged["dq"]:
+        conn.execute(dq.insert(), [
+            {"load_id": load_id, "seq": d["seq"], "dataset_id": ds.id,
+             "expectation_type": d["type"], "column_name": d["column"],
+             "success": d["success"], "unexpected_count": d["unexpected_count"],
+             "element_count": d["element_count"], "sample": d["sample"]}
+            for d in staged["dq"]])
+    if alert:
+        conn.execute(al.insert().values(
+            alert_id=alert.alert_id, load_id=load_id, dataset_id=ds.id,
+            regency=ds.regency, opd=ds.opd, recipients=",".join(alert.recipients),
+            subject=alert.subject, body=alert.body, lake_key=prepared.alert_key,
+            status="pending"))
+    quality.recompute(conn, ds.regency, ds.opd, ctx.run_date)
+    return loaded
+
+
+def finish_load(ctx: RunContext, ds: Dataset, staged: dict[str, Any], prepared: PreparedLoad,
+                loaded: int) -> dict[str, Any]:
+    """After the commit: the manifest and the alert in the lake, and the load summary."""
+    load_id, alert, alert_key = staged["load_id"], prepared.alert, prepared.alert_key
     _mark_manifest(ctx, ds, staged, load_id)
     if alert:
         ctx.lake.put(alert_key, f"Subject: {alert.subject}\nTo: {', '.join(alert.recipients)}"

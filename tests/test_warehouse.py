@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
+import re
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, inspect, select
+from sqlalchemy import and_, func, inspect, literal, or_, select, update
+from sqlalchemy.schema import CreateSchema
 
 from serasan.catalog import Catalog
 from serasan.paths import SEED_DIR
 from serasan.settings import Settings
-from serasan.warehouse.db import make_engine, upgrade
+from serasan.warehouse.db import KEPMENDAGRI_2025, MIGRATIONS, alembic_config, make_engine, upgrade
 from serasan.warehouse.facts import fact_table
 from serasan.warehouse.loader import merge
-from serasan.warehouse.names import locate, qualified
+from serasan.warehouse.names import LAYERS, locate, qualified
 from serasan.warehouse.tables import fixed_metadata, table
 
 
@@ -38,14 +43,28 @@ def _checksum(engine, t) -> str:  # noqa: ANN001
     return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
+def _schema_diffs(engine) -> list:  # noqa: ANN001
+    """How the live fixed tables differ from tables.py (tables built from the catalog, fact and
+    history tables, and those of other modules and of Alembic are not in it)."""
+    md = fixed_metadata(engine.dialect.name)
+
+    def fixed(d: tuple) -> bool:
+        if d[0] == "remove_table":
+            return False
+        if d[0] == "remove_index":
+            return d[1].table.key in md.tables
+        return True
+
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"include_schemas": True})
+        return [d for d in compare_metadata(ctx, md) if fixed(d)]
+
+
 def test_upgrade_is_idempotent_and_matches_the_code(engine, catalog: Catalog) -> None:  # noqa: ANN001
     upgrade(engine, catalog)
     upgrade(engine, catalog)
+    assert _schema_diffs(engine) == []
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"include_schemas": True})
-        diffs = [d for d in compare_metadata(ctx, fixed_metadata(engine.dialect.name))
-                 if d[0] != "remove_table"]  # fact tables and alembic_version are not in it
-        assert diffs == []
         insp = inspect(conn)
         for ds in catalog.datasets.values():
             t = fact_table(ds, engine.dialect.name)
@@ -54,6 +73,119 @@ def test_upgrade_is_idempotent_and_matches_the_code(engine, catalog: Catalog) ->
             table("ref", "region", engine.dialect.name))).scalar()
         seed_rows = (SEED_DIR / "wilayah.csv").read_text(encoding="utf-8").count("\n") - 1
         assert regions == seed_rows == 1 + 17 + 22 + 15 + 256 + 242
+
+
+@pytest.mark.parametrize("start", ["0001", "0003", "0006"])
+def test_upgrading_from_an_earlier_revision_matches_the_code(engine, catalog: Catalog,  # noqa: ANN001
+                                                             start: str) -> None:
+    with engine.begin() as conn:  # a warehouse an older Serasan built, before roles existed
+        if engine.dialect.name == "postgresql":
+            for layer in LAYERS:
+                conn.execute(CreateSchema(layer))
+        command.upgrade(alembic_config(conn), start)
+    load_run = locate("meta", "load_run", engine.dialect.name)
+    with engine.begin() as conn:
+        cols = {c["name"] for c in inspect(conn).get_columns(load_run[1], schema=load_run[0])}
+        # 0001 builds load_run as it was then, and 0004 adds the column
+        assert ("rows_failing" in cols) == (start >= "0004")
+        t = table("meta", "load_run", engine.dialect.name)
+        conn.execute(t.insert().values(
+            load_id="old", dataset_id="d", regency="16.03", opd="dlh", raw_key="raw/x",
+            sha256="0" * 64, size_bytes=1, logical_date=dt.date(2026, 1, 1), status="loaded",
+            rows_in=1, rows_loaded=1, rows_rejected=0))
+    upgrade(engine, catalog)
+    assert _schema_diffs(engine) == []
+    with engine.connect() as conn:
+        row = conn.execute(select(t.c.load_id, t.c.rows_failing)).one()
+    assert tuple(row) == ("old", None)
+
+
+def test_migrations_spell_out_their_own_tables() -> None:
+    """A revision must not build its tables from tables.py, which is the schema as it is now."""
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        src = path.read_text(encoding="utf-8")
+        assert not re.search(r"warehouse\.tables|fixed_metadata|checkfirst", src), path.name
+
+
+def _count(conn, layer: str, name: str) -> int:  # noqa: ANN001
+    return conn.execute(select(func.count()).select_from(
+        table(layer, name, conn.dialect.name))).scalar()
+
+
+def _seed_rows(name: str) -> list[dict[str, str]]:
+    with (SEED_DIR / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_region_dimension_and_bps_crosswalk_are_seeded(engine, catalog: Catalog) -> None:  # noqa: ANN001
+    upgrade(engine, catalog)
+    dialect = engine.dialect.name
+    region, xwalk = table("core", "dim_region", dialect), table("ref", "bps_kemendagri", dialect)
+    wilayah, bps = _seed_rows("wilayah.csv"), _seed_rows("bps_kemendagri.csv")
+    with engine.connect() as conn:
+        assert _count(conn, "core", "dim_region") == len(wilayah) == 553
+        assert _count(conn, "ref", "bps_kemendagri") == len(bps) == 505
+        validity = conn.execute(select(region.c.valid_from, region.c.valid_to).distinct()).all()
+        assert [tuple(v) for v in validity] == [(KEPMENDAGRI_2025, None)]
+        levels = dict(conn.execute(select(xwalk.c.level, func.count())
+                                   .group_by(xwalk.c.level)).all())
+        assert levels == {"provinsi": 1, "kabupaten_kota": 17, "kecamatan": 35,
+                          "desa_kelurahan": 452}
+        # every crosswalk target is a region of the decree
+        orphans = conn.execute(select(func.count()).select_from(xwalk.outerjoin(
+            region, region.c.kode == xwalk.c.kode_kemendagri)).where(region.c.kode.is_(None)))
+        assert orphans.scalar() == 0
+
+        # a value coded by BPS, joined to the region valid on its date
+        on = dt.date(2026, 3, 1)
+        bps_values = select(literal("1603050").label("kode_bps"),
+                            literal(42.0).label("nilai")).subquery()
+        joined = conn.execute(
+            select(bps_values.c.nilai, region.c.kode, region.c.nama, region.c.level)
+            .join_from(bps_values, xwalk, xwalk.c.kode_bps == bps_values.c.kode_bps)
+            .join(region, and_(region.c.kode == xwalk.c.kode_kemendagri,
+                               region.c.valid_from <= on,
+                               or_(region.c.valid_to.is_(None), region.c.valid_to > on)))).all()
+    assert [tuple(r) for r in joined] == [(42.0, "16.03.02", "Muara Enim", "kecamatan")]
+
+
+def test_reseeding_keeps_what_a_later_decree_closed(engine, catalog: Catalog) -> None:  # noqa: ANN001
+    upgrade(engine, catalog)
+    region = table("core", "dim_region", engine.dialect.name)
+    with engine.begin() as conn:
+        conn.execute(update(region).where(region.c.kode == "16.06.01")
+                     .values(valid_to=dt.date(2027, 1, 1)))
+    upgrade(engine, catalog)
+    with engine.connect() as conn:
+        assert _count(conn, "core", "dim_region") == 553
+        closed = conn.execute(select(region.c.kode, region.c.valid_to)
+                              .where(region.c.valid_to.is_not(None))).all()
+    assert [tuple(r) for r in closed] == [("16.06.01", dt.date(2027, 1, 1))]
+
+
+def test_bps_seed_is_the_reference_extract(shared_dir: Path) -> None:
+    """bps_kemendagri.csv = the shared BPS->Kemendagri reference, for the province, its
+    kabupaten/kota, and the kecamatan and desa of 16.03 and 16.06, matched rows only: the BPS
+    code has a Kemendagri code, and that code is in the 2025 decree (wilayah.csv)."""
+    levels = {1: "provinsi", 2: "kabupaten_kota", 3: "kecamatan", 4: "desa_kelurahan"}
+    known = {r["kode"]: r for r in _seed_rows("wilayah.csv")}
+    tsv = shared_dir / "reference" / "bps_to_kemendagri_sumsel.tsv"
+    with tsv.open(encoding="utf-8", newline="") as fh:
+        reference = list(csv.DictReader(fh, delimiter="\t"))
+    assert {"kode_bps": "1603050", "kode_kemendagri": "16.03.02"} in reference
+    in_scope = [r for r in reference if r["kode_kemendagri"] and (
+        r["kode_kemendagri"].count(".") <= 1
+        or r["kode_kemendagri"].startswith(("16.03.", "16.06.")))]
+    expected = [{"kode_bps": r["kode_bps"], "kode_kemendagri": r["kode_kemendagri"],
+                 "level": levels[r["kode_kemendagri"].count(".") + 1]}
+                for r in in_scope if r["kode_kemendagri"] in known]
+    assert _seed_rows("bps_kemendagri.csv") == expected
+    assert all(known[r["kode_kemendagri"]]["level"] == r["level"] for r in expected)
+    # what was left out: BPS codes without a match, and matches the 2025 decree does not have
+    unmatched = [r for r in reference if not r["kode_kemendagri"]
+                 and r["kode_bps"].startswith(("1603", "1606"))]
+    assert [r["kode_bps"] for r in unmatched] == ["1603050004", "1603050005", "1603050006"]
+    assert len(in_scope) - len(expected) == 34
 
 
 def test_layer_names_are_mapped_in_one_place() -> None:

@@ -1,9 +1,10 @@
 """The fixed part of the warehouse schema (reference, dimensions, meta, marts) as SQLAlchemy Core.
 
-Migrations create these tables; `tests/test_warehouse.py` checks that after `upgrade` the live
-database matches this module exactly, so code and migrations cannot drift apart. Revision 0001
-creates its tables from this module as it is now, so a later revision that adds a column must
-skip it when the column is already there (see 0004).
+Migrations create these tables, each revision with its own explicit columns as they were at
+that revision (they never import this module). `tests/test_warehouse.py` checks that after
+`upgrade` the live database matches this module exactly, from an empty database and from one
+built at an earlier revision, so code and migrations cannot drift apart: a change here needs a
+new revision in `warehouse/migrations/versions/`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,18 @@ def fixed_metadata(dialect: str) -> MetaData:
        Column("level", String(20), nullable=False),
        Column("kode_induk", String(20)),
        Column("jenis", String(20)))
+    _t(md, dialect, "ref", "bps_kemendagri",  # BPS (statistics) code -> Kemendagri code
+       Column("kode_bps", String(20), primary_key=True),
+       Column("kode_kemendagri", String(20), nullable=False, index=True),
+       Column("level", String(20), nullable=False))
+    _t(md, dialect, "core", "dim_region",  # one row per code and decree it is valid under
+       Column("kode", String(20), nullable=False),
+       Column("nama", String(200), nullable=False),
+       Column("level", String(20), nullable=False),
+       Column("kode_induk", String(20)),
+       Column("valid_from", Date, nullable=False),
+       Column("valid_to", Date),  # exclusive; NULL while the code is in force
+       PrimaryKeyConstraint("kode", "valid_from"))
     _t(md, dialect, "core", "dim_opd",
        Column("regency", String(10), nullable=False),
        Column("code", String(40), nullable=False),
@@ -155,6 +168,11 @@ def fixed_metadata(dialect: str) -> MetaData:
        Column("reason", Text),
        Column("detail", Text),  # JSON: rows restored/removed, loads reprocessed
        Column("recorded_at", String(40), nullable=False))
+    _t(md, dialect, "meta", "fact_column",  # the catalog contract each fact table was built to
+       Column("dataset_id", String(64), nullable=False),
+       Column("column_name", String(200), nullable=False),
+       Column("nullable", Boolean, nullable=False),  # as the catalog declared it
+       PrimaryKeyConstraint("dataset_id", "column_name"))
     _t(md, dialect, "mart", "kpi_value",
        Column("kpi_code", String(60), nullable=False),
        Column("regency", String(10), nullable=False),

@@ -14,8 +14,5 @@ down_revision = "0003"
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    schema, name = locate("meta", "load_run", bind.dialect.name)
-    # 0001 builds tables from warehouse/tables.py as it is now: a fresh database has the column
-    if "rows_failing" not in {c["name"] for c in sa.inspect(bind).get_columns(name, schema=schema)}:
-        op.add_column(name, sa.Column("rows_failing", sa.Integer(), nullable=True), schema=schema)
+    schema, table = locate("meta", "load_run", op.get_bind().dialect.name)
+    op.add_column(table, sa.Column("rows_failing", sa.Integer, nullable=True), schema=schema)
