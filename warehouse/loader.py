@@ -2,18 +2,20 @@
 
 One merge, all inside the caller's transaction (so a crash at any point leaves the old state):
 
-1. The batch (an Arrow table, or a Parquet file read in record batches, so memory stays flat) is
-   checksummed. The merge ledger (`meta.merge_log`) says whether this load id was merged before:
-   with the same checksum nothing is done at all; with another one (a suite or parser changed)
-   the earlier merge of this load is undone first (`unwind`), then the load merges afresh.
+1. The merge ledger (`meta.merge_log`) says whether this load id was merged before. If so, the
+   same staged object (sha256 of its bytes) or the same rows (a checksum independent of
+   chunking) change nothing at all; other rows (a suite or parser changed) first undo the
+   load's earlier merge (`unwind`). For a new load the checksum is taken while rows are written.
 2. When no fact row can be affected (no row in the batch's periods, or an empty table), the rows
-   go straight into the fact table: COPY on PostgreSQL, executemany on SQLite.
+   go straight into the fact table: binary COPY on PostgreSQL (CSV when the live column types
+   are not the catalog's), executemany on SQLite. The batch (an Arrow table, or a Parquet file
+   read in record batches) is streamed, so memory stays flat.
 3. Otherwise they go to a temporary staging table, and one join against the fact table finds
    what differs: new keys, changed rows and, for `replace_period`, rows of those periods that
    the batch no longer has. Identical rows are left alone (they keep the load id that wrote
-   them). The old versions of the rows that change move to `core.hist_<dataset>` (one
-   DELETE ... RETURNING into INSERT on PostgreSQL) stamped with this load id and merge sequence
-   number, and the new versions are inserted.
+   them). The old versions of the rows that change move to `core.hist_<dataset>` (found by
+   ctid/rowid; one DELETE ... RETURNING into INSERT on PostgreSQL), stamped with this load id
+   and merge sequence number, and the new versions are inserted.
 
 Identifiers come from the catalog (checked as safe names) and are quoted by SQLAlchemy or
 psycopg.sql, never formatted from file contents.
