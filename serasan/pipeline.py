@@ -152,25 +152,20 @@ def _terminal_load(ctx: RunContext, ds: Dataset, sha: str) -> bool:
 
 
 def pending(ctx: RunContext, ds: Dataset) -> list[dict[str, Any]]:
-    """Raw objects ingested (or forced) but without a finished load, oldest first."""
+    """Raw objects ingested but without a finished load, oldest first; with --force, the
+    objects this run ingested, finished or not."""
     ev, lr = ctx.t("meta", "object_event"), ctx.t("meta", "load_run")
     with ctx.engine.connect() as conn:
-        rows = conn.execute(select(ev.c.sha256, ev.c.raw_key, ev.c.id).where(
+        rows = conn.execute(select(ev.c.sha256, ev.c.raw_key, ev.c.run_id).where(
             and_(ev.c.dataset_id == ds.id, ev.c.action == "ingested")).order_by(ev.c.id)).all()
         done = {r.load_id: r.status for r in conn.execute(
             select(lr.c.load_id, lr.c.status).where(lr.c.dataset_id == ds.id))}
     out: dict[str, dict[str, Any]] = {}
-    for sha, raw_key, _ in rows:
-        forced_again = ctx.force  # --force reprocesses what this run ingested
-        if done.get(load_id_for(ds, sha)) in TERMINAL and not forced_again:
-            continue
-        out[sha] = {"dataset": ds.id, "sha256": sha, "raw_key": raw_key}
-    if ctx.force:  # only the objects this run touched
-        with ctx.engine.connect() as conn:
-            mine = {r[0] for r in conn.execute(select(ev.c.sha256).where(and_(
-                ev.c.dataset_id == ds.id, ev.c.run_id == ctx.run_id,
-                ev.c.action == "ingested")))}
-        out = {k: v for k, v in out.items() if k in mine}
+    for sha, raw_key, run_id in rows:
+        wanted = (run_id == ctx.run_id if ctx.force
+                  else done.get(load_id_for(ds, sha)) not in TERMINAL)
+        if wanted:
+            out[sha] = {"dataset": ds.id, "sha256": sha, "raw_key": raw_key}
     return list(out.values())
 
 

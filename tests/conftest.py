@@ -28,7 +28,7 @@ for _k in [k for k in os.environ if k.startswith("SERASAN_") and not k.startswit
 import datetime as dt  # noqa: E402
 
 import pytest  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import Engine, create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from serasan.catalog import Catalog, load_catalog  # noqa: E402
@@ -142,3 +142,15 @@ def settings(request: pytest.FixtureRequest) -> Settings:
     """Run a test on both port backends: folder + SQLite, and S3 + PostgreSQL."""
     name = "local_settings" if request.param == "embedded" else "s3_settings"
     return request.getfixturevalue(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty warehouse engine on each backend: a SQLite file, and a fresh PostgreSQL database."""
+    from serasan.warehouse.db import make_engine
+
+    url = (f"sqlite:///{tmp_path / 'wh.db'}" if request.param == "sqlite"
+           else request.getfixturevalue("pg_url"))
+    eng = make_engine(url)
+    yield eng
+    eng.dispose()

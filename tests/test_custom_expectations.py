@@ -483,16 +483,13 @@ CCTV_RULE = exp(REGISTRY, column="kode_kamera", registry="uji_registri_kamera",
                 registry_column="kode_kamera", value_set={"$PARAMETER": REG_PARAM})
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
-    url = (f"sqlite:///{tmp_path / 'wh.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("pg_url"))
-    eng = make_engine(url)
-    if eng.dialect.name == "postgresql":
-        with eng.begin() as conn:
+@pytest.fixture
+def engine(engine):  # noqa: ANN001, ANN201 - extends conftest's engine
+    """The shared engine, with the core schema the registry tests write into."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
             conn.exec_driver_sql('CREATE SCHEMA IF NOT EXISTS "core"')
-    yield eng
-    eng.dispose()
+    return engine
 
 
 def test_registry_params_read_the_warehouse_and_catch_unregistered_cameras(engine: Any) -> None:

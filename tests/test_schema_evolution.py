@@ -13,7 +13,7 @@ from sqlalchemy import MetaData, Table, inspect, select
 
 from serasan.catalog import Catalog, Column, Dataset
 from serasan.parse import ARROW_TYPES
-from serasan.warehouse.db import make_engine, upgrade
+from serasan.warehouse.db import upgrade
 from serasan.warehouse.evolution import SchemaChangeRefused, plan
 from serasan.warehouse.facts import fact_table
 from serasan.warehouse.history import history_table
@@ -22,17 +22,6 @@ from serasan.warehouse.tables import table
 
 BANK = "muba_bank_sampah"
 LAPOR = "muaraenim_pengaduan_masyarakat"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path):  # noqa: ANN001, ANN201
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'wh.db'}"
-    else:
-        url = request.getfixturevalue("pg_url")
-    eng = make_engine(url)
-    yield eng
-    eng.dispose()
 
 
 def _with(catalog: Catalog, *datasets: Dataset) -> Catalog:

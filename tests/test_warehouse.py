@@ -19,22 +19,11 @@ from sqlalchemy.schema import CreateSchema
 from serasan.catalog import Catalog
 from serasan.paths import SEED_DIR
 from serasan.settings import Settings
-from serasan.warehouse.db import KEPMENDAGRI_2025, MIGRATIONS, alembic_config, make_engine, upgrade
+from serasan.warehouse.db import KEPMENDAGRI_2025, MIGRATIONS, alembic_config, upgrade
 from serasan.warehouse.facts import fact_table
 from serasan.warehouse.loader import merge
 from serasan.warehouse.names import LAYERS, locate, qualified
 from serasan.warehouse.tables import fixed_metadata, table
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path):  # noqa: ANN001, ANN201
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'wh.db'}"
-    else:
-        url = request.getfixturevalue("pg_url")
-    eng = make_engine(url)
-    yield eng
-    eng.dispose()
 
 
 def _checksum(engine, t) -> str:  # noqa: ANN001

@@ -82,6 +82,24 @@ class Interval:
         return f"{self.start:%Y%m%dT%H%M}-{self.end:%Y%m%dT%H%M}"
 
 
+def checked_params(ds: Dataset, model: type[Any], kind: str, mapping: str) -> Any:
+    """A pulled source's params, validated by its connector's model; the column mapping
+    (`mapping`: catalog column -> source field) may only name catalog columns."""
+    from pydantic import ValidationError
+
+    try:
+        params = model.model_validate(ds.source.params)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(params)'}: {e['msg']}"
+                             for e in exc.errors())
+        raise SourceError(f"{ds.id}: source.params for {kind} source: {problems}") from None
+    unknown = sorted(set(getattr(params, mapping)) - set(ds.column_names))
+    if unknown:
+        raise SourceError(f"{ds.id}: source.params.{mapping} maps {', '.join(unknown)}, which "
+                          f"{'is' if len(unknown) == 1 else 'are'} not a column of the dataset")
+    return params
+
+
 def pull(ctx: RunContext, ds: Dataset) -> list[str]:
     """Fetch the run interval of a pulled source into the inbox; returns the keys written."""
     kind = ds.source.kind

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from serasan.sources import ConnInfo, Interval, SourceError
+from serasan.sources import ConnInfo, Interval, SourceError, checked_params
 
 if TYPE_CHECKING:
     from serasan.catalog import Dataset
@@ -100,17 +100,7 @@ def pull(ctx: RunContext, ds: Dataset) -> list[str]:
 
 def parse_params(ds: Dataset) -> ApiParams:
     """The dataset's params, checked against its columns; mistakes name the dataset and field."""
-    try:
-        params = ApiParams.model_validate(ds.source.params)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(params)'}: {e['msg']}"
-                             for e in exc.errors())
-        raise SourceError(f"{ds.id}: source.params for an api source: {problems}") from None
-    unknown = sorted(set(params.fields) - set(ds.column_names))
-    if unknown:
-        raise SourceError(f"{ds.id}: source.params.fields maps {', '.join(unknown)}, which "
-                          f"{'is' if len(unknown) == 1 else 'are'} not a column of the dataset")
-    return params
+    return checked_params(ds, ApiParams, "an api", "fields")
 
 
 def map_record(record: Any, ds: Dataset, params: ApiParams) -> dict[str, Any]:

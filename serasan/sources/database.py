@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import (
     URL,
     Engine,
@@ -53,7 +53,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchTableError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from serasan.sources import ConnInfo, Interval, SourceError
+from serasan.sources import ConnInfo, Interval, SourceError, checked_params
 
 if TYPE_CHECKING:
     from serasan.catalog import Dataset
@@ -98,17 +98,7 @@ PARAMS_MODEL = DatabaseParams
 
 def parse_params(ds: Dataset) -> DatabaseParams:
     """The dataset's params, checked against its columns; mistakes name the dataset and field."""
-    try:
-        params = DatabaseParams.model_validate(ds.source.params)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(params)'}: {e['msg']}"
-                             for e in exc.errors())
-        raise SourceError(f"{ds.id}: source.params for a database source: {problems}") from None
-    unknown = sorted(set(params.columns) - set(ds.column_names))
-    if unknown:
-        raise SourceError(f"{ds.id}: source.params.columns maps {', '.join(unknown)}, which "
-                          f"{'is' if len(unknown) == 1 else 'are'} not a column of the dataset")
-    return params
+    return checked_params(ds, DatabaseParams, "a database", "columns")
 
 
 # ------------------------------------------------------------------------ connection
