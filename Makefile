@@ -39,7 +39,8 @@ lint: $(VENV)/.installed-dev
 clean:
 	rm -rf .serasan
 
-## make bench: parsing beside pyarrow.csv.read_csv (BENCH_ROWS), validation beside reading Parquet (BENCH_VALIDATE_ROWS)
+## make bench: parsing beside pyarrow.csv.read_csv (BENCH_ROWS), validation beside reading Parquet (BENCH_VALIDATE_ROWS), loads beside a bare COPY (BENCH_LOAD_ROWS)
 bench: $(VENV)/.installed
 	$(BIN)/python bench/parse_bench.py
 	$(BIN)/python bench/validate_bench.py
+	$(BIN)/python bench/load_bench.py
