@@ -348,6 +348,73 @@ def cmd_inbox_apply(args: argparse.Namespace) -> int:
     return 0
 
 
+def _actor(args: argparse.Namespace) -> str:
+    """Who runs an operation: --actor, else the login name (recorded in meta.operation)."""
+    import getpass
+
+    return args.actor or getpass.getuser()
+
+
+def _print_operation(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+        return
+    print(f"operation {result['operation_id']} ({result['kind']}) on {result['dataset']}, "
+          "recorded in meta.operation")
+    if result["kind"] == "retract":
+        print(f"  load {result['load_id']} withdrawn: {result['rows_removed']} row(s) removed, "
+              f"{result['rows_restored']} restored"
+              + (f" from {', '.join(result['restored_from'])}" if result["restored_from"] else ""))
+    else:
+        print(f"  period {result['period']}: {len(result['loads'])} load(s) reprocessed "
+              f"(undone newest first: {', '.join(result['undone_order'])})")
+        for x in result["loads"]:
+            print(f"  {x['load_id']}: {x['status_before']} -> {x['status_after']}, rows loaded "
+                  f"{x['rows_loaded_before']} -> {x['rows_loaded_after']}")
+    print("  KPIs and exports follow on their DAGs' next run")
+
+
+def cmd_retract(args: argparse.Namespace) -> int:
+    """Withdraw a load by its id: its rows leave, the rows it replaced come back."""
+    from serasan.operations import OperationError, RetractRefused, retract
+    from serasan.warehouse.db import make_engine
+
+    catalog = _catalog(args)
+    engine = make_engine(Settings.from_env().warehouse_url)
+    try:
+        result = retract(engine, catalog, args.load_id, _actor(args), args.reason)
+    except RetractRefused as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    except (OperationError, KeyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    _print_operation(result, args.json)
+    return 0
+
+
+def cmd_reprocess(args: argparse.Namespace) -> int:
+    """Transform and load a dataset's period again from its raw objects (after a suite or
+    parser change); one warehouse transaction."""
+    from serasan.operations import OperationError, reprocess
+    from serasan.parse import ParseError
+    from serasan.pipeline import RunContext
+
+    catalog = _catalog(args)
+    if not _known(catalog, args.dataset):
+        return 2
+    settings = Settings.from_env()
+    # each load runs again as of its own logical date; run_date is only the fallback
+    ctx = RunContext(settings=settings, catalog=catalog, run_date=_today(), dag_id="serasan-cli")
+    try:
+        result = reprocess(ctx, args.dataset, args.period, _actor(args), args.reason)
+    except (OperationError, ParseError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    _print_operation(result, args.json)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from serasan.demo import run_demo
 
@@ -433,6 +500,24 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("--bucket", default="serasan-lake")
     app.add_argument("--secure", action="store_true")
     app.set_defaults(func=cmd_inbox_apply)
+
+    ret = sub.add_parser("retract", help="withdraw a load by its id, restoring the state "
+                         "before it")
+    ret.add_argument("load_id", help="as in meta.load_run.load_id (<dataset>-<sha256[:16]>)")
+    ret.add_argument("--reason", required=True, help="why (recorded in meta.operation)")
+    ret.add_argument("--actor", help="who (default: the login name)")
+    ret.add_argument("--json", action="store_true")
+    ret.set_defaults(func=cmd_retract)
+
+    rep = sub.add_parser("reprocess", help="parse, validate and load a dataset's period again "
+                         "from its raw objects")
+    rep.add_argument("--dataset", required=True)
+    rep.add_argument("--period", required=True,
+                     help="YYYY, YYYY-MM or YYYY-MM-DD: every load covering it")
+    rep.add_argument("--reason", required=True, help="why (recorded in meta.operation)")
+    rep.add_argument("--actor", help="who (default: the login name)")
+    rep.add_argument("--json", action="store_true")
+    rep.set_defaults(func=cmd_reprocess)
 
     demo = sub.add_parser("demo", help="run every DAG of both regencies on demo data")
     demo.add_argument("--date", default=DEMO_DATE.isoformat())

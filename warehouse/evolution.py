@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeEngine
 
 from serasan.catalog import Catalog, Dataset
-from serasan.warehouse.facts import fact_table
+from serasan.warehouse.facts import HASHES, fact_table
 from serasan.warehouse.history import history_table
 from serasan.warehouse.tables import table
 
@@ -104,7 +104,10 @@ def _compare(conn: Connection, ds: Dataset, want: Table,
     for col in want.columns:
         name = col.name
         if name not in live:
-            if col.nullable and declared.get(name, True):
+            if name in HASHES:  # tables built before row hashes: NULL means "compare"
+                add(name, "add", "is added (BIGINT, NULL in existing rows: they are compared "
+                                 "in full on their next merge)", False)
+            elif col.nullable and declared.get(name, True):
                 add(name, "add", f"is added ({type_name(col.type, conn)}, NULL in existing "
                                  "rows)", False)
             else:
@@ -139,7 +142,7 @@ def _compare(conn: Connection, ds: Dataset, want: Table,
     hist = history_table(ds, conn.dialect.name)
     if insp.has_table(hist.name, schema=hist.schema):  # superseded rows keep every column too
         kept = {c["name"] for c in insp.get_columns(hist.name, schema=hist.schema)}
-        for col in ds.columns:
+        for col in [*ds.columns, *[hist.c[h] for h in HASHES]]:
             if col.name not in kept:
                 add(col.name, "hist_add", f"is added to {hist.name} too", False)
     return out
@@ -181,7 +184,7 @@ def evolve(conn: Connection, catalog: Catalog) -> list[Change]:
             ops.add_column(want.name, Column(col.name, col.type, nullable=True,
                                              comment=col.comment), schema=want.schema)
             log.info("%s", c.message)
-        if c.kind in ("add", "record", "nullable"):
+        if c.kind in ("add", "record", "nullable") and c.column not in HASHES:
             declared = ds.column(c.column).nullable  # type: ignore[union-attr]
             conn.execute(delete(fc).where(key))
             conn.execute(insert(fc).values(dataset_id=ds.id, column_name=c.column,

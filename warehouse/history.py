@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from serasan.catalog import Catalog, Dataset
-from serasan.warehouse.facts import LOAD_ID, SQL_TYPES
+from serasan.warehouse.facts import HASHES, LOAD_ID, SQL_TYPES
 from serasan.warehouse.names import locate
 
 SUPERSEDED_BY = "superseded_by"
@@ -50,7 +50,8 @@ def history_table(ds: Dataset, dialect: str, metadata: MetaData | None = None) -
     the load that superseded it and when (merge sequence number)."""
     schema, name = locate("core", hist_name(ds.id), dialect)
     cols = [Column(c.name, SQL_TYPES[c.type], nullable=True) for c in ds.columns]
-    cols += [Column(LOAD_ID, String(120), nullable=False),
+    cols += [*[Column(h, BigInteger, nullable=True) for h in HASHES],
+             Column(LOAD_ID, String(120), nullable=False),
              Column(SUPERSEDED_BY, String(120), nullable=False),
              Column(SUPERSEDED_SEQ, BigInteger, nullable=False)]
     t = Table(name, metadata or MetaData(), *cols, schema=schema,

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -63,12 +64,14 @@ from sqlalchemy.types import UserDefinedType
 from serasan.catalog import Dataset
 from serasan.parse import ARROW_TYPES
 from serasan.warehouse import history
-from serasan.warehouse.facts import LOAD_ID, SQL_TYPES, fact_table
+from serasan.warehouse.facts import HASHES, KEY_HASH, LOAD_ID, ROW_HASH, SQL_TYPES, fact_table
+from serasan.warehouse.rowhash import key_hashes, row_hashes, stable
 from serasan.warehouse.tables import table as fixed_table
 
 log_ = logging.getLogger(__name__)
 BATCH_ROWS = 65_536  # rows per record batch: bounded memory, large enough COPY writes
 MERGE_WORK_MEM = "256MB"  # lets the diff join hash a period in memory (this transaction only)
+MERGE_LOCK_CLASS = 1603  # advisory lock class for merges, keyed by dataset
 APPLIED = ("loaded", "quarantined", "warned")  # load_run statuses that put rows in a fact table
 
 Batches = pa.Table | pq.ParquetFile | bytes | str | Path
@@ -247,8 +250,10 @@ def _binary_field(arr: pa.Array) -> pa.Array:
 
 
 def _binary_rows(batch: pa.RecordBatch, tail: bytes) -> memoryview:
-    """The batch as binary COPY tuples; `tail` holds the fields appended to every row."""
-    head = pa.scalar((batch.num_columns + 1).to_bytes(2, "big"), pa.binary())
+    """The batch as binary COPY tuples; `tail` holds the one field appended to every row
+    (the load id), or nothing."""
+    fields = batch.num_columns + (1 if tail else 0)
+    head = pa.scalar(fields.to_bytes(2, "big"), pa.binary())
     rows = pc.binary_join_element_wise(head, *[_binary_field(c) for c in batch.columns],
                                        pa.scalar(tail, pa.binary()), pa.scalar(b"", pa.binary()))
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32, count=len(rows) + 1,
@@ -264,13 +269,13 @@ def _pg_binary_ok(conn: Connection, target: Table, ds: Dataset) -> bool:
         "WHERE attrelid = CAST(:t AS regclass) AND attnum > 0 AND NOT attisdropped"),
         {"t": name}).all())
     want = {c.name: _PG_BINARY[str(ARROW_TYPES[c.type])][0] for c in ds.columns}
-    want[LOAD_ID] = "character varying"
+    want.update({h: "bigint" for h in HASHES}, **{LOAD_ID: "character varying"})
     return all(live.get(k) == v for k, v in want.items())
 
 
-def _copy_in(conn: Connection, target: Table, ds: Dataset, batches: Iterable[pa.RecordBatch],
-             load_id: str, binary: bool) -> None:
-    """COPY the batches (plus the load id) into `target`.
+def _copy_in(conn: Connection, target: Table, columns: list[str],
+             batches: Iterable[pa.RecordBatch], load_id: str | None, binary: bool) -> None:
+    """COPY the batches (their `columns`, then the load id unless None) into `target`.
 
     Binary COPY when the table's types are the catalog's (PostgreSQL then parses nothing);
     otherwise CSV written by Arrow, which quotes every string and leaves nulls unquoted and
@@ -282,38 +287,49 @@ def _copy_in(conn: Connection, target: Table, ds: Dataset, batches: Iterable[pa.
     raw = conn.connection.driver_connection
     stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT {})").format(
         sql.Identifier(*([target.schema] if target.schema else []), target.name),
-        sql.SQL(", ").join(sql.Identifier(c) for c in [*ds.column_names, LOAD_ID]),
+        sql.SQL(", ").join(sql.Identifier(c) for c in
+                           [*columns, *([LOAD_ID] if load_id is not None else [])]),
         sql.SQL("binary" if binary else "csv"),
     )
     # A worker thread sends while this one decodes and encodes the next batch: it holds at
     # most psycopg's queue (1024 chunks of 128 kB), so memory stays bounded.
     with raw.cursor() as cur, cur.copy(stmt, writer=QueuedLibpqWriter(cur)) as copy:
         if binary:
-            lid = load_id.encode()
-            tail = len(lid).to_bytes(4, "big") + lid
+            lid = load_id.encode() if load_id is not None else None
+            tail = len(lid).to_bytes(4, "big") + lid if lid is not None else b""
             copy.write(b"PGCOPY\n\xff\r\n\x00" + bytes(8))
             for b in batches:
                 copy.write(_binary_rows(b, tail))
             copy.write(b"\xff\xff")
             return
         options = pacsv.WriteOptions(include_header=False, batch_size=BATCH_ROWS)
-        ids = pa.array([load_id] * BATCH_ROWS, type=pa.string())
+        ids = pa.array([load_id or ""] * BATCH_ROWS, type=pa.string())
         for b in batches:
-            b = b.append_column(LOAD_ID, ids.slice(0, b.num_rows))
+            if load_id is not None:
+                b = b.append_column(LOAD_ID, ids.slice(0, b.num_rows))
             out = pa.BufferOutputStream()
             pacsv.write_csv(b, out, options)
             copy.write(out.getvalue())
 
 
+def _hashed(ds: Dataset, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The batches with their `key_hash` and `row_hash` columns appended."""
+    for b in batches:
+        kh, rh = key_hashes(b.select(ds.primary_key)), row_hashes(b)
+        yield b.append_column(KEY_HASH, pa.array(kh)).append_column(ROW_HASH, pa.array(rh))
+
+
 def _write(conn: Connection, target: Table, ds: Dataset, batches: Iterable[pa.RecordBatch],
            load_id: str, created: bool = False) -> None:
-    """Append rows to `target`: COPY on PostgreSQL, executemany in batches elsewhere.
+    """Append rows (with their row hash and load id) to `target`: COPY on PostgreSQL,
+    executemany in batches elsewhere.
 
     `created`: the table was just created from the catalog, so its types are known.
     """
+    batches = _hashed(ds, batches)
     if conn.dialect.name == "postgresql":
         binary = created or _pg_binary_ok(conn, target, ds)
-        _copy_in(conn, target, ds, batches, load_id, binary)
+        _copy_in(conn, target, [*ds.column_names, *HASHES], batches, load_id, binary)
         return
     stmt = insert(target)
     for b in batches:
@@ -329,7 +345,7 @@ def _work_table(ds: Dataset, name: str, extra: list[Column] | None = None) -> Ta
     Temporary tables belong to the session: a killed loader leaves none behind.
     """
     cols = [*(extra or []), *[Column(c.name, SQL_TYPES[c.type]) for c in ds.columns],
-            Column(LOAD_ID, String(120))]
+            *[Column(h, BigInteger) for h in HASHES], Column(LOAD_ID, String(120))]
     return Table(name, MetaData(), *cols, prefixes=["TEMPORARY"],
                  postgresql_on_commit="DROP")
 
@@ -395,8 +411,8 @@ def merge(conn: Connection, ds: Dataset, table: Batches, load_id: str,
         batches = hashing.feed(batches)
     steps: dict[str, float] = {}
     if _touches_existing(conn, ds, fact, periods, mode):
-        new, superseded = _merge_diff(conn, ds, fact, hist, batches, load_id, seq, periods,
-                                      mode, steps)
+        new, superseded = _merge_diff(conn, ds, fact, hist, src, batches, load_id, seq,
+                                      periods, mode, steps)
     else:
         _write(conn, fact, ds, batches, load_id)
         new, superseded = src.num_rows, 0
@@ -428,10 +444,117 @@ def _touches_existing(conn: Connection, ds: Dataset, fact: Table, periods: list[
     return conn.execute(q.limit(1)).first() is not None
 
 
-def _merge_diff(conn: Connection, ds: Dataset, fact: Table, hist: Table,
+_LOADED = np.dtype([("tid", "V6"), ("kh", ">i8"), ("rh", ">i8")])  # tidsend || int8send x2
+_LOADED_BLOCKS = 32_768  # table blocks (256 MB) per fetch: one bytea stays far below 1 GB
+
+
+def _loaded_hashes(conn: Connection, ds: Dataset, fact: Table, periods: list[Any],
+                   mode: str) -> tuple[np.ndarray, pl.DataFrame]:
+    """Where each fact row this merge may change lives, and its two hashes (0 for rows loaded
+    before hashes existed: they never look unchanged).
+
+    Returns the locations (raw 6-byte ctids on PostgreSQL, rowids on SQLite) and a frame of
+    (j: index into them, kh, rh). The rows are those of the batch's periods when the period
+    is in the key or periods are replaced, else all of them. On PostgreSQL each range of
+    blocks comes back as one bytea of fixed-width records (a TID range scan, `string_agg`),
+    which numpy reads in place: no per-row work in Python.
+    """
+    pcol = ds.period.column
+    narrow = pcol in ds.primary_key or mode == "replace_period"
+    if conn.dialect.name != "postgresql":
+        q = select(literal_column("rowid"), func.coalesce(fact.c[KEY_HASH], 0),
+                   func.coalesce(fact.c[ROW_HASH], 0)).select_from(fact)
+        if narrow:
+            q = q.where(fact.c[pcol].in_(periods))
+        rows = conn.execute(q).all()
+        refs = np.array([r[0] for r in rows], dtype=np.int64)
+        kh = np.array([r[1] for r in rows], dtype=np.int64)
+        rh = np.array([r[2] for r in rows], dtype=np.int64)
+        return refs, pl.DataFrame({"kh": kh, "rh": rh}).with_row_index("j")
+    from psycopg import sql
+
+    name = sql.Identifier(*([fact.schema] if fact.schema else []), fact.name)
+    where = (sql.SQL(" AND {} = ANY({})").format(sql.Identifier(pcol), sql.Literal(periods))
+             if narrow else sql.SQL(""))
+    stmt = sql.SQL(
+        "SELECT string_agg(tidsend(ctid) || int8send(coalesce({kh}, 0)) || "
+        "int8send(coalesce({rh}, 0)), ''::bytea) FROM {t} "
+        "WHERE ctid >= format('(%s,0)', {lo}::bigint)::tid "
+        "AND ctid < format('(%s,0)', {hi}::bigint)::tid{w}")
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        cur.execute(sql.SQL("SELECT pg_relation_size({}::regclass) / "
+                            "current_setting('block_size')::bigint").format(
+            sql.Literal(f"{fact.schema}.{fact.name}" if fact.schema else fact.name)))
+        blocks = int(cur.fetchone()[0])
+    parts = []
+    with raw.cursor(binary=True) as cur:
+        for lo in range(0, blocks + 1, _LOADED_BLOCKS):
+            cur.execute(stmt.format(kh=sql.Identifier(KEY_HASH), rh=sql.Identifier(ROW_HASH),
+                                    t=name, w=where, lo=sql.Literal(lo),
+                                    hi=sql.Literal(lo + _LOADED_BLOCKS)))
+            value = cur.fetchone()[0]
+            if value:
+                parts.append(np.frombuffer(value, dtype=_LOADED))
+    rows = np.concatenate(parts) if parts else np.empty(0, dtype=_LOADED)
+    return rows["tid"], pl.DataFrame({"kh": rows["kh"].astype(np.int64),
+                                      "rh": rows["rh"].astype(np.int64)}).with_row_index("j")
+
+
+def _unchanged(ds: Dataset, batches: Iterable[pa.RecordBatch], loaded: pl.DataFrame,
+               mode: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Compare (key hash, row hash) pairs of the incoming rows with those already loaded.
+
+    Returns a mask over the incoming rows of those to send (no unchanged twin loaded), and
+    the indexes (`j`) of the only loaded rows the merge can change: when periods are
+    replaced, those without an incoming twin; for upserts, those sharing a key hash with a row
+    sent (and rows without hashes). When the hash function is not `stable`, every row is
+    sent and no loaded row is excluded (None).
+    """
+    parts = [pl.DataFrame({"kh": key_hashes(b.select(ds.primary_key)), "rh": row_hashes(b)})
+             for b in batches]
+    new = (pl.concat(parts) if parts else pl.DataFrame(
+        schema={"kh": pl.Int64, "rh": pl.Int64})).with_row_index("i")
+    send = np.ones(new.height, dtype=bool)
+    if not stable():
+        return send, None
+    send[new.join(loaded, on=["kh", "rh"], how="semi")["i"].to_numpy()] = False
+    if mode == "replace_period":
+        return send, loaded.join(new, on=["kh", "rh"], how="anti")["j"].to_numpy()
+    sent = new.filter(pl.Series(send)).select("kh")
+    hit = loaded.join(sent, on="kh", how="semi")["j"].to_numpy()
+    legacy = loaded.filter(pl.col("kh") == 0)["j"].to_numpy()
+    return send, np.union1d(hit, legacy)
+
+
+def _copy_tids(conn: Connection, target: Table, tids: np.ndarray) -> None:
+    """COPY raw 6-byte ctids into a one-column `tid` table (binary COPY, built in numpy)."""
+    from psycopg import sql
+
+    rows = np.empty(len(tids), dtype=[("n", ">i2"), ("len", ">i4"), ("tid", "V6")])
+    rows["n"], rows["len"], rows["tid"] = 1, 6, tids
+    stmt = sql.SQL("COPY {} FROM STDIN (FORMAT binary)").format(sql.Identifier(target.name))
+    with conn.connection.driver_connection.cursor() as cur, cur.copy(stmt) as copy:
+        copy.write(b"PGCOPY\n\xff\r\n\x00" + bytes(8) + rows.tobytes() + b"\xff\xff")
+
+
+def _selected(batches: Iterable[pa.RecordBatch], mask: np.ndarray) -> Iterator[pa.RecordBatch]:
+    """The rows of the batches where `mask` (over all of them, in order) is true."""
+    at = 0
+    for b in batches:
+        part = mask[at:at + b.num_rows]
+        at += b.num_rows
+        if part.all():
+            yield b
+        elif part.any():
+            yield b.filter(pa.array(part))
+
+
+def _merge_diff(conn: Connection, ds: Dataset, fact: Table, hist: Table, src: Source,
                 batches: Iterable[pa.RecordBatch], load_id: str, seq: int, periods: list[Any],
                 mode: str, steps: dict[str, float]) -> tuple[int, int]:
-    """Stage, find the rows that differ, move their old versions to history, insert the new."""
+    """Skip the rows found unchanged by hash, stage the rest, find exactly what differs, move
+    the old versions to history, insert the new."""
     clock = [time.perf_counter()]
 
     def step(name: str) -> None:
@@ -443,29 +566,57 @@ def _merge_diff(conn: Connection, ds: Dataset, fact: Table, hist: Table,
     tag = hashlib.sha256(load_id.encode()).hexdigest()[:12]
     key, cols = ds.primary_key, ds.column_names
     nonkey = [c for c in cols if c not in key]
+
+    # 0. rows whose (key hash, row hash) pair is already loaded did not change: drop them here
+    if pg:  # no other merge of this dataset moves rows (ctids) until this one commits
+        conn.execute(text("SELECT pg_advisory_xact_lock(:a, hashtext(:d))"),
+                     {"a": MERGE_LOCK_CLASS, "d": ds.id})
+    refs, loaded = _loaded_hashes(conn, ds, fact, periods, mode)
+    send, affected = _unchanged(ds, batches, loaded, mode)  # `batches` feeds the checksum
+    del loaded
+    step("compare")
+    if not send.any() and (mode != "replace_period" or not len(affected)):
+        return 0, 0
+
     # where the old row lives: its ctid on PostgreSQL, its rowid on SQLite
     row_ref = literal_column("ctid" if pg else "rowid")
     stg = _work_table(ds, f"stg_{tag}")
     dif = _work_table(ds, f"dif_{tag}", [Column("_old_row", Text if pg else BigInteger),
                                          Column("_old_load", String(120))])
-    for t in (stg, dif):
+    work = [stg, dif]
+    aff = None
+    if affected is not None:
+        aff = Table(f"aff_{tag}", MetaData(), Column("_old_row", _Tid() if pg else BigInteger),
+                    prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
+        work.append(aff)
+    for t in work:
         t.drop(bind=conn, checkfirst=True)
         t.create(bind=conn)
     if pg:
         conn.execute(text(f"SET LOCAL work_mem = '{MERGE_WORK_MEM}'"))
-    _write(conn, stg, ds, batches, load_id, created=True)
+    _write(conn, stg, ds, _selected(src.batches(ds), send), load_id, created=True)
+    if aff is not None and len(affected):
+        if pg:
+            _copy_tids(conn, aff, refs[affected])
+        else:
+            conn.execute(insert(aff), [{"_old_row": int(r)} for r in refs[affected]])
+    if pg:
+        for t in (stg, aff):
+            if t is not None:
+                conn.execute(text(f"ANALYZE {_quoted(conn, t)}"))
     step("stage")
 
-    # 1. what differs: new or changed rows (and, replacing periods, rows no longer sent)
+    # 1. what differs, exactly: new or changed rows (and, replacing periods, rows no longer
+    # sent); only rows the hashes could not clear take part
     old_rows = select(*fact.c, row_ref.label("_old_row"))
-    if mode == "replace_period":
-        old_rows = old_rows.where(fact.c[ds.period.column].in_(periods))
+    if aff is not None:  # only the old rows the hashes could not clear (by ctid: TID scan)
+        old_rows = old_rows.where(_located(pg, select(aff.c._old_row)))
     f, s = old_rows.subquery("f"), stg
     same_key = and_(*[s.c[k] == f.c[k] for k in key])
-    changed = or_(false(), *[f.c[c].is_distinct_from(s.c[c]) for c in nonkey])
+    changed = or_(false(), *[f.c[c].is_distinct_from(s.c[c]) for c in [*nonkey, *HASHES]])
     names = [c.name for c in dif.columns]
     olds = [cast(f.c._old_row, Text) if pg else f.c._old_row, f.c[LOAD_ID]]
-    news = [s.c[c] for c in cols] + [s.c[LOAD_ID]]
+    news = [s.c[c] for c in [*cols, *HASHES, LOAD_ID]]
     full = mode == "replace_period" and pg  # SQLite before 3.39 has no FULL JOIN: two steps
     diff = select(*olds, *news).select_from(s.join(f, same_key, isouter=True, full=full))
     diff = diff.where(or_(f.c._old_row.is_(None), s.c[LOAD_ID].is_(None), changed) if full
@@ -481,18 +632,15 @@ def _merge_diff(conn: Connection, ds: Dataset, fact: Table, hist: Table,
 
     # 2. the old versions of those rows leave the fact table for history
     stamp = [literal(load_id, String(120)), literal(seq, BigInteger())]
-    hist_cols = [*cols, LOAD_ID, history.SUPERSEDED_BY, history.SUPERSEDED_SEQ]
+    hist_cols = [*cols, *HASHES, LOAD_ID, history.SUPERSEDED_BY, history.SUPERSEDED_SEQ]
+    located = _located(pg, select(dif.c._old_row).where(dif.c._old_load.is_not(None)))
     if pg:  # one statement, and the rows are found by ctid: no second join
-        tids = select(func.array_agg(dif.c._old_row)).where(dif.c._old_load.is_not(None))
-        located = literal_column("ctid") == func.any(cast(tids.scalar_subquery(), _TidArray()))
         gone_rows = delete(fact).where(located).returning(*fact.c).cte("gone")
-        moved = select(*[gone_rows.c[c] for c in [*cols, LOAD_ID]], *stamp).where(
+        moved = select(*[gone_rows.c[c] for c in [*cols, *HASHES, LOAD_ID]], *stamp).where(
             gone_rows.c[LOAD_ID] != load_id)
         superseded = _count(conn, insert(hist).from_select(hist_cols, moved).add_cte(gone_rows))
     else:
-        located = literal_column("rowid").in_(
-            select(dif.c._old_row).where(dif.c._old_load.is_not(None)))
-        moved = select(*[fact.c[c] for c in [*cols, LOAD_ID]], *stamp).where(
+        moved = select(*[fact.c[c] for c in [*cols, *HASHES, LOAD_ID]], *stamp).where(
             located, fact.c[LOAD_ID] != load_id)
         superseded = _count(conn, insert(hist).from_select(hist_cols, moved))
         conn.execute(delete(fact).where(located))
@@ -500,14 +648,33 @@ def _merge_diff(conn: Connection, ds: Dataset, fact: Table, hist: Table,
 
     # 3. the new versions go in
     new = _count(conn, insert(fact).from_select(
-        [*cols, LOAD_ID], select(*[dif.c[c] for c in [*cols, LOAD_ID]]).where(
+        [*cols, *HASHES, LOAD_ID], select(*[dif.c[c] for c in [*cols, *HASHES, LOAD_ID]]).where(
             dif.c[LOAD_ID].is_not(None))))
     step("insert")
-    for t in (dif, stg):
+    for t in reversed(work):
         t.drop(bind=conn)
     if pg:
         conn.execute(text("SET LOCAL work_mem TO DEFAULT"))
     return new, superseded
+
+
+def _located(pg: bool, refs: Any) -> Any:
+    """Rows whose location (ctid as text on PostgreSQL, rowid on SQLite) `refs` selects; on
+    PostgreSQL as one tid[] so the planner uses a TID scan, not a join."""
+    if not pg:
+        return literal_column("rowid").in_(refs)
+    sub = refs.subquery()
+    tids = select(func.array_agg(list(sub.c)[0]))
+    return literal_column("ctid") == func.any(cast(tids.scalar_subquery(), _TidArray()))
+
+
+class _Tid(UserDefinedType):
+    """PostgreSQL's tid: a row's location."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "tid"
 
 
 class _TidArray(UserDefinedType):
@@ -580,7 +747,7 @@ def unwind(conn: Connection, ds: Dataset, load_id: str) -> dict[str, Any]:
     mine = [hist.c[history.SUPERSEDED_BY] == load_id]
     if entry is not None:
         mine.append(hist.c[history.SUPERSEDED_SEQ] == entry["seq"])
-    cols = [*ds.column_names, LOAD_ID]
+    cols = [*ds.column_names, *HASHES, LOAD_ID]
     restored_from = sorted(r[0] for r in conn.execute(
         select(hist.c[LOAD_ID]).where(*mine).distinct()))
     removed = conn.execute(delete(fact).where(fact.c[LOAD_ID] == load_id)).rowcount
