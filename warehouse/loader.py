@@ -5,17 +5,22 @@ One merge, all inside the caller's transaction (so a crash at any point leaves t
 1. The merge ledger (`meta.merge_log`) says whether this load id was merged before. If so, the
    same staged object (sha256 of its bytes) or the same rows (a checksum independent of
    chunking) change nothing at all; other rows (a suite or parser changed) first undo the
-   load's earlier merge (`unwind`). For a new load the checksum is taken while rows are written.
+   load's earlier merge (`unwind`). For a new load the checksum is taken while rows are read.
 2. When no fact row can be affected (no row in the batch's periods, or an empty table), the rows
    go straight into the fact table: binary COPY on PostgreSQL (CSV when the live column types
    are not the catalog's), executemany on SQLite. The batch (an Arrow table, or a Parquet file
-   read in record batches) is streamed, so memory stays flat.
-3. Otherwise they go to a temporary staging table, and one join against the fact table finds
-   what differs: new keys, changed rows and, for `replace_period`, rows of those periods that
-   the batch no longer has. Identical rows are left alone (they keep the load id that wrote
-   them). The old versions of the rows that change move to `core.hist_<dataset>` (found by
-   ctid/rowid; one DELETE ... RETURNING into INSERT on PostgreSQL), stamped with this load id
-   and merge sequence number, and the new versions are inserted.
+   read in record batches) is streamed, so memory stays flat. Every row is written with its
+   key hash and row hash (`rowhash`).
+3. Otherwise the (key hash, row hash) pairs of the incoming rows are compared with those of the
+   loaded rows (fetched as fixed-width bytes while this thread hashes): a pair found on both
+   sides is a row that did not change, and it is neither sent nor touched (it keeps the load
+   id that wrote it). The rest go to a temporary staging table, and one join against only the
+   loaded rows the hashes could not clear (found by ctid/rowid) decides exactly what differs:
+   new keys, changed rows and, for `replace_period`, rows of those periods the batch no longer
+   has. The old versions of the rows that change move to `core.hist_<dataset>` (one DELETE ...
+   RETURNING into INSERT on PostgreSQL), stamped with this load id and merge sequence number,
+   and the new versions are inserted. Hashes only ever save work: what changes is decided by
+   comparing columns in SQL.
 
 Identifiers come from the catalog (checked as safe names) and are quoted by SQLAlchemy or
 psycopg.sql, never formatted from file contents.
@@ -29,11 +34,11 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -444,17 +449,18 @@ def _touches_existing(conn: Connection, ds: Dataset, fact: Table, periods: list[
     return conn.execute(q.limit(1)).first() is not None
 
 
+_PAIR = np.dtype([("kh", np.int64), ("rh", np.int64)])  # a row's key hash and row hash
 _LOADED = np.dtype([("tid", "V6"), ("kh", ">i8"), ("rh", ">i8")])  # tidsend || int8send x2
 _LOADED_BLOCKS = 32_768  # table blocks (256 MB) per fetch: one bytea stays far below 1 GB
 
 
 def _loaded_hashes(conn: Connection, ds: Dataset, fact: Table, periods: list[Any],
-                   mode: str) -> tuple[np.ndarray, pl.DataFrame]:
+                   mode: str) -> tuple[np.ndarray, np.ndarray]:
     """Where each fact row this merge may change lives, and its two hashes (0 for rows loaded
     before hashes existed: they never look unchanged).
 
-    Returns the locations (raw 6-byte ctids on PostgreSQL, rowids on SQLite) and a frame of
-    (j: index into them, kh, rh). The rows are those of the batch's periods when the period
+    Returns the locations (raw 6-byte ctids on PostgreSQL, rowids on SQLite) and, for each,
+    its (kh, rh) pair. The rows are those of the batch's periods when the period
     is in the key or periods are replaced, else all of them. On PostgreSQL each range of
     blocks comes back as one bytea of fixed-width records (a TID range scan, `string_agg`),
     which numpy reads in place: no per-row work in Python.
@@ -467,10 +473,8 @@ def _loaded_hashes(conn: Connection, ds: Dataset, fact: Table, periods: list[Any
         if narrow:
             q = q.where(fact.c[pcol].in_(periods))
         rows = conn.execute(q).all()
-        refs = np.array([r[0] for r in rows], dtype=np.int64)
-        kh = np.array([r[1] for r in rows], dtype=np.int64)
-        rh = np.array([r[2] for r in rows], dtype=np.int64)
-        return refs, pl.DataFrame({"kh": kh, "rh": rh}).with_row_index("j")
+        pairs = np.array([(r[1], r[2]) for r in rows], dtype=_PAIR)
+        return np.array([r[0] for r in rows], dtype=np.int64), pairs
     from psycopg import sql
 
     name = sql.Identifier(*([fact.schema] if fact.schema else []), fact.name)
@@ -497,34 +501,68 @@ def _loaded_hashes(conn: Connection, ds: Dataset, fact: Table, periods: list[Any
             if value:
                 parts.append(np.frombuffer(value, dtype=_LOADED))
     rows = np.concatenate(parts) if parts else np.empty(0, dtype=_LOADED)
-    return rows["tid"], pl.DataFrame({"kh": rows["kh"].astype(np.int64),
-                                      "rh": rows["rh"].astype(np.int64)}).with_row_index("j")
+    del parts
+    pairs = np.empty(len(rows), dtype=_PAIR)
+    pairs["kh"], pairs["rh"] = rows["kh"], rows["rh"]  # big-endian to native
+    return rows["tid"].copy(), pairs
 
 
-def _unchanged(ds: Dataset, batches: Iterable[pa.RecordBatch], loaded: pl.DataFrame,
+def _incoming(ds: Dataset, src: Source, batches: Iterable[pa.RecordBatch]) -> np.ndarray:
+    """(kh, rh) of every incoming row, in order, as one structured array (16 bytes a row)."""
+    out = np.empty(src.num_rows, dtype=_PAIR)
+    at = 0
+    for b in batches:
+        n = b.num_rows
+        out["kh"][at:at + n] = key_hashes(b.select(ds.primary_key))
+        out["rh"][at:at + n] = row_hashes(b)
+        at += n
+    return out[:at]
+
+
+def _twinned(pairs: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """For each (kh, rh) pair, whether `other` holds the same pair.
+
+    A hash index on `other`'s key hashes (pandas' Index, about 30 bytes a row, where a hash
+    join of millions of rows costs gigabytes) finds the one candidate per key hash; its row
+    hash must then agree. When two rows of `other` share a key hash (a 64-bit collision) only
+    the first is looked at, so a twin can be missed, never invented: a missed twin only means
+    a row is compared in SQL.
+    """
+    import pandas as pd
+
+    if not len(other) or not len(pairs):
+        return np.zeros(len(pairs), dtype=bool)
+    kh, rh = np.ascontiguousarray(other["kh"]), np.ascontiguousarray(other["rh"])
+    index = pd.Index(kh)
+    if not index.is_unique:
+        first = ~index.duplicated()
+        index, rh = index[first], rh[first]
+    at = index.get_indexer(np.ascontiguousarray(pairs["kh"]))
+    found = at >= 0
+    twin = np.zeros(len(pairs), dtype=bool)
+    twin[found] = rh[at[found]] == pairs["rh"][found]
+    return twin
+
+
+def _unchanged(new: np.ndarray, loaded: np.ndarray,
                mode: str) -> tuple[np.ndarray, np.ndarray | None]:
     """Compare (key hash, row hash) pairs of the incoming rows with those already loaded.
 
     Returns a mask over the incoming rows of those to send (no unchanged twin loaded), and
-    the indexes (`j`) of the only loaded rows the merge can change: when periods are
-    replaced, those without an incoming twin; for upserts, those sharing a key hash with a row
-    sent (and rows without hashes). When the hash function is not `stable`, every row is
-    sent and no loaded row is excluded (None).
+    the indexes of the only loaded rows the merge can change: when periods are replaced,
+    those without an incoming twin; for upserts, those sharing a key hash with a row sent
+    (and rows without hashes). When the hash function is not `stable`, every row is sent and
+    no loaded row is excluded (None).
     """
-    parts = [pl.DataFrame({"kh": key_hashes(b.select(ds.primary_key)), "rh": row_hashes(b)})
-             for b in batches]
-    new = (pl.concat(parts) if parts else pl.DataFrame(
-        schema={"kh": pl.Int64, "rh": pl.Int64})).with_row_index("i")
-    send = np.ones(new.height, dtype=bool)
     if not stable():
-        return send, None
-    send[new.join(loaded, on=["kh", "rh"], how="semi")["i"].to_numpy()] = False
+        return np.ones(len(new), dtype=bool), None
+    send = ~_twinned(new, loaded)
     if mode == "replace_period":
-        return send, loaded.join(new, on=["kh", "rh"], how="anti")["j"].to_numpy()
-    sent = new.filter(pl.Series(send)).select("kh")
-    hit = loaded.join(sent, on="kh", how="semi")["j"].to_numpy()
-    legacy = loaded.filter(pl.col("kh") == 0)["j"].to_numpy()
-    return send, np.union1d(hit, legacy)
+        return send, np.flatnonzero(~_twinned(loaded, new))
+    sent = np.sort(new["kh"][send])
+    at = np.minimum(np.searchsorted(sent, loaded["kh"]), max(len(sent) - 1, 0))
+    hit = (sent[at] == loaded["kh"]) if len(sent) else np.zeros(len(loaded), dtype=bool)
+    return send, np.flatnonzero(hit | (loaded["kh"] == 0))
 
 
 def _copy_tids(conn: Connection, target: Table, tids: np.ndarray) -> None:
@@ -571,9 +609,12 @@ def _merge_diff(conn: Connection, ds: Dataset, fact: Table, hist: Table, src: So
     if pg:  # no other merge of this dataset moves rows (ctids) until this one commits
         conn.execute(text("SELECT pg_advisory_xact_lock(:a, hashtext(:d))"),
                      {"a": MERGE_LOCK_CLASS, "d": ds.id})
-    refs, loaded = _loaded_hashes(conn, ds, fact, periods, mode)
-    send, affected = _unchanged(ds, batches, loaded, mode)  # `batches` feeds the checksum
-    del loaded
+    with ThreadPoolExecutor(1) as pool:  # the server reads while this thread hashes
+        loading = pool.submit(_loaded_hashes, conn, ds, fact, periods, mode)
+        new = _incoming(ds, src, batches)  # `batches` feeds the checksum
+        refs, loaded = loading.result()
+    send, affected = _unchanged(new, loaded, mode)
+    del loaded, new
     step("compare")
     if not send.any() and (mode != "replace_period" or not len(affected)):
         return 0, 0
@@ -611,6 +652,8 @@ def _merge_diff(conn: Connection, ds: Dataset, fact: Table, hist: Table, src: So
     old_rows = select(*fact.c, row_ref.label("_old_row"))
     if aff is not None:  # only the old rows the hashes could not clear (by ctid: TID scan)
         old_rows = old_rows.where(_located(pg, select(aff.c._old_row)))
+    elif mode == "replace_period":  # no hashes to trust: every row of the replaced periods
+        old_rows = old_rows.where(fact.c[ds.period.column].in_(periods))
     f, s = old_rows.subquery("f"), stg
     same_key = and_(*[s.c[k] == f.c[k] for k in key])
     changed = or_(false(), *[f.c[c].is_distinct_from(s.c[c]) for c in [*nonkey, *HASHES]])
