@@ -36,7 +36,26 @@ from serasan.settings import Settings  # noqa: E402
 
 PG_URL = os.environ.get("SERASAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 RUN_DATE = dt.date(2026, 11, 1)  # tests fix the date they run for
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def _shared_candidates() -> list[Path]:
+    """Where ../shared may be: SERASAN_SHARED_DIR, beside this checkout, or beside the local
+    checkout this one was cloned from (a fresh clone in /tmp has no ../shared of its own)."""
+    import subprocess
+
+    found = [Path(os.environ["SERASAN_SHARED_DIR"])] if os.environ.get("SERASAN_SHARED_DIR") \
+        else []
+    root = Path(__file__).resolve().parents[1]
+    found.append(root.parent / "shared")
+    origin = subprocess.run(["git", "-C", str(root), "config", "--get", "remote.origin.url"],
+                            capture_output=True, text=True).stdout.strip()
+    if origin and Path(origin).is_dir():
+        found.append(Path(origin).resolve().parent / "shared")
+    return found
+
+
+SHARED_CANDIDATES = _shared_candidates()
+SHARED = next((p for p in SHARED_CANDIDATES if (p / "samples").is_dir()), SHARED_CANDIDATES[0])
 
 
 def _free_port() -> int:
@@ -132,8 +151,9 @@ def local_settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def shared_dir() -> Path:
     if not (SHARED / "samples").is_dir():
-        pytest.fail(f"{SHARED} is missing: these tests read ../shared/samples beside the project",
-                    pytrace=False)
+        pytest.fail("../shared is missing: these tests read shared/samples, looked for in "
+                    + ", ".join(map(str, SHARED_CANDIDATES))
+                    + "; set SERASAN_SHARED_DIR to the folder", pytrace=False)
     return SHARED
 
 
