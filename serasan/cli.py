@@ -374,45 +374,49 @@ def _print_operation(result: dict[str, Any], as_json: bool) -> None:
     print("  KPIs and exports follow on their DAGs' next run")
 
 
-def cmd_retract(args: argparse.Namespace) -> int:
-    """Withdraw a load by its id: its rows leave, the rows it replaced come back."""
-    from serasan.operations import OperationError, RetractRefused, retract
-    from serasan.warehouse.db import make_engine
+def _operation(args: argparse.Namespace, run: Any) -> int:
+    """Run a warehouse operation; 1 when refused (later loads first), 2 when it cannot run.
+    Either way nothing changed."""
+    from serasan.operations import OperationError, RetractRefused
+    from serasan.parse import ParseError
 
-    catalog = _catalog(args)
-    engine = make_engine(Settings.from_env().warehouse_url)
     try:
-        result = retract(engine, catalog, args.load_id, _actor(args), args.reason)
+        result = run()
     except RetractRefused as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 1
-    except (OperationError, KeyError) as exc:
+    except (OperationError, ParseError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     _print_operation(result, args.json)
     return 0
+
+
+def cmd_retract(args: argparse.Namespace) -> int:
+    """Withdraw a load by its id: its rows leave, the rows it replaced come back."""
+    from serasan.operations import retract
+    from serasan.warehouse.db import make_engine
+
+    catalog = _catalog(args)
+    engine = make_engine(Settings.from_env().warehouse_url)
+    return _operation(args, lambda: retract(engine, catalog, args.load_id, _actor(args),
+                                            args.reason))
 
 
 def cmd_reprocess(args: argparse.Namespace) -> int:
     """Transform and load a dataset's period again from its raw objects (after a suite or
     parser change); one warehouse transaction."""
-    from serasan.operations import OperationError, reprocess
-    from serasan.parse import ParseError
+    from serasan.operations import reprocess
     from serasan.pipeline import RunContext
 
     catalog = _catalog(args)
     if not _known(catalog, args.dataset):
         return 2
-    settings = Settings.from_env()
     # each load runs again as of its own logical date; run_date is only the fallback
-    ctx = RunContext(settings=settings, catalog=catalog, run_date=_today(), dag_id="serasan-cli")
-    try:
-        result = reprocess(ctx, args.dataset, args.period, _actor(args), args.reason)
-    except (OperationError, ParseError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    _print_operation(result, args.json)
-    return 0
+    ctx = RunContext(settings=Settings.from_env(), catalog=catalog, run_date=_today(),
+                     dag_id="serasan-cli")
+    return _operation(args, lambda: reprocess(ctx, args.dataset, args.period, _actor(args),
+                                              args.reason))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -483,20 +483,17 @@ def _loaded_hashes(conn: Connection, ds: Dataset, fact: Table, periods: list[Any
     stmt = sql.SQL(
         "SELECT string_agg(tidsend(ctid) || int8send(coalesce({kh}, 0)) || "
         "int8send(coalesce({rh}, 0)), ''::bytea) FROM {t} "
-        "WHERE ctid >= format('(%s,0)', {lo}::bigint)::tid "
-        "AND ctid < format('(%s,0)', {hi}::bigint)::tid{w}")
+        "WHERE ctid >= format('(%%s,0)', %(lo)s::bigint)::tid "
+        "AND ctid < format('(%%s,0)', %(hi)s::bigint)::tid{w}").format(
+        kh=sql.Identifier(KEY_HASH), rh=sql.Identifier(ROW_HASH), t=name, w=where)
     raw = conn.connection.driver_connection
-    with raw.cursor() as cur:
-        cur.execute(sql.SQL("SELECT pg_relation_size({}::regclass) / "
-                            "current_setting('block_size')::bigint").format(
-            sql.Literal(f"{fact.schema}.{fact.name}" if fact.schema else fact.name)))
-        blocks = int(cur.fetchone()[0])
+    blocks = int(conn.execute(text(
+        "SELECT pg_relation_size(CAST(:t AS regclass)) / current_setting('block_size')::bigint"),
+        {"t": _quoted(conn, fact)}).scalar())
     parts = []
     with raw.cursor(binary=True) as cur:
         for lo in range(0, blocks + 1, _LOADED_BLOCKS):
-            cur.execute(stmt.format(kh=sql.Identifier(KEY_HASH), rh=sql.Identifier(ROW_HASH),
-                                    t=name, w=where, lo=sql.Literal(lo),
-                                    hi=sql.Literal(lo + _LOADED_BLOCKS)))
+            cur.execute(stmt, {"lo": lo, "hi": lo + _LOADED_BLOCKS})
             value = cur.fetchone()[0]
             if value:
                 parts.append(np.frombuffer(value, dtype=_LOADED))
@@ -559,9 +556,7 @@ def _unchanged(new: np.ndarray, loaded: np.ndarray,
     send = ~_twinned(new, loaded)
     if mode == "replace_period":
         return send, np.flatnonzero(~_twinned(loaded, new))
-    sent = np.sort(new["kh"][send])
-    at = np.minimum(np.searchsorted(sent, loaded["kh"]), max(len(sent) - 1, 0))
-    hit = (sent[at] == loaded["kh"]) if len(sent) else np.zeros(len(loaded), dtype=bool)
+    hit = np.isin(loaded["kh"], new["kh"][send])
     return send, np.flatnonzero(hit | (loaded["kh"] == 0))
 
 
