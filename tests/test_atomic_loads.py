@@ -1,7 +1,8 @@
 """A load killed with SIGKILL at any point leaves the old state or the new one, never a mix.
 
 PostgreSQL only: a child process runs `pipeline.load` on a 200,000-row batch and is killed
-during COPY, during the diff join, while old rows move to history, and just before COMMIT. The
+during COPY, during the diff join (upsert), while old rows move to history, while new versions
+are copied into the fact table (replace_period), and just before COMMIT. The
 kill points are found in `pg_stat_activity` (the child's connection has its own
 application_name), and for the last one by a SQLAlchemy `commit` hook in the child. After each
 kill every table the load writes is compared, by checksum of its full contents, with the state
@@ -184,7 +185,8 @@ class Killer:
         """Start a load and SIGKILL it at `point`; returns what the kill interrupted."""
         proc, app = self._spawn(ds, staged, hang=point == "commit")
         marker = self.tmp / f"marker-{self.n}"
-        pattern = {"copy": "COPY ", "diff": "INSERT INTO dif_", "supersede": "WITH gone AS"}
+        pattern = {"copy": "COPY ", "diff": "INSERT INTO dif_", "supersede": "WITH gone AS",
+                   "copy-into-facts": 'COPY "core"."fact_'}
         deadline = time.monotonic() + 120
         seen = None
         while time.monotonic() < deadline:
@@ -239,8 +241,12 @@ def test_a_killed_load_leaves_the_old_state_or_the_new(
     assert killer.run(ds, v1)["rows_loaded"] == ROWS
     states["v1"] = _state(ctx.engine, ds)
 
-    # the correction goes through staging, a diff join, history, then COMMIT
-    for point in ("copy", "diff", "supersede", "commit"):
+    # an upsert correction goes through staging, a diff join, history, then COMMIT; a
+    # replaced period moves the rows the hashes found changed to history, then COPYs the new
+    # versions straight into the fact table
+    points = (("copy", "diff", "supersede", "commit") if ds.load_mode == "upsert"
+              else ("supersede", "copy-into-facts", "commit"))
+    for point in points:
         killed.append(("v2", killer.kill_at(ds, v2, point), _state(ctx.engine, ds)))
         assert _leftovers(ctx.engine) == [], f"left behind after a kill during {point}"
     summary = killer.run(ds, v2)

@@ -146,3 +146,44 @@ def test_upgrade_adds_the_hash_columns_to_older_tables(engine, catalog: Catalog)
     _load(engine, ds, V1, "v1")
     _load(engine, ds, V2, "v2")
     assert _state(engine, ds)[2]["v2"] == (48, 38)
+
+
+def _without_hashes(state: tuple[list, list, dict], ds) -> tuple:  # noqa: ANN001
+    """The state with the hash columns left out (they are the one thing a test changes)."""
+    n = len(ds.column_names)
+    facts = sorted(r[:n] + r[n + 2:] for r in state[0])
+    hist = sorted(r[:n] + r[n + 2:] for r in state[1])
+    return facts, hist, state[2]
+
+
+def _merge_steps(caplog: pytest.LogCaptureFixture, load_id: str) -> str:
+    lines = [r.getMessage() for r in caplog.records
+             if r.name == loader.__name__ and r.getMessage().startswith(f"{load_id}: merged")]
+    assert lines, f"no merge line logged for {load_id}"
+    return lines[-1]
+
+
+def test_colliding_key_hashes_fall_back_to_the_exact_join(  # noqa: ANN201
+        engine, catalog: Catalog, monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
+        caplog: pytest.LogCaptureFixture):
+    """With unique key hashes, replace_period skips the join and copies the changed rows
+    straight in; when loaded key hashes collide, the exact join decides. Same warehouse."""
+    caplog.set_level("INFO", logger=loader.__name__)
+    upgrade(engine, catalog)
+    ds = catalog.dataset(DS)
+    _load(engine, ds, V1, "v1")
+    _load(engine, ds, V2, "v2")
+    assert " diff " not in _merge_steps(caplog, "v2")  # the direct path was taken
+    direct = _without_hashes(_state(engine, ds), ds)
+    with engine.begin() as conn:
+        loader.unwind(conn, ds, "v2")
+        loader.unwind(conn, ds, "v1")
+    assert _state(engine, ds) == ([], [], {})
+
+    real = rowhash.key_hashes
+    monkeypatch.setattr(loader, "key_hashes", lambda b: real(b) % 3 + 1)  # 3 values: collisions
+    _load(engine, ds, V1, "v1")
+    _load(engine, ds, V2, "v2")
+    assert " diff " in _merge_steps(caplog, "v2")  # the exact join was taken
+    assert _without_hashes(_state(engine, ds), ds) == direct
+

@@ -19,8 +19,10 @@ One merge, all inside the caller's transaction (so a crash at any point leaves t
    new keys, changed rows and, for `replace_period`, rows of those periods the batch no longer
    has. The old versions of the rows that change move to `core.hist_<dataset>` (one DELETE ...
    RETURNING into INSERT on PostgreSQL), stamped with this load id and merge sequence number,
-   and the new versions are inserted. Hashes only ever save work: what changes is decided by
-   comparing columns in SQL.
+   and the new versions are inserted. For `replace_period` with unique loaded key hashes the
+   join's answer is known without running it (every row sent, every old row not cleared:
+   `_replace_direct`), so the old rows leave by location and the new ones are COPYed straight
+   in. Hashes only ever save work: they never make a merge keep a row that differs.
 
 Identifiers come from the catalog (checked as safe names) and are quoted by SQLAlchemy or
 psycopg.sql, never formatted from file contents.
@@ -36,7 +38,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -118,14 +120,14 @@ class Source:
             self._file = data
         elif isinstance(data, bytes | bytearray | memoryview):
             self.fingerprint = hashlib.sha256(data).hexdigest()
-            self._file = pq.ParquetFile(pa.BufferReader(data))
+            self._file = pq.ParquetFile(pa.BufferReader(data), pre_buffer=False)
         elif isinstance(data, str | Path):
             h = hashlib.sha256()
             with open(data, "rb") as fh:
                 while chunk := fh.read(1 << 22):
                     h.update(chunk)
             self.fingerprint = h.hexdigest()
-            self._file = pq.ParquetFile(data)
+            self._file = pq.ParquetFile(data, pre_buffer=False)
         else:
             raise TypeError(f"expected Arrow or Parquet data, got {type(data).__name__}")
 
@@ -449,21 +451,29 @@ def _touches_existing(conn: Connection, ds: Dataset, fact: Table, periods: list[
     return conn.execute(q.limit(1)).first() is not None
 
 
-_PAIR = np.dtype([("kh", np.int64), ("rh", np.int64)])  # a row's key hash and row hash
+class Hashes(NamedTuple):
+    """Key hashes and row hashes of rows, in order: two contiguous int64 arrays, so a lookup
+    reads them in place (8 bytes a row each)."""
+
+    kh: np.ndarray
+    rh: np.ndarray
+
+
 _LOADED = np.dtype([("tid", "V6"), ("kh", ">i8"), ("rh", ">i8")])  # tidsend || int8send x2
 _LOADED_BLOCKS = 32_768  # table blocks (256 MB) per fetch: one bytea stays far below 1 GB
+_LOOKUP_ROWS = 1 << 20  # incoming rows looked up at a time: bounds the lookup's temporaries
 
 
 def _loaded_hashes(conn: Connection, ds: Dataset, fact: Table, periods: list[Any],
-                   mode: str) -> tuple[np.ndarray, np.ndarray]:
+                   mode: str) -> tuple[np.ndarray, Hashes]:
     """Where each fact row this merge may change lives, and its two hashes (0 for rows loaded
     before hashes existed: they never look unchanged).
 
-    Returns the locations (raw 6-byte ctids on PostgreSQL, rowids on SQLite) and, for each,
-    its (kh, rh) pair. The rows are those of the batch's periods when the period
-    is in the key or periods are replaced, else all of them. On PostgreSQL each range of
-    blocks comes back as one bytea of fixed-width records (a TID range scan, `string_agg`),
-    which numpy reads in place: no per-row work in Python.
+    Returns the locations (raw 6-byte ctids on PostgreSQL, rowids on SQLite) and their
+    hashes. The rows are those of the batch's periods when the period is in the key or
+    periods are replaced, else all of them. On PostgreSQL each range of blocks comes back as
+    one bytea of fixed-width records (a TID range scan, `string_agg`), which numpy splits as
+    it arrives: no per-row work in Python, and no copy of the whole answer.
     """
     pcol = ds.period.column
     narrow = pcol in ds.primary_key or mode == "replace_period"
@@ -473,8 +483,9 @@ def _loaded_hashes(conn: Connection, ds: Dataset, fact: Table, periods: list[Any
         if narrow:
             q = q.where(fact.c[pcol].in_(periods))
         rows = conn.execute(q).all()
-        pairs = np.array([(r[1], r[2]) for r in rows], dtype=_PAIR)
-        return np.array([r[0] for r in rows], dtype=np.int64), pairs
+        return (np.array([r[0] for r in rows], dtype=np.int64),
+                Hashes(np.array([r[1] for r in rows], dtype=np.int64),
+                       np.array([r[2] for r in rows], dtype=np.int64)))
     from psycopg import sql
 
     name = sql.Identifier(*([fact.schema] if fact.schema else []), fact.name)
@@ -490,74 +501,99 @@ def _loaded_hashes(conn: Connection, ds: Dataset, fact: Table, periods: list[Any
     blocks = int(conn.execute(text(
         "SELECT pg_relation_size(CAST(:t AS regclass)) / current_setting('block_size')::bigint"),
         {"t": _quoted(conn, fact)}).scalar())
-    parts = []
+    tids, khs, rhs = [], [], []
     with raw.cursor(binary=True) as cur:
         for lo in range(0, blocks + 1, _LOADED_BLOCKS):
             cur.execute(stmt, {"lo": lo, "hi": lo + _LOADED_BLOCKS})
             value = cur.fetchone()[0]
             if value:
-                parts.append(np.frombuffer(value, dtype=_LOADED))
-    rows = np.concatenate(parts) if parts else np.empty(0, dtype=_LOADED)
-    del parts
-    pairs = np.empty(len(rows), dtype=_PAIR)
-    pairs["kh"], pairs["rh"] = rows["kh"], rows["rh"]  # big-endian to native
-    return rows["tid"].copy(), pairs
+                part = np.frombuffer(value, dtype=_LOADED)
+                tids.append(part["tid"].copy())
+                khs.append(part["kh"].astype(np.int64))  # big-endian to native
+                rhs.append(part["rh"].astype(np.int64))
+                del part, value
+    if not tids:
+        return np.empty(0, dtype="V6"), Hashes(np.empty(0, np.int64), np.empty(0, np.int64))
+    return _joined(tids), Hashes(_joined(khs), _joined(rhs))
 
 
-def _incoming(ds: Dataset, src: Source, batches: Iterable[pa.RecordBatch]) -> np.ndarray:
-    """(kh, rh) of every incoming row, in order, as one structured array (16 bytes a row)."""
-    out = np.empty(src.num_rows, dtype=_PAIR)
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """Concatenate, emptying `parts` as it goes."""
+    out = np.empty(sum(len(p) for p in parts), dtype=parts[0].dtype)
+    at = 0
+    while parts:
+        p = parts.pop(0)
+        out[at:at + len(p)] = p
+        at += len(p)
+    return out
+
+
+def _incoming(ds: Dataset, src: Source, batches: Iterable[pa.RecordBatch]) -> Hashes:
+    """The hashes of every incoming row, in order."""
+    out = Hashes(np.empty(src.num_rows, dtype=np.int64), np.empty(src.num_rows, dtype=np.int64))
     at = 0
     for b in batches:
         n = b.num_rows
-        out["kh"][at:at + n] = key_hashes(b.select(ds.primary_key))
-        out["rh"][at:at + n] = row_hashes(b)
+        out.kh[at:at + n] = key_hashes(b.select(ds.primary_key))
+        out.rh[at:at + n] = row_hashes(b)
         at += n
-    return out[:at]
+    pa.default_memory_pool().release_unused()  # what decoding the file took: give it back
+    return Hashes(out.kh[:at], out.rh[:at])
 
 
-def _twinned(pairs: np.ndarray, other: np.ndarray) -> np.ndarray:
-    """For each (kh, rh) pair, whether `other` holds the same pair.
+def _twins(new: Hashes, loaded: Hashes) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Which incoming and which loaded rows have an identical (kh, rh) twin on the other side.
 
-    A hash index on `other`'s key hashes (pandas' Index, about 30 bytes a row, where a hash
+    One hash index on the loaded key hashes (pandas' Index, about 30 bytes a row, where a hash
     join of millions of rows costs gigabytes) finds the one candidate per key hash; its row
-    hash must then agree. When two rows of `other` share a key hash (a 64-bit collision) only
-    the first is looked at, so a twin can be missed, never invented: a missed twin only means
-    a row is compared in SQL.
+    hash must then agree. Incoming rows are looked up a million at a time. A loaded row is
+    twinned exactly when an incoming row found it, so the relation is one-to-one on both
+    sides. The third value says whether the loaded key hashes are unique (no 64-bit
+    collision, no rows loaded before hashes existed): only then was every candidate looked
+    at. When two loaded rows share a key hash only the first is looked at, so a twin can be
+    missed, never invented, and a missed twin only means a row is compared in SQL.
     """
     import pandas as pd
 
-    if not len(other) or not len(pairs):
-        return np.zeros(len(pairs), dtype=bool)
-    kh, rh = np.ascontiguousarray(other["kh"]), np.ascontiguousarray(other["rh"])
-    index = pd.Index(kh)
-    if not index.is_unique:
-        first = ~index.duplicated()
-        index, rh = index[first], rh[first]
-    at = index.get_indexer(np.ascontiguousarray(pairs["kh"]))
-    found = at >= 0
-    twin = np.zeros(len(pairs), dtype=bool)
-    twin[found] = rh[at[found]] == pairs["rh"][found]
-    return twin
+    twin_new = np.zeros(len(new.kh), dtype=bool)
+    twin_loaded = np.zeros(len(loaded.kh), dtype=bool)
+    if not len(loaded.kh) or not len(new.kh):
+        return twin_new, twin_loaded, True
+    index = pd.Index(loaded.kh, copy=False)
+    unique = bool(index.is_unique)
+    first = None
+    if not unique:
+        keep = ~index.duplicated()
+        first, index = np.flatnonzero(keep), index[keep]
+    for lo in range(0, len(new.kh), _LOOKUP_ROWS):
+        at = index.get_indexer(new.kh[lo:lo + _LOOKUP_ROWS])
+        found = np.flatnonzero(at >= 0)
+        hit = at[found] if first is None else first[at[found]]
+        del at
+        same = loaded.rh[hit] == new.rh[lo + found]
+        twin_new[lo + found[same]] = True
+        twin_loaded[hit[same]] = True
+    return twin_new, twin_loaded, unique and not (loaded.kh == 0).any()
 
 
-def _unchanged(new: np.ndarray, loaded: np.ndarray,
-               mode: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """Compare (key hash, row hash) pairs of the incoming rows with those already loaded.
+def _unchanged(new: Hashes, loaded: Hashes,
+               mode: str) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """Compare the hashes of the incoming rows with those already loaded.
 
-    Returns a mask over the incoming rows of those to send (no unchanged twin loaded), and
-    the indexes of the only loaded rows the merge can change: when periods are replaced,
-    those without an incoming twin; for upserts, those sharing a key hash with a row sent
-    (and rows without hashes). When the hash function is not `stable`, every row is sent and
-    no loaded row is excluded (None).
+    Returns a mask over the incoming rows of those to send (no unchanged twin loaded); the
+    indexes of the only loaded rows the merge can change: when periods are replaced, those
+    without an incoming twin; for upserts, those sharing a key hash with a row sent (and rows
+    without hashes); and whether the exact join can be skipped (see `_replace_direct`). When
+    the hash function is not `stable`, every row is sent and no loaded row is excluded (None).
     """
     if not stable():
-        return np.ones(len(new), dtype=bool), None
-    send = ~_twinned(new, loaded)
+        return np.ones(len(new.kh), dtype=bool), None, False
+    twin_new, twin_loaded, unique = _twins(new, loaded)
+    send = ~twin_new
     if mode == "replace_period":
-        return send, np.flatnonzero(~_twinned(loaded, new))
-    hit = np.isin(loaded["kh"], new["kh"][send])
-    return send, np.flatnonzero(hit | (loaded["kh"] == 0))
+        return send, np.flatnonzero(~twin_loaded), unique
+    hit = np.isin(loaded.kh, new.kh[send])
+    return send, np.flatnonzero(hit | (loaded.kh == 0)), False
 
 
 def _copy_tids(conn: Connection, target: Table, tids: np.ndarray) -> None:
@@ -608,11 +644,14 @@ def _merge_diff(conn: Connection, ds: Dataset, fact: Table, hist: Table, src: So
         loading = pool.submit(_loaded_hashes, conn, ds, fact, periods, mode)
         new = _incoming(ds, src, batches)  # `batches` feeds the checksum
         refs, loaded = loading.result()
-    send, affected = _unchanged(new, loaded, mode)
+    send, affected, direct = _unchanged(new, loaded, mode)
     del loaded, new
     step("compare")
     if not send.any() and (mode != "replace_period" or not len(affected)):
         return 0, 0
+    if direct:
+        return _replace_direct(conn, ds, fact, hist, src, send, refs[affected], load_id, seq,
+                               tag, step)
 
     # where the old row lives: its ctid on PostgreSQL, its rowid on SQLite
     row_ref = literal_column("ctid" if pg else "rowid")
@@ -669,19 +708,8 @@ def _merge_diff(conn: Connection, ds: Dataset, fact: Table, hist: Table, src: So
     step("diff")
 
     # 2. the old versions of those rows leave the fact table for history
-    stamp = [literal(load_id, String(120)), literal(seq, BigInteger())]
-    hist_cols = [*cols, *HASHES, LOAD_ID, history.SUPERSEDED_BY, history.SUPERSEDED_SEQ]
     located = _located(pg, select(dif.c._old_row).where(dif.c._old_load.is_not(None)))
-    if pg:  # one statement, and the rows are found by ctid: no second join
-        gone_rows = delete(fact).where(located).returning(*fact.c).cte("gone")
-        moved = select(*[gone_rows.c[c] for c in [*cols, *HASHES, LOAD_ID]], *stamp).where(
-            gone_rows.c[LOAD_ID] != load_id)
-        superseded = _count(conn, insert(hist).from_select(hist_cols, moved).add_cte(gone_rows))
-    else:
-        moved = select(*[fact.c[c] for c in [*cols, *HASHES, LOAD_ID]], *stamp).where(
-            located, fact.c[LOAD_ID] != load_id)
-        superseded = _count(conn, insert(hist).from_select(hist_cols, moved))
-        conn.execute(delete(fact).where(located))
+    superseded = _supersede(conn, ds, fact, hist, located, load_id, seq)
     step("history")
 
     # 3. the new versions go in
@@ -694,6 +722,58 @@ def _merge_diff(conn: Connection, ds: Dataset, fact: Table, hist: Table, src: So
     if pg:
         conn.execute(text("SET LOCAL work_mem TO DEFAULT"))
     return new, superseded
+
+
+def _supersede(conn: Connection, ds: Dataset, fact: Table, hist: Table, located: Any,
+               load_id: str, seq: int) -> int:
+    """Move the fact rows `located` selects to history, stamped with this load and merge
+    sequence number (rows this same load wrote are dropped, not kept); returns how many moved."""
+    cols = ds.column_names
+    stamp = [literal(load_id, String(120)), literal(seq, BigInteger())]
+    hist_cols = [*cols, *HASHES, LOAD_ID, history.SUPERSEDED_BY, history.SUPERSEDED_SEQ]
+    if conn.dialect.name == "postgresql":  # one statement, rows found by ctid: no second join
+        gone_rows = delete(fact).where(located).returning(*fact.c).cte("gone")
+        moved = select(*[gone_rows.c[c] for c in [*cols, *HASHES, LOAD_ID]], *stamp).where(
+            gone_rows.c[LOAD_ID] != load_id)
+        return _count(conn, insert(hist).from_select(hist_cols, moved).add_cte(gone_rows))
+    moved = select(*[fact.c[c] for c in [*cols, *HASHES, LOAD_ID]], *stamp).where(
+        located, fact.c[LOAD_ID] != load_id)
+    superseded = _count(conn, insert(hist).from_select(hist_cols, moved))
+    conn.execute(delete(fact).where(located))
+    return superseded
+
+
+def _replace_direct(conn: Connection, ds: Dataset, fact: Table, hist: Table, src: Source,
+                    send: np.ndarray, old: np.ndarray, load_id: str, seq: int, tag: str,
+                    step: Any) -> tuple[int, int]:
+    """Replace periods without the exact join, when the hashes alone give its answer.
+
+    With unique loaded key hashes the twins are one-to-one, and the join (which counts a row
+    whose hashes differ as changed) would find exactly this: every row sent is new or changed,
+    and every old row of the periods without a twin is changed or gone. So the old rows go to
+    history by location and the rows sent are copied straight into the fact table, with no
+    staging table. `test_row_hashes` checks that both paths leave the same warehouse.
+    """
+    pg = conn.dialect.name == "postgresql"
+    if len(old):
+        aff = Table(f"aff_{tag}", MetaData(), Column("_old_row", _Tid() if pg else BigInteger),
+                    prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
+        aff.drop(bind=conn, checkfirst=True)
+        aff.create(bind=conn)
+        if pg:
+            _copy_tids(conn, aff, old)
+        else:
+            conn.execute(insert(aff), [{"_old_row": int(r)} for r in old])
+        step("stage")
+        superseded = _supersede(conn, ds, fact, hist, _located(pg, select(aff.c._old_row)),
+                                load_id, seq)
+        aff.drop(bind=conn)
+    else:
+        superseded = 0
+    step("history")
+    _write(conn, fact, ds, _selected(src.batches(ds), send), load_id)
+    step("insert")
+    return int(send.sum()), superseded
 
 
 def _located(pg: bool, refs: Any) -> Any:

@@ -4,8 +4,9 @@ Every fact row stores `row_hash`, a hash of all its catalog columns (key include
 here when the row is written. A later merge hashes the incoming rows the same way and compares
 (key hash, row hash) pairs with those of the rows already loaded: a pair found on both sides is
 a row that did not change, and it is neither staged nor rewritten. Everything else (new keys,
-changed rows, rows a re-sent period no longer has) goes through the exact SQL comparison in
-`loader`, so a hash can only ever save work, never decide a change on its own. Calling an
+changed rows, rows a re-sent period no longer has) is rewritten: through the exact SQL
+comparison in `loader`, or, when the loaded key hashes are unique and periods are replaced,
+directly, because that comparison would then give the same answer. Calling an
 unchanged row changed costs a rewrite; the converse needs two 64-bit collisions at once.
 
 Polars' `hash_rows` does the hashing: vectorised, null-aware (NULL and '' differ), and the
