@@ -14,6 +14,8 @@ from serasan.sources import ConnInfo, Interval, SourceError, env_connections
 JAKARTA = ZoneInfo("Asia/Jakarta")
 WAREHOUSE_CONN_ID = "serasan_warehouse"
 LAKE_CONN_ID = "serasan_lake"
+CKAN_CONN_ID = "serasan_ckan"  # http connection: host is the portal URL, password the token
+PII_CONN_ID = "serasan_pii"  # generic connection: password is the HMAC key for pseudonyms
 log = logging.getLogger(__name__)
 
 
@@ -33,6 +35,8 @@ def settings_from_airflow(env: dict[str, str] | None = None) -> Settings:
     `serasan_warehouse`: any SQLAlchemy-style connection (its URI is used).
     `serasan_lake`: an `aws` connection: login/password are the keys, extra has
     `endpoint_url` (host:port) and `bucket`.
+    `serasan_ckan`: the CKAN portal (host, or scheme://host:port) and its API token (password).
+    `serasan_pii`: the pseudonym key (password).
     """
     env = dict(os.environ if env is None else env)
     if not env.get("SERASAN_WAREHOUSE_URL") and (conn := _connection(WAREHOUSE_CONN_ID)):
@@ -45,6 +49,14 @@ def settings_from_airflow(env: dict[str, str] | None = None) -> Settings:
         env["SERASAN_S3_SECURE"] = "true" if endpoint.startswith("https") else "false"
         env["SERASAN_S3_ACCESS_KEY"] = conn.login or ""
         env["SERASAN_S3_SECRET_KEY"] = conn.password or ""
+    if not env.get("SERASAN_CKAN_URL") and (conn := _connection(CKAN_CONN_ID)):
+        host = conn.host or ""
+        if host and "://" not in host:
+            host = f"{conn.schema or 'https'}://{host}" + (f":{conn.port}" if conn.port else "")
+        env["SERASAN_CKAN_URL"] = host
+        env["SERASAN_CKAN_TOKEN"] = conn.password or ""
+    if not env.get("SERASAN_PII_KEY") and (conn := _connection(PII_CONN_ID)):
+        env["SERASAN_PII_KEY"] = conn.password or ""
     return Settings.from_env(env)
 
 

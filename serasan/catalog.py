@@ -55,6 +55,7 @@ class Regency(_Strict):
     walidata: str
     walidata_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     opds: list[Opd] = Field(min_length=1)
+    ckan_org: str | None = Field(default=None, pattern=r"^[a-z0-9_-]{2,100}$")  # CKAN owner_org
 
     def opd(self, code: str) -> Opd | None:
         return next((o for o in self.opds if o.code == code), None)
@@ -68,6 +69,9 @@ class Column(_Strict):
     nullable: bool = True
     description: str
     pii: bool = False
+    # how a personal-data column leaves in exports: dropped, or a keyed pseudonym (HMAC) where
+    # ministries need to link rows across periods without knowing who they are
+    pii_export: Literal["drop", "pseudonym"] = "drop"
     allowed: list[str] | None = None
     generate: dict[str, Any] = Field(default_factory=dict)  # hints for `serasan generate`
 
@@ -92,6 +96,13 @@ class RegionSpec(_Strict):
 
 
 class SatuData(_Strict):
+    """Satu Data Indonesia metadata (Perpres 39/2019): the data standard and who answers for it.
+
+    The standard's fields (konsep ... ukuran) and the release schedule are optional here so a
+    dataset can be onboarded before its standard is agreed; exports record which are missing,
+    and the compliance report lists them.
+    """
+
     produsen_data: str
     walidata: str
     frekuensi: str
@@ -99,6 +110,21 @@ class SatuData(_Strict):
     level_penyajian: str
     lisensi: str
     kontak: str
+    konsep: str | None = None
+    definisi: str | None = None
+    klasifikasi: str | None = None
+    ukuran: str | None = None
+    jadwal_rilis: str | None = None  # e.g. "setiap tanggal 15 bulan berikutnya"
+    tags: list[str] = Field(default_factory=list)
+    # counts of people below this are suppressed in desa-level exports (small-cell disclosure)
+    min_cell_count: int = Field(default=5, ge=1)
+
+
+class Retention(_Strict):
+    """How long lake objects that hold personal data are kept, in days from when they arrived."""
+
+    raw_days: int = Field(gt=0)
+    quarantine_days: int = Field(gt=0)
 
 
 class Dataset(_Strict):
@@ -117,6 +143,7 @@ class Dataset(_Strict):
     quality_policy: Literal["block", "quarantine", "warn"]
     load_mode: Literal["upsert", "replace_period"]
     satu_data: SatuData
+    retention: Retention | None = None  # required when a column is personal data
 
     @field_validator("columns")
     @classmethod
@@ -323,6 +350,14 @@ def _check_dataset(ds: Dataset, regencies: dict[str, Regency], path: Path) -> li
         problems.append(f"{path}: region.column: {ds.region.column!r} is not a declared column")
     if ds.source.kind != "spreadsheet":
         problems += _check_source_params(ds, path)
+    for c in ds.columns:
+        if c.pii_export != "drop" and not c.pii:
+            problems.append(f"{path}: columns.{c.name}.pii_export: only a personal-data column "
+                            "(pii: true) can be pseudonymised")
+    if ds.pii_columns and ds.retention is None:
+        problems.append(f"{path}: retention: {', '.join(ds.pii_columns)} hold personal data, so "
+                        "the dataset must declare how long raw and quarantined files are kept "
+                        "(retention: {raw_days: N, quarantine_days: N}, UU 27/2022)")
     if ds.load_mode == "replace_period" and ds.period.column not in ds.primary_key:
         problems.append(f"{path}: primary_key: a replace_period dataset must have its period "
                         f"column {ds.period.column!r} in the key")

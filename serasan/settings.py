@@ -1,7 +1,7 @@
 """Runtime settings from the environment; one place decides which backend each port uses.
 
-Secrets (S3 keys, database, SMTP and webhook passwords) are read here and never printed:
-`describe()` masks them and `repr()` leaves them out.
+Secrets (S3 keys, database, SMTP and webhook passwords, the CKAN token, the PII key) are read
+here and never printed: `describe()` masks them and `repr()` leaves them out.
 """
 
 from __future__ import annotations
@@ -41,6 +41,10 @@ class Settings:
     walidata_emails: tuple[tuple[str, str], ...] = ()  # (regency slug, address(es)); hashable
     late_grace_days: int = 7  # after this many days late, the walidata is told as well
     outbox_max_age_hours: int = 6  # older undelivered alerts are reported to the engineers
+    # Satu Data publication (serasan.ckan) and personal data in exports (serasan.pii)
+    ckan_url: str | None = None  # the portal's base URL; unset: exports stay in the lake only
+    ckan_token: str | None = field(default=None, repr=False)  # a CKAN API token
+    pii_key: str | None = field(default=None, repr=False)  # HMAC key for pseudonyms
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, home: Path | None = None) -> Settings:
@@ -71,6 +75,9 @@ class Settings:
                                          if k.startswith(WALIDATA_PREFIX) and v)),
             late_grace_days=int(env.get("SERASAN_LATE_GRACE_DAYS") or 7),
             outbox_max_age_hours=int(env.get("SERASAN_OUTBOX_MAX_AGE_HOURS") or 6),
+            ckan_url=env.get("SERASAN_CKAN_URL") or None,
+            ckan_token=env.get("SERASAN_CKAN_TOKEN") or None,
+            pii_key=env.get("SERASAN_PII_KEY") or None,
         )
 
     @property
@@ -103,7 +110,10 @@ class Settings:
                            ("SERASAN_SMTP_PASSWORD", self.smtp_password),
                            ("SERASAN_WEBHOOK_URL", self.webhook_url),
                            ("SERASAN_WEBHOOK_TOKEN", self.webhook_token),
-                           ("SERASAN_ENGINEER_EMAIL", self.engineer_email)):
+                           ("SERASAN_ENGINEER_EMAIL", self.engineer_email),
+                           ("SERASAN_CKAN_URL", self.ckan_url),
+                           ("SERASAN_CKAN_TOKEN", self.ckan_token),
+                           ("SERASAN_PII_KEY", self.pii_key)):
             if value:
                 env[key] = value
         if self.smtp_host:
@@ -124,6 +134,8 @@ class Settings:
                     f"{' (STARTTLS)' if self.starttls else ''} from {self.smtp_from}")
         if self.webhook_url:
             out += f"\nwebhook: {safe_url(self.webhook_url)}"
+        if self.ckan_url:
+            out += f"\nckan: {safe_url(self.ckan_url)}"
         return out
 
 

@@ -9,8 +9,8 @@ later load first; `blockers` names those loads.
 `meta.merge_log` is the ledger of merges: one row per load currently applied, with its sequence
 number, load mode, the checksum of the rows it merged and the periods they cover. A load merged
 again with the same checksum changes nothing; a different checksum (a changed suite or parser)
-first undoes the load's earlier merge. The ledger is not in `tables.py` yet: it is created here,
-next to the history tables, until the migrations own it.
+first undoes the load's earlier merge. The ledger is a fixed table (`tables.py`, migration 0009);
+`ensure_for` still creates it in a database that was never upgraded (tests, benchmarks).
 
 Identifiers come only from the catalog, checked by `names.locate`.
 """
@@ -21,12 +21,9 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Index,
-    Integer,
     MetaData,
     String,
     Table,
-    Text,
-    UniqueConstraint,
     inspect,
     text,
 )
@@ -35,6 +32,7 @@ from sqlalchemy.engine import Connection
 from serasan.catalog import Catalog, Dataset
 from serasan.warehouse.facts import HASHES, LOAD_ID, SQL_TYPES
 from serasan.warehouse.names import locate
+from serasan.warehouse.tables import table as fixed_table
 
 SUPERSEDED_BY = "superseded_by"
 SUPERSEDED_SEQ = "superseded_at_seq"
@@ -62,26 +60,9 @@ def history_table(ds: Dataset, dialect: str, metadata: MetaData | None = None) -
     return t
 
 
-def merge_log_table(dialect: str, metadata: MetaData | None = None) -> Table:
-    """The ledger of applied merges (one row per dataset and load id)."""
-    schema, name = locate("meta", "merge_log", dialect)
-    return Table(
-        name, metadata or MetaData(),
-        Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-               autoincrement=True),
-        Column("load_id", String(120), nullable=False),
-        Column("dataset_id", String(64), nullable=False),
-        Column("mode", String(20), nullable=False),  # upsert | replace_period
-        Column("digest", String(64), nullable=False),  # sha256 of the merged rows
-        Column("source_sha256", String(64)),  # sha256 of the staged Parquet object, if any
-        Column("rows", BigInteger, nullable=False),  # rows in the batch
-        Column("rows_new", BigInteger),  # rows written to the fact table
-        Column("rows_superseded", BigInteger),  # old versions moved to history
-        Column("periods", Text),  # comma-separated ISO periods of the batch
-        Column("merged_at", String(40), nullable=False),
-        UniqueConstraint("dataset_id", "load_id"),
-        schema=schema, sqlite_autoincrement=True,
-    )
+def merge_log_table(dialect: str) -> Table:
+    """The ledger of applied merges (one row per dataset and load id), from `tables`."""
+    return fixed_table("meta", "merge_log", dialect)
 
 
 def _missing(conn: Connection, tables: list[Table]) -> list[Table]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import cache
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -22,14 +23,15 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from serasan.warehouse.names import locate
 
 
-def _t(md: MetaData, dialect: str, layer: str, name: str, *cols: object) -> Table:
+def _t(md: MetaData, dialect: str, layer: str, name: str, *cols: object, **kw: object) -> Table:
     schema, table = locate(layer, name, dialect)
-    return Table(table, md, *cols, schema=schema)
+    return Table(table, md, *cols, schema=schema, **kw)
 
 
 @cache
@@ -124,7 +126,70 @@ def fixed_metadata(dialect: str) -> MetaData:
        Column("files", Text, nullable=False),
        Column("lake_prefix", Text, nullable=False),
        Column("rows", Integer, nullable=False),
+       Column("status", String(20), nullable=False, server_default="ready"),  # ready | blocked
+       Column("metadata_missing", Text),  # comma-separated Satu Data fields not declared
+       Column("scan_hits", Integer, nullable=False, server_default="0"),
+       Column("exported_at", String(40)),
        PrimaryKeyConstraint("dataset_id", "period"))
+    _t(md, dialect, "meta", "export_change",  # the changelog of every dataset's exports
+       Column("id", Integer, primary_key=True, autoincrement=True),
+       Column("dataset_id", String(64), nullable=False),
+       Column("period", String(10), nullable=False),
+       Column("change", String(20), nullable=False),  # added | revised | withdrawn
+       Column("reason", Text, nullable=False),
+       Column("load_ids", Text),
+       Column("manifest_sha256", String(64)),
+       Column("rows", Integer),
+       Column("recorded_at", String(40), nullable=False))
+    _t(md, dialect, "meta", "publication",  # what each CKAN portal holds, per period
+       Column("portal", String(200), nullable=False),
+       Column("dataset_id", String(64), nullable=False),
+       Column("period", String(10), nullable=False),
+       Column("package_name", String(100), nullable=False),
+       Column("resource_id", String(100)),
+       Column("sha256", String(64), nullable=False),
+       Column("status", String(20), nullable=False),  # published | pending | blocked
+       Column("attempts", Integer, nullable=False),
+       Column("last_error", Text),
+       Column("updated_at", String(40), nullable=False),
+       PrimaryKeyConstraint("portal", "dataset_id", "period"))
+    _t(md, dialect, "meta", "pii_finding",  # personal data the scanner found in an export
+       Column("id", Integer, primary_key=True, autoincrement=True),
+       Column("dataset_id", String(64), nullable=False),
+       Column("period", String(10), nullable=False),
+       Column("file", Text, nullable=False),
+       Column("row", Integer, nullable=False),
+       Column("column_name", String(200), nullable=False),
+       Column("kind", String(20), nullable=False),  # nik | phone | email | npwp
+       Column("excerpt", Text, nullable=False),  # masked
+       Column("found_at", String(40), nullable=False))
+    _t(md, dialect, "meta", "retention_audit",  # every lake object retention deleted
+       Column("id", Integer, primary_key=True, autoincrement=True),
+       Column("object_key", Text, nullable=False),
+       Column("dataset_id", String(64), nullable=False),
+       Column("kind", String(20), nullable=False),  # raw | quarantine
+       Column("sha256", String(64)),
+       Column("size_bytes", BigInteger),
+       Column("received_at", String(40)),
+       Column("deleted_at", String(40), nullable=False),
+       Column("policy_days", Integer, nullable=False),
+       Column("reason", Text, nullable=False),
+       Column("actor", String(120), nullable=False))
+    _t(md, dialect, "meta", "merge_log",  # the ledger of merges (warehouse.history)
+       Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+       Column("load_id", String(120), nullable=False),
+       Column("dataset_id", String(64), nullable=False),
+       Column("mode", String(20), nullable=False),  # upsert | replace_period
+       Column("digest", String(64), nullable=False),  # sha256 of the merged rows
+       Column("source_sha256", String(64)),  # sha256 of the staged Parquet object, if any
+       Column("rows", BigInteger, nullable=False),  # rows in the batch
+       Column("rows_new", BigInteger),  # rows written to the fact table
+       Column("rows_superseded", BigInteger),  # old versions moved to history
+       Column("periods", Text),  # comma-separated ISO periods of the batch
+       Column("merged_at", String(40), nullable=False),
+       UniqueConstraint("dataset_id", "load_id"),
+       sqlite_autoincrement=True)
     _t(md, dialect, "meta", "source_pull",
        Column("dataset_id", String(64), nullable=False),
        Column("interval_start", String(40), nullable=False),
