@@ -98,3 +98,19 @@ for _ds in CATALOG.datasets.values():
 for _reg in CATALOG.regencies.values():
     for _d in regency_dags(_reg):
         globals()[_d.dag_id] = _d
+
+
+@dag(dag_id="serasan__retention", schedule="@daily", start_date=START, catchup=False,
+     max_active_runs=1, tags=["serasan", "retention", "pii"],
+     default_args={"owner": "serasan-engineers", **RETRIES, **FAILURE},
+     doc_md="Deletes raw and quarantined files holding personal data once the catalog's "
+            "`retention` has passed (UU 27/2022), each recorded in `meta.retention_audit`.")
+def retention_dag() -> None:
+    @task
+    def retention(**context) -> dict:  # noqa: ANN003
+        return tasks.retention(context)
+
+    retention()
+
+
+serasan__retention = retention_dag()

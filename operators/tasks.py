@@ -150,3 +150,17 @@ def watch_outbox(context: dict[str, Any]) -> dict[str, Any]:
     """Tell the engineers when deliveries have waited longer than `outbox_max_age_hours`."""
     ctx = _ctx(context, alerts=True)
     return delivery.watch_outbox(ctx.engine, ctx.settings, ctx.run_date)
+
+
+def retention(context: dict[str, Any]) -> dict[str, Any]:
+    """Delete what the catalog's retention says is due on the run's date. A failed delete fails
+    the task after every other object was handled, so it is retried and the engineers hear."""
+    from serasan.retention import ACTOR_DAG, RetentionIncomplete, run_retention
+
+    ctx = _ctx(context)
+    upgrade(ctx.engine, ctx.catalog)
+    result = run_retention(ctx.lake, ctx.engine, ctx.catalog, ctx.run_date, ACTOR_DAG)
+    if result["failed"]:
+        keys = ", ".join(o["key"] for o in result["objects"] if o["status"] == "failed")
+        raise RetentionIncomplete(f"{result['failed']} object(s) not deleted: {keys}")
+    return result

@@ -377,6 +377,7 @@ def _print_operation(result: dict[str, Any], as_json: bool) -> None:
 def _operation(args: argparse.Namespace, run: Any) -> int:
     """Run a warehouse operation; 1 when refused (later loads first), 2 when it cannot run.
     Either way nothing changed."""
+    from serasan.lake import LakeError
     from serasan.operations import OperationError, RetractRefused
     from serasan.parse import ParseError
 
@@ -387,6 +388,10 @@ def _operation(args: argparse.Namespace, run: Any) -> int:
         return 1
     except (OperationError, ParseError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except LakeError as exc:  # e.g. the raw file is gone: retention deleted it (its audit says)
+        print(f"error: {exc}; if the retention job deleted it, meta.retention_audit records "
+              "when and why", file=sys.stderr)
         return 2
     _print_operation(result, args.json)
     return 0
@@ -417,6 +422,33 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
                      dag_id="serasan-cli")
     return _operation(args, lambda: reprocess(ctx, args.dataset, args.period, _actor(args),
                                               args.reason))
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    """Delete raw and quarantined objects holding personal data once their retention has
+    passed, each recorded in meta.retention_audit; 1 when some delete failed."""
+    from serasan.lake import open_lake
+    from serasan.retention import render, run_retention
+    from serasan.warehouse.db import make_engine
+
+    catalog = _catalog(args)
+    today = _today()
+    try:
+        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else today
+    except ValueError:
+        print(f"error: --as-of {args.as_of!r}: expected a date YYYY-MM-DD", file=sys.stderr)
+        return 2
+    if as_of > today and not args.dry_run:
+        print(f"error: --as-of {as_of} is after today ({today} in Asia/Jakarta): retention "
+              "never deletes early; use --dry-run to preview", file=sys.stderr)
+        return 2
+    settings = Settings.from_env()
+    engine = make_engine(settings.warehouse_url)
+    result = run_retention(open_lake(settings), engine, catalog, as_of, _actor(args),
+                           dry_run=args.dry_run)
+    engine.dispose()
+    print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else render(result))
+    return 1 if result["failed"] else 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -522,6 +554,14 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--actor", help="who (default: the login name)")
     rep.add_argument("--json", action="store_true")
     rep.set_defaults(func=cmd_reprocess)
+
+    rtn = sub.add_parser("retention", help="delete raw and quarantined personal data past the "
+                         "catalog's retention, recording each in meta.retention_audit")
+    rtn.add_argument("--dry-run", action="store_true", help="list what is due; change nothing")
+    rtn.add_argument("--as-of", help="reference date YYYY-MM-DD (default: today in Asia/Jakarta)")
+    rtn.add_argument("--actor", help="who (default: the login name)")
+    rtn.add_argument("--json", action="store_true")
+    rtn.set_defaults(func=cmd_retention)
 
     demo = sub.add_parser("demo", help="run every DAG of both regencies on demo data")
     demo.add_argument("--date", default=DEMO_DATE.isoformat())

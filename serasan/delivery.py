@@ -41,7 +41,7 @@ from serasan.warehouse.tables import table
 
 log = logging.getLogger(__name__)
 
-KINDS = ("quality", "late", "digest", "engineer")
+KINDS = ("quality", "late", "digest", "engineer", "privacy")
 CHANNELS = ("email", "webhook")
 BACKOFF_BASE = dt.timedelta(minutes=5)  # first retry; doubles on each failure ...
 BACKOFF_CAP = dt.timedelta(hours=6)  # ... up to this step, and retries go on for ever

@@ -4,9 +4,11 @@ print what happened and where to look. Running it twice leaves the warehouse as 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
+import secrets
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
@@ -42,8 +44,22 @@ def _progress(i: int, n: int, dag_id: str, res: dict[str, Any]) -> None:
     print(f"[{i:>2}/{n}] {dag_id:<45} {res['state']:<8} {detail}", flush=True)
 
 
+def demo_pii_key(settings: Settings, home: Path) -> Settings:
+    """The demo pseudonymises with a random key kept beside its data (never in the code);
+    a deployment sets its own in the `serasan_pii` connection or SERASAN_PII_KEY."""
+    if settings.pii_key:
+        return settings
+    path = home / "pii-demo.key"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return dataclasses.replace(settings, pii_key=path.read_text().strip())
+
+
 def run_demo(catalog: Catalog, settings: Settings, airflow_home: Path, date: dt.date,
              defect_rate: float, workdir: Path) -> int:
+    settings = demo_pii_key(settings, airflow_home.parent)
     os.environ.update(settings.as_env())
     print(f"Serasan demo for {date.isoformat()} (Asia/Jakarta)\n{settings.describe()}\n",
           flush=True)

@@ -20,6 +20,8 @@ from serasan.settings import Settings
 from serasan.warehouse.db import make_engine
 from serasan.warehouse.tables import table
 from tests.conftest import RUN_DATE
+from tests.fixtures.ckan.server import TOKEN as CKAN_TOKEN
+from tests.fixtures.ckan.server import FakeCkan
 
 LOGICAL = dt.datetime.combine(RUN_DATE, dt.time(), tzinfo=ZoneInfo("Asia/Jakarta"))
 
@@ -39,7 +41,7 @@ def test_one_dag_per_dataset_and_kpi_export_dags_per_regency(runner: Runner,
     expected = {f"serasan__{d}" for d in catalog.datasets}
     for reg in catalog.regencies.values():
         expected |= {f"serasan__{reg.slug}__kpi", f"serasan__{reg.slug}__export"}
-    assert set(runner.dag_ids) == expected | {"serasan__alerts"}
+    assert set(runner.dag_ids) == expected | {"serasan__alerts", "serasan__retention"}
 
 
 def test_dags_have_tags_owners_and_no_cycles(runner: Runner, catalog: Catalog) -> None:
@@ -48,7 +50,7 @@ def test_dags_have_tags_owners_and_no_cycles(runner: Runner, catalog: Catalog) -
         assert "serasan" in dag.tags
         assert all(t.owner and t.owner != "airflow" for t in dag.tasks), dag_id
         assert dag.topological_sort()  # raises on a cycle
-        if dag_id.count("__") == 1 and dag_id != "serasan__alerts":
+        if dag_id.count("__") == 1 and dag_id not in ("serasan__alerts", "serasan__retention"):
             ds = catalog.dataset(dag_id.removeprefix("serasan__"))
             assert {catalog.regency(ds.regency).slug, ds.opd, ds.pillar} <= set(dag.tags)
             assert [t.task_id for t in dag.topological_sort()] == ["extract", "transform", "load",
@@ -87,10 +89,25 @@ def test_dag_test_of_each_kind(runner: Runner, catalog: Catalog, s3_settings: Se
         kpi = runner.run("serasan__muaraenim__kpi", LOGICAL)
         assert kpi["state"] == "success"
         assert kpi["tasks"]["compute"]["result"]["kpis"]["ME-ENV-01"] > 0
-        exp = runner.run("serasan__muaraenim__export", LOGICAL)
-        assert exp["state"] == "success"
-        assert exp["tasks"]["export"]["result"]["datasets"][ds.id]["written"] > 0
-        assert lake.list(f"exports/muaraenim/{ds.id}/")
+        portal = FakeCkan().start()  # the Satu Data portal, on loopback
+        os.environ.update({"SERASAN_CKAN_URL": portal.url, "SERASAN_CKAN_TOKEN": CKAN_TOKEN,
+                           "SERASAN_PII_KEY": "kunci-uji-dag"})
+        try:
+            exp = runner.run("serasan__muaraenim__export", LOGICAL)
+        finally:
+            portal.stop()
+        assert exp["state"] == "success", exp
+        result = exp["tasks"]["export"]["result"]
+        assert result["datasets"][ds.id]["written"] > 0 and result["periods_blocked"] == 0
+        keys = lake.list(f"exports/muaraenim/{ds.id}/")
+        names = {k.rsplit("/", 1)[-1] for k in keys}
+        assert {"changelog.json", "dcat.jsonld", "metadata.json", "datapackage.json",
+                "manifest.json"} <= names
+        periods = {k.split("/")[3] for k in keys if k.endswith("/manifest.json")}
+        assert {f"{ds.id}_{p}.{ext}" for p in periods for ext in ("csv", "json")} <= names
+        pkg = portal.package(ds.id.replace("_", "-"))
+        assert pkg is not None and len(pkg["resources"]) == len(periods)
+        assert result["published"][ds.id]["pending"] == []
 
         engine = make_engine(s3_settings.warehouse_url)
         with engine.connect() as conn:
@@ -100,7 +117,8 @@ def test_dag_test_of_each_kind(runner: Runner, catalog: Catalog, s3_settings: Se
         assert row.dag_id == f"serasan__{ds.id}" and row.run_id == res["run_id"]
         assert row.logical_date == RUN_DATE
     finally:
-        for key in s3_settings.as_env():
+        for key in [*s3_settings.as_env(), "SERASAN_CKAN_URL", "SERASAN_CKAN_TOKEN",
+                    "SERASAN_PII_KEY"]:
             os.environ.pop(key, None)
 
 
