@@ -35,7 +35,10 @@ def _progress(i: int, n: int, dag_id: str, res: dict[str, Any]) -> None:
     if res["tasks"].get("compute"):
         detail = f"{res['tasks']['compute']['result']['values']} KPI values"
     if res["tasks"].get("export"):
-        detail = f"{res['tasks']['export']['result']['periods_written']} periods exported"
+        out = res["tasks"]["export"]["result"]
+        detail = f"{out['periods_written']} periods exported"
+        if out.get("periods_blocked"):
+            detail += f", {out['periods_blocked']} held back (personal data found)"
     if res["dag_id"] == "serasan__alerts":
         detail = "lateness reminders, digests, outbox drained"
     if res["state"] != "success" and not load:

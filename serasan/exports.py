@@ -29,6 +29,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -144,19 +145,38 @@ def layout(ds: Dataset, pseudonyms: bool) -> list[ExportColumn]:
 
 def export_key(ds: Dataset, columns: list[ExportColumn]) -> list[str]:
     """The exported table's primary key, when every key column is exported."""
-    names = {c.name for c in columns}
     by_source = {c.source: c.name for c in columns if c.source}
     out = []
     for k in ds.primary_key:
         if ds.region and k == ds.region.column:
             out.append(f"kode_{ds.region.level}")
-        elif k == ds.period.column and k not in names:
+        elif k == ds.period.column and ds.period.granularity != "day":
             out.append("tahun" if ds.cadence == "yearly" else "periode")
         elif k in by_source:
             out.append(by_source[k])
         else:
             return []  # a key column was personal data and is not exported
     return out
+
+
+def _checked_key(ds: Dataset, key: list[str], rows: list[dict[str, Any]],
+                 notes: dict[str, Any]) -> list[str]:
+    """The key, if the exported rows honour it (unique, no empty cell): a region code missing
+    from ref.region, or two spellings of one NIK that pseudonymise alike, would otherwise
+    make a validator reject the whole file. When they do not, the key is left out, and why."""
+    if not key:
+        return key
+    seen = set()
+    for r in rows:
+        value = tuple(r.get(k) for k in key)
+        if any(v is None or v == "" for v in value) or value in seen:
+            notes["kunci_tidak_dinyatakan"] = (
+                f"kolom {', '.join(key)} tidak unik atau ada yang kosong pada ekspor ini")
+            log.warning("%s: exported key %s is not unique or has empty cells: datapackage "
+                        "declares no primary key", ds.id, key)
+            return []
+        seen.add(value)
+    return key
 
 
 def export_columns(ds: Dataset) -> list[str]:
@@ -197,6 +217,8 @@ def _shape(ctx: RunContext, ds: Dataset, records: list[dict[str, Any]], period: 
         for c in columns:
             if c.role == "measure":
                 value = rec[c.name]
+                if isinstance(value, float) and math.isnan(value):
+                    value = None  # JSON has no NaN; an empty cell in the CSV
                 if c.name in small and value is not None and 0 < value < floor:
                     value = None
                     out.suppressed += 1
@@ -277,6 +299,7 @@ def build_period(ctx: RunContext, ds: Dataset, period: str, records: list[dict[s
     if not key and any(c.pii_export == "pseudonym" for c in ds.columns if c.pii):
         notes["catatan"] = ("kunci pseudonim belum diatur (koneksi serasan_pii): kolom "
                             "pseudonim ikut dihapus")
+    key_columns = _checked_key(ds, export_key(ds, columns), shaped.rows, notes)
     files = {
         f"{base}.csv": data_csv,
         f"{base}.json": data_json,
@@ -284,7 +307,7 @@ def build_period(ctx: RunContext, ds: Dataset, period: str, records: list[dict[s
             ctx.catalog, ds, period, columns, len(shaped.rows), notes)),
         "datapackage.json": _dump(satudata.datapackage(
             ctx.catalog, ds, period, columns, f"{base}.csv", data_csv, _sha(data_csv),
-            export_key(ds, columns))),
+            key_columns)),
     }
     shas = {name: _sha(data) for name, data in sorted(files.items())}
     manifest = _dump({"dataset": ds.id, "periode": period, "files": shas})
@@ -308,7 +331,7 @@ def _records_by_period(ctx: RunContext, ds: Dataset) -> dict[str, list[dict[str,
     return by_period
 
 
-def _reason(ctx: RunContext, ds: Dataset, change: str, load_ids: set[str],
+def _reason(ctx: RunContext, ds: Dataset, period: str, change: str, load_ids: set[str],
             before: dict[str, Any] | None) -> str:
     """Why a period changed, in words the walidata and the ministries read."""
     op = ctx.t("meta", "operation")
@@ -321,10 +344,13 @@ def _reason(ctx: RunContext, ds: Dataset, change: str, load_ids: set[str],
                                               op.c.recorded_at).where(
             op.c.dataset_id == ds.id).order_by(op.c.id))
             if (o.kind == "retract" and o.load_id in gone)
-            or (o.kind == "reprocess" and o.recorded_at >= since)]
+            or (o.kind == "reprocess" and since and o.recorded_at >= since
+                and period_covers(o.period, period))]
     parts = []
     if change == "added":
         parts.append("periode baru")
+    elif change == "metadata":
+        parts.append("hanya metadata berubah (katalog atau tabel wilayah), datanya tetap")
     elif change == "withdrawn":
         parts.append("semua baris periode ini ditarik")
     else:
@@ -337,6 +363,18 @@ def _reason(ctx: RunContext, ds: Dataset, change: str, load_ids: set[str],
     return "; ".join(parts)
 
 
+def period_covers(op_period: str | None, period: str) -> bool:
+    """Whether an operation's period ('2026', '2026-01', '2026-01-15') falls in an export
+    period ('2026', '2026-Q1', '2026-01')."""
+    if not op_period:
+        return False
+    if "-Q" in period:
+        year, q = period.split("-Q")
+        months = {f"{year}-{m:02d}" for m in range(3 * int(q) - 2, 3 * int(q) + 1)}
+        return op_period == year or op_period[:7] in months
+    return op_period.startswith(period) or period.startswith(op_period)
+
+
 def _last_change(ctx: RunContext, ds: Dataset) -> dict[str, dict[str, Any]]:
     ch = ctx.t("meta", "export_change")
     with ctx.engine.connect() as conn:
@@ -344,11 +382,26 @@ def _last_change(ctx: RunContext, ds: Dataset) -> dict[str, dict[str, Any]]:
     return {r.period: dict(r._mapping) for r in rows}
 
 
+def _change(ds: Dataset, pe: PeriodExport, before: dict[str, Any] | None,
+            last: dict[str, Any] | None) -> str:
+    """added (first time, or back after a withdrawal), revised, or metadata (same rows)."""
+    if last is None or last["change"] == "withdrawn":
+        return "added"
+    data_name = f"{ds.id}_{pe.period}.csv"
+    earlier = json.loads((before or {}).get("files") or "{}")
+    if earlier.get(data_name) == json.loads(pe.manifest)["files"][data_name]:
+        return "metadata"  # the rows are as they were: only the documents changed
+    return "revised"
+
+
 def _record(ctx: RunContext, ds: Dataset, pe: PeriodExport, status: str,
             before: dict[str, Any] | None, last: dict[str, Any] | None) -> None:
     runs, ch = ctx.t("meta", "export_run"), ctx.t("meta", "export_change")
     now = _now()
     shas = json.loads(pe.manifest)["files"]
+    change = _change(ds, pe, before, last) if status == "ready" else None
+    reason = (_reason(ctx, ds, pe.period, change, pe.load_ids, {**(before or {}), **(last or {})})
+              if change else None)
     with ctx.engine.begin() as conn:
         conn.execute(runs.delete().where((runs.c.dataset_id == ds.id)
                                          & (runs.c.period == pe.period)))
@@ -357,14 +410,11 @@ def _record(ctx: RunContext, ds: Dataset, pe: PeriodExport, status: str,
             files=json.dumps(shas), lake_prefix=pe.prefix, rows=pe.rows, status=status,
             metadata_missing=",".join(satudata.missing_fields(ds)) or None,
             scan_hits=len(pe.findings), exported_at=now))
-        if status != "ready":
-            return
-        change = "added" if last is None or last["change"] == "withdrawn" else "revised"
-        conn.execute(ch.insert().values(
-            dataset_id=ds.id, period=pe.period, change=change,
-            reason=_reason(ctx, ds, change, pe.load_ids, {**(before or {}), **(last or {})}),
-            load_ids=",".join(sorted(pe.load_ids)), manifest_sha256=pe.manifest_sha,
-            rows=pe.rows, recorded_at=now))
+        if change:
+            conn.execute(ch.insert().values(
+                dataset_id=ds.id, period=pe.period, change=change, reason=reason,
+                load_ids=",".join(sorted(pe.load_ids)), manifest_sha256=pe.manifest_sha,
+                rows=pe.rows, recorded_at=now))
 
 
 def _record_findings(ctx: RunContext, ds: Dataset, pe: PeriodExport) -> None:
@@ -443,8 +493,8 @@ def export_dataset(ctx: RunContext, ds: Dataset, regions: Regions | None = None)
         if status == "blocked":
             log.warning("%s %s: export held back, %d cells look like personal data",
                         ds.id, period, len(pe.findings))
+            _alert_blocked(ctx, ds, pe)  # first: the alert id is stable, so a rerun no-ops
             _record(ctx, ds, pe, status, before, last.get(period))
-            _alert_blocked(ctx, ds, pe)
             out["blocked"].append(period)
             continue
         for name, data in pe.files.items():
@@ -453,8 +503,9 @@ def export_dataset(ctx: RunContext, ds: Dataset, regions: Regions | None = None)
         _record(ctx, ds, pe, status, before, last.get(period))
         out["written"] += 1
     for period in sorted(set(previous) - set(by_period)):
-        if previous[period]["status"] != "withdrawn":
-            _withdraw(ctx, ds, period, previous[period], last.get(period))
+        change = last.get(period)
+        if change is not None and change["change"] != "withdrawn":  # it was published
+            _withdraw(ctx, ds, period, previous[period], change)
             out["withdrawn"].append(period)
     _dataset_documents(ctx, ds)
     return out
@@ -465,13 +516,14 @@ def _withdraw(ctx: RunContext, ds: Dataset, period: str, before: dict[str, Any],
     """Every row of an exported period was retracted: say so; the lake keeps the old files."""
     runs, ch = ctx.t("meta", "export_run"), ctx.t("meta", "export_change")
     now = _now()
+    reason = _reason(ctx, ds, period, "withdrawn", set(), {**before, **(last or {})})
     with ctx.engine.begin() as conn:
         conn.execute(runs.update().where((runs.c.dataset_id == ds.id)
                                          & (runs.c.period == period)).values(
             status="withdrawn", exported_at=now))
         conn.execute(ch.insert().values(
             dataset_id=ds.id, period=period, change="withdrawn",
-            reason=_reason(ctx, ds, "withdrawn", set(), {**before, **(last or {})}),
+            reason=reason,
             load_ids=None, manifest_sha256=None, rows=0, recorded_at=now))
 
 

@@ -27,6 +27,7 @@ KINDS = ("nik", "phone", "email", "npwp")
 _PSEUDONYM_LETTERS = 20  # 26**20 ~ 2**94: no collisions in any register we will ever hold
 _NO_KEY = ("no pseudonym key configured: set the password of the Airflow connection "
            "`serasan_pii`, or the environment variable SERASAN_PII_KEY")
+MIN_KEY_BYTES = 16  # the NIK space can be enumerated: a short key would let anyone rebuild it
 _A = re.ASCII  # \d and \w mean [0-9] and [A-Za-z0-9_]: no Arabic-Indic digits, and fast
 
 # ------------------------------------------------------------------------------ pseudonyms
@@ -61,6 +62,10 @@ def pseudonym(value: str | None, key: str | bytes, column: str) -> str | None:
     raw = key.encode("utf-8") if isinstance(key, str) else key
     if not raw or not raw.strip():
         raise ValueError(_NO_KEY)
+    if len(raw) < MIN_KEY_BYTES:
+        raise ValueError(f"the pseudonym key is shorter than {MIN_KEY_BYTES} bytes: anyone could "
+                         "try every NIK against it; " + _NO_KEY.replace("no pseudonym key "
+                                                                        "configured: ", ""))
     if value is None or not str(value).strip():
         return None  # a blank is no one: one pseudonym for all blanks would look like a person
     message = f"{column}\x1f{_normalise(value)}".encode()

@@ -91,7 +91,7 @@ def test_dag_test_of_each_kind(runner: Runner, catalog: Catalog, s3_settings: Se
         assert kpi["tasks"]["compute"]["result"]["kpis"]["ME-ENV-01"] > 0
         portal = FakeCkan().start()  # the Satu Data portal, on loopback
         os.environ.update({"SERASAN_CKAN_URL": portal.url, "SERASAN_CKAN_TOKEN": CKAN_TOKEN,
-                           "SERASAN_PII_KEY": "kunci-uji-dag"})
+                           "SERASAN_PII_KEY": "kunci-uji-dag-5c2e9a"})
         try:
             exp = runner.run("serasan__muaraenim__export", LOGICAL)
         finally:

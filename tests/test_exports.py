@@ -93,6 +93,10 @@ def test_every_period_has_all_files_and_frictionless_validates_them(
                 (tmp_path / name).write_bytes(data)
             report = Package(str(tmp_path / "datapackage.json")).validate()
             assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+            package = json.loads(ctx.lake.get(prefix + "datapackage.json"))
+            key = package["resources"][0]["schema"]["primaryKey"]  # declared, so checked
+            assert key == exports.export_key(ds, exports.layout(ds, pseudonyms=True))
+            assert len(key) == len(ds.primary_key)
             rows = _csv(ctx.lake.get(prefix + f"{base}.csv"))
             header = list(rows[0])
             assert header[:4] == ["kode_provinsi", "nama_provinsi", "kode_kabupaten_kota",
@@ -378,3 +382,42 @@ def test_zero_false_hits_on_the_demo_exports(settings: Settings, catalog: Catalo
             scanned += 1
     assert scanned > 20
 
+
+
+def test_a_key_the_rows_do_not_honour_is_not_declared(loaded: RunContext) -> None:
+    """Rows whose exported key repeats (two spellings of one NIK pseudonymise alike) or is
+    empty (a region code missing from ref.region): the package then declares no key, which a
+    validator would reject, and the metadata says why."""
+    ctx = loaded
+    ds = ctx.catalog.dataset("muba_bank_sampah")
+    regions = exports.read_regions(ctx)
+    fact = fact_table(ds, ctx.engine.dialect.name)
+    with ctx.engine.connect() as conn:
+        records = [dict(r) for r in conn.execute(select(fact)).mappings()]
+    period = exports.period_key(records[0][ds.period.column], ds.cadence)
+    mine = [r for r in records if exports.period_key(r[ds.period.column], ds.cadence) == period]
+    ok = exports.build_period(ctx, ds, period, mine, regions)
+    assert json.loads(ok.files["datapackage.json"])["resources"][0]["schema"]["primaryKey"]
+    bad = exports.build_period(ctx, ds, period, [*mine, dict(mine[0])], regions)
+    assert "primaryKey" not in json.loads(bad.files["datapackage.json"])["resources"][0]["schema"]
+    notes = json.loads(bad.files["metadata.json"])["perlindungan_data_pribadi"]
+    assert "kunci_tidak_dinyatakan" in notes
+
+
+def test_a_catalog_edit_is_a_metadata_change_not_a_revision(loaded: RunContext) -> None:
+    ctx = loaded
+    ds = ctx.catalog.dataset("muba_event_sport_tourism")
+    exports.export_dataset(ctx, ds)
+    edited = ds.model_copy(update={"description": ds.description + " (diperbarui)"})
+    ctx.catalog.datasets[ds.id] = edited
+    try:
+        out = exports.export_dataset(ctx, edited)
+    finally:
+        ctx.catalog.datasets[ds.id] = ds
+    assert out["written"] == len(_periods(ctx, ds.id))
+    ch = ctx.t("meta", "export_change")
+    with ctx.engine.connect() as conn:
+        changes = [r.change for r in conn.execute(select(ch).where(ch.c.dataset_id == ds.id)
+                                                  .order_by(ch.c.id))]
+    n = out["written"]
+    assert changes == ["added"] * n + ["metadata"] * n

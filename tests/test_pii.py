@@ -94,6 +94,12 @@ def test_pseudonym_without_a_key_says_where_the_key_comes_from(key: str | bytes 
         pseudonym(None, key, "nik")  # type: ignore[arg-type]  # a missing key is never quiet
 
 
+def test_a_short_key_is_refused() -> None:
+    with pytest.raises(ValueError, match="shorter than 16") as exc:
+        pseudonym("1603010101900001", "pendek", "nik")
+    assert "pendek" not in str(exc.value) and "SERASAN_PII_KEY" in str(exc.value)
+
+
 def test_pseudonyms_never_look_like_personal_data() -> None:
     rng = random.Random(27_2022)
     values = []
@@ -102,7 +108,7 @@ def test_pseudonyms_never_look_like_personal_data() -> None:
                    f"{rng.randint(1, 99):02d}.{rng.randint(0, 999):03d}.{rng.randint(0, 999):03d}"
                    f".{rng.randint(0, 9)}-{rng.randint(0, 999):03d}.000",
                    f"user{rng.randint(0, 10**6)}@mail.id", str(rng.random())]
-    keys = [KEY, "k", "\x00" * 32]
+    keys = [KEY, "k" * 16, "\x00" * 32]
     out = [pseudonym(v, rng.choice(keys), rng.choice(["nik", "telepon", "npwp", "email"]))
            for v in values]
     assert all(re.fullmatch(r"PSN-[A-Z]{20}", p) for p in out)  # no digit, ever

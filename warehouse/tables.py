@@ -135,7 +135,7 @@ def fixed_metadata(dialect: str) -> MetaData:
        Column("id", Integer, primary_key=True, autoincrement=True),
        Column("dataset_id", String(64), nullable=False),
        Column("period", String(10), nullable=False),
-       Column("change", String(20), nullable=False),  # added | revised | withdrawn
+       Column("change", String(20), nullable=False),  # added | revised | metadata | withdrawn
        Column("reason", Text, nullable=False),
        Column("load_ids", Text),
        Column("manifest_sha256", String(64)),
