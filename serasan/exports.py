@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from serasan import pii, satudata
-from serasan.catalog import Dataset
+from serasan.catalog import Catalog, Dataset
 from serasan.csvsafe import csv_bytes
 from serasan.satudata import ExportColumn
 from serasan.warehouse.facts import LOAD_ID, fact_table
@@ -91,10 +91,6 @@ def read_regions(ctx: RunContext) -> Regions:
         nodes = {r.kode: dict(r._mapping) for r in conn.execute(select(ref))}
         bps = {r.kode_kemendagri: r.kode_bps for r in conn.execute(select(cw))}
     return Regions(nodes, bps)
-
-
-def region_columns(kode: str, regions: Regions) -> dict[str, str | None]:
-    return regions.columns(kode)
 
 
 # ------------------------------------------------------------------------ layout
@@ -179,10 +175,6 @@ def _checked_key(ds: Dataset, key: list[str], rows: list[dict[str, Any]],
     return key
 
 
-def export_columns(ds: Dataset) -> list[str]:
-    return [c.name for c in layout(ds, pseudonyms=False)]
-
-
 def _small_count_columns(ds: Dataset) -> list[str]:
     """Counts of people in desa-level data: the cells small enough to identify someone."""
     if not ds.region or ds.region.level != "desa_kelurahan":
@@ -255,6 +247,11 @@ def _now() -> str:
 # ------------------------------------------------------------------------ one dataset
 
 
+def dataset_prefix(catalog: Catalog, ds: Dataset) -> str:
+    """Where a dataset's exports live in the lake: `exports/<regency slug>/<dataset>/`."""
+    return f"exports/{catalog.regency(ds.regency).slug}/{ds.id}/"
+
+
 def allowed_contacts(ctx: RunContext, ds: Dataset) -> set[str]:
     """Addresses the catalog publishes on purpose: never a finding."""
     reg = ctx.catalog.regency(ds.regency)
@@ -315,10 +312,9 @@ def build_period(ctx: RunContext, ds: Dataset, period: str, records: list[dict[s
     allow = allowed_contacts(ctx, ds)
     findings = [f for name in (f"{base}.csv", f"{base}.json")
                 for f in pii.scan_file(name, files[name], allow=allow, numeric_columns=numeric)]
-    slug = ctx.catalog.regency(ds.regency).slug
     return PeriodExport(period=period, files=files, manifest=manifest, rows=len(shaped.rows),
                         findings=findings, load_ids=shaped.load_ids,
-                        prefix=f"exports/{slug}/{ds.id}/{period}/")
+                        prefix=f"{dataset_prefix(ctx.catalog, ds)}{period}/")
 
 
 def _records_by_period(ctx: RunContext, ds: Dataset) -> dict[str, list[dict[str, Any]]]:
@@ -375,11 +371,12 @@ def period_covers(op_period: str | None, period: str) -> bool:
     return op_period.startswith(period) or period.startswith(op_period)
 
 
-def _last_change(ctx: RunContext, ds: Dataset) -> dict[str, dict[str, Any]]:
+def _changes(ctx: RunContext, ds: Dataset) -> list[dict[str, Any]]:
+    """The dataset's changelog rows, oldest first."""
     ch = ctx.t("meta", "export_change")
     with ctx.engine.connect() as conn:
-        rows = conn.execute(select(ch).where(ch.c.dataset_id == ds.id).order_by(ch.c.id)).all()
-    return {r.period: dict(r._mapping) for r in rows}
+        return [dict(r) for r in conn.execute(
+            select(ch).where(ch.c.dataset_id == ds.id).order_by(ch.c.id)).mappings()]
 
 
 def _change(ds: Dataset, pe: PeriodExport, before: dict[str, Any] | None,
@@ -475,9 +472,10 @@ def export_dataset(ctx: RunContext, ds: Dataset, regions: Regions | None = None)
     with ctx.engine.connect() as conn:
         previous = {r.period: dict(r._mapping) for r in conn.execute(
             select(runs).where(runs.c.dataset_id == ds.id))}
-    last = _last_change(ctx, ds)
+    last = {c["period"]: c for c in _changes(ctx, ds)}  # the latest change of each period
     by_period = _records_by_period(ctx, ds)
     out: dict[str, Any] = {"written": 0, "unchanged": 0, "blocked": [], "withdrawn": []}
+    recorded = 0  # periods whose export_run row changed: the dataset documents follow them
     for period, records in sorted(by_period.items()):
         pe = build_period(ctx, ds, period, records, regions)
         before = previous.get(period)
@@ -490,6 +488,7 @@ def export_dataset(ctx: RunContext, ds: Dataset, regions: Regions | None = None)
                 out["blocked"].append(period)
             continue
         _record_findings(ctx, ds, pe)
+        recorded += 1
         if status == "blocked":
             log.warning("%s %s: export held back, %d cells look like personal data",
                         ds.id, period, len(pe.findings))
@@ -507,7 +506,9 @@ def export_dataset(ctx: RunContext, ds: Dataset, regions: Regions | None = None)
         if change is not None and change["change"] != "withdrawn":  # it was published
             _withdraw(ctx, ds, period, previous[period], change)
             out["withdrawn"].append(period)
-    _dataset_documents(ctx, ds)
+            recorded += 1
+    if recorded or (last and not ctx.lake.exists(dataset_prefix(ctx.catalog, ds) + "dcat.jsonld")):
+        _dataset_documents(ctx, ds)
     return out
 
 
@@ -530,15 +531,14 @@ def _withdraw(ctx: RunContext, ds: Dataset, period: str, before: dict[str, Any],
 def _dataset_documents(ctx: RunContext, ds: Dataset) -> None:
     """The dataset's changelog and DCAT record, rewritten only when their bytes change."""
     runs = ctx.t("meta", "export_run")
-    changes = sorted(_all_changes(ctx, ds), key=lambda c: c["id"])
+    changes = _changes(ctx, ds)
     with ctx.engine.connect() as conn:
         ready = conn.execute(select(runs).where(runs.c.dataset_id == ds.id,
                                                 runs.c.status == "ready")
                              .order_by(runs.c.period)).mappings().all()
     if not changes and not ready:
         return
-    slug = ctx.catalog.regency(ds.regency).slug
-    base = f"exports/{slug}/{ds.id}/"
+    base = dataset_prefix(ctx.catalog, ds)
     log_doc = {"dataset": ds.id, "judul": ds.title, "perubahan": [
         {"periode": c["period"], "perubahan": c["change"], "alasan": c["reason"],
          "load_id": (c["load_ids"] or "").split(",") if c["load_ids"] else [],
@@ -560,13 +560,6 @@ def _dataset_documents(ctx: RunContext, ds: Dataset) -> None:
     _put_if_changed(ctx, base + "dcat.jsonld", _dump(satudata.dcat(ctx.catalog, ds, dists,
                                                                    modified)),
                     "application/ld+json")
-
-
-def _all_changes(ctx: RunContext, ds: Dataset) -> list[dict[str, Any]]:
-    ch = ctx.t("meta", "export_change")
-    with ctx.engine.connect() as conn:
-        return [dict(r) for r in conn.execute(select(ch).where(ch.c.dataset_id == ds.id))
-                .mappings()]
 
 
 # ------------------------------------------------------------------------ a regency
@@ -602,18 +595,17 @@ def publish_regency(ctx: RunContext, regency: str) -> dict[str, Any]:
                                 .order_by(runs.c.period)).mappings().all()
         if not rows:
             continue
-        files, blocked, meta = [], set(), {}
-        for r in rows:
-            if r["status"] == "blocked":
-                blocked.add(r["period"])
-                continue
-            if r["status"] != "ready":
-                continue
+        blocked = {r["period"] for r in rows if r["status"] == "blocked"}
+        ready = [r for r in rows if r["status"] == "ready"]
+        files = []
+        for r in ready:
             name = f"{ds.id}_{r['period']}.csv"
-            data = ctx.lake.get(r["lake_prefix"] + name)
-            files.append(ckan.PeriodFile(period=r["period"], name=name, data=data,
-                                         sha256=_sha(data)))
-            meta = json.loads(ctx.lake.get(r["lake_prefix"] + "metadata.json"))
+            files.append(ckan.PeriodFile(period=r["period"], name=name,
+                                         data=ctx.lake.get(r["lake_prefix"] + name),
+                                         sha256=json.loads(r["files"])[name]))
+        # the package's extras come from the newest period's metadata
+        meta = json.loads(ctx.lake.get(ready[-1]["lake_prefix"] + "metadata.json")) if ready \
+            else {}
         res = ckan.publish_dataset(ctx.engine, url, token, ctx.catalog, ds, meta, files,
                                    blocked=blocked)
         out[ds.id] = dataclasses.asdict(res)
