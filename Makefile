@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: install install-dev demo test lint bench clean
+.PHONY: install install-dev browser demo test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +23,30 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
+## make browser: Debian's chromium and chromium-driver for the browser tests, installed where missing
+BROWSER_PKGS := chromium chromium-driver
+APT_GET      := DEBIAN_FRONTEND=noninteractive apt-get
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; \
+	elif command -v sudo >/dev/null; then sudo=sudo; \
+	else echo "make browser: chromium or chromedriver is missing and there is neither root nor" \
+	  "sudo to install them; install the Debian packages $(BROWSER_PKGS)" \
+	  "(apt-get install $(BROWSER_PKGS)) and run make again" >&2; exit 1; fi; \
+	echo "installing $(BROWSER_PKGS) with apt-get"; \
+	$$sudo env $(APT_GET) update -q && \
+	$$sudo env $(APT_GET) install -y -q --no-install-recommends $(BROWSER_PKGS) || \
+	{ echo "make browser: apt-get could not install $(BROWSER_PKGS); install those Debian" \
+	  "packages yourself and run make again" >&2; exit 1; }; \
+	command -v chromium && command -v chromedriver
+
 ## make demo: the whole pipeline on embedded defaults (local-folder lake, SQLite warehouse)
 demo: $(VENV)/.installed
 	$(BIN)/serasan catalog validate
 	$(BIN)/serasan demo
 
-## make test: lint, then every test against real PostgreSQL, S3 (moto_server) and SMTP
-test: $(VENV)/.installed-dev
+## make test: lint, then every test against real PostgreSQL, S3 (moto_server), SMTP and Chromium
+test: $(VENV)/.installed-dev browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -1,4 +1,5 @@
-"""Serasan DAGs, generated from the catalog: one per dataset, and KPI and export DAGs per regency.
+"""Serasan DAGs, generated from the catalog: one per dataset, and KPI and export (+ report) DAGs per
+regency.
 (`serasan__alerts` lives in serasan_alerts.py, which does not need the catalog to parse.)
 
 Thin on purpose: no business logic and no I/O beyond reading the catalog YAML at parse time.
@@ -87,7 +88,13 @@ def regency_dags(regency: Regency) -> list:
         def export(**context) -> dict:  # noqa: ANN003
             return tasks.export(regency.kode, context)
 
-        export()
+        # The month's report reads the KPIs and the export records; it is written even when the
+        # export failed, so the compliance page shows what is recorded.
+        @task(trigger_rule="all_done")
+        def report(**context) -> dict:  # noqa: ANN003
+            return tasks.report(regency.kode, context)
+
+        export() >> report()
 
     return [kpis(), satu_data_export()]
 

@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 from serasan import delivery, exports, freshness, kpi
+from serasan import report as report_
 from serasan.catalog import Catalog, load_catalog
 from serasan.operators.config import (
     airflow_connection,
@@ -76,6 +77,11 @@ def compute_kpis(regency: str, context: dict[str, Any]) -> dict[str, Any]:
 def export(regency: str, context: dict[str, Any]) -> dict[str, Any]:
     ctx = _ctx(context)
     return exports.export_regency(ctx, regency)
+
+
+def report(regency: str, context: dict[str, Any]) -> dict[str, Any]:
+    """The report for the last month before the run's logical date."""
+    return report_.write(_ctx(context), regency)
 
 
 # ------------------------------------------------------------------------ alerts

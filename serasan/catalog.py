@@ -175,12 +175,33 @@ class Kpi(_Strict):
     definisi: str
     rumus: str
     satuan: str
+    # kecamatan: the query returns the regency's row per period and one row per kecamatan
+    # (UNION ALL); kabupaten_kota: the regency's row only.
     level: Literal["kabupaten_kota", "kecamatan"]
     cadence: Literal["monthly", "quarterly", "yearly"]
-    target: float
+    # The target every period value is held to: one number, or one per year (RPJMD targets
+    # change yearly). A year without its own target takes the latest earlier year's.
+    target: float | dict[int, float]
     polarity: Literal["higher_is_better", "lower_is_better"]
+    # true when the regency value is the sum of the kecamatan values (counts, tonnes, rupiah):
+    # a kecamatan's share is then not held to the regency's target
+    additive: bool = False
     sources: list[str] = Field(min_length=1)
     query: str
+
+    @field_validator("target")
+    @classmethod
+    def _some_target(cls, t: float | dict[int, float]) -> float | dict[int, float]:
+        if isinstance(t, dict) and not t:
+            raise ValueError("give a number, or at least one year: number")
+        return t
+
+    def target_for(self, year: int) -> float | None:
+        """The target of a year: its own, else the latest earlier year's, else None."""
+        if not isinstance(self.target, dict):
+            return float(self.target)
+        years = [y for y in self.target if y <= year]
+        return float(self.target[max(years)]) if years else None
 
 
 class CatalogError(Exception):

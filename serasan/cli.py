@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -451,6 +452,73 @@ def cmd_retention(args: argparse.Namespace) -> int:
     return 1 if result["failed"] else 0
 
 
+def _regency_and_date(args: argparse.Namespace, catalog: Catalog) -> tuple[str, dt.date] | None:
+    """The regency (slug or kode) and the as-of date of a KPI or report command; None after
+    printing what is wrong."""
+    kode = next((r.kode for r in catalog.regencies.values()
+                 if args.regency in (r.kode, r.slug)), None)
+    if kode is None:
+        known = ", ".join(f"{r.slug} ({r.kode})" for r in catalog.regencies.values())
+        print(f"error: unknown regency {args.regency!r}; known: {known}", file=sys.stderr)
+        return None
+    try:
+        return kode, dt.date.fromisoformat(args.date) if args.date else _today()
+    except ValueError:
+        print(f"error: --date {args.date!r}: expected a date YYYY-MM-DD", file=sys.stderr)
+        return None
+
+
+def _run_context(catalog: Catalog, run_date: dt.date) -> Any:
+    from serasan.pipeline import RunContext
+
+    return RunContext(settings=Settings.from_env(), catalog=catalog, run_date=run_date)
+
+
+def cmd_kpi_compute(args: argparse.Namespace) -> int:
+    """Recompute a regency's KPIs into mart.kpi_value (all periods, or those given)."""
+    from serasan import kpi
+
+    catalog = _catalog(args)
+    picked = _regency_and_date(args, catalog)
+    if picked is None:
+        return 2
+    bad = [p for p in args.period or [] if not re.fullmatch(r"\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?", p)]
+    if bad:
+        print(f"error: --period {bad[0]!r}: expected YYYY, YYYY-Qn or YYYY-MM", file=sys.stderr)
+        return 2
+    ctx = _run_context(catalog, picked[1])
+    result = kpi.compute(ctx, picked[0], periods=args.period or None)
+    ctx.engine.dispose()
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"{result['values']} KPI values for {picked[0]} ({result['missing']} missing) "
+              "in mart.kpi_value")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the regency's HTML report for a month to the lake (and optionally a file)."""
+    from serasan import report
+
+    catalog = _catalog(args)
+    picked = _regency_and_date(args, catalog)
+    if picked is None:
+        return 2
+    if args.period and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.period):
+        print(f"error: --period {args.period!r}: expected a month YYYY-MM", file=sys.stderr)
+        return 2
+    ctx = _run_context(catalog, picked[1])
+    result = report.write(ctx, picked[0], args.period)
+    if args.out:
+        Path(args.out).write_bytes(ctx.lake.get(result["key"]))
+    ctx.engine.dispose()
+    print(json.dumps(result, indent=2) if args.json else
+          f"report {result['period']} for {picked[0]}: {result['location']}"
+          + ("" if result["written"] else " (unchanged)"))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from serasan.demo import run_demo
 
@@ -562,6 +630,24 @@ def build_parser() -> argparse.ArgumentParser:
     rtn.add_argument("--actor", help="who (default: the login name)")
     rtn.add_argument("--json", action="store_true")
     rtn.set_defaults(func=cmd_retention)
+
+    kp = sub.add_parser("kpi", help="pillar KPIs").add_subparsers(dest="kpi_command",
+                                                                  required=True)
+    kc = kp.add_parser("compute", help="recompute a regency's KPIs into mart.kpi_value")
+    kc.add_argument("--regency", required=True, help="slug or kode wilayah (musibanyuasin, 16.06)")
+    kc.add_argument("--period", action="append",
+                    help="YYYY, YYYY-Qn or YYYY-MM; repeat for several (default: all)")
+    kc.add_argument("--date", help="as-of date YYYY-MM-DD (default: today in Asia/Jakarta)")
+    kc.add_argument("--json", action="store_true")
+    kc.set_defaults(func=cmd_kpi_compute)
+
+    rp = sub.add_parser("report", help="write a regency's HTML report for a month to the lake")
+    rp.add_argument("--regency", required=True, help="slug or kode wilayah (musibanyuasin, 16.06)")
+    rp.add_argument("--period", help="month YYYY-MM (default: the last month before --date)")
+    rp.add_argument("--date", help="as-of date YYYY-MM-DD (default: today in Asia/Jakarta)")
+    rp.add_argument("--out", help="also write the HTML to this file")
+    rp.add_argument("--json", action="store_true")
+    rp.set_defaults(func=cmd_report)
 
     demo = sub.add_parser("demo", help="run every DAG of both regencies on demo data")
     demo.add_argument("--date", default=DEMO_DATE.isoformat())

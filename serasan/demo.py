@@ -21,6 +21,7 @@ from serasan.demo_sources import prepare_database, serve_api
 from serasan.generate import generate
 from serasan.lake import open_lake
 from serasan.pipeline import inbox_prefix
+from serasan.report import default_period, report_key
 from serasan.settings import Settings
 from serasan.warehouse.db import make_engine, upgrade
 from serasan.warehouse.facts import fact_table
@@ -39,6 +40,8 @@ def _progress(i: int, n: int, dag_id: str, res: dict[str, Any]) -> None:
         detail = f"{out['periods_written']} periods exported"
         if out.get("periods_blocked"):
             detail += f", {out['periods_blocked']} held back (personal data found)"
+        if (res["tasks"].get("report") or {}).get("result"):
+            detail += f"; report {res['tasks']['report']['result']['period']}"
     if res["dag_id"] == "serasan__alerts":
         detail = "lateness reminders, digests, outbox drained"
     if res["state"] != "success" and not load:
@@ -89,7 +92,7 @@ def run_demo(catalog: Catalog, settings: Settings, airflow_home: Path, date: dt.
                 print(f"application API for {ds.id}: stand-in on 127.0.0.1", flush=True)
         print(flush=True)
         _run_dags(catalog, airflow_home, date)
-    print_summary(catalog, settings, engine)
+    print_summary(catalog, settings, engine, date)
     return 0
 
 
@@ -122,7 +125,7 @@ def _run_dags(catalog: Catalog, airflow_home: Path, date: dt.date) -> None:
         _progress(i, len(all_dags), dag_id, runner.run(dag_id, logical))
 
 
-def print_summary(catalog: Catalog, settings: Settings, engine: Any) -> None:
+def print_summary(catalog: Catalog, settings: Settings, engine: Any, date: dt.date) -> None:
     dialect = engine.dialect.name
     lr = table("meta", "load_run", dialect)
     al, kv = table("meta", "alert", dialect), table("mart", "kpi_value", dialect)
@@ -154,3 +157,7 @@ def print_summary(catalog: Catalog, settings: Settings, engine: Any) -> None:
           f"{lake.location('exports/')}")
     print(f"raw files:      {lake.location('raw/')}")
     print(f"warehouse:      {settings.describe().splitlines()[1].split(': ', 1)[1]}")
+    for reg in catalog.regencies.values():  # last: the file people open first
+        key = report_key(reg, default_period(date))
+        if lake.exists(key):
+            print(f"report:         {lake.location(key)}")

@@ -91,7 +91,9 @@ def _ms_ind(catalog: Catalog, ds: Dataset) -> list[dict[str, Any]]:
             "satuan": k.satuan, "level_estimasi": k.level, "periode_penyajian": k.cadence,
             "interpretasi": ("semakin tinggi semakin baik" if k.polarity == "higher_is_better"
                              else "semakin rendah semakin baik"),
-            "target_tahunan": k.target, "variabel_pembangun": sorted(k.sources),
+            "target_tahunan": ({str(y): v for y, v in sorted(k.target.items())}
+                               if isinstance(k.target, dict) else k.target),
+            "variabel_pembangun": sorted(k.sources),
             "dapat_diakses_umum": True,
         })
     return out

@@ -249,7 +249,8 @@ def fixed_metadata(dialect: str) -> MetaData:
        Column("achievement_pct", Float),
        Column("status", String(20), nullable=False),
        Column("satuan", String(40), nullable=False),
-       Column("load_ids", Text),
+       Column("load_ids", Text),  # the loads whose rows fall in the period, comma-separated
+       Column("reason", Text),  # why the value is missing (Bahasa Indonesia)
        PrimaryKeyConstraint("kpi_code", "period", "kode_wilayah"))
     return md
 
