@@ -25,7 +25,9 @@ os.environ["GX_ANALYTICS_ENABLED"] = "false"
 for _k in [k for k in os.environ if k.startswith("SERASAN_") and not k.startswith("SERASAN_TEST_")]:
     del os.environ[_k]  # tests choose their lake and warehouse explicitly
 
+import dataclasses  # noqa: E402
 import datetime as dt  # noqa: E402
+from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 from sqlalchemy import Engine, create_engine, text  # noqa: E402
@@ -174,3 +176,68 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     eng = make_engine(url)
     yield eng
     eng.dispose()
+
+
+def _load_every_dataset(settings: Settings, catalog: Catalog, workdir: Path) -> Any:
+    """Every dataset of both regencies through `run_dataset`, each by its own source kind
+    (spreadsheet inbox, application database, HTTP API), then KPIs, exports and reports."""
+    from contextlib import ExitStack
+
+    from serasan import exports, kpi, report
+    from serasan.demo_sources import prepare_database, serve_api
+    from serasan.generate import generate_dataset
+    from serasan.pipeline import RunContext, inbox_prefix, run_dataset
+    from serasan.warehouse.db import upgrade
+
+    ctx = RunContext(settings=dataclasses.replace(settings, pii_key="kunci-uji-laporan-91ab"),
+                     catalog=catalog, run_date=RUN_DATE, dag_id="test", run_id="run-1")
+    upgrade(ctx.engine, catalog)
+    saved = dict(os.environ)
+    try:
+        with ExitStack() as stack:
+            for ds in sorted(catalog.datasets.values(), key=lambda d: d.id):
+                if ds.source.kind == "api":
+                    os.environ.update(stack.enter_context(serve_api(ds, catalog, RUN_DATE, 0.0)))
+                elif ds.source.kind == "database":
+                    os.environ.update(prepare_database(ds, catalog, workdir, RUN_DATE, 0.0))
+                else:
+                    gen = generate_dataset(ds, catalog, defect_rate=0.0, seed=11)
+                    ctx.lake.put(inbox_prefix(catalog, ds) + gen.filename, gen.data)
+                summaries = run_dataset(ctx, ds)
+                assert [s["status"] for s in summaries] == ["loaded"], summaries
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    for kode in catalog.regencies:
+        kpi.compute(ctx, kode)
+        exports.export_regency(ctx, kode)
+        report.write(ctx, kode)
+    return ctx
+
+
+@pytest.fixture(scope="session", params=["embedded", "production"])
+def regencies_loaded(request: pytest.FixtureRequest, catalog: Catalog,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Both regencies fully loaded, with KPIs, exports and reports, on each backend pair.
+    Shared by the session: tests must not change it (copy what they want to change)."""
+    work = tmp_path_factory.mktemp(f"regencies-{request.param}")
+    if request.param == "embedded":
+        settings = Settings(lake_url=str(work / "lake"),
+                            warehouse_url=f"sqlite:///{work / 'warehouse.db'}")
+        yield _load_every_dataset(settings, catalog, work / "apps")
+        return
+    server = request.getfixturevalue("pg_server_url")
+    endpoint = request.getfixturevalue("s3_endpoint")
+    name = f"serasan_r_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    settings = Settings(lake_url=f"s3://lake-{uuid.uuid4().hex[:10]}", warehouse_url=url,
+                        s3_endpoint=endpoint, s3_access_key="test", s3_secret_key="test")
+    ctx = _load_every_dataset(settings, catalog, work / "apps")
+    yield ctx
+    ctx.engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
