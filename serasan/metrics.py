@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from serasan.catalog import Catalog
 from serasan.freshness import RECEIVED
+from serasan.settings import Settings
 from serasan.warehouse.tables import table
 
 
@@ -136,3 +137,10 @@ def prometheus(metrics: list[Metric], prefix: str = "serasan") -> str:
 
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def publish(settings: Settings, engine: Engine, catalog: Catalog, as_of: dt.date) -> int:
+    """Send the current gauges to `SERASAN_STATSD_HOST`; 0 datagrams when it is unset."""
+    if not settings.statsd_host:
+        return 0
+    return send_statsd(collect(engine, catalog, as_of), settings.statsd_host, settings.statsd_port)

@@ -45,6 +45,9 @@ class Settings:
     ckan_url: str | None = None  # the portal's base URL; unset: exports stay in the lake only
     ckan_token: str | None = field(default=None, repr=False)  # a CKAN API token
     pii_key: str | None = field(default=None, repr=False)  # HMAC key for pseudonyms
+    # Serasan's own metrics (serasan.metrics) as StatsD gauges; unset: not sent
+    statsd_host: str | None = None
+    statsd_port: int = 8125
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, home: Path | None = None) -> Settings:
@@ -78,6 +81,8 @@ class Settings:
             ckan_url=env.get("SERASAN_CKAN_URL") or None,
             ckan_token=env.get("SERASAN_CKAN_TOKEN") or None,
             pii_key=env.get("SERASAN_PII_KEY") or None,
+            statsd_host=env.get("SERASAN_STATSD_HOST") or None,
+            statsd_port=int(env.get("SERASAN_STATSD_PORT") or 8125),
         )
 
     @property
@@ -113,13 +118,16 @@ class Settings:
                            ("SERASAN_ENGINEER_EMAIL", self.engineer_email),
                            ("SERASAN_CKAN_URL", self.ckan_url),
                            ("SERASAN_CKAN_TOKEN", self.ckan_token),
-                           ("SERASAN_PII_KEY", self.pii_key)):
+                           ("SERASAN_PII_KEY", self.pii_key),
+                           ("SERASAN_STATSD_HOST", self.statsd_host)):
             if value:
                 env[key] = value
         if self.smtp_host:
             env["SERASAN_SMTP_FROM"] = self.smtp_from
             if self.smtp_starttls is not None:
                 env["SERASAN_SMTP_STARTTLS"] = "true" if self.smtp_starttls else "false"
+        if self.statsd_host:
+            env["SERASAN_STATSD_PORT"] = str(self.statsd_port)
         for slug, address in self.walidata_emails:
             env[WALIDATA_PREFIX + slug.upper()] = address
         return env

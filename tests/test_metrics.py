@@ -85,3 +85,17 @@ def test_prometheus_text_format(regencies_loaded: RunContext) -> None:
         assert line.startswith("# ") or sample.match(line), line
     hostile = metrics.Metric("x", 1, {"dataset": 'a"b\\c\nd'})
     assert metrics.prometheus([hostile]).splitlines()[-1] == 'serasan_x{dataset="a\\"b\\\\c\\nd"} 1'
+
+
+def test_publish_goes_to_the_configured_collector(regencies_loaded: RunContext) -> None:
+    ctx = regencies_loaded
+    assert metrics.publish(ctx.settings, ctx.engine, ctx.catalog, RUN_DATE) == 0  # unset
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.settimeout(5)
+        env = {**ctx.settings.as_env(), "SERASAN_STATSD_HOST": "127.0.0.1",
+               "SERASAN_STATSD_PORT": str(server.getsockname()[1])}
+        settings = Settings.from_env(env)
+        assert Settings.from_env(settings.as_env()) == settings
+        n = metrics.publish(settings, ctx.engine, ctx.catalog, RUN_DATE)
+        assert n > 0 and server.recv(65535).decode().startswith("serasan.")
