@@ -61,3 +61,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/parse_bench.py
 	$(BIN)/python bench/validate_bench.py
 	$(BIN)/python bench/load_bench.py
+	$(BIN)/python bench/dag_parse_bench.py

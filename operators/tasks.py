@@ -6,7 +6,7 @@ import logging
 from functools import cache
 from typing import Any
 
-from serasan import delivery, exports, freshness, kpi
+from serasan import delivery, exports, freshness, kpi, metrics
 from serasan import report as report_
 from serasan.catalog import Catalog, load_catalog
 from serasan.operators.config import (
@@ -97,8 +97,14 @@ def notify(dataset_id: str, context: dict[str, Any]) -> dict[str, Any]:
     by the next run or the daily `serasan__alerts` DAG."""
     try:
         ctx = _ctx(context, alerts=True)
-        return delivery.drain(ctx.engine, ctx.settings, dataset_id=dataset_id,
-                              phones=_phones(ctx.catalog))
+        result = delivery.drain(ctx.engine, ctx.settings, dataset_id=dataset_id,
+                                phones=_phones(ctx.catalog))
+        try:  # metrics are best effort: a missing collector never fails the run
+            result["metrics_datagrams"] = metrics.publish(ctx.settings, ctx.engine,
+                                                          ctx.catalog, ctx.run_date)
+        except OSError as exc:
+            log.warning("metrics not sent to %s: %s", ctx.settings.statsd_host, exc)
+        return result
     except Exception as exc:  # the warehouse itself: the alerts wait in the outbox
         log.exception("%s: alerts not drained now; they stay in the outbox", dataset_id)
         return {"sent": 0, "retrying": 0, "failed": 0, "errors": [type(exc).__name__]}
@@ -170,3 +176,18 @@ def retention(context: dict[str, Any]) -> dict[str, Any]:
         keys = ", ".join(o["key"] for o in result["objects"] if o["status"] == "failed")
         raise RetentionIncomplete(f"{result['failed']} object(s) not deleted: {keys}")
     return result
+
+
+# ------------------------------------------------------------------------ backups
+
+
+def backup(context: dict[str, Any]) -> dict[str, Any]:
+    """The warehouse dump into the lake, then the lake into `SERASAN_BACKUP_LAKE_URL`. Needs no
+    catalog and runs no upgrade, so it backs up even a deployment whose catalog is broken."""
+    from serasan.backup import run_backup, target_settings
+
+    settings = settings_from_airflow()
+    target = target_settings(settings)
+    if target is None:
+        log.warning("SERASAN_BACKUP_LAKE_URL is not set: only the warehouse is backed up")
+    return run_backup(settings, target=target, logical_date=run_date_of(context).isoformat())

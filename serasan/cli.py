@@ -519,6 +519,101 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check the catalog, lake, warehouse, SMTP, CKAN, PII key and backups; 1 when one fails."""
+    from serasan.doctor import as_json, failed, render, run_doctor
+
+    checks = run_doctor(Settings.from_env(), Path(args.catalog), Path(args.expectations),
+                        timeout=args.timeout)
+    print(as_json(checks) if args.json else render(checks))
+    return 1 if failed(checks) else 0
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    """Print Serasan's metrics (Prometheus text or JSON), or send them to StatsD with --send."""
+    from serasan import metrics
+    from serasan.warehouse.db import make_engine
+
+    catalog = _catalog(args)
+    settings = Settings.from_env()
+    engine = make_engine(settings.warehouse_url)
+    ms = metrics.collect(engine, catalog, _today())
+    engine.dispose()
+    if args.send:
+        if not settings.statsd_host:
+            print("error: --send needs SERASAN_STATSD_HOST (and SERASAN_STATSD_PORT, default "
+                  "8125)", file=sys.stderr)
+            return 2
+        n = metrics.send_statsd(ms, settings.statsd_host, settings.statsd_port)
+        print(f"{len(ms)} gauges in {n} datagram(s) to {settings.statsd_host}:"
+              f"{settings.statsd_port}")
+    elif args.json:
+        print(json.dumps([{"name": m.name, "value": m.value, "labels": m.labels} for m in ms],
+                         indent=2))
+    else:
+        print(metrics.prometheus(ms), end="")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Dump the warehouse into the lake (or --out DIR) and copy the lake to the backup target."""
+    from serasan.backup import BackupError, render, run_backup, target_settings
+    from serasan.lake import LakeError
+
+    settings = Settings.from_env()
+    try:
+        summary = run_backup(settings, out=Path(args.out) if args.out else None,
+                             target=target_settings(settings, url=args.target),
+                             lake_only=args.lake_only, no_lake=args.no_lake, full=args.full)
+    except (BackupError, LakeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(summary, indent=2, ensure_ascii=False) if args.json else render(summary))
+    return 0
+
+
+def cmd_backup_list(args: argparse.Namespace) -> int:
+    from serasan.backup import list_dumps
+    from serasan.lake import LocalLake, open_lake
+
+    lake = LocalLake(args.out) if args.out else open_lake(Settings.from_env())
+    dumps = list_dumps(lake)
+    if args.json:
+        print(json.dumps(dumps, indent=2))
+        return 0
+    for d in dumps:
+        print(f"{d['day']}  {d['key']}  {d['size_bytes']} bytes  revision "
+              f"{d['alembic_revision']}  sha256 {d['sha256'][:12]}")
+    if not dumps:
+        print(f"no warehouse dump in {lake.location('backups/warehouse/')}")
+    return 0
+
+
+def cmd_backup_restore(args: argparse.Namespace) -> int:
+    """Restore a dump into an empty database and compare every table with its manifest."""
+    from serasan.backup import BackupError, restore
+    from serasan.lake import LakeError, open_lake
+
+    try:
+        lake = None if Path(args.dump).is_file() else open_lake(Settings.from_env())
+        result = restore(args.dump, args.into, lake=lake)
+    except (BackupError, LakeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"restored {result['dump']} into {result['into']}: {result['tables']} tables, "
+              f"{result['rows']} rows, revision {result['alembic_revision']}; "
+              + ("every table equals the dump's manifest" if result["equal"] else
+                 "DIFFERENT from the manifest:"))
+        for d in result["differences"]:
+            print(f"  {d}")
+        if result["next"]:
+            print(f"  next: {result['next']}")
+    return 0 if result["equal"] else 1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from serasan.demo import run_demo
 
@@ -648,6 +743,42 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", help="also write the HTML to this file")
     rp.add_argument("--json", action="store_true")
     rp.set_defaults(func=cmd_report)
+
+    doc = sub.add_parser("doctor", help="check catalog, lake, warehouse, SMTP, CKAN, PII key "
+                         "and backups with the current settings; exit 1 when one fails")
+    doc.add_argument("--json", action="store_true")
+    doc.add_argument("--timeout", type=float, default=4.0, help="seconds per network call")
+    doc.set_defaults(func=cmd_doctor)
+
+    met = sub.add_parser("metrics", help="rows loaded and rejected, alerts pending, export lag: "
+                         "Prometheus text, --json, or --send to StatsD")
+    met.add_argument("--json", action="store_true")
+    met.add_argument("--send", action="store_true", help="send to SERASAN_STATSD_HOST")
+    met.set_defaults(func=cmd_metrics)
+
+    bk = sub.add_parser("backup", help="dump the warehouse into the lake and copy the lake to "
+                        "SERASAN_BACKUP_LAKE_URL; `backup list`, `backup restore`")
+    bk.add_argument("--out", help="write the warehouse dump under this folder, not the lake")
+    bk.add_argument("--target", help="lake backup target (default $SERASAN_BACKUP_LAKE_URL)")
+    bk.add_argument("--no-lake", action="store_true", help="only the warehouse dump")
+    bk.add_argument("--lake-only", action="store_true", help="only the lake copy")
+    bk.add_argument("--full", action="store_true",
+                    help="read and hash every object again instead of trusting the index")
+    bk.add_argument("--json", action="store_true")
+    bk.set_defaults(func=cmd_backup)
+    bks = bk.add_subparsers(dest="backup_command", required=False)
+    bkl = bks.add_parser("list", help="the warehouse dumps in the lake (or --out DIR)")
+    bkl.add_argument("--out", help="a folder given to `serasan backup --out`")
+    bkl.add_argument("--json", action="store_true")
+    bkl.set_defaults(func=cmd_backup_list)
+    bkr = bks.add_parser("restore", help="restore a dump into an empty database, then compare "
+                         "every table with the dump's manifest (exit 1 when one differs)")
+    bkr.add_argument("--dump", required=True,
+                     help="a day (YYYY-MM-DD), a lake key, or a dump file with its manifest.json")
+    bkr.add_argument("--into", required=True, help="SQLAlchemy URL of an empty database "
+                     "(PostgreSQL: createdb it first) or a new SQLite file")
+    bkr.add_argument("--json", action="store_true")
+    bkr.set_defaults(func=cmd_backup_restore)
 
     demo = sub.add_parser("demo", help="run every DAG of both regencies on demo data")
     demo.add_argument("--date", default=DEMO_DATE.isoformat())

@@ -41,7 +41,8 @@ def test_one_dag_per_dataset_and_kpi_export_dags_per_regency(runner: Runner,
     expected = {f"serasan__{d}" for d in catalog.datasets}
     for reg in catalog.regencies.values():
         expected |= {f"serasan__{reg.slug}__kpi", f"serasan__{reg.slug}__export"}
-    assert set(runner.dag_ids) == expected | {"serasan__alerts", "serasan__retention"}
+    assert set(runner.dag_ids) == expected | {"serasan__alerts", "serasan__retention",
+                                              "serasan__backup"}
 
 
 def test_dags_have_tags_owners_and_no_cycles(runner: Runner, catalog: Catalog) -> None:
@@ -50,7 +51,8 @@ def test_dags_have_tags_owners_and_no_cycles(runner: Runner, catalog: Catalog) -
         assert "serasan" in dag.tags
         assert all(t.owner and t.owner != "airflow" for t in dag.tasks), dag_id
         assert dag.topological_sort()  # raises on a cycle
-        if dag_id.count("__") == 1 and dag_id not in ("serasan__alerts", "serasan__retention"):
+        if dag_id.count("__") == 1 and dag_id not in ("serasan__alerts", "serasan__retention",
+                                                      "serasan__backup"):
             ds = catalog.dataset(dag_id.removeprefix("serasan__"))
             assert {catalog.regency(ds.regency).slug, ds.opd, ds.pillar} <= set(dag.tags)
             assert [t.task_id for t in dag.topological_sort()] == ["extract", "transform", "load",

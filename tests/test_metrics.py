@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import socket
 
+import pytest
 from sqlalchemy import func, select
 
 from serasan import exports, metrics
@@ -99,3 +100,26 @@ def test_publish_goes_to_the_configured_collector(regencies_loaded: RunContext) 
         assert Settings.from_env(settings.as_env()) == settings
         n = metrics.publish(settings, ctx.engine, ctx.catalog, RUN_DATE)
         assert n > 0 and server.recv(65535).decode().startswith("serasan.")
+
+
+def test_metrics_command(local_settings: Settings, catalog: Catalog,
+                         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    from serasan.cli import main
+
+    for key, value in local_settings.as_env().items():
+        monkeypatch.setenv(key, value)
+    upgrade(RunContext(settings=local_settings, catalog=catalog, run_date=RUN_DATE).engine,
+            catalog)
+    assert main(["metrics"]) == 0
+    out = capsys.readouterr().out
+    assert "# TYPE serasan_rows_loaded gauge" in out
+    assert 'serasan_rows_loaded{dataset="muba_bank_sampah",opd="dlh",regency="16.06"} 0' in out
+    assert main(["metrics", "--send"]) == 2
+    assert "SERASAN_STATSD_HOST" in capsys.readouterr().err
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.settimeout(5)
+        monkeypatch.setenv("SERASAN_STATSD_HOST", "127.0.0.1")
+        monkeypatch.setenv("SERASAN_STATSD_PORT", str(server.getsockname()[1]))
+        assert main(["metrics", "--send"]) == 0
+        assert b"serasan.rows_loaded:0|g|#dataset:" in server.recv(65535)
