@@ -167,14 +167,17 @@ def watch_outbox(context: dict[str, Any]) -> dict[str, Any]:
 def retention(context: dict[str, Any]) -> dict[str, Any]:
     """Delete what the catalog's retention says is due on the run's date. A failed delete fails
     the task after every other object was handled, so it is retried and the engineers hear."""
-    from serasan.retention import ACTOR_DAG, RetentionIncomplete, run_retention
+    from serasan.retention import ACTOR_DAG, RetentionIncomplete, backups_from_env, run_retention
 
     ctx = _ctx(context)
     upgrade(ctx.engine, ctx.catalog)
-    result = run_retention(ctx.lake, ctx.engine, ctx.catalog, ctx.run_date, ACTOR_DAG)
+    result = run_retention(ctx.lake, ctx.engine, ctx.catalog, ctx.run_date, ACTOR_DAG,
+                           backups=backups_from_env(ctx.lake, ctx.settings))
     if result["failed"]:
         keys = ", ".join(o["key"] for o in result["objects"] if o["status"] == "failed")
-        raise RetentionIncomplete(f"{result['failed']} object(s) not deleted: {keys}")
+        errors = "; ".join(result.get("errors") or [])
+        raise RetentionIncomplete(f"{result['failed']} failure(s); not deleted: {keys or '-'}"
+                                  + (f"; {errors}" if errors else ""))
     return result
 
 

@@ -78,7 +78,8 @@ AIRFLOW_SERVICES = {"airflow-init", *AIRFLOW_COMMANDS}
 CELERY_EXECUTOR = "airflow.providers.celery.executors.celery_executor"
 
 # the modules whose environment reads decide which SERASAN_* names the stack may set
-READS_ENV = (PROJECT / "serasan" / "settings.py", PROJECT / "serasan" / "backup.py")
+READS_ENV = (PROJECT / "serasan" / "settings.py", PROJECT / "serasan" / "backup.py",
+             PROJECT / "serasan" / "retention.py")
 # the oldest pg_dump/pg_restore the backups accept: the server's major version (postgres:15)
 MIN_PG_CLIENT = 15
 
@@ -487,6 +488,10 @@ def test_airflow_is_wired_to_the_stack(services: dict[str, dict[str, Any]]) -> N
         assert env["AIRFLOW__METRICS__STATSD_HOST"] == "statsd-exporter"
         assert f"--statsd.listen-udp=:{env['AIRFLOW__METRICS__STATSD_PORT']}" in \
             _command(services["statsd-exporter"])
+        # Serasan's own gauges go to the same exporter, over UDP
+        assert env["SERASAN_STATSD_HOST"] == "statsd-exporter"
+        assert f"--statsd.listen-udp=:{env['SERASAN_STATSD_PORT']}" in \
+            _command(services["statsd-exporter"])
         assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == \
             "http://airflow-apiserver:8080/execution/"
         assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
@@ -866,8 +871,6 @@ def test_pipeline_policy_lets_the_backup_copy_the_lake_and_nothing_more(
     client = Minio(endpoint=endpoint, access_key=keys["id"], secret_key=keys["secret"],
                    secure=False, region="us-east-1")
     for what, call in {
-        "delete in the backup bucket": lambda: client.remove_object(
-            bucket_name="serasan-backup", object_name="exports/bk/small.csv"),
         "write another bucket": lambda: client.put_object(
             bucket_name="other-bucket", object_name="z.csv", data=io.BytesIO(b"z"), length=1),
         "list another bucket": lambda: list(client.list_objects(bucket_name="other-bucket")),
@@ -876,6 +879,9 @@ def test_pipeline_policy_lets_the_backup_copy_the_lake_and_nothing_more(
             call()
         assert err.value.code == "AccessDenied", what
     assert target.exists("exports/bk/small.csv")
+    # retention prunes old dumps and deleted personal data in the backup bucket too
+    client.remove_object(bucket_name="serasan-backup", object_name="exports/bk/small.csv")
+    assert not target.exists("exports/bk/small.csv")
 
 
 def test_iam_enforcement_is_on(pipeline_s3: tuple[str, dict[str, str]]) -> None:

@@ -1,6 +1,11 @@
 """Retention on both backends (folder + SQLite, S3 + PostgreSQL): exactly the objects past their
 policy leave the lake, each with one audit row; again, or dry, nothing changes; a failed or an
 interrupted delete is never lost from the audit. And no other code deletes from the lake.
+
+Backups too, against a second bucket (or folder) as the backup target: warehouse dumps made by
+serasan.backup on several days leave the lake and the target once older than
+SERASAN_BACKUP_KEEP_DAYS, the newest 7 complete ones always staying; the target's copies of the
+personal data retention deletes leave with it, in the same run or a later one.
 """
 
 from __future__ import annotations
@@ -10,18 +15,35 @@ import datetime as dt
 import hashlib
 import json
 import os
+import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, insert, select
+from sqlalchemy.engine import make_url
 
+from serasan import backup
+from serasan.backup import backup_lake, list_dumps, run_backup, target_settings
 from serasan.catalog import Catalog
 from serasan.cli import main
 from serasan.lake import Lake, LakeError, open_lake
 from serasan.operations import OperationError, reprocess
 from serasan.paths import PROJECT_ROOT
-from serasan.retention import FAILED, manifest_key, run_retention
+from serasan.retention import (
+    COPY,
+    DUMPS,
+    FAILED,
+    KEEP_ENV,
+    LAKE,
+    TARGET,
+    Backups,
+    RetentionConfigError,
+    backup_keep_days,
+    backups_from_env,
+    manifest_key,
+    run_retention,
+)
 from serasan.settings import Settings
 from serasan.warehouse.db import make_engine, upgrade
 from serasan.warehouse.tables import table
@@ -317,6 +339,7 @@ ALLOWED = {
     ("serasan/lake.py", "LocalLake.delete", "unlink"),  # the port's own implementations
     ("serasan/lake.py", "S3Lake.delete", "remove_object"),
     ("serasan/pipeline.py", "extract", "delete"),  # the inbox move: the bytes are in raw/
+    # every retention delete: the lake's personal data and dumps, the backup target's copies
     ("serasan/retention.py", "_try_delete", "delete"),
 }
 
@@ -379,14 +402,376 @@ def test_retention_dag_parses_and_runs_through_airflow(catalog: Catalog, local_s
 
     engine = make_engine(local_settings.warehouse_url)
     upgrade(engine, catalog)
-    objs = _upload(open_lake(local_settings), BANSOS, "01", OLD)
+    lake = open_lake(local_settings)
+    objs = _upload(lake, BANSOS, "01", OLD)
     for key, value in local_settings.as_env().items():
         monkeypatch.setenv(key, value)
+    target_dir = Path(local_settings.lake_url).parent / "backup-target"
+    monkeypatch.setenv(backup.TARGET_ENV, str(target_dir))  # the DAG finds it as backups do
+    target = open_lake(target_settings(local_settings))
+    backup_lake(lake, target, day="2026-10-31")
     logical = dt.datetime.combine(AS_OF, dt.time(), tzinfo=ZoneInfo("Asia/Jakarta"))
     res = runner.run("serasan__retention", logical)
     assert res["state"] == "success", res
-    assert res["tasks"]["retention"]["result"]["deleted"] == len(objs)
+    result = res["tasks"]["retention"]["result"]
+    assert result["deleted"] == 2 * len(objs) and result["backups"]["target"] is not None
     rows = _audit(engine)
-    assert {r["object_key"] for r in rows} == set(objs)
+    assert {r["object_key"] for r in rows} == set(objs) | {target.location(k) for k in objs}
     assert {r["actor"] for r in rows} == {"retention-dag"}
+    assert _lake_state(lake) == _lake_state(target) == {}
+    engine.dispose()
+
+
+# ------------------------------------------------------------------------ backups
+
+
+def test_backup_keep_days_comes_from_the_environment_and_is_at_least_a_week() -> None:
+    assert backup_keep_days({}) == 35 and backup_keep_days({KEEP_ENV: ""}) == 35
+    assert backup_keep_days({KEEP_ENV: " 90 "}) == 90 and backup_keep_days({KEEP_ENV: "7"}) == 7
+    with pytest.raises(RetentionConfigError, match=r"SERASAN_BACKUP_KEEP_DAYS=6 is refused: dumps "
+                                                   r"are kept at least 7 days"):
+        backup_keep_days({KEEP_ENV: "6"})
+    with pytest.raises(RetentionConfigError, match="SERASAN_BACKUP_KEEP_DAYS='2 minggu' is not a "
+                                                   "whole number of days"):
+        backup_keep_days({KEEP_ENV: "2 minggu"})
+    refused = backups_from_env(LocalLakeStub(), Settings(lake_url="x", warehouse_url="sqlite://"),
+                               {KEEP_ENV: "0"})
+    assert refused.keep_days is None and refused.target is None
+    assert refused.errors == ("SERASAN_BACKUP_KEEP_DAYS=0 is refused: dumps are kept at least 7 "
+                              "days, so that a week of broken backups can still be restored from "
+                              "an older one; set it to 7 or more, or leave it unset for 35; no "
+                              "warehouse dump was deleted",)
+
+
+class LocalLakeStub:
+    """A lake that is never touched (no backup target is configured)."""
+
+    def location(self, key: str) -> str:
+        return f"/nowhere/{key}"
+
+
+def _target_url(settings: Settings, tmp_path: Path) -> str:
+    """A second bucket on the same S3 endpoint, or a folder beside the folder lake."""
+    if settings.lake_url.startswith("s3://"):
+        return f"s3://backup-{uuid.uuid4().hex[:10]}"
+    return str(tmp_path / "backup-target")
+
+
+def _dumps(store: Lake) -> dict[str, bytes]:
+    return {k: store.get(k) for k in store.list("backups/warehouse/")}
+
+
+def _days(store: Lake) -> list[str]:
+    """The days of the complete dumps, as `serasan backup list` shows them."""
+    return [d["day"] for d in list_dumps(store)]
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+DUMP_DAYS = ["2026-08-01", "2026-08-15", "2026-09-01", "2026-09-20", "2026-09-27", "2026-09-28",
+             "2026-10-05", "2026-10-10", "2026-10-15", "2026-10-20", "2026-10-30", "2026-10-31",
+             "2026-11-01"]
+
+
+def _dump_reason(day: str, where: str, complete: bool = True) -> str:
+    limit = dt.date.fromisoformat(day) + dt.timedelta(days=35)
+    return ((f"{COPY}: " if where == TARGET else "")
+            + f"backup_keep_days=35 lewat: dump {day}, batas {limit}; 7 dump lengkap terbaru "
+            "selalu disimpan" + ("" if complete else
+                                 " (tanpa manifest yang terbaca: dump tidak lengkap)"))
+
+
+def test_old_dumps_leave_the_lake_and_the_target_and_the_newest_seven_stay(
+        settings: Settings, wh: Engine, catalog: Catalog, tmp_path: Path) -> None:
+    lake = open_lake(settings)
+    conf = target_settings(settings, {}, url=_target_url(settings, tmp_path))
+    assert conf is not None
+    target = open_lake(conf)
+    for day in DUMP_DAYS:  # real dumps (pg_dump or SQLite's backup API), copied to the target
+        run_backup(settings, target=conf, day=day)
+    name = backup.DUMP_NAMES[make_url(settings.warehouse_url).get_backend_name()]
+    for store in (lake, target):
+        store.put(f"backups/warehouse/2026-06-01/{name}", b"half a dump")
+        store.put("backups/warehouse/2026-06-01/manifest.json", b"{broken")
+        store.put(f"backups/warehouse/2026-07-01/{name}", b"no manifest: a dump that died")
+        store.put(f"backups/warehouse/2026-10-25/{name}", b"no manifest: a dump that died")
+    lake.put("backups/warehouse/NOTES.txt", b"not a dump folder")
+    before = {LAKE: _dumps(lake), TARGET: _dumps(target)}
+    assert before[TARGET].keys() == before[LAKE].keys() - {"backups/warehouse/NOTES.txt"}
+    assert len(before[LAKE]) == 2 * len(DUMP_DAYS) + 5
+    lake_backups = {k: lake.get(k) for k in lake.list(backup.LAKE_PREFIX)}
+    target_backups = {k: target.get(k) for k in target.list(backup.LAKE_PREFIX)}
+
+    b = backups_from_env(lake, settings, {backup.TARGET_ENV: conf.lake_url})
+    assert b.keep_days == 35 and b.errors == () and b.target is not None
+    assert b.target.location("x") == target.location("x")
+    address = {LAKE: lambda k: k, TARGET: target.location}
+
+    def due(days: list[str]) -> set[tuple[str, str]]:
+        return {(w, k) for w in (LAKE, TARGET) for k in before[w] if k.split("/")[2] in days}
+
+    # as of AS_OF: older than 35 days (day + 35 <= AS_OF), so 09-27 goes and 09-28 stays; the
+    # incomplete 10-25 stays by its age, and counts for nothing among the newest seven
+    want = due(["2026-06-01", "2026-07-01", "2026-08-01", "2026-08-15", "2026-09-01",
+                "2026-09-20", "2026-09-27"])
+    dry = run_retention(lake, wh, catalog, AS_OF, "walidata", dry_run=True, backups=b)
+    assert {(o["where"], o["key"]) for o in dry["objects"]} == want
+    assert {o["status"] for o in dry["objects"]} == {"would_delete"}
+    assert dry["backups"]["dumps_kept"] == {LAKE: 9, TARGET: 9} and dry["failed"] == 0  # 10-25 too
+    assert _dumps(lake) == before[LAKE] and _dumps(target) == before[TARGET]
+    assert _audit(wh) == []
+
+    # killed after recording the target's first folder, before deleting it
+    first = f"backups/warehouse/2026-06-01/{name}"
+    with pytest.raises(Killed):
+        run_retention(lake, wh, catalog, AS_OF, "walidata",
+                      backups=Backups(35, FlakyLake(target, first, Killed())))
+    killed = _audit(wh)
+    assert {r["object_key"] for r in killed} == {k for w, k in want if w == LAKE} | {
+        target.location(first), target.location("backups/warehouse/2026-06-01/manifest.json")}
+    assert len(killed) == sum(w == LAKE for w, _ in want) + 2 and target.exists(first)
+
+    result = run_retention(lake, wh, catalog, AS_OF, "walidata", backups=b)
+    assert result["failed"] == 0 and result["errors"] == []
+    assert result["deleted"] == sum(w == TARGET for w, _ in want)  # the lake's went before
+    assert _dumps(lake) == {k: v for k, v in before[LAKE].items() if (LAKE, k) not in want}
+    assert _dumps(target) == {k: v for k, v in before[TARGET].items() if (TARGET, k) not in want}
+    kept = ["2026-09-28", "2026-10-05", "2026-10-10", "2026-10-15", "2026-10-20", "2026-10-30",
+            "2026-10-31", "2026-11-01"]
+    assert _days(lake) == _days(target) == kept
+    assert {k: lake.get(k) for k in lake.list(backup.LAKE_PREFIX)} == lake_backups
+    assert {k: target.get(k) for k in target.list(backup.LAKE_PREFIX)} == target_backups
+    assert lake.exists("backups/warehouse/NOTES.txt")
+    assert "backups/warehouse/NOTES.txt" in {s["key"] for s in result["skipped"]}
+
+    rows = _audit(wh)
+    assert rows[:len(killed)] == killed  # the killed run's rows were used, not written again
+    by_key = {r["object_key"]: r for r in rows}
+    assert len(rows) == len(by_key) == len(want)  # one row per deletion
+    for w, key in want:
+        r = by_key[address[w](key)]
+        day, file = key.split("/")[2:]
+        folder = f"backups/warehouse/{day}/"
+        manifest = before[w].get(folder + "manifest.json")
+        complete = day not in ("2026-06-01", "2026-07-01")
+        assert (r["kind"], r["dataset_id"], r["policy_days"], r["actor"]) == (
+            "backup", DUMPS, 35, "walidata")
+        assert r["reason"] == _dump_reason(day, w, complete)
+        assert r["size_bytes"] == len(before[w][key])
+        if file == "manifest.json":
+            assert r["sha256"] == _sha256(manifest)
+            assert r["id"] > by_key[address[w](folder + name)]["id"]  # the manifest goes last
+        else:
+            assert r["sha256"] == (_sha256(before[w][key]) if complete else None)
+        assert r["received_at"] == (json.loads(manifest)["finished_at"] if complete else day)
+
+    again = run_retention(lake, wh, catalog, AS_OF, "walidata", backups=b)
+    assert (again["objects"], again["failed"]) == ([], 0) and _audit(wh) == rows
+
+    # months later every dump is old: the newest seven complete ones still stay, in both places
+    later = dt.date(2027, 3, 1)
+    then = due(["2026-09-28", "2026-10-25"])
+    dry = run_retention(lake, wh, catalog, later, "walidata", dry_run=True, backups=b)
+    assert {(o["where"], o["key"]) for o in dry["objects"]} == then
+    assert run_retention(lake, wh, catalog, later, "walidata", backups=b)["deleted"] == len(then)
+    assert _days(lake) == _days(target) == kept[1:]
+    assert run_retention(lake, wh, catalog, later, "walidata", backups=b)["objects"] == []
+    assert len(_audit(wh)) == len(want) + len(then)
+
+
+def test_personal_data_leaves_the_backup_target_with_the_lake(settings: Settings, wh: Engine,
+                                                              catalog: Catalog,
+                                                              tmp_path: Path) -> None:
+    lake = open_lake(settings)
+    up = _scenario(lake, wh)
+    want = _expected(up)
+    conf = target_settings(settings, {}, url=_target_url(settings, tmp_path))
+    target = open_lake(conf)
+    backup_lake(lake, target, day="2026-10-31")
+    orphan = f"raw/{BANSOS}/{'f' * 64}/hilang.csv"  # the lake lost it; the backup is all there is
+    target.put(orphan, b"periode,nik\n2020-01-01,1603000000000001\n")
+    before, before_target = _lake_state(lake), _lake_state(target)
+    assert set(want) < set(before_target)
+    b = backups_from_env(lake, settings, {backup.TARGET_ENV: conf.lake_url})
+
+    dry = run_retention(lake, wh, catalog, AS_OF, "walidata", dry_run=True, backups=b)
+    assert _lake_state(lake) == before and _lake_state(target) == before_target
+    assert _audit(wh) == []
+    assert {(o["where"], o["key"]) for o in dry["objects"]} == (
+        {(LAKE, k) for k in want} | {(TARGET, k) for k in want})
+    for o in dry["objects"]:
+        kind, days, reason = want[o["key"]]
+        assert (o["kind"], o["policy_days"], o["status"]) == (kind, days, "would_delete")
+        assert o["reason"] == (reason if o["where"] == LAKE
+                               else f"{COPY}: aslinya dihapus dari lake; {reason}")
+
+    result = run_retention(lake, wh, catalog, AS_OF, "walidata", backups=b)
+    assert (result["deleted"], result["failed"]) == (2 * len(want), 0)
+    assert _lake_state(lake) == {k: v for k, v in before.items() if k not in want}
+    assert _lake_state(target) == {k: v for k, v in before_target.items() if k not in want}
+    assert target.exists(orphan) and target.exists(next(iter(up["public"])))
+    skipped = {(s["where"], s["key"]) for s in result["skipped"]}
+    assert (TARGET, orphan) in skipped and (LAKE, f"raw/{BANSOS}/README.txt") in skipped
+    assert all(w == LAKE for w, _ in skipped - {(TARGET, orphan)})  # the rest is in the lake
+
+    rows = _audit(wh)
+    assert len(rows) == 2 * len(want)
+    lake_rows = {r["object_key"]: r for r in rows if r["object_key"] in want}
+    copy_rows = {r["object_key"]: r for r in rows if r["object_key"] not in want}
+    assert set(lake_rows) == set(want)
+    assert set(copy_rows) == {target.location(k) for k in want}
+    for key, (kind, days, reason) in want.items():
+        original, copy = lake_rows[key], copy_rows[target.location(key)]
+        assert copy["id"] > original["id"]  # the copy goes after its original
+        assert copy["reason"] == f"{COPY}: aslinya dihapus dari lake (audit #{original['id']}); " \
+                                 f"{reason}"
+        assert (copy["kind"], copy["policy_days"], copy["dataset_id"], copy["actor"]) == (
+            kind, days, BANSOS, "walidata")
+        assert (copy["received_at"], copy["sha256"]) == (original["received_at"],
+                                                         original["sha256"])
+        assert copy["size_bytes"] == len(before_target[key])
+
+    again = run_retention(lake, wh, catalog, AS_OF, "walidata", backups=b)
+    assert (again["objects"], again["deleted"], again["failed"]) == ([], 0, 0)
+    assert _audit(wh) == rows
+    assert run_retention(lake, wh, catalog, AS_OF, "x", dry_run=True, backups=b)["objects"] == []
+
+    # the backup copies only what the lake holds: nothing retention deleted comes back
+    res = backup_lake(lake, target, day="2026-11-01")
+    assert set(res["copied"]) & set(want) == set() and res["stale"] == [orphan]
+    assert _lake_state(target) == {k: v for k, v in before_target.items() if k not in want}
+    manifest = json.loads(target.get("backups/lake/2026-11-01/manifest.json"))
+    assert set(manifest["objects"]) & set(want) == set()
+
+
+class DownLake:
+    """A backup target that answered when opened, and then went away."""
+
+    def __init__(self, lake: Lake):
+        self._lake = lake
+
+    def location(self, key: str) -> str:
+        return self._lake.location(key)
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        def down(*args: object, **kwargs: object) -> None:
+            raise ConnectionError(f"{self._lake.location('')}: connection refused")
+        return down
+
+
+def test_a_copy_the_target_kept_goes_later_and_failures_there_are_retried(
+        settings: Settings, wh: Engine, catalog: Catalog, tmp_path: Path) -> None:
+    lake = open_lake(settings)
+    objs = _upload(lake, BANSOS, "01", OLD)
+    conf = target_settings(settings, {}, url=_target_url(settings, tmp_path))
+    target = open_lake(conf)
+    backup_lake(lake, target, day="2026-10-31")
+    raw_file = f"raw/{BANSOS}/{_sha(objs)}/bansos-01.csv"
+
+    down = run_retention(lake, wh, catalog, AS_OF, "retention-dag",
+                         backups=Backups(35, DownLake(target)))
+    assert (down["deleted"], down["failed"]) == (len(objs), 1)  # the lake's part is done
+    assert down["errors"] == [
+        f"backup target {target.location('')} (SERASAN_BACKUP_LAKE_URL) could not be used "
+        f"(ConnectionError: {target.location('')}: connection refused): nothing was deleted "
+        "there in this run; its old dumps and its copies of what retention deleted from the "
+        "lake go on the next run that reaches it"]
+    assert _lake_state(lake) == {} and _lake_state(target) == objs
+    assert len(_audit(wh)) == len(objs)
+
+    flaky = run_retention(lake, wh, catalog, AS_OF, "retention-dag",
+                          backups=Backups(35, FlakyLake(target, raw_file, LakeError("SlowDown"))))
+    assert (flaky["deleted"], flaky["failed"]) == (len(objs) - 1, 1) and flaky["errors"] == []
+    assert set(target.list("raw/")) | set(target.list("quarantine/")) == {raw_file}
+    rows = _audit(wh)
+    failed = [r for r in rows if FAILED in r["reason"]]
+    assert [r["object_key"] for r in failed] == [target.location(raw_file)]
+    assert f"{FAILED}: LakeError: SlowDown" in failed[0]["reason"]
+
+    with pytest.raises(Killed):  # recorded again (the failed row stays failed), then killed
+        run_retention(lake, wh, catalog, AS_OF, "retention-dag",
+                      backups=Backups(35, FlakyLake(target, raw_file, Killed())))
+    recorded = _audit(wh)
+    assert len(recorded) == len(rows) + 1 and target.exists(raw_file)
+
+    done = run_retention(lake, wh, catalog, AS_OF, "retention-dag", backups=Backups(35, target))
+    assert (done["deleted"], done["failed"]) == (1, 0)
+    assert done["objects"][0]["audit_id"] == recorded[-1]["id"]  # no third row for it
+    assert _lake_state(target) == {} and _audit(wh) == recorded
+    assert len([r for r in recorded if r["object_key"] == target.location(raw_file)]) == 2
+    assert run_retention(lake, wh, catalog, AS_OF, "retention-dag",
+                         backups=Backups(35, target))["objects"] == []
+
+
+def test_cli_prunes_backups_refuses_a_short_keep_and_survives_an_unreachable_target(
+        local_settings: Settings, catalog: Catalog, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.test_delivery import free_port
+
+    engine = make_engine(local_settings.warehouse_url)
+    upgrade(engine, catalog)
+    for key, value in local_settings.as_env().items():
+        monkeypatch.setenv(key, value)
+    target_dir = tmp_path / "backup-target"
+    monkeypatch.setenv(backup.TARGET_ENV, str(target_dir))
+    lake, target = open_lake(local_settings), open_lake(target_settings(local_settings))
+    first = _upload(lake, BANSOS, "01", OLD)
+    days = [f"2026-09-{d:02d}" for d in range(1, 9)]  # eight dumps, all over 35 days old
+    for day in days:
+        run_backup(local_settings, target=target_settings(local_settings), day=day)
+    dumps = {"lake": _dumps(lake), "target": _dumps(target)}
+    assert len(dumps["lake"]) == len(dumps["target"]) == 16
+
+    monkeypatch.setenv(KEEP_ENV, "6")
+    assert main(["retention", "--as-of", AS_OF.isoformat()]) == 1
+    out = capsys.readouterr().out
+    assert "ERROR: SERASAN_BACKUP_KEEP_DAYS=6 is refused: dumps are kept at least 7 days" in out
+    assert "no warehouse dump was deleted" in out
+    assert _lake_state(lake) == _lake_state(target) == {}  # personal data went all the same
+    assert _dumps(lake) == dumps["lake"] and _dumps(target) == dumps["target"]
+
+    monkeypatch.setenv(KEEP_ENV, "a month")
+    assert main(["retention", "--as-of", AS_OF.isoformat(), "--dry-run", "--json"]) == 1
+    assert "is not a whole number of days" in json.loads(capsys.readouterr().out)["errors"][0]
+
+    monkeypatch.delenv(KEEP_ENV)
+    assert main(["retention", "--as-of", AS_OF.isoformat(), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "4 object(s) would be deleted" in out and "7 kept in the lake, 7 in the backup " \
+                                                     "target" in out
+    assert f"would_delete: backups/warehouse/{days[0]}/manifest.json in the backup target" in out
+    assert main(["retention", "--as-of", AS_OF.isoformat(), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {(o["where"], o["key"]) for o in result["objects"]} == {
+        (w, k) for w in (LAKE, TARGET) for k in dumps["lake"] if days[0] in k}
+    assert _days(lake) == _days(target) == days[1:]
+
+    # the target is unreachable on the day the lake's copy goes; the next run deletes the copy
+    second = _upload(lake, BANSOS, "02", OLD)
+    backup_lake(lake, target, day="2026-10-31")
+    port = free_port()
+    monkeypatch.setenv(backup.TARGET_ENV, "s3://backup-down")
+    monkeypatch.setenv("SERASAN_BACKUP_S3_ENDPOINT", f"127.0.0.1:{port}")
+    assert main(["retention", "--as-of", AS_OF.isoformat()]) == 1
+    out = capsys.readouterr().out
+    assert "ERROR: backup target s3://backup-down (SERASAN_BACKUP_LAKE_URL) could not be used" \
+           in out and "go on the next run that reaches it" in out
+    assert "4 object(s) deleted" in out and _lake_state(lake) == {}
+    assert _lake_state(target) == second
+
+    monkeypatch.setenv(backup.TARGET_ENV, str(target_dir))
+    monkeypatch.delenv("SERASAN_BACKUP_S3_ENDPOINT")
+    assert main(["retention", "--as-of", AS_OF.isoformat(), "--json"]) == 0
+    later = json.loads(capsys.readouterr().out)
+    assert {(o["where"], o["key"]) for o in later["objects"]} == {(TARGET, k) for k in second}
+    assert _lake_state(target) == {}
+    rows = _audit(engine)
+    lake_ids = {r["object_key"]: r["id"] for r in rows if r["object_key"] in second}
+    for key in second:
+        [copy] = [r for r in rows if r["object_key"] == target.location(key)]
+        assert copy["reason"].startswith(f"{COPY}: aslinya dihapus dari lake (audit "
+                                         f"#{lake_ids[key]}); ")
+    assert len(rows) == 2 * len(first) + 2 * 2 + 2 * len(second)
     engine.dispose()
