@@ -42,36 +42,12 @@ def _known(catalog: Catalog, dataset_id: str) -> bool:
     return False
 
 
-def check_kpi_queries(catalog: Catalog) -> list[str]:
-    """Run every KPI query against an empty in-memory warehouse built by the migrations."""
-    from sqlalchemy import text
-
-    from serasan.kpi import render
-    from serasan.warehouse.db import make_engine, upgrade
-
-    engine = make_engine("sqlite://")
-    upgrade(engine, catalog)
-    problems = []
-    with engine.connect() as conn:
-        for kpi in catalog.kpis.values():
-            try:
-                cols = set(conn.execute(text(render(kpi.query, "sqlite"))).keys())
-            except Exception as exc:  # any SQL error is a catalog mistake to report
-                first = str(exc).splitlines()[0]
-                problems.append(f"{catalog.root / 'kpis.yaml'}: {kpi.code}.query: {first}")
-                continue
-            missing = {"period", "kode_wilayah", "value"} - cols
-            if missing:
-                problems.append(f"{catalog.root / 'kpis.yaml'}: {kpi.code}.query: must return "
-                                f"columns period, kode_wilayah, value (missing {sorted(missing)})")
-    return problems
-
-
 def cmd_catalog_validate(args: argparse.Namespace) -> int:
+    from serasan.kpi import check_queries
     from serasan.registry import check_registry_refs
 
     catalog = _catalog(args)
-    problems = check_registry_refs(catalog) + check_kpi_queries(catalog)
+    problems = check_registry_refs(catalog) + check_queries(catalog)
     if problems:
         print(f"catalog has {len(problems)} problem(s):", file=sys.stderr)
         for p in problems:

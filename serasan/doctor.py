@@ -75,7 +75,7 @@ def _first_line(exc: BaseException) -> str:
 
 def check_catalog(catalog_dir: Path, expectations_dir: Path) -> tuple[Check, Any]:
     from serasan.catalog import CatalogError, load_catalog
-    from serasan.cli import check_kpi_queries
+    from serasan.kpi import check_queries
     from serasan.registry import check_registry_refs
 
     try:
@@ -84,7 +84,7 @@ def check_catalog(catalog_dir: Path, expectations_dir: Path) -> tuple[Check, Any
         return _catalog_fail(catalog_dir, exc.problems), None
     except Exception as exc:  # an unreadable folder, a YAML the loader chokes on
         return _catalog_fail(catalog_dir, [f"{catalog_dir}: {_first_line(exc)}"]), None
-    problems = check_registry_refs(catalog) + check_kpi_queries(catalog)
+    problems = check_registry_refs(catalog) + check_queries(catalog)
     if problems:
         return _catalog_fail(catalog_dir, problems), catalog
     return Check("catalog", "ok", f"catalog OK: {len(catalog.regencies)} regencies, "

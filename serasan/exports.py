@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from serasan import pii, satudata
+from serasan import kpi, pii, satudata
 from serasan.catalog import Catalog, Dataset
 from serasan.csvsafe import csv_bytes
 from serasan.satudata import ExportColumn
@@ -53,14 +53,8 @@ _TYPES = {"string": "string", "integer": "integer", "number": "number", "date": 
 
 
 def period_key(value: Any, cadence: str) -> str:
-    if isinstance(value, int):
-        return str(value)
-    d: dt.date = value
-    if cadence == "yearly":
-        return str(d.year)
-    if cadence == "quarterly":
-        return f"{d.year}-Q{(d.month - 1) // 3 + 1}"
-    return f"{d.year}-{d.month:02d}"
+    """The export period of a period-column value: a year as it is, a date by the KPI keys."""
+    return str(value) if isinstance(value, int) else kpi.period_key(cadence, value)
 
 
 # ------------------------------------------------------------------------ regions

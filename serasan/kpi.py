@@ -42,6 +42,30 @@ def render(query: str, dialect: str) -> str:
     return _REF.sub(lambda m: qualified(m.group(1), m.group(2), dialect), query)
 
 
+def check_queries(catalog: Catalog) -> list[str]:
+    """Run every KPI query against an empty in-memory warehouse built by the migrations; one
+    problem per broken query, naming the file and the KPI (`serasan catalog validate`)."""
+    from serasan.warehouse.db import make_engine, upgrade
+
+    engine = make_engine("sqlite://")
+    upgrade(engine, catalog)
+    problems = []
+    with engine.connect() as conn:
+        for k in catalog.kpis.values():
+            try:
+                cols = set(conn.execute(text(render(k.query, "sqlite"))).keys())
+            except Exception as exc:  # any SQL error is a catalog mistake to report
+                first = str(exc).splitlines()[0]
+                problems.append(f"{catalog.root / 'kpis.yaml'}: {k.code}.query: {first}")
+                continue
+            missing = {"period", "kode_wilayah", "value"} - cols
+            if missing:
+                problems.append(f"{catalog.root / 'kpis.yaml'}: {k.code}.query: must return "
+                                f"columns period, kode_wilayah, value (missing {sorted(missing)})")
+    engine.dispose()
+    return problems
+
+
 # ------------------------------------------------------------------------ periods
 
 

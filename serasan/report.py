@@ -97,8 +97,7 @@ def kpi_views(conn: Connection, catalog: Catalog, regency: Regency, month: str,
         mine = by_kpi.get(k.code, [])
         period = kpi.latest_ended(k.cadence, month_end)
         top = {r["period"]: r for r in mine if r["kode_wilayah"] == regency.kode}
-        shown = [p for p in kpi.periods_between(k.cadence, _first(top, period), period)][
-            -TREND[k.cadence]:]
+        shown = kpi.periods_between(k.cadence, min([*top, period]), period)[-TREND[k.cadence]:]
         points = [(p, top[p]["value"] if p in top else None) for p in shown]
         targets = [(p, top[p]["target"] if p in top else k.target_for(int(p[:4])))
                    for p in shown]
@@ -119,10 +118,6 @@ def kpi_views(conn: Connection, catalog: Catalog, regency: Regency, month: str,
     return out
 
 
-def _first(rows: dict[str, Any], period: str) -> str:
-    return min([*rows, period])
-
-
 # ------------------------------------------------------------------------ data quality
 
 
@@ -137,11 +132,11 @@ class OpdView:
     datasets: list[Dataset]
 
 
-def opd_views(ctx: RunContext, conn: Connection, regency: Regency, month: str,
-              as_of: dt.date) -> list[OpdView]:
+def opd_views(ctx: RunContext, conn: Connection, regency: Regency) -> list[OpdView]:
+    """Counted up to the run date: a month's submissions arrive after it ends."""
     dialect = conn.dialect.name
     qs, lr = table("meta", "quality_score", dialect), table("meta", "load_run", dialect)
-    # Submissions for the month arrive after it ends: scores and loads count up to the as-of day.
+    as_of = ctx.run_date
     now = kpi.period_key("monthly", as_of)
     scores = conn.execute(select(qs).where(qs.c.regency == regency.kode,
                                            qs.c.period <= now).order_by(qs.c.period)
@@ -150,8 +145,7 @@ def opd_views(ctx: RunContext, conn: Connection, regency: Regency, month: str,
                                          lr.c.logical_date <= as_of).order_by(
         lr.c.logical_date, lr.c.load_id)).mappings().all()
     datasets = ctx.catalog.datasets_of(regency.kode)
-    status_ctx = dataclasses.replace(ctx, run_date=as_of)
-    lateness = {s.dataset.id: s for s in freshness.statuses(status_ctx, datasets)}
+    lateness = {s.dataset.id: s for s in freshness.statuses(ctx, datasets)}
     out = []
     for opd in regency.opds:
         mine = [d for d in datasets if d.opd == opd.code]
@@ -204,9 +198,7 @@ def compliance(conn: Connection, catalog: Catalog, regency: Regency) -> list[dic
 def _on_schedule(ds: Dataset, run: dict[str, Any]) -> bool:
     if not run["exported_at"]:
         return False
-    key = run["period"]
-    end = kpi.period_span(key)[1] if kpi.cadence_of(key) == ds.cadence or len(key) != 10 \
-        else dt.date.fromisoformat(key)
+    end = kpi.period_span(run["period"])[1]
     deadline = freshness.deadline_of(ds.cadence, end) + dt.timedelta(days=RELEASE_DAYS)
     return dt.date.fromisoformat(run["exported_at"][:10]) <= deadline
 
@@ -234,7 +226,7 @@ def build(ctx: RunContext, regency: Regency, month: str) -> str:
         names = dict(conn.execute(select(ref.c.kode, ref.c.nama).where(
             ref.c.kode.like(f"{regency.kode}%"))).all())
         pillars = kpi_views(conn, ctx.catalog, regency, month, names)
-        opds = opd_views(ctx, conn, regency, month, ctx.run_date)
+        opds = opd_views(ctx, conn, regency)
         comp = compliance(conn, ctx.catalog, regency)
     views = [v for vs in pillars.values() for v in vs]
     counts = {s: sum((v.row or {}).get("status", "missing") == s for v in views)

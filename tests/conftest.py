@@ -14,6 +14,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # Airflow reads its configuration at import: give the whole session a throwaway home first.
@@ -115,17 +116,19 @@ def pg_url(pg_server_url: str) -> Iterator[str]:
     admin.dispose()
 
 
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """A real S3 API on loopback: moto_server, spoken to over HTTP by the minio SDK."""
+@contextmanager
+def moto_server(**env: str) -> Iterator[str]:
+    """A moto_server on loopback, with extra environment (e.g. INITIAL_NO_AUTH_ACTION_COUNT to
+    enforce IAM after setup); yields its `127.0.0.1:port` and stops it afterwards."""
     exe = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or shutil.which(
         "moto_server")
     if not exe:
         pytest.fail("moto_server not found: run `make test` (it installs requirements-dev.txt, "
                     "which pins moto[server])", pytrace=False)
     port = _free_port()
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
-    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], env=env,
+    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)],
+                            env={**os.environ, "AWS_ACCESS_KEY_ID": "test",
+                                 "AWS_SECRET_ACCESS_KEY": "test", **env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_port(port, proc, "moto_server")
@@ -133,6 +136,13 @@ def s3_endpoint() -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 API on loopback: moto_server, spoken to over HTTP by the minio SDK."""
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
@@ -178,6 +188,29 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     eng.dispose()
 
 
+def warehouse_context(settings: Settings, catalog: Catalog) -> Any:
+    """A RunContext for RUN_DATE on an upgraded warehouse."""
+    from serasan.pipeline import RunContext
+    from serasan.warehouse.db import upgrade
+
+    ctx = RunContext(settings=settings, catalog=catalog, run_date=RUN_DATE, dag_id="t",
+                     run_id="r")
+    upgrade(ctx.engine, catalog)
+    return ctx
+
+
+def deliver(ctx: Any, dataset_id: str, rows: int | None = None, defect_rate: float = 0.0,
+            seed: int = 11) -> list[dict[str, Any]]:
+    """A generated OPD file put in the dataset's inbox, then the dataset's pipeline run on it."""
+    from serasan.generate import generate_dataset
+    from serasan.pipeline import inbox_prefix, run_dataset
+
+    ds = ctx.catalog.dataset(dataset_id)
+    gen = generate_dataset(ds, ctx.catalog, rows=rows, defect_rate=defect_rate, seed=seed)
+    ctx.lake.put(inbox_prefix(ctx.catalog, ds) + gen.filename, gen.data)
+    return run_dataset(ctx, ds)
+
+
 def _load_every_dataset(settings: Settings, catalog: Catalog, workdir: Path) -> Any:
     """Every dataset of both regencies through `run_dataset`, each by its own source kind
     (spreadsheet inbox, application database, HTTP API), then KPIs, exports and reports."""
@@ -185,25 +218,23 @@ def _load_every_dataset(settings: Settings, catalog: Catalog, workdir: Path) -> 
 
     from serasan import exports, kpi, report
     from serasan.demo_sources import prepare_database, serve_api
-    from serasan.generate import generate_dataset
-    from serasan.pipeline import RunContext, inbox_prefix, run_dataset
-    from serasan.warehouse.db import upgrade
+    from serasan.pipeline import run_dataset
 
-    ctx = RunContext(settings=dataclasses.replace(settings, pii_key="kunci-uji-laporan-91ab"),
-                     catalog=catalog, run_date=RUN_DATE, dag_id="test", run_id="run-1")
-    upgrade(ctx.engine, catalog)
+    ctx = warehouse_context(dataclasses.replace(settings, pii_key="kunci-uji-laporan-91ab"),
+                            catalog)
     saved = dict(os.environ)
     try:
         with ExitStack() as stack:
             for ds in sorted(catalog.datasets.values(), key=lambda d: d.id):
-                if ds.source.kind == "api":
-                    os.environ.update(stack.enter_context(serve_api(ds, catalog, RUN_DATE, 0.0)))
-                elif ds.source.kind == "database":
-                    os.environ.update(prepare_database(ds, catalog, workdir, RUN_DATE, 0.0))
+                if ds.source.kind == "spreadsheet":
+                    summaries = deliver(ctx, ds.id)
                 else:
-                    gen = generate_dataset(ds, catalog, defect_rate=0.0, seed=11)
-                    ctx.lake.put(inbox_prefix(catalog, ds) + gen.filename, gen.data)
-                summaries = run_dataset(ctx, ds)
+                    if ds.source.kind == "api":
+                        os.environ.update(stack.enter_context(serve_api(ds, catalog, RUN_DATE,
+                                                                        0.0)))
+                    else:
+                        os.environ.update(prepare_database(ds, catalog, workdir, RUN_DATE, 0.0))
+                    summaries = run_dataset(ctx, ds)
                 assert [s["status"] for s in summaries] == ["loaded"], summaries
     finally:
         os.environ.clear()

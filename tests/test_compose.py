@@ -24,7 +24,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import stat
 import subprocess
 import sys
@@ -53,7 +52,7 @@ from serasan.settings import Settings
 from serasan.warehouse import roles
 from serasan.warehouse.db import make_engine, upgrade
 from serasan.warehouse.names import LAYERS
-from tests.conftest import _free_port, _wait_port
+from tests.conftest import moto_server
 
 PROJECT = Path(__file__).resolve().parents[1]
 DOCKER = PROJECT / "docker"
@@ -782,19 +781,8 @@ def pipeline_s3() -> Iterator[tuple[str, dict[str, str]]]:
     """moto_server enforcing IAM: the lake bucket, the backup bucket, another bucket, and the
     pipeline's user with docker/minio/pipeline-policy.json (moto applies IAM user policies to S3
     requests)."""
-    exe = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or shutil.which(
-        "moto_server")
-    if not exe:
-        pytest.fail("moto_server not found: run `make test` (requirements-dev.txt pins "
-                    "moto[server])", pytrace=False)
-    port = _free_port()
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-           "INITIAL_NO_AUTH_ACTION_COUNT": "1000"}
-    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_port(port, proc, "moto_server")
-        url = f"http://127.0.0.1:{port}"
+    with moto_server(INITIAL_NO_AUTH_ACTION_COUNT="1000") as endpoint:
+        url = f"http://{endpoint}"
         root = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
                     aws_secret_access_key="test")
         s3, iam = boto3.client("s3", **root), boto3.client("iam", **root)
@@ -806,10 +794,7 @@ def pipeline_s3() -> Iterator[tuple[str, dict[str, str]]]:
                             PolicyDocument=PIPELINE_POLICY.read_text())
         made = iam.create_access_key(UserName="serasan-pipeline")["AccessKey"]
         httpx.post(f"{url}/moto-api/reset-auth", content=b"0").raise_for_status()
-        yield f"127.0.0.1:{port}", {"id": made["AccessKeyId"], "secret": made["SecretAccessKey"]}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        yield endpoint, {"id": made["AccessKeyId"], "secret": made["SecretAccessKey"]}
 
 
 def test_pipeline_policy_lets_the_lake_work_and_nothing_more(

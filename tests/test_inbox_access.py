@@ -13,12 +13,8 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
-import socket
 import stat
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -45,6 +41,7 @@ from serasan.inbox_access import (
 )
 from serasan.lake import LocalLake, S3Lake
 from serasan.pipeline import inbox_prefix, opd_key
+from tests.conftest import moto_server
 
 PROJECT = Path(__file__).resolve().parents[1]
 POLICY_DIR = PROJECT / "docker" / "minio" / "policies"
@@ -116,24 +113,6 @@ def test_write_policies_is_deterministic_and_drops_stale_files(catalog: Catalog,
 # ------------------------------------------------------------------ enforced on an S3 endpoint
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"moto_server exited early with code {proc.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"moto_server did not listen on 127.0.0.1:{port} within {timeout} s")
-
-
 @dataclass
 class IamEndpoint:
     endpoint: str
@@ -147,19 +126,8 @@ class IamEndpoint:
 @pytest.fixture(scope="module")
 def iam_s3(catalog: Catalog) -> Iterator[IamEndpoint]:
     """moto_server enforcing IAM, with the bucket and one IAM user per OPD under test."""
-    exe = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or shutil.which(
-        "moto_server")
-    if not exe:
-        pytest.fail("moto_server not found: run `make test` (requirements-dev.txt pins "
-                    "moto[server])", pytrace=False)
-    port = _free_port()
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-           "INITIAL_NO_AUTH_ACTION_COUNT": str(SETUP_BUDGET)}
-    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_port(port, proc)
-        url = f"http://127.0.0.1:{port}"
+    with moto_server(INITIAL_NO_AUTH_ACTION_COUNT=str(SETUP_BUDGET)) as endpoint:
+        url = f"http://{endpoint}"
         root = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
                     aws_secret_access_key="test")
         s3, iam = boto3.client("s3", **root), boto3.client("iam", **root)
@@ -177,13 +145,10 @@ def iam_s3(catalog: Catalog) -> Iterator[IamEndpoint]:
             keys[user] = {"id": made["AccessKeyId"], "secret": made["SecretAccessKey"]}
         # from now on every request is authenticated and checked against the user's policy
         httpx.post(f"{url}/moto-api/reset-auth", content=b"0").raise_for_status()
-        users = {u: Minio(endpoint=f"127.0.0.1:{port}", access_key=k["id"],
+        users = {u: Minio(endpoint=endpoint, access_key=k["id"],
                           secret_key=k["secret"], secure=False, region="us-east-1")
                  for u, k in keys.items()}
         yield IamEndpoint(endpoint=url, users=users, keys=keys)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 ME, OTHER = "muaraenim-disbun", "musibanyuasin-disbun"

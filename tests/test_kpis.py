@@ -14,12 +14,10 @@ from sqlalchemy import select, update
 
 from serasan import kpi
 from serasan.catalog import Catalog, Kpi
-from serasan.generate import generate_dataset
 from serasan.pipeline import RunContext, inbox_prefix, run_dataset
 from serasan.settings import Settings
-from serasan.warehouse.db import upgrade
 from serasan.warehouse.facts import fact_table
-from tests.conftest import RUN_DATE
+from tests.conftest import RUN_DATE, deliver, warehouse_context
 
 PILLARS = ("governance", "branding", "economy", "living", "society", "environment")
 
@@ -171,13 +169,9 @@ def test_three_kpis_recomputed_by_hand(regencies_loaded: RunContext) -> None:
 
 
 def test_lineage_names_the_loads_of_each_period(settings: Settings, catalog: Catalog) -> None:
-    ctx = RunContext(settings=settings, catalog=catalog, run_date=RUN_DATE, dag_id="t",
-                     run_id="r")
-    upgrade(ctx.engine, catalog)
+    ctx = warehouse_context(settings, catalog)
     ds = catalog.dataset("muaraenim_timbulan_sampah")  # replace_period, monthly
-    gen = generate_dataset(ds, catalog, defect_rate=0.0, seed=5)
-    ctx.lake.put(inbox_prefix(catalog, ds) + gen.filename, gen.data)
-    [first] = run_dataset(ctx, ds)
+    [first] = deliver(ctx, ds.id, seed=5)
     # a corrected October, re-sent alone
     facts = _facts(ctx, ds.id)
     october = facts[facts["periode"].astype(str).str.startswith("2026-10")]
@@ -195,13 +189,8 @@ def test_lineage_names_the_loads_of_each_period(settings: Settings, catalog: Cat
 
 def test_missing_sources_are_recorded_with_a_reason_never_zero(settings: Settings,
                                                                catalog: Catalog) -> None:
-    ctx = RunContext(settings=settings, catalog=catalog, run_date=RUN_DATE, dag_id="t",
-                     run_id="r")
-    upgrade(ctx.engine, catalog)
-    karet = catalog.dataset("muaraenim_produksi_karet")  # policy block
-    bad = generate_dataset(karet, catalog, defect_rate=0.3, seed=9)
-    ctx.lake.put(inbox_prefix(catalog, karet) + bad.filename, bad.data)
-    [blocked] = run_dataset(ctx, karet)
+    ctx = warehouse_context(settings, catalog)
+    [blocked] = deliver(ctx, "muaraenim_produksi_karet", defect_rate=0.3, seed=9)  # policy block
     assert blocked["status"] == "blocked"
     result = kpi.compute(ctx, "16.03")
     rows = _values(ctx)

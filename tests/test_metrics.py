@@ -12,11 +12,9 @@ from sqlalchemy import func, select
 
 from serasan import exports, metrics
 from serasan.catalog import Catalog
-from serasan.generate import generate_dataset
-from serasan.pipeline import RunContext, inbox_prefix, run_dataset
+from serasan.pipeline import RunContext
 from serasan.settings import Settings
-from serasan.warehouse.db import upgrade
-from tests.conftest import RUN_DATE
+from tests.conftest import RUN_DATE, deliver, warehouse_context
 
 
 def _by(ms: list[metrics.Metric], name: str) -> dict[str, float]:
@@ -43,13 +41,9 @@ def test_counts_reconcile_with_the_load_runs(regencies_loaded: RunContext) -> No
 
 def test_export_lag_counts_days_since_an_unexported_load(settings: Settings,
                                                          catalog: Catalog) -> None:
-    ctx = RunContext(settings=settings, catalog=catalog, run_date=RUN_DATE, dag_id="t",
-                     run_id="r")
-    upgrade(ctx.engine, catalog)
+    ctx = warehouse_context(settings, catalog)
     ds = catalog.dataset("muba_bank_sampah")
-    gen = generate_dataset(ds, catalog, rows=40, defect_rate=0.0, seed=3)
-    ctx.lake.put(inbox_prefix(catalog, ds) + gen.filename, gen.data)
-    [summary] = run_dataset(ctx, ds)
+    [summary] = deliver(ctx, ds.id, rows=40, seed=3)
     assert summary["status"] == "loaded"
     later = RUN_DATE + dt.timedelta(days=9)
     lag = _by(metrics.collect(ctx.engine, catalog, later), "export_lag_days")
@@ -108,8 +102,7 @@ def test_metrics_command(local_settings: Settings, catalog: Catalog,
 
     for key, value in local_settings.as_env().items():
         monkeypatch.setenv(key, value)
-    upgrade(RunContext(settings=local_settings, catalog=catalog, run_date=RUN_DATE).engine,
-            catalog)
+    warehouse_context(local_settings, catalog)
     assert main(["metrics"]) == 0
     out = capsys.readouterr().out
     assert "# TYPE serasan_rows_loaded gauge" in out

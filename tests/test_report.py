@@ -14,11 +14,9 @@ from sqlalchemy import select
 from serasan import kpi, report
 from serasan.catalog import Catalog
 from serasan.cli import main
-from serasan.generate import generate_dataset
-from serasan.pipeline import RunContext, inbox_prefix, run_dataset
+from serasan.pipeline import RunContext
 from serasan.settings import Settings
-from serasan.warehouse.db import upgrade
-from tests.conftest import RUN_DATE
+from tests.conftest import deliver, warehouse_context
 
 MONTH = "2026-10"  # the month a run on RUN_DATE reports
 
@@ -148,13 +146,9 @@ def test_the_file_opens_offline_and_is_rewritten_only_when_it_changes(
 
 
 def test_a_missing_kpi_shows_why(settings: Settings, catalog: Catalog) -> None:
-    ctx = RunContext(settings=settings, catalog=catalog, run_date=RUN_DATE, dag_id="t",
-                     run_id="r")
-    upgrade(ctx.engine, catalog)
+    ctx = warehouse_context(settings, catalog)
     karet = catalog.dataset("muaraenim_produksi_karet")  # policy block
-    bad = generate_dataset(karet, catalog, defect_rate=0.3, seed=9)
-    ctx.lake.put(inbox_prefix(catalog, karet) + bad.filename, bad.data)
-    [blocked] = run_dataset(ctx, karet)
+    [blocked] = deliver(ctx, karet.id, defect_rate=0.3, seed=9)
     kpi.compute(ctx, "16.03")
     report.write(ctx, "16.03")
     els = parse(_html(ctx, "muaraenim"))
@@ -173,8 +167,7 @@ def test_report_command(local_settings: Settings, catalog: Catalog, tmp_path: Pa
                         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     for key, value in local_settings.as_env().items():
         monkeypatch.setenv(key, value)
-    upgrade(RunContext(settings=local_settings, catalog=catalog, run_date=RUN_DATE).engine,
-            catalog)
+    warehouse_context(local_settings, catalog)
     assert main(["report", "--regency", "nowhere"]) == 2
     assert "unknown regency 'nowhere'" in capsys.readouterr().err
     assert main(["report", "--regency", "muaraenim", "--period", "2026-13"]) == 2
