@@ -161,18 +161,26 @@ serasan__retention = retention_dag()
 def child(mode: str, args: list[str]) -> None:
     """In a fresh process: time one thing, print JSON."""
     home = tempfile.mkdtemp(prefix="serasan-bench-airflow-")
-    os.environ.update({"AIRFLOW_HOME": home, "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                       "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-                       "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "300",
-                       "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING"})
+    os.environ.update(
+        {
+            "AIRFLOW_HOME": home,
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+            "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "300",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        }
+    )
     try:
         if mode == "load":
             from serasan.catalog import load_catalog
 
             start = time.perf_counter()
             cat = load_catalog(check_suites=False)
-            out = {"seconds": time.perf_counter() - start, "datasets": len(cat.datasets),
-                   "regencies": len(cat.regencies)}
+            out = {
+                "seconds": time.perf_counter() - start,
+                "datasets": len(cat.datasets),
+                "regencies": len(cat.regencies),
+            }
         else:
             path, dag_id = args[0], (args[1] if len(args) > 1 else None)
             if dag_id:
@@ -183,9 +191,12 @@ def child(mode: str, args: list[str]) -> None:
             start = time.perf_counter()
             bag = DagBag(dag_folder=path)
             seconds = time.perf_counter() - start
-            out = {"seconds": seconds, "dags": len(bag.dags),
-                   "tasks": sum(len(d.tasks) for d in bag.dags.values()),
-                   "errors": {k: v[-500:] for k, v in bag.import_errors.items()}}
+            out = {
+                "seconds": seconds,
+                "dags": len(bag.dags),
+                "tasks": sum(len(d.tasks) for d in bag.dags.values()),
+                "errors": {k: v[-500:] for k, v in bag.import_errors.items()},
+            }
             if mode == "serialize":
                 from airflow.serialization.serialized_objects import DagSerialization
 
@@ -199,8 +210,9 @@ def child(mode: str, args: list[str]) -> None:
 
 
 def run(env: dict[str, str], mode: str, *args: str) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--child", mode, *args], env=env,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", mode, *args], env=env, capture_output=True, text=True
+    )
     if proc.returncode != 0:
         raise SystemExit(f"{mode} {args} failed:\n{proc.stderr[-3000:]}")
     out = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -226,11 +238,14 @@ def main() -> None:
         straight.mkdir()
         (straight / "serasan_dags.py").write_text(STRAIGHTFORWARD, encoding="utf-8")
         shutil.copyfile(DAGS / "serasan_alerts.py", straight / "serasan_alerts.py")
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith(("SERASAN_",
-                                                                          "AIRFLOW"))},
-               "SERASAN_CATALOG_DIR": str(cat_dir), "SERASAN_EXPECTATIONS_DIR": str(exp_dir),
-               "SERASAN_CATALOG_CACHE_DIR": str(tmp_path / "cache"),
-               "SERASAN_TASK_RETRIES": "2", "GX_ANALYTICS_ENABLED": "false"}
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SERASAN_", "AIRFLOW"))},
+            "SERASAN_CATALOG_DIR": str(cat_dir),
+            "SERASAN_EXPECTATIONS_DIR": str(exp_dir),
+            "SERASAN_CATALOG_CACHE_DIR": str(tmp_path / "cache"),
+            "SERASAN_TASK_RETRIES": "2",
+            "GX_ANALYTICS_ENABLED": "false",
+        }
         dags_file = str(DAGS / "serasan_dags.py")
 
         load = run(env, "load")
@@ -252,26 +267,43 @@ def main() -> None:
         goal = f"< {target:.1f} s" if target is not None else ""
         print(f"{label:<58}{seconds:>8.2f}  {goal:<9}{verdict:<7}{note}".rstrip())
 
-    print(f"\ncatalog: {load['regencies']} regencies, {load['datasets']:,} datasets -> "
-          f"{last['dags']:,} DAGs, {last['tasks']:,} tasks in dags/ "
-          f"(median of {RUNS} fresh processes each)")
+    print(
+        f"\ncatalog: {load['regencies']} regencies, {load['datasets']:,} datasets -> "
+        f"{last['dags']:,} DAGs, {last['tasks']:,} tasks in dags/ "
+        f"(median of {RUNS} fresh processes each)"
+    )
     print(f"{'':<58}{'seconds':>8}  {'target':<9}")
-    row("full parse of dags/ (DAG index cached)", full, FULL_TARGET,
-        f"straightforward x{old / full:.1f} slower")
+    row(
+        "full parse of dags/ (DAG index cached)",
+        full,
+        FULL_TARGET,
+        f"straightforward x{old / full:.1f} slower",
+    )
     row("  serasan_dags.py alone", alone)
     row("  first parse after a catalog edit (index rebuilt)", cold["seconds"])
-    row(f"one DAG, parsing context ({one_out['tasks']} tasks, {one_out['dags']} DAG)", one,
-        ONE_TARGET, f"straightforward x{old_one / one:.0f} slower")
+    row(
+        f"one DAG, parsing context ({one_out['tasks']} tasks, {one_out['dags']} DAG)",
+        one,
+        ONE_TARGET,
+        f"straightforward x{old_one / one:.0f} slower",
+    )
     row(f"one regency KPI DAG, parsing context ({kpi_out['dags']} DAG)", kpi, ONE_TARGET)
     row(f"straightforward factory: full parse ({old_out['dags']:,} DAGs)", old)
     row("straightforward factory: one DAG (it builds all)", old_one)
     row(f"load_catalog alone ({load['datasets']:,} YAML files, no suites)", load["seconds"])
-    row("serialise every DAG after the parse (processor)", last["serialize"],
-        note=f"straightforward: {old_out['serialize']:.2f} s")
-    print(f"\nratio straightforward/serasan: full parse x{old / full:.1f}, "
-          f"one DAG x{old_one / one:.0f}")
-    print(f"{os.cpu_count()} CPUs, load average {load_before:.1f} before and "
-          f"{os.getloadavg()[0]:.1f} after: other work on the machine inflates every figure")
+    row(
+        "serialise every DAG after the parse (processor)",
+        last["serialize"],
+        note=f"straightforward: {old_out['serialize']:.2f} s",
+    )
+    print(
+        f"\nratio straightforward/serasan: full parse x{old / full:.1f}, "
+        f"one DAG x{old_one / one:.0f}"
+    )
+    print(
+        f"{os.cpu_count()} CPUs, load average {load_before:.1f} before and "
+        f"{os.getloadavg()[0]:.1f} after: other work on the machine inflates every figure"
+    )
 
 
 if __name__ == "__main__":

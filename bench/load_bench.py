@@ -34,9 +34,11 @@ import uuid
 from pathlib import Path
 
 PG_URL = os.environ.get("SERASAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-COLUMNS = ("tahun bigint, kode_kelompok text, nama_kelompok text, kode_desa text, "
-           "nama_ketua text, nik_ketua text, telepon_ketua text, jumlah_anggota bigint, "
-           "luas_kebun_ha double precision, produksi_kg double precision")
+COLUMNS = (
+    "tahun bigint, kode_kelompok text, nama_kelompok text, kode_desa text, "
+    "nama_ketua text, nik_ketua text, telepon_ketua text, jumlah_anggota bigint, "
+    "luas_kebun_ha double precision, produksi_kg double precision"
+)
 
 
 def _url(database: str) -> str:
@@ -65,8 +67,15 @@ def make_data(tmp: Path, rows: int) -> dict[str, Path]:
 
     rng = np.random.default_rng(1)
     idx = np.arange(rows)
-    names = np.array(["KT Bina Karya", "KT Mekar Jaya", "Poktan Usaha Bersama",
-                      "Kelompok Tani Sri Rejeki", "Kelompok Tani Mulya Abadi"])
+    names = np.array(
+        [
+            "KT Bina Karya",
+            "KT Mekar Jaya",
+            "Poktan Usaha Bersama",
+            "Kelompok Tani Sri Rejeki",
+            "Kelompok Tani Mulya Abadi",
+        ]
+    )
     desa = np.array([f"16.06.{k:02d}.{2000 + j}" for k in range(1, 20) for j in range(1, 15)])
     first = np.array(["Joni", "Wulan", "Darmawan", "Dewi", "M.", "Siti", "Budi", "Rina"])
     last = np.array(["Firmansyah", "Wulandari", "Kurniawan", "Maharani", "Rizki", "Aminah"])
@@ -75,28 +84,38 @@ def make_data(tmp: Path, rows: int) -> dict[str, Path]:
         return pa.array(values[rng.integers(0, len(values), rows)].tolist())
 
     def digits(prefix: str, width: int) -> np.ndarray:
-        return np.char.add(prefix, np.char.zfill(rng.integers(0, 10**width, rows).astype(str),
-                                                 width))
+        return np.char.add(
+            prefix, np.char.zfill(rng.integers(0, 10**width, rows).astype(str), width)
+        )
 
-    v1 = pa.table({
-        "tahun": pa.array(np.full(rows, 2025, dtype=np.int64)),
-        "kode_kelompok": pa.array(np.char.add("KT-1606-", np.char.zfill(idx.astype(str), 8))
-                                  .tolist()),
-        "nama_kelompok": pick(names),
-        "kode_desa": pick(desa),
-        "nama_ketua": pa.array(np.char.add(np.char.add(
-            first[rng.integers(0, len(first), rows)], " "),
-            last[rng.integers(0, len(last), rows)]).tolist()),
-        "nik_ketua": pa.array(digits("1606", 12).tolist()),
-        "telepon_ketua": pa.array(digits("0812", 8).tolist(), mask=rng.random(rows) < 0.1),
-        "jumlah_anggota": pa.array(rng.integers(10, 60, rows)),
-        "luas_kebun_ha": pa.array(np.round(rng.uniform(8, 120, rows), 2)),
-        "produksi_kg": pa.array(np.round(rng.uniform(8000, 160000, rows), 1)),
-    })
+    v1 = pa.table(
+        {
+            "tahun": pa.array(np.full(rows, 2025, dtype=np.int64)),
+            "kode_kelompok": pa.array(
+                np.char.add("KT-1606-", np.char.zfill(idx.astype(str), 8)).tolist()
+            ),
+            "nama_kelompok": pick(names),
+            "kode_desa": pick(desa),
+            "nama_ketua": pa.array(
+                np.char.add(
+                    np.char.add(first[rng.integers(0, len(first), rows)], " "),
+                    last[rng.integers(0, len(last), rows)],
+                ).tolist()
+            ),
+            "nik_ketua": pa.array(digits("1606", 12).tolist()),
+            "telepon_ketua": pa.array(digits("0812", 8).tolist(), mask=rng.random(rows) < 0.1),
+            "jumlah_anggota": pa.array(rng.integers(10, 60, rows)),
+            "luas_kebun_ha": pa.array(np.round(rng.uniform(8, 120, rows), 2)),
+            "produksi_kg": pa.array(np.round(rng.uniform(8000, 160000, rows), 1)),
+        }
+    )
     amounts = v1["produksi_kg"].to_numpy()
     changed = rng.random(rows) < 0.10
-    v2 = v1.set_column(v1.schema.get_field_index("produksi_kg"), "produksi_kg",
-                       pa.array(np.where(changed, np.round(amounts + 1.5, 1), amounts)))
+    v2 = v1.set_column(
+        v1.schema.get_field_index("produksi_kg"),
+        "produksi_kg",
+        pa.array(np.where(changed, np.round(amounts + 1.5, 1), amounts)),
+    )
     paths = {"csv": tmp / "v1.csv", "v1": tmp / "v1.parquet", "v2": tmp / "v2.parquet"}
     pacsv.write_csv(v1, paths["csv"])
     pq.write_table(v1, paths["v1"])
@@ -125,8 +144,11 @@ def child_bare(url: str, csv_path: str) -> dict:
         start = time.perf_counter()
         conn.execute("DROP TABLE IF EXISTS bare")
         conn.execute(f"CREATE UNLOGGED TABLE bare ({COLUMNS})")
-        with conn.cursor() as cur, cur.copy("COPY bare FROM STDIN (FORMAT csv, HEADER)") as cp, \
-                open(csv_path, "rb") as fh:
+        with (
+            conn.cursor() as cur,
+            cur.copy("COPY bare FROM STDIN (FORMAT csv, HEADER)") as cp,
+            open(csv_path, "rb") as fh,
+        ):
             while chunk := fh.read(1 << 20):
                 cp.write(chunk)
         conn.commit()
@@ -151,11 +173,18 @@ def child_serasan(url: str, spec: str, parquet: str, load_id: str) -> dict:
     seconds = time.perf_counter() - start
     log = history.merge_log_table("postgresql")
     with engine.connect() as conn:
-        entry = conn.execute(log.select().where(log.c.dataset_id == ds.id,
-                                                log.c.load_id == load_id)).mappings().first()
-    return {"seconds": seconds, "peak_bytes": _peak(), "rows": rows,
-            "rows_new": entry["rows_new"] if entry else None,
-            "rows_superseded": entry["rows_superseded"] if entry else None}
+        entry = (
+            conn.execute(log.select().where(log.c.dataset_id == ds.id, log.c.load_id == load_id))
+            .mappings()
+            .first()
+        )
+    return {
+        "seconds": seconds,
+        "peak_bytes": _peak(),
+        "rows": rows,
+        "rows_new": entry["rows_new"] if entry else None,
+        "rows_superseded": entry["rows_superseded"] if entry else None,
+    }
 
 
 def child_naive(url: str, csv_path: str) -> dict:
@@ -173,8 +202,9 @@ def child_naive(url: str, csv_path: str) -> dict:
 
 
 def _child(*args: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True
+    )
     if out.returncode:
         raise SystemExit(f"contender {args[0]} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -229,8 +259,12 @@ def run_size(url: str, rows: int) -> dict:
         rounds = int(os.environ.get("BENCH_LOAD_ROUNDS", "2"))
         for mode in os.environ.get("BENCH_LOAD_MODES", "replace_period,upsert").split(","):
             spec = dataset(mode)
-            steps = [("fresh", "v1", "L1"), ("update", "v2", "L2"), ("same-rows", "v2", "L3"),
-                     ("same-load", "v2", "L3")]
+            steps = [
+                ("fresh", "v1", "L1"),
+                ("update", "v2", "L2"),
+                ("same-rows", "v2", "L3"),
+                ("same-load", "v2", "L3"),
+            ]
             for _ in range(rounds):  # like the floor, each step keeps its better run
                 _reset(url, spec)
                 for step, version, load_id in steps:
@@ -239,9 +273,11 @@ def run_size(url: str, rows: int) -> dict:
                     key = f"{mode}:{step}"
                     if key not in res or r["seconds"] < res[key]["seconds"]:
                         res[key] = r
-                    print(f"  serasan {mode} {step}: {r['seconds']:.2f} s "
-                          f"(new {r['rows_new']}, to history {r['rows_superseded']})",
-                          flush=True)
+                    print(
+                        f"  serasan {mode} {step}: {r['seconds']:.2f} s "
+                        f"(new {r['rows_new']}, to history {r['rows_superseded']})",
+                        flush=True,
+                    )
         _settle(url)
         res["naive"] = _child("naive", url, str(paths["csv"]))
         print(f"  naive to_sql: {res['naive']['seconds']:.2f} s", flush=True)
@@ -252,20 +288,26 @@ def report(run: dict) -> None:
     r, rows = run["results"], run["rows"]
     bare = r["bare"]["seconds"]
     mb = 2**20
-    print(f"\n{rows:,} rows, 10 columns: CSV {run['sizes']['csv'] / mb:,.0f} MB, "
-          f"staged Parquet {run['sizes']['v1'] / mb:,.0f} MB")
+    print(
+        f"\n{rows:,} rows, 10 columns: CSV {run['sizes']['csv'] / mb:,.0f} MB, "
+        f"staged Parquet {run['sizes']['v1'] / mb:,.0f} MB"
+    )
     print(f"{'contender':<52}{'seconds':>9}{'x bare':>8}{'rows/s':>12}{'peak RSS MB':>13}")
     labels = [("bare", "bare: COPY csv -> UNLOGGED table, no key")]
     for mode in ("replace_period", "upsert"):
-        labels += [(f"{mode}:fresh", f"serasan {mode}: fresh table"),
-                   (f"{mode}:update", f"serasan {mode}: over v1, 10% changed"),
-                   (f"{mode}:same-rows", f"serasan {mode}: same rows, new load id"),
-                   (f"{mode}:same-load", f"serasan {mode}: same load again")]
+        labels += [
+            (f"{mode}:fresh", f"serasan {mode}: fresh table"),
+            (f"{mode}:update", f"serasan {mode}: over v1, 10% changed"),
+            (f"{mode}:same-rows", f"serasan {mode}: same rows, new load id"),
+            (f"{mode}:same-load", f"serasan {mode}: same load again"),
+        ]
     labels.append(("naive", "naive: pandas read_csv + to_sql"))
     for key, label in labels:
         x = r[key]
-        print(f"{label:<52}{x['seconds']:>9.2f}{x['seconds'] / bare:>8.2f}"
-              f"{rows / x['seconds']:>12,.0f}{x['peak_bytes'] / mb:>13,.0f}")
+        print(
+            f"{label:<52}{x['seconds']:>9.2f}{x['seconds'] / bare:>8.2f}"
+            f"{rows / x['seconds']:>12,.0f}{x['peak_bytes'] / mb:>13,.0f}"
+        )
     rp, up = r["replace_period:fresh"]["seconds"], r["upsert:fresh"]["seconds"]
     rpu, upu = r["replace_period:update"]["seconds"], r["upsert:update"]["seconds"]
     peak = max(x["peak_bytes"] for k, x in r.items() if ":" in k)
@@ -276,8 +318,12 @@ def report(run: dict) -> None:
         ("upsert over v1 / bare", upu / bare, "<=", 3.5),
         ("naive / serasan replace_period fresh", r["naive"]["seconds"] / rp, ">=", 10),
         ("naive / serasan upsert fresh", r["naive"]["seconds"] / up, ">=", 10),
-        ("first load / same load again, replace_period",
-         rp / r["replace_period:same-load"]["seconds"], ">=", 5),
+        (
+            "first load / same load again, replace_period",
+            rp / r["replace_period:same-load"]["seconds"],
+            ">=",
+            5,
+        ),
         ("first load / same load again, upsert", up / r["upsert:same-load"]["seconds"], ">=", 5),
         ("serasan peak RSS (GB)", peak / 2**30, "<", 1.0),
     ]
@@ -293,14 +339,19 @@ def machine() -> str:
     engine = create_engine(_url("postgres"))
     with engine.connect() as conn:
         version = conn.exec_driver_sql("SHOW server_version").scalar()
-        settings = dict(conn.exec_driver_sql(
-            "SELECT name, setting || coalesce(unit, '') FROM pg_settings WHERE name IN "
-            "('shared_buffers', 'work_mem', 'max_wal_size', 'synchronous_commit')").all())
+        settings = dict(
+            conn.exec_driver_sql(
+                "SELECT name, setting || coalesce(unit, '') FROM pg_settings WHERE name IN "
+                "('shared_buffers', 'work_mem', 'max_wal_size', 'synchronous_commit')"
+            ).all()
+        )
     engine.dispose()
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GB RAM, "
-            f"Python {platform.python_version()}, PostgreSQL {version} "
-            f"({', '.join(f'{k}={v}' for k, v in sorted(settings.items()))})")
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GB RAM, "
+        f"Python {platform.python_version()}, PostgreSQL {version} "
+        f"({', '.join(f'{k}={v}' for k, v in sorted(settings.items()))})"
+    )
 
 
 def main() -> None:

@@ -66,19 +66,27 @@ def main() -> None:
         size = path.stat().st_size
         results = {}
         for kind in ("pyarrow", "serasan"):
-            out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)],
-                                 capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", kind, str(path)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             results[kind] = json.loads(out.stdout.strip().splitlines()[-1])
     mb = size / 2**20
     print(f"\nfile: {rows:,} rows, {mb:,.0f} MB ({DATASET}, clean CSV)")
     print(f"{'parser':<22}{'seconds':>9}{'rows/s':>13}{'MB/s':>8}{'peak RSS MB':>13}")
     for kind, label in (("pyarrow", "pyarrow.csv.read_csv"), ("serasan", "serasan parse_stream")):
         r = results[kind]
-        print(f"{label:<22}{r['seconds']:>9.1f}{r['rows'] / r['seconds']:>13,.0f}"
-              f"{mb / r['seconds']:>8.1f}{r['peak_bytes'] / 2**20:>13,.0f}")
+        print(
+            f"{label:<22}{r['seconds']:>9.1f}{r['rows'] / r['seconds']:>13,.0f}"
+            f"{mb / r['seconds']:>8.1f}{r['peak_bytes'] / 2**20:>13,.0f}"
+        )
     s, p = results["serasan"], results["pyarrow"]
-    print(f"\nratio serasan/pyarrow: time x{s['seconds'] / p['seconds']:.1f}, "
-          f"peak RSS x{s['peak_bytes'] / p['peak_bytes']:.2f}")
+    print(
+        f"\nratio serasan/pyarrow: time x{s['seconds'] / p['seconds']:.1f}, "
+        f"peak RSS x{s['peak_bytes'] / p['peak_bytes']:.2f}"
+    )
     budget = 1.5 * 2**30
     verdict = "within" if s["peak_bytes"] < budget else "OVER"
     print(f"serasan peak RSS {s['peak_bytes'] / 2**30:.2f} GB: {verdict} the 1.5 GB budget")

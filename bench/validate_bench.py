@@ -57,8 +57,10 @@ def run_one(kind: str, path: str) -> None:
     start = time.perf_counter()
     table = pq.read_table(path)
     if kind.startswith("builtin"):
-        builtin = {**suite, "expectations": [e for e in suite["expectations"]
-                                             if not e["type"].startswith(CUSTOM)]}
+        builtin = {
+            **suite,
+            "expectations": [e for e in suite["expectations"] if not e["type"].startswith(CUSTOM)],
+        }
         if kind == "builtin-pandas":  # validation only, as for SQL: the batch is at hand
             start = time.perf_counter()
             failing = sum(r["unexpected_count"] for r in run_gx(table, builtin, params))
@@ -72,13 +74,19 @@ def run_one(kind: str, path: str) -> None:
         failing = 0
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"rows": table.num_rows, "seconds": seconds, "peak_bytes": peak,
-                      "failing": failing}))
+    print(
+        json.dumps(
+            {"rows": table.num_rows, "seconds": seconds, "peak_bytes": peak, "failing": failing}
+        )
+    )
 
 
-CUSTOM = ("expect_column_values_to_be_valid_", "expect_column_values_to_be_in_period",
-          "expect_column_values_to_be_non_negative_money",
-          "expect_column_values_to_exist_in_registry")
+CUSTOM = (
+    "expect_column_values_to_be_valid_",
+    "expect_column_values_to_be_in_period",
+    "expect_column_values_to_be_non_negative_money",
+    "expect_column_values_to_exist_in_registry",
+)
 
 
 def _sql_validate(path: str, table: object, suite: dict, params: dict) -> tuple[float, int]:
@@ -100,8 +108,11 @@ def _sql_validate(path: str, table: object, suite: dict, params: dict) -> tuple[
     asset = source.add_table_asset(name="stg", table_name=stg.name, schema_name=stg.schema)
     batch = asset.add_batch_definition_whole_table("all").get_batch()
     start = time.perf_counter()
-    result = batch.validate(gx.ExpectationSuite(name="b", expectations=suite["expectations"]),
-                            result_format="SUMMARY", expectation_parameters=params)
+    result = batch.validate(
+        gx.ExpectationSuite(name="b", expectations=suite["expectations"]),
+        result_format="SUMMARY",
+        expectation_parameters=params,
+    )
     failing = sum(int((r.result or {}).get("unexpected_count") or 0) for r in result.results)
     elapsed = time.perf_counter() - start
     with engine.begin() as conn:
@@ -117,25 +128,36 @@ def main() -> None:
         make_file(path, rows)
         results = {}
         for kind in ("read", "gx", "serasan", "builtin-pandas", "builtin-sql"):
-            out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)],
-                                 capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", kind, str(path)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             results[kind] = json.loads(out.stdout.strip().splitlines()[-1])
     print(f"\n{'step':<40}{'seconds':>9}{'peak RSS MB':>13}")
-    labels = {"read": "read Parquet", "gx": "read + GX suite (SUMMARY)",
-              "serasan": "read + GX + row masks (validate)",
-              "builtin-pandas": "built-in rules only, pandas (no read)",
-              "builtin-sql": "built-in rules only, SQL (no load)"}
+    labels = {
+        "read": "read Parquet",
+        "gx": "read + GX suite (SUMMARY)",
+        "serasan": "read + GX + row masks (validate)",
+        "builtin-pandas": "built-in rules only, pandas (no read)",
+        "builtin-sql": "built-in rules only, SQL (no load)",
+    }
     for kind, label in labels.items():
         r = results[kind]
         print(f"{label:<40}{r['seconds']:>9.2f}{r['peak_bytes'] / 2**20:>13,.0f}")
     base = results["read"]["seconds"]
-    print(f"\nratio to reading the Parquet file: GX x{results['gx']['seconds'] / base:.1f}, "
-          f"validate x{results['serasan']['seconds'] / base:.1f}; row masks add "
-          f"{results['serasan']['seconds'] - results['gx']['seconds']:.2f} s")
+    print(
+        f"\nratio to reading the Parquet file: GX x{results['gx']['seconds'] / base:.1f}, "
+        f"validate x{results['serasan']['seconds'] / base:.1f}; row masks add "
+        f"{results['serasan']['seconds'] - results['gx']['seconds']:.2f} s"
+    )
     bp, bs = results["builtin-pandas"], results["builtin-sql"]
     agree = "agree" if bp["failing"] == bs["failing"] else "DISAGREE"
-    print(f"built-in rules: SQL/pandas time x{bs['seconds'] / bp['seconds']:.2f} "
-          f"(unexpected counts {agree}: {bp['failing']} vs {bs['failing']})")
+    print(
+        f"built-in rules: SQL/pandas time x{bs['seconds'] / bp['seconds']:.2f} "
+        f"(unexpected counts {agree}: {bp['failing']} vs {bs['failing']})"
+    )
 
 
 if __name__ == "__main__":

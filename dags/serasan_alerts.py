@@ -25,18 +25,26 @@ def _tasks():  # noqa: ANN202 - imported when a task runs, not at each parse (0.
 
 
 START = pendulum.datetime(2026, 1, 1, tz="Asia/Jakarta")
-DEFAULTS = {"owner": "serasan-engineers",
-            "retries": int(os.environ.get("SERASAN_TASK_RETRIES", "2")),
-            "retry_delay": dt.timedelta(seconds=int(os.environ.get(
-                "SERASAN_RETRY_DELAY_SECONDS", "300"))),
-            "on_failure_callback": [EngineerAlertNotifier()]}
+DEFAULTS = {
+    "owner": "serasan-engineers",
+    "retries": int(os.environ.get("SERASAN_TASK_RETRIES", "2")),
+    "retry_delay": dt.timedelta(seconds=int(os.environ.get("SERASAN_RETRY_DELAY_SECONDS", "300"))),
+    "on_failure_callback": [EngineerAlertNotifier()],
+}
 
 
-@dag(dag_id="serasan__alerts", schedule="@daily", start_date=START, catchup=False,
-     max_active_runs=1, tags=["serasan", "alerts"], default_args=DEFAULTS,
-     doc_md="Lateness reminders and daily digests per OPD (Bahasa Indonesia), the whole alert "
-            "outbox drained, and the engineers told when it does not drain or a DAG file "
-            "fails to import.")
+@dag(
+    dag_id="serasan__alerts",
+    schedule="@daily",
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    tags=["serasan", "alerts"],
+    default_args=DEFAULTS,
+    doc_md="Lateness reminders and daily digests per OPD (Bahasa Indonesia), the whole alert "
+    "outbox drained, and the engineers told when it does not drain or a DAG file "
+    "fails to import.",
+)
 def alerts() -> None:
     @task
     def dag_files(**context) -> list[str]:  # noqa: ANN003
@@ -65,12 +73,19 @@ def alerts() -> None:
 alerts()
 
 
-@dag(dag_id="serasan__backup", schedule="0 3 * * *", start_date=START, catchup=False,
-     max_active_runs=1, tags=["serasan", "backup"], default_args=DEFAULTS,
-     doc_md="Daily at 03:00 WIB: the warehouse dumped (pg_dump, or SQLite's backup API) to "
-            "`backups/warehouse/<date>/` in the lake with a manifest, then every lake object "
-            "outside `backups/` copied incrementally to `SERASAN_BACKUP_LAKE_URL`. Restore with "
-            "`serasan backup restore`.")
+@dag(
+    dag_id="serasan__backup",
+    schedule="0 3 * * *",
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    tags=["serasan", "backup"],
+    default_args=DEFAULTS,
+    doc_md="Daily at 03:00 WIB: the warehouse dumped (pg_dump, or SQLite's backup API) to "
+    "`backups/warehouse/<date>/` in the lake with a manifest, then every lake object "
+    "outside `backups/` copied incrementally to `SERASAN_BACKUP_LAKE_URL`. Restore with "
+    "`serasan backup restore`.",
+)
 def backup_dag() -> None:
     @task
     def backup(**context) -> dict:  # noqa: ANN003

@@ -30,9 +30,10 @@ from serasan.scale import dag_index
 
 START = pendulum.datetime(2026, 1, 1, tz="Asia/Jakarta")
 # Retries absorb a source's passing outage; in-process CLI runs set 0 to fail fast instead.
-RETRIES = {"retries": int(os.environ.get("SERASAN_TASK_RETRIES", "2")),
-           "retry_delay": dt.timedelta(seconds=int(os.environ.get("SERASAN_RETRY_DELAY_SECONDS",
-                                                                  "300")))}
+RETRIES = {
+    "retries": int(os.environ.get("SERASAN_TASK_RETRIES", "2")),
+    "retry_delay": dt.timedelta(seconds=int(os.environ.get("SERASAN_RETRY_DELAY_SECONDS", "300"))),
+}
 # A task that fails after its retries alerts the engineers (never the OPDs). Built once: no I/O.
 FAILURE = {"on_failure_callback": [EngineerAlertNotifier()]}
 INDEX = dag_index()  # the validated catalog, as much of it as DAGs need; raises CatalogError
@@ -85,49 +86,73 @@ def retention(**context: Any) -> dict:
 
 
 def dataset_asset(dataset_id: str) -> Asset:
-    return Asset(name=f"serasan.{dataset_id}", uri=f"serasan://warehouse/core/fact_{dataset_id}",
-                 group="serasan")
+    return Asset(
+        name=f"serasan.{dataset_id}",
+        uri=f"serasan://warehouse/core/fact_{dataset_id}",
+        group="serasan",
+    )
 
 
 def dataset_dag(ds: dict[str, str]) -> DAG:
     regency = REGENCIES[ds["regency"]]
     arg = {"dataset_id": ds["id"]}
-    with DAG(dag_id=f"serasan__{ds['id']}", schedule="@daily", start_date=START, catchup=False,
-             max_active_runs=1, tags=["serasan", regency["slug"], ds["opd"], ds["pillar"]],
-             default_args={"owner": ds["owner"], **RETRIES, **FAILURE},
-             params={"force": False}, doc_md=f"**{ds['title']}** ({regency['name']}, {ds['opd']})"
-                                             f"\n\n{ds['description']}") as pipeline:
+    with DAG(
+        dag_id=f"serasan__{ds['id']}",
+        schedule="@daily",
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        tags=["serasan", regency["slug"], ds["opd"], ds["pillar"]],
+        default_args={"owner": ds["owner"], **RETRIES, **FAILURE},
+        params={"force": False},
+        doc_md=f"**{ds['title']}** ({regency['name']}, {ds['opd']})\n\n{ds['description']}",
+    ) as pipeline:
         extracted = PythonOperator(task_id="extract", python_callable=extract, op_kwargs=arg)
-        transformed = PythonOperator(task_id="transform", python_callable=transform,
-                                     op_kwargs={**arg, "objects": extracted.output})
-        loaded = PythonOperator(task_id="load", python_callable=load,
-                                op_kwargs={**arg, "staged": transformed.output},
-                                outlets=[dataset_asset(ds["id"])])
+        transformed = PythonOperator(
+            task_id="transform",
+            python_callable=transform,
+            op_kwargs={**arg, "objects": extracted.output},
+        )
+        loaded = PythonOperator(
+            task_id="load",
+            python_callable=load,
+            op_kwargs={**arg, "staged": transformed.output},
+            outlets=[dataset_asset(ds["id"])],
+        )
         # Sends this dataset's alerts after the load, blocked or not. A teardown (all_done, no
         # setup) so it runs whatever happened, and so the run's state stays the load's.
-        loaded >> PythonOperator(task_id="notify", python_callable=notify,
-                                 op_kwargs=arg).as_teardown()
+        (
+            loaded
+            >> PythonOperator(task_id="notify", python_callable=notify, op_kwargs=arg).as_teardown()
+        )
     return pipeline
 
 
 def regency_dags(regency: dict[str, Any]) -> list[DAG]:
     slug, arg = regency["slug"], {"regency": regency["kode"]}
-    common = {"start_date": START, "catchup": False, "max_active_runs": 1,
-              "schedule": AssetAny(*[dataset_asset(d) for d in regency["datasets"]]),
-              "default_args": {"owner": f"{slug}-walidata", **RETRIES, **FAILURE}}
+    common = {
+        "start_date": START,
+        "catchup": False,
+        "max_active_runs": 1,
+        "schedule": AssetAny(*[dataset_asset(d) for d in regency["datasets"]]),
+        "default_args": {"owner": f"{slug}-walidata", **RETRIES, **FAILURE},
+    }
     dags = []
     if wanted(f"serasan__{slug}__kpi"):
         with DAG(dag_id=f"serasan__{slug}__kpi", tags=["serasan", slug, "kpi"], **common) as kpis:
             PythonOperator(task_id="compute", python_callable=compute, op_kwargs=arg)
         dags.append(kpis)
     if wanted(f"serasan__{slug}__export"):
-        with DAG(dag_id=f"serasan__{slug}__export", tags=["serasan", slug, "satu-data"],
-                 **common) as satu_data_export:
+        with DAG(
+            dag_id=f"serasan__{slug}__export", tags=["serasan", slug, "satu-data"], **common
+        ) as satu_data_export:
             # The month's report reads the KPIs and the export records; it is written even when
             # the export failed, so the compliance page shows what is recorded.
-            PythonOperator(task_id="export", python_callable=export, op_kwargs=arg) >> \
-                PythonOperator(task_id="report", python_callable=report, op_kwargs=arg,
-                               trigger_rule="all_done")
+            PythonOperator(
+                task_id="export", python_callable=export, op_kwargs=arg
+            ) >> PythonOperator(
+                task_id="report", python_callable=report, op_kwargs=arg, trigger_rule="all_done"
+            )
         dags.append(satu_data_export)
     return dags
 
@@ -141,10 +166,16 @@ for _reg in INDEX["regencies"]:
         globals()[_d.dag_id] = _d
 
 if wanted("serasan__retention"):
-    with DAG(dag_id="serasan__retention", schedule="@daily", start_date=START, catchup=False,
-             max_active_runs=1, tags=["serasan", "retention", "pii"],
-             default_args={"owner": "serasan-engineers", **RETRIES, **FAILURE},
-             doc_md="Deletes raw and quarantined files holding personal data once the catalog's "
-                    "`retention` has passed (UU 27/2022), each recorded in "
-                    "`meta.retention_audit`.") as serasan__retention:
+    with DAG(
+        dag_id="serasan__retention",
+        schedule="@daily",
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        tags=["serasan", "retention", "pii"],
+        default_args={"owner": "serasan-engineers", **RETRIES, **FAILURE},
+        doc_md="Deletes raw and quarantined files holding personal data once the catalog's "
+        "`retention` has passed (UU 27/2022), each recorded in "
+        "`meta.retention_audit`.",
+    ) as serasan__retention:
         PythonOperator(task_id="retention", python_callable=retention)

@@ -35,8 +35,11 @@ from great_expectations.expectations.metrics.map_metric_provider import (
 
 from serasan import rules
 
-_LIBRARY = {"maturity": "experimental", "tags": ["serasan", "indonesia", "column map expectation"],
-            "contributors": ["@serasan"]}
+_LIBRARY = {
+    "maturity": "experimental",
+    "tags": ["serasan", "indonesia", "column map expectation"],
+    "contributors": ["@serasan"],
+}
 
 
 def _flags(column: pd.Series, ok: Any) -> pd.Series:
@@ -56,8 +59,9 @@ class ColumnValuesValidKodeWilayah(ColumnMapMetricProvider):
     condition_value_keys = ("level", "parent")
 
     @column_condition_partial(engine=PandasExecutionEngine)
-    def _pandas(cls, column: pd.Series, level: str, parent: str | None = None,
-                **kwargs: Any) -> pd.Series:
+    def _pandas(
+        cls, column: pd.Series, level: str, parent: str | None = None, **kwargs: Any
+    ) -> pd.Series:
         # only text can equal a code: isin never matches 1606.0 or a date with "16.06"
         return _flags(column, column.isin(list(rules.kode_wilayah(level, parent))))
 
@@ -97,8 +101,11 @@ def nik_is_valid(value: Any, check_kecamatan: bool = True) -> bool:
     if not isinstance(value, str) or not _NIK.fullmatch(value):
         return False
     provinces, kab, kab_with_kec, kec = rules.nik_reference()
-    if value[:2] not in rules.NIK_PROVINCES or value[6:8] not in rules.NIK_DAYS \
-            or value[8:10] not in rules.NIK_MONTHS:
+    if (
+        value[:2] not in rules.NIK_PROVINCES
+        or value[6:8] not in rules.NIK_DAYS
+        or value[8:10] not in rules.NIK_MONTHS
+    ):
         return False
     if value[:2] in provinces and value[:4] not in kab:
         return False
@@ -110,8 +117,7 @@ class ColumnValuesValidNik(ColumnMapMetricProvider):
     condition_value_keys = ("check_kecamatan",)
 
     @column_condition_partial(engine=PandasExecutionEngine)
-    def _pandas(cls, column: pd.Series, check_kecamatan: bool = True,
-                **kwargs: Any) -> pd.Series:
+    def _pandas(cls, column: pd.Series, check_kecamatan: bool = True, **kwargs: Any) -> pd.Series:
         return _each(column, lambda v: nik_is_valid(v, check_kecamatan))
 
 
@@ -169,15 +175,21 @@ class ColumnValuesInPeriod(ColumnMapMetricProvider):
     condition_value_keys = ("granularity", "min_date", "max_date")
 
     @column_condition_partial(engine=PandasExecutionEngine)
-    def _pandas(cls, column: pd.Series, granularity: str, min_date: Any = None,
-                max_date: Any = None, **kwargs: Any) -> pd.Series:
+    def _pandas(
+        cls,
+        column: pd.Series,
+        granularity: str,
+        min_date: Any = None,
+        max_date: Any = None,
+        **kwargs: Any,
+    ) -> pd.Series:
         lo = rules.period_bound(min_date)
         hi = rules.period_bound(max_date, end=True)
 
         def ok(v: Any) -> bool:
             start = period_start(v, granularity)
-            return start is not None and (lo is None or start >= lo) and (hi is None
-                                                                         or start <= hi)
+            return start is not None and (lo is None or start >= lo) and (hi is None or start <= hi)
+
         return _each(column, ok)
 
 
@@ -204,8 +216,9 @@ class ExpectColumnValuesToBeInPeriod(ColumnMapExpectation):
 
 
 def money_is_valid(value: Any, max_value: float = rules.MONEY_MAX) -> bool:
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | Decimal
-                                                             | np.number):
+    if isinstance(value, bool | np.bool_) or not isinstance(
+        value, int | float | Decimal | np.number
+    ):
         return False
     if isinstance(value, int | np.integer):  # exact, as Python compares int with float
         return 0 <= int(value) <= rules.integer_ceiling(max_value)
@@ -218,8 +231,9 @@ class ColumnValuesNonNegativeMoney(ColumnMapMetricProvider):
     condition_value_keys = ("max_value",)
 
     @column_condition_partial(engine=PandasExecutionEngine)
-    def _pandas(cls, column: pd.Series, max_value: Any = rules.MONEY_MAX,
-                **kwargs: Any) -> pd.Series:
+    def _pandas(
+        cls, column: pd.Series, max_value: Any = rules.MONEY_MAX, **kwargs: Any
+    ) -> pd.Series:
         top = float(rules.MONEY_MAX if max_value is None else max_value)
         if pd.api.types.is_bool_dtype(column):
             return _flags(column, np.zeros(len(column), dtype=bool))
@@ -278,6 +292,10 @@ class ExpectColumnValuesToExistInRegistry(ColumnMapExpectation):
     args_keys = ("column", "registry", "registry_column", "value_set")
 
 
-EXPECTATIONS = (ExpectColumnValuesToBeValidKodeWilayah, ExpectColumnValuesToBeValidNik,
-                ExpectColumnValuesToBeInPeriod, ExpectColumnValuesToBeNonNegativeMoney,
-                ExpectColumnValuesToExistInRegistry)
+EXPECTATIONS = (
+    ExpectColumnValuesToBeValidKodeWilayah,
+    ExpectColumnValuesToBeValidNik,
+    ExpectColumnValuesToBeInPeriod,
+    ExpectColumnValuesToBeNonNegativeMoney,
+    ExpectColumnValuesToExistInRegistry,
+)

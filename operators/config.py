@@ -82,6 +82,13 @@ def airflow_connection(conn_id: str) -> ConnInfo:
             return env_connections(conn_id)
         except SourceError:
             raise SourceError(f"Airflow connection {conn_id!r} is not defined") from None
-    return ConnInfo(conn_id=conn_id, conn_type=conn.conn_type, host=conn.host, port=conn.port,
-                    login=conn.login, password=conn.password, schema=conn.schema,
-                    extra=conn.extra_dejson)
+    return ConnInfo(
+        conn_id=conn_id,
+        conn_type=conn.conn_type,
+        host=conn.host,
+        port=conn.port,
+        login=conn.login,
+        password=conn.password,
+        schema=conn.schema,
+        extra=conn.extra_dejson,
+    )

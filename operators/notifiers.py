@@ -39,11 +39,13 @@ def delivery_env(env: dict[str, str] | None = None) -> dict[str, str]:
     if not env.get("SERASAN_SMTP_HOST") and (conn := _connection(SMTP_CONN_ID)):
         extra = conn.extra_dejson
         env["SERASAN_SMTP_HOST"] = conn.host or ""
-        for key, value in (("SERASAN_SMTP_PORT", conn.port),
-                           ("SERASAN_SMTP_USER", conn.login),
-                           ("SERASAN_SMTP_PASSWORD", conn.password),
-                           ("SERASAN_SMTP_FROM", extra.get("from")),
-                           ("SERASAN_SMTP_STARTTLS", extra.get("starttls"))):
+        for key, value in (
+            ("SERASAN_SMTP_PORT", conn.port),
+            ("SERASAN_SMTP_USER", conn.login),
+            ("SERASAN_SMTP_PASSWORD", conn.password),
+            ("SERASAN_SMTP_FROM", extra.get("from")),
+            ("SERASAN_SMTP_STARTTLS", extra.get("starttls")),
+        ):
             if value not in (None, "") and not env.get(key):
                 env[key] = str(value).lower() if isinstance(value, bool) else str(value)
         if extra.get("engineer_email") and not env.get("SERASAN_ENGINEER_EMAIL"):
@@ -83,7 +85,8 @@ def _log_path(ti: Any) -> str | None:
 
         folder = conf.get("logging", "base_log_folder")
         name = Template(conf.get("logging", "log_filename_template")).render(
-            ti=ti, try_number=ti.try_number)
+            ti=ti, try_number=ti.try_number
+        )
         return f"{folder.rstrip('/')}/{name}"
     except Exception:  # a custom template we cannot render: the URL is enough
         return None
@@ -99,13 +102,16 @@ def failure_info(context: dict[str, Any]) -> dict[str, Any]:
         log_url = ti.log_url if ti is not None else None
     except Exception:  # no API base URL configured
         log_url = None
-    return {"dag_id": getattr(ti, "dag_id", None) or getattr(dag, "dag_id", "?"),
-            "task_id": getattr(ti, "task_id", None) or "?",
-            "run_id": context.get("run_id") or getattr(ti, "run_id", None) or "?",
-            "logical_date": logical.isoformat() if logical is not None else None,
-            "try_number": getattr(ti, "try_number", None), "log_url": log_url,
-            "log_path": _log_path(ti) if ti is not None else None,
-            "error": _error_text(context.get("exception"))}
+    return {
+        "dag_id": getattr(ti, "dag_id", None) or getattr(dag, "dag_id", "?"),
+        "task_id": getattr(ti, "task_id", None) or "?",
+        "run_id": context.get("run_id") or getattr(ti, "run_id", None) or "?",
+        "logical_date": logical.isoformat() if logical is not None else None,
+        "try_number": getattr(ti, "try_number", None),
+        "log_url": log_url,
+        "log_path": _log_path(ti) if ti is not None else None,
+        "error": _error_text(context.get("exception")),
+    }
 
 
 class EngineerAlertNotifier(BaseNotifier):
@@ -135,5 +141,6 @@ class SerasanEmailNotifier(BaseNotifier):
 
     def notify(self, context: dict[str, Any]) -> None:
         to = [self.to] if isinstance(self.to, str) else list(self.to)
-        delivery.send_email(settings_for_alerts(), [a.strip() for a in to if a.strip()],
-                            self.subject, self.body)
+        delivery.send_email(
+            settings_for_alerts(), [a.strip() for a in to if a.strip()], self.subject, self.body
+        )

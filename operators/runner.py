@@ -59,8 +59,9 @@ class Runner:
     def dag_ids(self) -> list[str]:
         return sorted(self.bag.dag_ids)
 
-    def run(self, dag_id: str, logical_date: dt.datetime,
-            conf: dict[str, Any] | None = None) -> dict[str, Any]:
+    def run(
+        self, dag_id: str, logical_date: dt.datetime, conf: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Run one DAG to completion; returns its state and each task's state and XCom."""
         dag = self.bag.get_dag(dag_id)
         if dag is None:
@@ -68,13 +69,18 @@ class Runner:
         dr = dag.test(logical_date=logical_date, run_conf=conf or {})
         tasks = {}
         for ti in dr.get_task_instances():
-            tasks[ti.task_id] = {"state": str(ti.state),
-                                 "result": ti.xcom_pull(task_ids=ti.task_id)}
+            tasks[ti.task_id] = {
+                "state": str(ti.state),
+                "result": ti.xcom_pull(task_ids=ti.task_id),
+            }
         return {"dag_id": dag_id, "state": str(dr.state), "run_id": dr.run_id, "tasks": tasks}
 
-    def run_many(self, dag_ids: Iterable[str], logical_date: dt.datetime,
-                 progress: Callable[[str, dict[str, Any]], None] | None = None,
-                 ) -> list[dict[str, Any]]:
+    def run_many(
+        self,
+        dag_ids: Iterable[str],
+        logical_date: dt.datetime,
+        progress: Callable[[str, dict[str, Any]], None] | None = None,
+    ) -> list[dict[str, Any]]:
         results = []
         for dag_id in dag_ids:
             res = self.run(dag_id, logical_date)

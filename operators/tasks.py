@@ -32,11 +32,16 @@ def _catalog() -> Catalog:
 
 def _ctx(context: dict[str, Any], alerts: bool = False) -> RunContext:
     settings = settings_for_alerts() if alerts else settings_from_airflow()
-    return RunContext(settings=settings, catalog=_catalog(),
-                      run_date=run_date_of(context), dag_id=context["dag"].dag_id,
-                      run_id=context["run_id"], interval=interval_of(context),
-                      connections=airflow_connection,
-                      force=bool((context.get("params") or {}).get("force", False)))
+    return RunContext(
+        settings=settings,
+        catalog=_catalog(),
+        run_date=run_date_of(context),
+        dag_id=context["dag"].dag_id,
+        run_id=context["run_id"],
+        interval=interval_of(context),
+        connections=airflow_connection,
+        force=bool((context.get("params") or {}).get("force", False)),
+    )
 
 
 def extract(dataset_id: str, context: dict[str, Any]) -> list[dict[str, Any]]:
@@ -45,15 +50,17 @@ def extract(dataset_id: str, context: dict[str, Any]) -> list[dict[str, Any]]:
     return _extract(ctx, ctx.catalog.dataset(dataset_id))
 
 
-def transform(dataset_id: str, objects: list[dict[str, Any]],
-              context: dict[str, Any]) -> list[dict[str, Any]]:
+def transform(
+    dataset_id: str, objects: list[dict[str, Any]], context: dict[str, Any]
+) -> list[dict[str, Any]]:
     ctx = _ctx(context)
     ds = ctx.catalog.dataset(dataset_id)
     return [_transform(ctx, ds, obj) for obj in objects]
 
 
-def load(dataset_id: str, staged: list[dict[str, Any]],
-         context: dict[str, Any]) -> list[dict[str, Any]]:
+def load(
+    dataset_id: str, staged: list[dict[str, Any]], context: dict[str, Any]
+) -> list[dict[str, Any]]:
     """Load every staged object; a blocked one fails the task (no retry) after all are recorded."""
     from airflow.sdk.exceptions import AirflowFailException
 
@@ -62,8 +69,11 @@ def load(dataset_id: str, staged: list[dict[str, Any]],
     summaries = [_load(ctx, ds, s) for s in staged]
     blocked = [s for s in summaries if s["status"] in ("blocked", "rejected")]
     if blocked:
-        detail = "; ".join(f"{s['filename']}: {s['status']}, {s['rows_rejected']} rows rejected"
-                           f" ({s['alert_key'] or s['error']})" for s in blocked)
+        detail = "; ".join(
+            f"{s['filename']}: {s['status']}, {s['rows_rejected']} rows rejected"
+            f" ({s['alert_key'] or s['error']})"
+            for s in blocked
+        )
         raise AirflowFailException(f"{dataset_id}: nothing loaded from {detail}") from BlockedLoad()
     return summaries
 
@@ -88,8 +98,13 @@ def report(regency: str, context: dict[str, Any]) -> dict[str, Any]:
 
 
 def _phones(catalog: Catalog) -> dict[str, str]:
-    return {c.email: c.phone for reg in catalog.regencies.values() for o in reg.opds
-            for c in o.contacts if c.phone}
+    return {
+        c.email: c.phone
+        for reg in catalog.regencies.values()
+        for o in reg.opds
+        for c in o.contacts
+        if c.phone
+    }
 
 
 def notify(dataset_id: str, context: dict[str, Any]) -> dict[str, Any]:
@@ -97,11 +112,13 @@ def notify(dataset_id: str, context: dict[str, Any]) -> dict[str, Any]:
     by the next run or the daily `serasan__alerts` DAG."""
     try:
         ctx = _ctx(context, alerts=True)
-        result = delivery.drain(ctx.engine, ctx.settings, dataset_id=dataset_id,
-                                phones=_phones(ctx.catalog))
+        result = delivery.drain(
+            ctx.engine, ctx.settings, dataset_id=dataset_id, phones=_phones(ctx.catalog)
+        )
         try:  # metrics are best effort: a missing collector never fails the run
-            result["metrics_datagrams"] = metrics.publish(ctx.settings, ctx.engine,
-                                                          ctx.catalog, ctx.run_date)
+            result["metrics_datagrams"] = metrics.publish(
+                ctx.settings, ctx.engine, ctx.catalog, ctx.run_date
+            )
         except OSError as exc:
             log.warning("metrics not sent to %s: %s", ctx.settings.statsd_host, exc)
         return result
@@ -126,12 +143,19 @@ def check_dag_files(context: dict[str, Any]) -> list[str]:
     day = run_date_of(context).isoformat()
     for b in broken:
         name = b.path.rsplit("/", 1)[-1]
-        enqueue(engine, settings, OutboxAlert(
-            alert_id=alert_id("engineer", "dagfile", name, day), kind="engineer",
-            recipients=engineers(settings), subject=f"[Serasan] DAG file {name} fails to import",
-            body=f"The DAG file {b.path} no longer imports, so its DAGs are not scheduled.\n\n"
-                 f"{b.error}\n\nRun `serasan catalog validate` and `python {b.path}` to see "
-                 "the whole error."))
+        enqueue(
+            engine,
+            settings,
+            OutboxAlert(
+                alert_id=alert_id("engineer", "dagfile", name, day),
+                kind="engineer",
+                recipients=engineers(settings),
+                subject=f"[Serasan] DAG file {name} fails to import",
+                body=f"The DAG file {b.path} no longer imports, so its DAGs are not scheduled.\n\n"
+                f"{b.error}\n\nRun `serasan catalog validate` and `python {b.path}` to see "
+                "the whole error.",
+            ),
+        )
     engine.dispose()
     return [b.path for b in broken]
 
@@ -171,13 +195,21 @@ def retention(context: dict[str, Any]) -> dict[str, Any]:
 
     ctx = _ctx(context)
     upgrade(ctx.engine, ctx.catalog)
-    result = run_retention(ctx.lake, ctx.engine, ctx.catalog, ctx.run_date, ACTOR_DAG,
-                           backups=backups_from_env(ctx.lake, ctx.settings))
+    result = run_retention(
+        ctx.lake,
+        ctx.engine,
+        ctx.catalog,
+        ctx.run_date,
+        ACTOR_DAG,
+        backups=backups_from_env(ctx.lake, ctx.settings),
+    )
     if result["failed"]:
         keys = ", ".join(o["key"] for o in result["objects"] if o["status"] == "failed")
         errors = "; ".join(result.get("errors") or [])
-        raise RetentionIncomplete(f"{result['failed']} failure(s); not deleted: {keys or '-'}"
-                                  + (f"; {errors}" if errors else ""))
+        raise RetentionIncomplete(
+            f"{result['failed']} failure(s); not deleted: {keys or '-'}"
+            + (f"; {errors}" if errors else "")
+        )
     return result
 
 

@@ -18,8 +18,11 @@ from serasan.catalog import Dataset
 from serasan.parse import ROW_COL, ParseResult, Reject
 from serasan.validate import Validation, suite_params, validate
 
-KEY_RULES = ("expect_column_values_to_not_be_null", "expect_column_values_to_be_unique",
-             "expect_compound_columns_to_be_unique")
+KEY_RULES = (
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_unique",
+    "expect_compound_columns_to_be_unique",
+)
 
 
 def cell(v: Any) -> Any:
@@ -41,8 +44,14 @@ class Assessment:
         return self.parsed.table.filter(pa.array(self.kept))
 
 
-def assess(parsed: ParseResult, ds: Dataset, suite: dict[str, Any], run_date: dt.date,
-           lang: str = "id", extra_params: dict[str, Any] | None = None) -> Assessment:
+def assess(
+    parsed: ParseResult,
+    ds: Dataset,
+    suite: dict[str, Any],
+    run_date: dt.date,
+    lang: str = "id",
+    extra_params: dict[str, Any] | None = None,
+) -> Assessment:
     """`extra_params`: run values for the suite beyond the date, e.g. registry keys."""
     params = {**suite_params(run_date), **(extra_params or {})}
     validation = validate(parsed.table, suite, params)
@@ -55,8 +64,11 @@ def assess(parsed: ParseResult, ds: Dataset, suite: dict[str, Any], run_date: dt
     unreadable = [r for r in parsed.rejects if r.kind != "summary"]
     if ds.quality_policy == "block" and (failing.any() or unreadable):
         kept = kept & False
-    problems = [(rules.describe(r.expectation, params, lang), r.unexpected_count)
-                for r in validation.results if r.unexpected_count]
+    problems = [
+        (rules.describe(r.expectation, params, lang), r.unexpected_count)
+        for r in validation.results
+        if r.unexpected_count
+    ]
     by_problem: dict[str, int] = {}
     for rej in parsed.rejects:
         by_problem[rej.problem(lang)] = by_problem.get(rej.problem(lang), 0) + 1
@@ -73,24 +85,43 @@ def assess(parsed: ParseResult, ds: Dataset, suite: dict[str, Any], run_date: dt
     return Assessment(parsed, validation, kept, status, quarantined, problems, params)
 
 
-def _quarantine_rows(parsed_rejects: list[Reject], batch: pa.Table, validation: Validation,
-                     kept: Any, params: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+def _quarantine_rows(
+    parsed_rejects: list[Reject],
+    batch: pa.Table,
+    validation: Validation,
+    kept: Any,
+    params: dict[str, Any],
+    lang: str,
+) -> list[dict[str, Any]]:
     """One row per failing input row: row number, loaded or not, rules, reasons, then values."""
     yes, no = ("ya", "tidak") if lang == "id" else ("yes", "no")
     out = []
     for rej in parsed_rejects:
-        out.append({"baris": rej.row, "dimuat": no, "aturan": rej.kind,
-                    "alasan": rej.reason(lang), **dict(rej.record)})
+        out.append(
+            {
+                "baris": rej.row,
+                "dimuat": no,
+                "aturan": rej.kind,
+                "alasan": rej.reason(lang),
+                **dict(rej.record),
+            }
+        )
     failing = validation.failing.nonzero()[0]
     if len(failing):
         records = batch.take(pa.array(failing)).to_pylist()
         for idx, rec in zip(failing, records, strict=True):
             broken = [r for r in validation.results if r.mask[idx]]
-            out.append({"baris": rec.pop(ROW_COL), "dimuat": yes if kept[idx] else no,
-                        "aturan": ", ".join(r.type.removeprefix("expect_") for r in broken),
-                        "alasan": "; ".join(rules.describe(r.expectation, params, lang)
-                                            for r in broken),
-                        **{k: cell(v) for k, v in rec.items()}})
+            out.append(
+                {
+                    "baris": rec.pop(ROW_COL),
+                    "dimuat": yes if kept[idx] else no,
+                    "aturan": ", ".join(r.type.removeprefix("expect_") for r in broken),
+                    "alasan": "; ".join(
+                        rules.describe(r.expectation, params, lang) for r in broken
+                    ),
+                    **{k: cell(v) for k, v in rec.items()},
+                }
+            )
     return sorted(out, key=lambda r: r["baris"])
 
 
@@ -102,5 +133,3 @@ def _key_breakers(ds: Dataset, validation: Validation) -> Any:
         if set(r.columns) <= key and r.type in KEY_RULES:
             out |= r.mask
     return out
-
-

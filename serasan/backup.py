@@ -72,9 +72,11 @@ INDEX_KEY = "backups/lake/index.json"  # in the target
 NOT_MIRRORED = ("backups/", "_doctor/")
 TARGET_ENV = "SERASAN_BACKUP_LAKE_URL"
 DUMP_NAMES = {"postgresql": "warehouse.dump", "sqlite": "warehouse.sqlite"}
-NOT_INCLUDED = ("roles, their passwords and memberships; object ownership and grants "
-                "(restored with --no-owner --no-privileges: run `serasan warehouse upgrade` as "
-                "an owner member afterwards); the Airflow metadata database")
+NOT_INCLUDED = (
+    "roles, their passwords and memberships; object ownership and grants "
+    "(restored with --no-owner --no-privileges: run `serasan warehouse upgrade` as "
+    "an owner member afterwards); the Airflow metadata database"
+)
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CHUNK = 1 << 20
 
@@ -115,15 +117,19 @@ def _put_file(lake: Lake, key: str, path: Path) -> None:
 
 
 def _put_json(lake: Lake, key: str, doc: Any) -> None:
-    lake.put(key, json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True).encode(),
-             content_type="application/json")
+    lake.put(
+        key,
+        json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True).encode(),
+        content_type="application/json",
+    )
 
 
 # ------------------------------------------------------------------------ settings
 
 
-def target_settings(settings: Settings, env: Mapping[str, str] | None = None,
-                    url: str | None = None) -> Settings | None:
+def target_settings(
+    settings: Settings, env: Mapping[str, str] | None = None, url: str | None = None
+) -> Settings | None:
     """The backup target as lake settings: `url` or `SERASAN_BACKUP_LAKE_URL`; None if unset."""
     env = os.environ if env is None else env
     url = url or env.get(TARGET_ENV) or None
@@ -131,15 +137,18 @@ def target_settings(settings: Settings, env: Mapping[str, str] | None = None,
         return None
     secure = env.get("SERASAN_BACKUP_S3_SECURE")
     return dataclasses.replace(
-        settings, lake_url=url,
+        settings,
+        lake_url=url,
         s3_endpoint=env.get("SERASAN_BACKUP_S3_ENDPOINT") or settings.s3_endpoint,
         s3_access_key=env.get("SERASAN_BACKUP_S3_ACCESS_KEY") or settings.s3_access_key,
         s3_secret_key=env.get("SERASAN_BACKUP_S3_SECRET_KEY") or settings.s3_secret_key,
-        s3_secure=(secure.lower() in ("1", "true", "yes")) if secure else settings.s3_secure)
+        s3_secure=(secure.lower() in ("1", "true", "yes")) if secure else settings.s3_secure,
+    )
 
 
-def open_target(source: Lake, settings: Settings,
-                env: Mapping[str, str] | None = None) -> Lake | None:
+def open_target(
+    source: Lake, settings: Settings, env: Mapping[str, str] | None = None
+) -> Lake | None:
     """The backup target of `settings` (`SERASAN_BACKUP_LAKE_URL`), opened; None when unset.
 
     Raises BackupError when it is `source` itself or overlaps it, and what `open_lake` raises
@@ -164,9 +173,11 @@ def _overlap(a: Lake, b: Lake) -> bool:
 
 def _check_target(source: Lake, target: Lake) -> None:
     if _overlap(source, target):
-        raise BackupError(f"the backup target {target.location('')} is the lake itself, or "
-                          f"inside it (or the lake inside it): point {TARGET_ENV} at a second "
-                          "bucket or a folder elsewhere")
+        raise BackupError(
+            f"the backup target {target.location('')} is the lake itself, or "
+            f"inside it (or the lake inside it): point {TARGET_ENV} at a second "
+            "bucket or a folder elsewhere"
+        )
 
 
 # ------------------------------------------------------------------------ table checksums
@@ -181,43 +192,63 @@ def table_stats(conn: Connection) -> dict[str, dict[str, Any]]:
     """
     out: dict[str, dict[str, Any]] = {}
     if conn.dialect.name == "postgresql":
-        for stmt in ("SET LOCAL TimeZone = 'UTC'", "SET LOCAL DateStyle = 'ISO, YMD'",
-                     "SET LOCAL IntervalStyle = 'postgres'", "SET LOCAL extra_float_digits = 3",
-                     "SET LOCAL bytea_output = 'hex'"):
+        for stmt in (
+            "SET LOCAL TimeZone = 'UTC'",
+            "SET LOCAL DateStyle = 'ISO, YMD'",
+            "SET LOCAL IntervalStyle = 'postgres'",
+            "SET LOCAL extra_float_digits = 3",
+            "SET LOCAL bytea_output = 'hex'",
+        ):
             conn.execute(sa.text(stmt))
-        names = conn.execute(sa.text(
-            "SELECT schemaname, tablename FROM pg_tables WHERE schemaname = ANY(:s) "
-            "ORDER BY 1, 2"), {"s": list(LAYERS)}).all()
+        names = conn.execute(
+            sa.text(
+                "SELECT schemaname, tablename FROM pg_tables WHERE schemaname = ANY(:s) "
+                "ORDER BY 1, 2"
+            ),
+            {"s": list(LAYERS)},
+        ).all()
         for schema, name in names:
             t = sa.table(name, schema=schema).alias("t")
             md5 = sa.func.md5(sa.cast(sa.literal_column("t"), sa.Text))
-            h = sa.cast(sa.cast(sa.literal("x", sa.Text) + sa.func.substr(md5, 1, 16), BIT(64)),
-                        sa.BigInteger)
-            rows, total = conn.execute(sa.select(sa.func.count(), sa.func.coalesce(
-                sa.func.sum(h), 0)).select_from(t)).one()
+            h = sa.cast(
+                sa.cast(sa.literal("x", sa.Text) + sa.func.substr(md5, 1, 16), BIT(64)),
+                sa.BigInteger,
+            )
+            rows, total = conn.execute(
+                sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(h), 0)).select_from(t)
+            ).one()
             out[f"{schema}.{name}"] = {"rows": int(rows), "checksum": str(total)}
         return out
-    names = conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                 "AND name NOT LIKE 'sqlite_%' ORDER BY name")).scalars().all()
+    names = (
+        conn.execute(
+            sa.text(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        )
+        .scalars()
+        .all()
+    )
     for name in names:
         rows = total = 0
         result = conn.execute(sa.select(sa.literal_column("*")).select_from(sa.table(name)))
         for row in result:
             rows += 1
-            total += int.from_bytes(hashlib.sha256(repr(tuple(row)).encode()).digest()[:8],
-                                    "big")
+            total += int.from_bytes(hashlib.sha256(repr(tuple(row)).encode()).digest()[:8], "big")
         out[name] = {"rows": rows, "checksum": str(total)}
     return out
 
 
 def _revision(conn: Connection) -> str | None:
-    name = "meta.alembic_version" if conn.dialect.name == "postgresql" \
-        else "meta__alembic_version"
+    name = "meta.alembic_version" if conn.dialect.name == "postgresql" else "meta__alembic_version"
     schema, _, table = name.rpartition(".")
     try:
         with conn.begin_nested():
-            return conn.execute(sa.select(sa.literal_column("version_num")).select_from(
-                sa.table(table, schema=schema or None))).scalar()
+            return conn.execute(
+                sa.select(sa.literal_column("version_num")).select_from(
+                    sa.table(table, schema=schema or None)
+                )
+            ).scalar()
     except sa.exc.DBAPIError:
         return None
 
@@ -228,9 +259,11 @@ def _revision(conn: Connection) -> str | None:
 def _tool(name: str) -> str:
     found = shutil.which(name)
     if not found:
-        raise BackupError(f"{name} not found on PATH: install the PostgreSQL client tools of the "
-                          "server's major version or newer (Debian: apt-get install "
-                          "postgresql-client-15)")
+        raise BackupError(
+            f"{name} not found on PATH: install the PostgreSQL client tools of the "
+            "server's major version or newer (Debian: apt-get install "
+            "postgresql-client-15)"
+        )
     return found
 
 
@@ -239,8 +272,18 @@ def _pg_connection(url: URL) -> tuple[str, dict[str, str]]:
     from psycopg.conninfo import make_conninfo
 
     params: dict[str, Any] = {k: v for k, v in url.query.items() if isinstance(v, str)}
-    params.update({k: v for k, v in (("host", url.host), ("port", url.port),
-                                     ("user", url.username), ("dbname", url.database)) if v})
+    params.update(
+        {
+            k: v
+            for k, v in (
+                ("host", url.host),
+                ("port", url.port),
+                ("user", url.username),
+                ("dbname", url.database),
+            )
+            if v
+        }
+    )
     params.setdefault("connect_timeout", "10")
     env = dict(os.environ)
     if url.password is not None:
@@ -272,16 +315,24 @@ def _pg_dump(url: URL, out: Path) -> dict[str, Any]:
     engine = make_engine(url.render_as_string(hide_password=False))
     try:
         with engine.connect() as c:
-            conn = c.execution_options(isolation_level="REPEATABLE READ",
-                                       postgresql_readonly=True)
+            conn = c.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
             with conn.begin():
                 snapshot = conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar()
-                facts = {"server_version": conn.execute(sa.text("SHOW server_version")).scalar(),
-                         "user": conn.execute(sa.text("SELECT current_user")).scalar(),
-                         "alembic_revision": _revision(conn), "tables": table_stats(conn)}
-                cmd = [pg_dump, "--format=custom", "--no-password", f"--snapshot={snapshot}",
-                       f"--file={out}", *[f"--schema={s}" for s in LAYERS],
-                       f"--dbname={conninfo}"]
+                facts = {
+                    "server_version": conn.execute(sa.text("SHOW server_version")).scalar(),
+                    "user": conn.execute(sa.text("SELECT current_user")).scalar(),
+                    "alembic_revision": _revision(conn),
+                    "tables": table_stats(conn),
+                }
+                cmd = [
+                    pg_dump,
+                    "--format=custom",
+                    "--no-password",
+                    f"--snapshot={snapshot}",
+                    f"--file={out}",
+                    *[f"--schema={s}" for s in LAYERS],
+                    f"--dbname={conninfo}",
+                ]
                 _run(cmd, env, f"pg_dump of {_where(url)}", url.password)
     finally:
         engine.dispose()
@@ -306,15 +357,19 @@ def _sqlite_dump(url: URL, out: Path) -> dict[str, Any]:
             facts = {"alembic_revision": _revision(conn), "tables": table_stats(conn)}
     finally:
         engine.dispose()
-    return {**facts, "tool": f"sqlite3 backup API (SQLite {sqlite3.sqlite_version})",
-            "server_version": sqlite3.sqlite_version}
+    return {
+        **facts,
+        "tool": f"sqlite3 backup API (SQLite {sqlite3.sqlite_version})",
+        "server_version": sqlite3.sqlite_version,
+    }
 
 
 # ------------------------------------------------------------------------ warehouse backup
 
 
-def dump_warehouse(settings: Settings, lake: Lake, *, day: str | None = None,
-                   logical_date: str | None = None) -> dict[str, Any]:
+def dump_warehouse(
+    settings: Settings, lake: Lake, *, day: str | None = None, logical_date: str | None = None
+) -> dict[str, Any]:
     """Dump the warehouse into `lake` (the dump, then its manifest); returns the manifest."""
     url = make_url(settings.warehouse_url)
     backend = url.get_backend_name()
@@ -329,17 +384,28 @@ def dump_warehouse(settings: Settings, lake: Lake, *, day: str | None = None,
         try:
             facts = _pg_dump(url, path) if backend == "postgresql" else _sqlite_dump(url, path)
         except (sa.exc.DBAPIError, sqlite3.Error) as exc:
-            raise BackupError(f"cannot read the warehouse {_where(url)}: "
-                              f"{_db_error(exc, url)}") from None
+            raise BackupError(
+                f"cannot read the warehouse {_where(url)}: {_db_error(exc, url)}"
+            ) from None
         sha, size = _sha_file(path), path.stat().st_size
         _put_file(lake, key, path)
     manifest = {
-        "kind": "warehouse", "backend": backend, "day": day, "logical_date": logical_date,
-        "key": key, "location": lake.location(key), "sha256": sha, "size_bytes": size,
+        "kind": "warehouse",
+        "backend": backend,
+        "day": day,
+        "logical_date": logical_date,
+        "key": key,
+        "location": lake.location(key),
+        "sha256": sha,
+        "size_bytes": size,
         "format": "pg_dump custom" if backend == "postgresql" else "sqlite database file",
         "schemas": list(LAYERS) if backend == "postgresql" else None,
-        "database": _where(url), "started_at": started, "finished_at": _now(),
-        "not_included": NOT_INCLUDED, **facts}
+        "database": _where(url),
+        "started_at": started,
+        "finished_at": _now(),
+        "not_included": NOT_INCLUDED,
+        **facts,
+    }
     _put_json(lake, prefix + "manifest.json", manifest)
     return manifest
 
@@ -350,9 +416,11 @@ def dump_warehouse(settings: Settings, lake: Lake, *, day: str | None = None,
 def _fingerprints(lake: Lake) -> dict[str, tuple[int, str | None]]:
     """key -> (size, fingerprint) of every object; the fingerprint changes on every write."""
     if isinstance(lake, S3Lake):
-        return {o.object_name: (int(o.size or 0), (o.etag or "").strip('"') or None)
-                for o in lake.client.list_objects(bucket_name=lake.bucket, recursive=True)
-                if o.object_name and not o.is_dir}
+        return {
+            o.object_name: (int(o.size or 0), (o.etag or "").strip('"') or None)
+            for o in lake.client.list_objects(bucket_name=lake.bucket, recursive=True)
+            if o.object_name and not o.is_dir
+        }
     if isinstance(lake, LocalLake):
         out = {}
         for key in lake.list(""):
@@ -389,8 +457,9 @@ def _mirrored(key: str) -> bool:
     return not key.startswith(NOT_MIRRORED)
 
 
-def backup_lake(source: Lake, target: Lake, *, day: str | None = None,
-                full: bool = False) -> dict[str, Any]:
+def backup_lake(
+    source: Lake, target: Lake, *, day: str | None = None, full: bool = False
+) -> dict[str, Any]:
     """Copy every object outside backups/ that the target lacks or holds differently.
 
     Returns what was copied (keys), how many were unchanged, the target's `stale` keys (gone
@@ -443,19 +512,29 @@ def backup_lake(source: Lake, target: Lake, *, day: str | None = None,
                 unchanged += 1
                 target_fp = have[1] if have else None
         objects[key] = {"sha256": sha, "size": size}
-        new_index[key] = {"sha256": sha, "size": size, "source_fp": src_fp,
-                          "target_fp": target_fp}
+        new_index[key] = {"sha256": sha, "size": size, "source_fp": src_fp, "target_fp": target_fp}
     stale = sorted(k for k in tgt if _mirrored(k) and k not in src)
     for key in stale:
         if key in index:
             new_index[key] = index[key]
     manifest_key = f"{LAKE_PREFIX}{day}/manifest.json"
-    result = {"kind": "lake", "day": day, "source": source.location(""),
-              "target": target.location(""), "started_at": started, "finished_at": _now(),
-              "full": full, "objects": len(objects),
-              "bytes": sum(o["size"] for o in objects.values()), "copied": copied,
-              "copied_bytes": copied_bytes, "unchanged": unchanged, "stale": stale,
-              "vanished": vanished, "manifest": manifest_key}
+    result = {
+        "kind": "lake",
+        "day": day,
+        "source": source.location(""),
+        "target": target.location(""),
+        "started_at": started,
+        "finished_at": _now(),
+        "full": full,
+        "objects": len(objects),
+        "bytes": sum(o["size"] for o in objects.values()),
+        "copied": copied,
+        "copied_bytes": copied_bytes,
+        "unchanged": unchanged,
+        "stale": stale,
+        "vanished": vanished,
+        "manifest": manifest_key,
+    }
     _put_json(target, INDEX_KEY, {"updated_at": _now(), "objects": new_index})
     manifest = {**result, "objects": objects}
     _put_json(target, manifest_key, manifest)
@@ -472,9 +551,17 @@ def copy_keys(source: Lake, target: Lake, keys: list[str]) -> None:
 # ------------------------------------------------------------------------ the job
 
 
-def run_backup(settings: Settings, *, out: Path | None = None, target: Settings | None = None,
-               lake_only: bool = False, no_lake: bool = False, full: bool = False,
-               day: str | None = None, logical_date: str | None = None) -> dict[str, Any]:
+def run_backup(
+    settings: Settings,
+    *,
+    out: Path | None = None,
+    target: Settings | None = None,
+    lake_only: bool = False,
+    no_lake: bool = False,
+    full: bool = False,
+    day: str | None = None,
+    logical_date: str | None = None,
+) -> dict[str, Any]:
     """The daily job: the warehouse dump (into the lake, or the folder `out`), then the lake
     into `target`, with the day's dump; a summary small enough for an XCom. `lake_only` skips
     the dump, `no_lake` the copy."""
@@ -487,8 +574,18 @@ def run_backup(settings: Settings, *, out: Path | None = None, target: Settings 
         _check_target(lake, backup_target)  # before anything is written
     if not lake_only:
         m = dump_warehouse(settings, dump_lake, day=day, logical_date=logical_date)
-        summary["warehouse"] = {k: m[k] for k in ("key", "location", "sha256", "size_bytes",
-                                                  "alembic_revision", "backend", "tool")}
+        summary["warehouse"] = {
+            k: m[k]
+            for k in (
+                "key",
+                "location",
+                "sha256",
+                "size_bytes",
+                "alembic_revision",
+                "backend",
+                "tool",
+            )
+        }
         summary["warehouse"]["tables"] = len(m["tables"])
         summary["warehouse"]["rows"] = sum(t["rows"] for t in m["tables"].values())
     if no_lake:
@@ -500,29 +597,35 @@ def run_backup(settings: Settings, *, out: Path | None = None, target: Settings 
     res = backup_lake(lake, backup_target, day=day, full=full)
     if not lake_only:
         dumped = summary["warehouse"]["key"]
-        copy_keys(dump_lake, backup_target, [dumped, dumped.rsplit("/", 1)[0] +
-                                             "/manifest.json"])
-    summary["lake"] = {**{k: v for k, v in res.items() if k not in ("copied", "stale",
-                                                                    "vanished")},
-                       "copied": len(res["copied"]), "stale": len(res["stale"]),
-                       "vanished": len(res["vanished"]), "copied_keys": res["copied"][:50]}
+        copy_keys(dump_lake, backup_target, [dumped, dumped.rsplit("/", 1)[0] + "/manifest.json"])
+    summary["lake"] = {
+        **{k: v for k, v in res.items() if k not in ("copied", "stale", "vanished")},
+        "copied": len(res["copied"]),
+        "stale": len(res["stale"]),
+        "vanished": len(res["vanished"]),
+        "copied_keys": res["copied"][:50],
+    }
     return summary
 
 
 def render(summary: dict[str, Any]) -> str:
     lines = []
     if w := summary.get("warehouse"):
-        lines.append(f"warehouse: {w['location']} ({w['size_bytes']} bytes, sha256 "
-                     f"{w['sha256'][:12]}, revision {w['alembic_revision']}, {w['tables']} "
-                     f"tables, {w['rows']} rows)")
+        lines.append(
+            f"warehouse: {w['location']} ({w['size_bytes']} bytes, sha256 "
+            f"{w['sha256'][:12]}, revision {w['alembic_revision']}, {w['tables']} "
+            f"tables, {w['rows']} rows)"
+        )
     lake = summary["lake"]
     if "skipped" in lake:
         lines.append(f"lake: {lake['skipped']}")
     else:
-        lines.append(f"lake: {lake['source']} -> {lake['target']}: {lake['copied']} copied "
-                     f"({lake['copied_bytes']} bytes), {lake['unchanged']} unchanged, "
-                     f"{lake['stale']} only in the backup, {lake['vanished']} vanished; "
-                     f"manifest {lake['manifest']}")
+        lines.append(
+            f"lake: {lake['source']} -> {lake['target']}: {lake['copied']} copied "
+            f"({lake['copied_bytes']} bytes), {lake['unchanged']} unchanged, "
+            f"{lake['stale']} only in the backup, {lake['vanished']} vanished; "
+            f"manifest {lake['manifest']}"
+        )
     return "\n".join(lines)
 
 
@@ -538,8 +641,20 @@ def list_dumps(lake: Lake) -> list[dict[str, Any]]:
                 m = json.loads(lake.get(key))
             except (LakeError, ValueError):
                 continue
-            out.append({k: m.get(k) for k in ("day", "key", "backend", "size_bytes", "sha256",
-                                              "alembic_revision", "finished_at")})
+            out.append(
+                {
+                    k: m.get(k)
+                    for k in (
+                        "day",
+                        "key",
+                        "backend",
+                        "size_bytes",
+                        "sha256",
+                        "alembic_revision",
+                        "finished_at",
+                    )
+                }
+            )
     return sorted(out, key=lambda m: (m["day"] or "", m["finished_at"] or ""))
 
 
@@ -549,8 +664,9 @@ def _locate(lake: Lake | None, dump: str) -> tuple[bytes | None, Path | None, di
     if path.is_file():
         manifest_path = path.parent / "manifest.json"
         if not manifest_path.is_file():
-            raise BackupError(f"{path}: no manifest.json beside it; restore needs it to check "
-                              "the dump")
+            raise BackupError(
+                f"{path}: no manifest.json beside it; restore needs it to check the dump"
+            )
         return None, path, json.loads(manifest_path.read_text(encoding="utf-8"))
     if lake is None:
         raise BackupError(f"{dump}: no such file")
@@ -558,8 +674,10 @@ def _locate(lake: Lake | None, dump: str) -> tuple[bytes | None, Path | None, di
     try:
         manifest = json.loads(lake.get(prefix + "manifest.json"))
     except LakeError:
-        raise BackupError(f"no warehouse dump at {lake.location(prefix)} (no manifest.json); "
-                          "see `serasan backup list`") from None
+        raise BackupError(
+            f"no warehouse dump at {lake.location(prefix)} (no manifest.json); "
+            "see `serasan backup list`"
+        ) from None
     return lake.get(manifest["key"]), None, manifest
 
 
@@ -578,16 +696,32 @@ def _pg_empty(url: URL) -> list[str]:
         try:
             conn = engine.connect()  # connects now
         except sa.exc.DBAPIError as exc:
-            raise BackupError(f"cannot connect to {_where(url)} ({_db_error(exc, url)}): restore "
-                              "into an existing, empty database (createdb it first)") from None
+            raise BackupError(
+                f"cannot connect to {_where(url)} ({_db_error(exc, url)}): restore "
+                "into an existing, empty database (createdb it first)"
+            ) from None
         with conn:
-            schemas = conn.execute(sa.text(
-                "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
-                "AND nspname NOT IN ('public', 'information_schema') ORDER BY 1")).scalars().all()
-            tables = conn.execute(sa.text(
-                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S') "
-                "ORDER BY 1")).scalars().all()
+            schemas = (
+                conn.execute(
+                    sa.text(
+                        "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
+                        "AND nspname NOT IN ('public', 'information_schema') ORDER BY 1"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            tables = (
+                conn.execute(
+                    sa.text(
+                        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S') "
+                        "ORDER BY 1"
+                    )
+                )
+                .scalars()
+                .all()
+            )
     finally:
         engine.dispose()
     return [f"schema {s}" for s in schemas] + [f"table public.{t}" for t in tables]
@@ -616,25 +750,42 @@ def restore(dump: str, into_url: str, lake: Lake | None = None) -> dict[str, Any
     url = make_url(into_url)
     backend = url.get_backend_name()
     if backend != manifest["backend"]:
-        raise BackupError(f"the dump is of a {manifest['backend']} warehouse, and {_where(url)} "
-                          f"is {backend}")
+        raise BackupError(
+            f"the dump is of a {manifest['backend']} warehouse, and {_where(url)} is {backend}"
+        )
     with tempfile.TemporaryDirectory(prefix="serasan-restore-") as tmp:
         if path is None:
             path = Path(tmp) / DUMP_NAMES[backend]
             path.write_bytes(data or b"")
         sha = _sha_file(path)
         if sha != manifest["sha256"]:
-            raise BackupError(f"{manifest['key']}: sha256 {sha[:12]} is not the manifest's "
-                              f"{manifest['sha256'][:12]}: the dump is damaged")
+            raise BackupError(
+                f"{manifest['key']}: sha256 {sha[:12]} is not the manifest's "
+                f"{manifest['sha256'][:12]}: the dump is damaged"
+            )
         if backend == "postgresql":
             held = _pg_empty(url)
             if held:
-                raise BackupError(f"{_where(url)} is not empty ({', '.join(held[:5])}): restore "
-                                  "only into an empty database (createdb a new one)")
+                raise BackupError(
+                    f"{_where(url)} is not empty ({', '.join(held[:5])}): restore "
+                    "only into an empty database (createdb a new one)"
+                )
             conninfo, env = _pg_connection(url)
-            _run([_tool("pg_restore"), "--no-owner", "--no-privileges", "--single-transaction",
-                  "--exit-on-error", "--no-password", f"--dbname={conninfo}", str(path)], env,
-                 f"pg_restore into {_where(url)}", url.password)
+            _run(
+                [
+                    _tool("pg_restore"),
+                    "--no-owner",
+                    "--no-privileges",
+                    "--single-transaction",
+                    "--exit-on-error",
+                    "--no-password",
+                    f"--dbname={conninfo}",
+                    str(path),
+                ],
+                env,
+                f"pg_restore into {_where(url)}",
+                url.password,
+            )
         else:
             dest = Path(url.database or "")
             if not url.database or (dest.exists() and dest.stat().st_size > 0):
@@ -645,15 +796,28 @@ def restore(dump: str, into_url: str, lake: Lake | None = None) -> dict[str, Any
     want = manifest["tables"]
     differences = [f"{t}: missing after restore" for t in sorted(set(want) - set(stats))]
     differences += [f"{t}: not in the dump's manifest" for t in sorted(set(stats) - set(want))]
-    differences += [f"{t}: {want[t]['rows']} rows in the dump, {stats[t]['rows']} restored"
-                    if want[t]["rows"] != stats[t]["rows"] else f"{t}: content differs"
-                    for t in sorted(set(want) & set(stats)) if want[t] != stats[t]]
+    differences += [
+        f"{t}: {want[t]['rows']} rows in the dump, {stats[t]['rows']} restored"
+        if want[t]["rows"] != stats[t]["rows"]
+        else f"{t}: content differs"
+        for t in sorted(set(want) & set(stats))
+        if want[t] != stats[t]
+    ]
     if revision != manifest["alembic_revision"]:
-        differences.append(f"Alembic revision {revision}, the dump has "
-                           f"{manifest['alembic_revision']}")
-    return {"dump": manifest["key"], "sha256": sha, "into": _where(url),
-            "alembic_revision": revision, "tables": len(stats),
-            "rows": sum(t["rows"] for t in stats.values()), "equal": not differences,
-            "differences": differences,
-            "next": "run `serasan warehouse upgrade` against it as an owner member to restore "
-                    "ownership and grants" if backend == "postgresql" else None}
+        differences.append(
+            f"Alembic revision {revision}, the dump has {manifest['alembic_revision']}"
+        )
+    return {
+        "dump": manifest["key"],
+        "sha256": sha,
+        "into": _where(url),
+        "alembic_revision": revision,
+        "tables": len(stats),
+        "rows": sum(t["rows"] for t in stats.values()),
+        "equal": not differences,
+        "differences": differences,
+        "next": "run `serasan warehouse upgrade` against it as an owner member to restore "
+        "ownership and grants"
+        if backend == "postgresql"
+        else None,
+    }

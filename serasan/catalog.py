@@ -268,8 +268,13 @@ def _fmt_loc(loc: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
-def _parse(model: type[BaseModel], data: Any, path: Path, problems: list[str],
-           loc_prefix: tuple[Any, ...] = ()) -> Any:
+def _parse(
+    model: type[BaseModel],
+    data: Any,
+    path: Path,
+    problems: list[str],
+    loc_prefix: tuple[Any, ...] = (),
+) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -291,8 +296,9 @@ def _read_yaml(path: Path, problems: list[str]) -> Any:
     return None
 
 
-def load_catalog(root: Path = CATALOG_DIR, expectations_dir: Path = EXPECTATIONS_DIR,
-                 check_suites: bool = True) -> Catalog:
+def load_catalog(
+    root: Path = CATALOG_DIR, expectations_dir: Path = EXPECTATIONS_DIR, check_suites: bool = True
+) -> Catalog:
     """Load and cross-check the whole catalog; raise CatalogError listing every problem."""
     problems: list[str] = []
     files: dict[str, Path] = {}
@@ -356,11 +362,14 @@ def _check_dataset(ds: Dataset, regencies: dict[str, Regency], path: Path) -> li
     names = set(ds.column_names)
     reg = regencies.get(ds.regency)
     if reg is None:
-        problems.append(f"{path}: regency: unknown regency {ds.regency!r}; "
-                        f"expected one of {sorted(regencies)}")
+        problems.append(
+            f"{path}: regency: unknown regency {ds.regency!r}; expected one of {sorted(regencies)}"
+        )
     elif reg.opd(ds.opd) is None:
-        problems.append(f"{path}: opd: {ds.opd!r} is not an OPD of {reg.name}; "
-                        f"expected one of {[o.code for o in reg.opds]}")
+        problems.append(
+            f"{path}: opd: {ds.opd!r} is not an OPD of {reg.name}; "
+            f"expected one of {[o.code for o in reg.opds]}"
+        )
     for i, key in enumerate(ds.primary_key):
         if key not in names:
             problems.append(f"{path}: primary_key[{i}]: {key!r} is not a declared column")
@@ -370,23 +379,31 @@ def _check_dataset(ds: Dataset, regencies: dict[str, Regency], path: Path) -> li
     if pcol is None:
         problems.append(f"{path}: period.column: {ds.period.column!r} is not a declared column")
     elif pcol.type not in ("date", "integer"):
-        problems.append(f"{path}: period.column: {pcol.name!r} must be of type date or integer "
-                        f"(got {pcol.type})")
+        problems.append(
+            f"{path}: period.column: {pcol.name!r} must be of type date or integer "
+            f"(got {pcol.type})"
+        )
     if ds.region and ds.region.column not in names:
         problems.append(f"{path}: region.column: {ds.region.column!r} is not a declared column")
     if ds.source.kind != "spreadsheet":
         problems += _check_source_params(ds, path)
     for c in ds.columns:
         if c.pii_export != "drop" and not c.pii:
-            problems.append(f"{path}: columns.{c.name}.pii_export: only a personal-data column "
-                            "(pii: true) can be pseudonymised")
+            problems.append(
+                f"{path}: columns.{c.name}.pii_export: only a personal-data column "
+                "(pii: true) can be pseudonymised"
+            )
     if ds.pii_columns and ds.retention is None:
-        problems.append(f"{path}: retention: {', '.join(ds.pii_columns)} hold personal data, so "
-                        "the dataset must declare how long raw and quarantined files are kept "
-                        "(retention: {raw_days: N, quarantine_days: N}, UU 27/2022)")
+        problems.append(
+            f"{path}: retention: {', '.join(ds.pii_columns)} hold personal data, so "
+            "the dataset must declare how long raw and quarantined files are kept "
+            "(retention: {raw_days: N, quarantine_days: N}, UU 27/2022)"
+        )
     if ds.load_mode == "replace_period" and ds.period.column not in ds.primary_key:
-        problems.append(f"{path}: primary_key: a replace_period dataset must have its period "
-                        f"column {ds.period.column!r} in the key")
+        problems.append(
+            f"{path}: primary_key: a replace_period dataset must have its period "
+            f"column {ds.period.column!r} in the key"
+        )
     return problems
 
 
@@ -402,9 +419,11 @@ def _check_source_params(ds: Dataset, path: Path) -> list[str]:
         for err in exc.errors():
             problems.append(f"{path}: source.params.{_fmt_loc(tuple(err['loc']))}: {err['msg']}")
     if ds.load_mode != "upsert":
-        problems.append(f"{path}: load_mode: a {ds.source.kind} source is pulled increment by "
-                        "increment, so it must be 'upsert' (replace_period would drop the rest "
-                        "of each period)")
+        problems.append(
+            f"{path}: load_mode: a {ds.source.kind} source is pulled increment by "
+            "increment, so it must be 'upsert' (replace_period would drop the rest "
+            "of each period)"
+        )
     return problems
 
 
@@ -419,8 +438,10 @@ def check_suite(ds: Dataset, expectations_dir: Path = EXPECTATIONS_DIR) -> list[
 
     path = suite_path(ds.id, expectations_dir)
     if not path.exists():
-        return [f"{path}: missing: dataset {ds.id} needs a GX suite "
-                f"(GX JSON with a 'name' and a list of 'expectations')"]
+        return [
+            f"{path}: missing: dataset {ds.id} needs a GX suite "
+            f"(GX JSON with a 'name' and a list of 'expectations')"
+        ]
     try:
         suite = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -432,18 +453,25 @@ def check_suite(ds: Dataset, expectations_dir: Path = EXPECTATIONS_DIR) -> list[
     for i, exp in enumerate(suite["expectations"]):
         etype = exp.get("type")
         if etype not in SUPPORTED:
-            problems.append(f"{path}: expectations[{i}].type: {etype!r} is not supported; "
-                            f"expected one of {sorted(SUPPORTED)}")
+            problems.append(
+                f"{path}: expectations[{i}].type: {etype!r} is not supported; "
+                f"expected one of {sorted(SUPPORTED)}"
+            )
             continue
         unsupported = sorted(set(exp.get("kwargs", {})) & UNSUPPORTED_KWARGS)
         if unsupported:
-            problems.append(f"{path}: expectations[{i}].kwargs: {', '.join(unsupported)} not "
-                            f"supported: failing rows must be exactly the rows GX counts")
+            problems.append(
+                f"{path}: expectations[{i}].kwargs: {', '.join(unsupported)} not "
+                f"supported: failing rows must be exactly the rows GX counts"
+            )
         missing = [c for c in columns_of(exp.get("kwargs", {})) if c not in names]
         for col in missing:
-            problems.append(f"{path}: expectations[{i}] ({etype}): column {col!r} "
-                            f"is not declared in dataset {ds.id}")
+            problems.append(
+                f"{path}: expectations[{i}] ({etype}): column {col!r} "
+                f"is not declared in dataset {ds.id}"
+            )
         if not missing:  # our own types: their kwargs, against the column and the dataset
-            problems += [f"{path}: expectations[{i}] ({etype}): {p}"
-                         for p in rule_problems(exp, ds)]
+            problems += [
+                f"{path}: expectations[{i}] ({etype}): {p}" for p in rule_problems(exp, ds)
+            ]
     return problems

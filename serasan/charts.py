@@ -79,38 +79,95 @@ def line_chart(
     out = [_heading(title, unit)]
     grid = []
     for t, s in zip(ticks, tick_text, strict=True):
-        grid.append(_tag("line", {"class": "grid", "x1": left, "x2": width - right, "y1": y(t),
-                                  "y2": y(t), "stroke": _GRID, "stroke-width": 1}))
+        grid.append(
+            _tag(
+                "line",
+                {
+                    "class": "grid",
+                    "x1": left,
+                    "x2": width - right,
+                    "y1": y(t),
+                    "y2": y(t),
+                    "stroke": _GRID,
+                    "stroke-width": 1,
+                },
+            )
+        )
         grid.append(_tag("text", {"x": left - 6, "y": y(t) + 4, "text-anchor": "end"}, escape(s)))
-    out.append(_tag("g", {"class": "y-axis", "data-min": repr(lo), "data-max": repr(hi)},
-                    "".join(grid)))
+    out.append(
+        _tag("g", {"class": "y-axis", "data-min": repr(lo), "data-max": repr(hi)}, "".join(grid))
+    )
     labels = [str(label) for label, _ in points]
     for i in _label_indices(n):
-        out.append(_tag("text", {"class": "x-label", "x": x(i), "y": height - 8,
-                                 "text-anchor": "middle"}, _text(labels[i])))
+        out.append(
+            _tag(
+                "text",
+                {"class": "x-label", "x": x(i), "y": height - 8, "text-anchor": "middle"},
+                _text(labels[i]),
+            )
+        )
     if target is not None:
         half = plot_w / n / 2  # a step line: each period's target spans that period's slot
-        steps = [(px, goals.get(lbl)) for i, lbl in enumerate(labels)
-                 for px in (x(i) - half, x(i) + half)]
+        steps = [
+            (px, goals.get(lbl))
+            for i, lbl in enumerate(labels)
+            for px in (x(i) - half, x(i) + half)
+        ]
         for run in _runs(steps, y):
-            out.append(_tag("polyline", {"class": "target", "points": run, "fill": "none",
-                                         "stroke": _TARGET, "stroke-width": 1.5,
-                                         "stroke-dasharray": "5 3"}, _title("Target")))
+            out.append(
+                _tag(
+                    "polyline",
+                    {
+                        "class": "target",
+                        "points": run,
+                        "fill": "none",
+                        "stroke": _TARGET,
+                        "stroke-width": 1.5,
+                        "stroke-dasharray": "5 3",
+                    },
+                    _title("Target"),
+                )
+            )
         out.append(_legend(width - right))
     for run in _runs([(x(i), v) for i, (_, v) in enumerate(points)], y):
-        out.append(_tag("polyline", {"class": "series", "points": run, "fill": "none",
-                                     "stroke": _VALUE, "stroke-width": 2}))
+        out.append(
+            _tag(
+                "polyline",
+                {
+                    "class": "series",
+                    "points": run,
+                    "fill": "none",
+                    "stroke": _VALUE,
+                    "stroke-width": 2,
+                },
+            )
+        )
     for i, (label, (_, v)) in enumerate(zip(labels, points, strict=True)):
         current = " current" if highlight is not None and label == str(highlight) else ""
         if _finite(v):
-            attrs = {"class": "point" + current, "cx": x(i), "cy": y(v), "r": 4.5 if current else 3,
-                     "fill": _VALUE, "stroke": "#ffffff", "stroke-width": 1,
-                     "data-period": label, "data-value": repr(float(v))}
+            attrs = {
+                "class": "point" + current,
+                "cx": x(i),
+                "cy": y(v),
+                "r": 4.5 if current else 3,
+                "fill": _VALUE,
+                "stroke": "#ffffff",
+                "stroke-width": 1,
+                "data-period": label,
+                "data-value": repr(float(v)),
+            }
             tip = _tip(label, format_id(v, dec), unit)
         else:
-            attrs = {"class": "missing" + current, "cx": x(i), "cy": y(0.0), "r": 3.5,
-                     "fill": "#ffffff", "stroke": _MUTED, "stroke-width": 1.5,
-                     "data-period": label}
+            attrs = {
+                "class": "missing" + current,
+                "cx": x(i),
+                "cy": y(0.0),
+                "r": 3.5,
+                "fill": "#ffffff",
+                "stroke": _MUTED,
+                "stroke-width": 1.5,
+                "data-period": label,
+            }
             tip = f"{label}: tidak ada data"
         out.append(_tag("circle", attrs, _title(tip)))
     return _svg("line-chart", title, width, height, "".join(out))
@@ -145,37 +202,99 @@ def bar_chart(
     out = [_heading(title, unit)]
     grid = []
     for t in ticks:
-        grid.append(_tag("line", {"class": "grid", "x1": x(t), "x2": x(t), "y1": top,
-                                  "y2": rows_bottom, "stroke": _GRID, "stroke-width": 1}))
-        grid.append(_tag("text", {"x": x(t), "y": rows_bottom + 14, "text-anchor": "middle"},
-                         escape(format_id(t, tick_dec))))
-    out.append(_tag("g", {"class": "x-axis", "data-min": repr(lo), "data-max": repr(hi)},
-                    "".join(grid)))
+        grid.append(
+            _tag(
+                "line",
+                {
+                    "class": "grid",
+                    "x1": x(t),
+                    "x2": x(t),
+                    "y1": top,
+                    "y2": rows_bottom,
+                    "stroke": _GRID,
+                    "stroke-width": 1,
+                },
+            )
+        )
+        grid.append(
+            _tag(
+                "text",
+                {"x": x(t), "y": rows_bottom + 14, "text-anchor": "middle"},
+                escape(format_id(t, tick_dec)),
+            )
+        )
+    out.append(
+        _tag("g", {"class": "x-axis", "data-min": repr(lo), "data-max": repr(hi)}, "".join(grid))
+    )
     max_chars = max(int((label_w - 4) / _CHAR_W), 2)
     for i, (raw_label, v) in enumerate(items):
         label, row_y = str(raw_label), top + i * _ROW
         shown = label if len(label) <= max_chars else label[: max_chars - 1] + "…"
-        out.append(_tag("text", {"class": "label", "x": label_w, "y": row_y + 15,
-                                 "text-anchor": "end"}, _title(label) + _text(shown)))
+        out.append(
+            _tag(
+                "text",
+                {"class": "label", "x": label_w, "y": row_y + 15, "text-anchor": "end"},
+                _title(label) + _text(shown),
+            )
+        )
         if not _finite(v):
-            out.append(_tag("text", {"class": "missing", "x": x(0.0) + 4, "y": row_y + 15,
-                                     "fill": _MUTED, "font-style": "italic"}, "tidak ada data"))
+            out.append(
+                _tag(
+                    "text",
+                    {
+                        "class": "missing",
+                        "x": x(0.0) + 4,
+                        "y": row_y + 15,
+                        "fill": _MUTED,
+                        "font-style": "italic",
+                    },
+                    "tidak ada data",
+                )
+            )
             continue
         v = float(v)
         bar_w = plot_w * abs(v) / (hi - lo)
-        out.append(_tag("rect", {"class": "bar", "x": x(min(v, 0.0)), "y": row_y + 4,
-                                 "width": bar_w, "height": 14, "fill": _VALUE,
-                                 "data-label": label, "data-value": repr(v)},
-                        _title(_tip(label, format_id(v, dec), unit))))
-        end = {"x": x(v) + 4, "text-anchor": "start"} if v >= 0 else {"x": x(v) - 4,
-                                                                       "text-anchor": "end"}
-        out.append(_tag("text", {"class": "value", **end, "y": row_y + 15},
-                        escape(format_id(v, dec))))
+        out.append(
+            _tag(
+                "rect",
+                {
+                    "class": "bar",
+                    "x": x(min(v, 0.0)),
+                    "y": row_y + 4,
+                    "width": bar_w,
+                    "height": 14,
+                    "fill": _VALUE,
+                    "data-label": label,
+                    "data-value": repr(v),
+                },
+                _title(_tip(label, format_id(v, dec), unit)),
+            )
+        )
+        end = (
+            {"x": x(v) + 4, "text-anchor": "start"}
+            if v >= 0
+            else {"x": x(v) - 4, "text-anchor": "end"}
+        )
+        out.append(
+            _tag("text", {"class": "value", **end, "y": row_y + 15}, escape(format_id(v, dec)))
+        )
     if goal is not None:
-        out.append(_tag("line", {"class": "target", "x1": x(goal), "x2": x(goal), "y1": top - 4,
-                                 "y2": rows_bottom, "stroke": _TARGET, "stroke-width": 1.5,
-                                 "stroke-dasharray": "4 3"},
-                        _title(_tip("Target", format_id(goal, dec), unit))))
+        out.append(
+            _tag(
+                "line",
+                {
+                    "class": "target",
+                    "x1": x(goal),
+                    "x2": x(goal),
+                    "y1": top - 4,
+                    "y2": rows_bottom,
+                    "stroke": _TARGET,
+                    "stroke-width": 1.5,
+                    "stroke-dasharray": "4 3",
+                },
+                _title(_tip("Target", format_id(goal, dec), unit)),
+            )
+        )
         out.append(_legend(width - 8))
     return _svg("bar-chart", title, width, height, "".join(out))
 
@@ -253,33 +372,50 @@ def _tip(label: str, value: str, unit: str) -> str:
 
 def _tag(name: str, attrs: dict[str, object], body: str | None = None) -> str:
     """One element; `body` is markup already escaped by the caller."""
-    parts = [name] + [f"{k}={quoteattr(_clean(v) if isinstance(v, str) else _n(v))}"
-                      for k, v in attrs.items()]
+    parts = [name] + [
+        f"{k}={quoteattr(_clean(v) if isinstance(v, str) else _n(v))}" for k, v in attrs.items()
+    ]
     head = " ".join(parts)
     return f"<{head}/>" if body is None else f"<{head}>{body}</{name}>"
 
 
 def _heading(title: str, unit: str) -> str:
     text = f"{title} ({unit})" if unit else title
-    return _tag("text", {"class": "chart-title", "x": 4, "y": 14, "font-size": 12,
-                         "font-weight": 600}, _text(text))
+    return _tag(
+        "text",
+        {"class": "chart-title", "x": 4, "y": 14, "font-size": 12, "font-weight": 600},
+        _text(text),
+    )
 
 
 def _legend(x_right: float) -> str:
-    return _tag("text", {"class": "legend", "x": x_right, "y": 14, "text-anchor": "end",
-                         "fill": _TARGET}, "- - Target")
+    return _tag(
+        "text",
+        {"class": "legend", "x": x_right, "y": 14, "text-anchor": "end", "fill": _TARGET},
+        "- - Target",
+    )
 
 
 def _empty(kind: str, title: str, unit: str, width: int, height: int) -> str:
     body = _heading(title, unit) + _tag(
-        "text", {"class": "empty", "x": width / 2, "y": height / 2 + 4, "text-anchor": "middle",
-                 "fill": _MUTED}, "Belum ada data")
+        "text",
+        {
+            "class": "empty",
+            "x": width / 2,
+            "y": height / 2 + 4,
+            "text-anchor": "middle",
+            "fill": _MUTED,
+        },
+        "Belum ada data",
+    )
     return _svg(kind, title, width, height, body)
 
 
 def _svg(kind: str, title: str, width: int, height: int, body: str) -> str:
     w, h = _n(width), _n(height)
-    head = (f'<svg xmlns="{_NS}" role="img" aria-label={quoteattr(_clean(title))} '
-            f'class="chart {kind}" viewBox="0 0 {w} {h}" width="{w}" height="{h}">')
+    head = (
+        f'<svg xmlns="{_NS}" role="img" aria-label={quoteattr(_clean(title))} '
+        f'class="chart {kind}" viewBox="0 0 {w} {h}" width="{w}" height="{h}">'
+    )
     group = _tag("g", {"font-family": _FONT, "font-size": 11, "fill": _TEXT}, body)
     return f"{head}{_title(title)}{group}</svg>"

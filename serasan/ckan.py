@@ -63,26 +63,78 @@ TAG_MIN, TAG_MAX = 2, 100  # CKAN's tag rules: word characters, spaces, - _ .
 TAG_ILLEGAL = re.compile(r"[^\w \-.]+")
 # catalog licence strings (SPDX-like, any case, version dropped) -> CKAN's default licence ids
 LICENSES = {
-    "cc-by": "cc-by", "cc-by-sa": "cc-by-sa", "cc0": "cc-zero", "cc-zero": "cc-zero",
-    "cc-by-nc": "cc-nc", "cc-nc": "cc-nc", "odc-by": "odc-by", "odbl": "odc-odbl",
-    "odc-odbl": "odc-odbl", "pddl": "odc-pddl", "odc-pddl": "odc-pddl", "gfdl": "gfdl",
-    "ogl-uk": "uk-ogl", "uk-ogl": "uk-ogl", "other-open": "other-open", "other-pd": "other-pd",
-    "other-at": "other-at", "other-nc": "other-nc", "other-closed": "other-closed",
+    "cc-by": "cc-by",
+    "cc-by-sa": "cc-by-sa",
+    "cc0": "cc-zero",
+    "cc-zero": "cc-zero",
+    "cc-by-nc": "cc-nc",
+    "cc-nc": "cc-nc",
+    "odc-by": "odc-by",
+    "odbl": "odc-odbl",
+    "odc-odbl": "odc-odbl",
+    "pddl": "odc-pddl",
+    "odc-pddl": "odc-pddl",
+    "gfdl": "gfdl",
+    "ogl-uk": "uk-ogl",
+    "uk-ogl": "uk-ogl",
+    "other-open": "other-open",
+    "other-pd": "other-pd",
+    "other-at": "other-at",
+    "other-nc": "other-nc",
+    "other-closed": "other-closed",
     "notspecified": "notspecified",
 }
 # Satu Data metadata carried as package extras, in this order (None values are left out)
-SATU_DATA_EXTRAS = ("produsen_data", "walidata", "frekuensi", "satuan", "level_penyajian",
-                    "jadwal_rilis", "konsep", "definisi", "klasifikasi", "ukuran", "kontak",
-                    "lisensi")
+SATU_DATA_EXTRAS = (
+    "produsen_data",
+    "walidata",
+    "frekuensi",
+    "satuan",
+    "level_penyajian",
+    "jadwal_rilis",
+    "konsep",
+    "definisi",
+    "klasifikasi",
+    "ukuran",
+    "kontak",
+    "lisensi",
+)
 # export metadata keys that are not package extras: per period, or title/notes already
-NOT_EXTRAS = frozenset({"judul", "deskripsi", "periode", "jumlah_baris", "variabel",
-                        "kolom_data_pribadi_dihapus"})
+NOT_EXTRAS = frozenset(
+    {"judul", "deskripsi", "periode", "jumlah_baris", "variabel", "kolom_data_pribadi_dihapus"}
+)
 # CKAN refuses extras named like a root field of the package schema
-ROOT_FIELDS = frozenset({
-    "id", "name", "title", "author", "author_email", "maintainer", "maintainer_email",
-    "license_id", "notes", "url", "version", "state", "type", "owner_org", "private", "tags",
-    "tag_string", "extras", "resources", "groups", "organization", "metadata_created",
-    "metadata_modified", "creator_user_id", "num_tags", "num_resources", "log_message"})
+ROOT_FIELDS = frozenset(
+    {
+        "id",
+        "name",
+        "title",
+        "author",
+        "author_email",
+        "maintainer",
+        "maintainer_email",
+        "license_id",
+        "notes",
+        "url",
+        "version",
+        "state",
+        "type",
+        "owner_org",
+        "private",
+        "tags",
+        "tag_string",
+        "extras",
+        "resources",
+        "groups",
+        "organization",
+        "metadata_created",
+        "metadata_modified",
+        "creator_user_id",
+        "num_tags",
+        "num_resources",
+        "log_message",
+    }
+)
 COMPARED = ("title", "notes", "license_id", "author", "maintainer", "maintainer_email")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MESSAGE_MAX = 1000  # last_error is for people: CKAN's errors, or the start of an HTML page
@@ -129,11 +181,14 @@ def validate_package_name(name: str) -> str:
     if name in RESERVED_NAMES:
         raise CkanConfigError(f"CKAN package name {name!r} is reserved by CKAN")
     if not NAME_MIN <= len(name) <= NAME_MAX:
-        raise CkanConfigError(f"CKAN package name {name!r} must be {NAME_MIN}-{NAME_MAX} "
-                              f"characters long (it has {len(name)})")
+        raise CkanConfigError(
+            f"CKAN package name {name!r} must be {NAME_MIN}-{NAME_MAX} "
+            f"characters long (it has {len(name)})"
+        )
     if not NAME_RE.match(name):
-        raise CkanConfigError(f"CKAN package name {name!r} may only hold lowercase a-z, 0-9, "
-                              "'-' and '_'")
+        raise CkanConfigError(
+            f"CKAN package name {name!r} may only hold lowercase a-z, 0-9, '-' and '_'"
+        )
     return name
 
 
@@ -188,14 +243,21 @@ def _flat(metadata: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def package_extras(catalog: Catalog, ds: Dataset,
-                   metadata: Mapping[str, Any]) -> list[dict[str, str]]:
+def package_extras(
+    catalog: Catalog, ds: Dataset, metadata: Mapping[str, Any]
+) -> list[dict[str, str]]:
     """Satu Data metadata as CKAN extras: string values, unique keys, catalog values first."""
     sd = ds.satu_data
     extras: dict[str, str] = {k: v for k in SATU_DATA_EXTRAS if (v := getattr(sd, k)) is not None}
-    extras.update({"kode_wilayah": ds.regency, "wilayah": catalog.regency(ds.regency).name,
-                   "pilar": PILLARS[ds.pillar], "opd": catalog.opd_of(ds).name,
-                   "serasan_dataset_id": ds.id})
+    extras.update(
+        {
+            "kode_wilayah": ds.regency,
+            "wilayah": catalog.regency(ds.regency).name,
+            "pilar": PILLARS[ds.pillar],
+            "opd": catalog.opd_of(ds).name,
+            "serasan_dataset_id": ds.id,
+        }
+    )
     for key, value in _flat(metadata).items():
         if key not in extras and key not in NOT_EXTRAS and key not in ROOT_FIELDS and value:
             extras[key] = value
@@ -208,7 +270,8 @@ def _owner_org(catalog: Catalog, ds: Dataset) -> str:
         where = catalog.files.get(f"regency:{reg.kode}", f"catalog/regencies/{reg.slug}.yaml")
         raise CkanConfigError(
             f"{where}: ckan_org: {reg.name} has no CKAN organization, so dataset {ds.id} cannot "
-            "be published; set ckan_org to the organization's name on the portal")
+            "be published; set ckan_org to the organization's name on the portal"
+        )
     return reg.ckan_org
 
 
@@ -217,10 +280,16 @@ def package_dict(catalog: Catalog, ds: Dataset, metadata: dict[str, Any]) -> dic
     metadata JSON) adds extras for flat fields the catalog does not already give."""
     sd = ds.satu_data
     pkg: dict[str, Any] = {
-        "name": package_slug(ds.id), "owner_org": _owner_org(catalog, ds), "title": ds.title,
-        "notes": ds.description, "license_id": license_id(sd.lisensi),
-        "author": sd.produsen_data, "maintainer": sd.walidata,
-        "tags": package_tags(ds), "extras": package_extras(catalog, ds, metadata)}
+        "name": package_slug(ds.id),
+        "owner_org": _owner_org(catalog, ds),
+        "title": ds.title,
+        "notes": ds.description,
+        "license_id": license_id(sd.lisensi),
+        "author": sd.produsen_data,
+        "maintainer": sd.walidata,
+        "tags": package_tags(ds),
+        "extras": package_extras(catalog, ds, metadata),
+    }
     if EMAIL_RE.match(sd.kontak):
         pkg["maintainer_email"] = sd.kontak
     return pkg
@@ -231,8 +300,10 @@ def configured_portal(settings: Settings) -> tuple[str, str] | None:
     if not settings.ckan_url:
         return None
     if not settings.ckan_token:
-        raise CkanConfigError(f"CKAN portal {safe_url(settings.ckan_url)} has no API token: set "
-                              "SERASAN_CKAN_TOKEN or the password of the serasan_ckan connection")
+        raise CkanConfigError(
+            f"CKAN portal {safe_url(settings.ckan_url)} has no API token: set "
+            "SERASAN_CKAN_TOKEN or the password of the serasan_ckan connection"
+        )
     return settings.ckan_url, settings.ckan_token
 
 
@@ -266,16 +337,19 @@ def _describe(exc: Exception) -> str:
         fields = {k: v for k, v in exc.error_dict.items() if k != "__type"}
         return "CKAN refused it: " + "; ".join(f"{k}: {v}" for k, v in fields.items())
     if isinstance(exc, NotAuthorized):
-        return (f"CKAN refused the token ({exc}): check SERASAN_CKAN_TOKEN or the serasan_ckan "
-                "connection")
+        return (
+            f"CKAN refused the token ({exc}): check SERASAN_CKAN_TOKEN or the serasan_ckan "
+            "connection"
+        )
     return f"{type(exc).__name__}: {exc}"
 
 
 class _Portal:
     """One session with a portal: outages retried, CKAN's refusals not, the token scrubbed."""
 
-    def __init__(self, url: str, token: str, *, retries: int, backoff: float,
-                 timeout: float) -> None:
+    def __init__(
+        self, url: str, token: str, *, retries: int, backoff: float, timeout: float
+    ) -> None:
         session = requests.Session()
         session.hooks["response"].append(_raise_on_outage)
         self.ckan = RemoteCKAN(url.rstrip("/"), apikey=token, session=session)
@@ -290,12 +364,19 @@ class _Portal:
 
     def once(self, action: str, data: dict[str, Any], upload: PeriodFile | None = None) -> Any:
         files = {"upload": (upload.name, io.BytesIO(upload.data), "text/csv")} if upload else None
-        return self.ckan.call_action(action, data, files=files,
-                                     requests_kwargs={"timeout": self.timeout})
+        return self.ckan.call_action(
+            action, data, files=files, requests_kwargs={"timeout": self.timeout}
+        )
 
-    def call(self, action: str, data: dict[str, Any], upload: PeriodFile | None = None, *,
-             missing_ok: bool = False,
-             already_done: Callable[[], Any] | None = None) -> tuple[Any, int]:
+    def call(
+        self,
+        action: str,
+        data: dict[str, Any],
+        upload: PeriodFile | None = None,
+        *,
+        missing_ok: bool = False,
+        already_done: Callable[[], Any] | None = None,
+    ) -> tuple[Any, int]:
         """The action's result and the attempts it took; `already_done` is asked before a
         retry whether a lost answer had in fact succeeded (so a retry creates no duplicate)."""
         reason = ""
@@ -308,25 +389,36 @@ class _Portal:
                 return self.once(action, data, upload), attempt + 1
             except TRANSIENT as exc:
                 reason = self.scrub(f"portal unavailable: {exc}")
-                log.warning("CKAN %s: attempt %d of %d failed: %s", action, attempt + 1,
-                            self.retries + 1, reason)
+                log.warning(
+                    "CKAN %s: attempt %d of %d failed: %s",
+                    action,
+                    attempt + 1,
+                    self.retries + 1,
+                    reason,
+                )
             except NotFound:
                 if missing_ok:
                     return None, attempt + 1
-                raise _Failed(self.scrub(f"{action}: not found on the portal"), attempt + 1,
-                              transient=False) from None
+                raise _Failed(
+                    self.scrub(f"{action}: not found on the portal"), attempt + 1, transient=False
+                ) from None
             except (CKANAPIError, ServerIncompatibleError) as exc:
-                raise _Failed(self.scrub(f"{action}: {_describe(exc)}"), attempt + 1,
-                              transient=False) from None
-        raise _Failed(f"{action}: {reason} (after {self.retries + 1} attempts)",
-                      self.retries + 1, transient=True)
+                raise _Failed(
+                    self.scrub(f"{action}: {_describe(exc)}"), attempt + 1, transient=False
+                ) from None
+        raise _Failed(
+            f"{action}: {reason} (after {self.retries + 1} attempts)",
+            self.retries + 1,
+            transient=True,
+        )
 
 
 def _resource_of(pkg: Mapping[str, Any], f: PeriodFile) -> dict[str, Any] | None:
     """The package's resource for a period: by `periode`, else by file name."""
     resources = pkg.get("resources") or []
-    return (next((r for r in resources if r.get("periode") == f.period), None)
-            or next((r for r in resources if r.get("name") == f.name), None))
+    return next((r for r in resources if r.get("periode") == f.period), None) or next(
+        (r for r in resources if r.get("name") == f.name), None
+    )
 
 
 def _package_differs(pkg: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
@@ -341,13 +433,13 @@ def _package_differs(pkg: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
     return have != {e["key"]: e["value"] for e in wanted["extras"]}
 
 
-def _ensure_package(portal: _Portal, wanted: dict[str, Any],
-                    result: PublishResult) -> dict[str, Any]:
+def _ensure_package(
+    portal: _Portal, wanted: dict[str, Any], result: PublishResult
+) -> dict[str, Any]:
     """The package as the portal now holds it: created, updated or left as it was."""
     pkg, _ = portal.call("package_show", {"id": wanted["name"]}, missing_ok=True)
     if pkg is None:
-        pkg, _ = portal.call("package_create", wanted, already_done=lambda: _shown(portal,
-                                                                                   wanted))
+        pkg, _ = portal.call("package_create", wanted, already_done=lambda: _shown(portal, wanted))
         result.created = True
         log.info("CKAN: created package %s", wanted["name"])
     elif _package_differs(pkg, wanted):
@@ -367,12 +459,23 @@ def _shown(portal: _Portal, wanted: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def _resource_fields(ds: Dataset, f: PeriodFile) -> dict[str, str]:
-    return {"name": f.name, "periode": f.period, "hash": f.sha256, "format": "CSV",
-            "mimetype": "text/csv", "description": f"{ds.title}, periode {f.period}"}
+    return {
+        "name": f.name,
+        "periode": f.period,
+        "hash": f.sha256,
+        "format": "CSV",
+        "mimetype": "text/csv",
+        "description": f"{ds.title}, periode {f.period}",
+    }
 
 
-def _upload(portal: _Portal, pkg: Mapping[str, Any], ds: Dataset, f: PeriodFile,
-            existing: Mapping[str, Any] | None) -> tuple[dict[str, Any], int]:
+def _upload(
+    portal: _Portal,
+    pkg: Mapping[str, Any],
+    ds: Dataset,
+    f: PeriodFile,
+    existing: Mapping[str, Any] | None,
+) -> tuple[dict[str, Any], int]:
     """Create or replace the period's resource with the file's bytes."""
     data = {"package_id": pkg["id"], **_resource_fields(ds, f)}
     if existing is not None:
@@ -395,8 +498,9 @@ def _portal_key(portal_url: str) -> str:
 def _state(engine: Engine, portal: str, dataset_id: str) -> dict[str, dict[str, Any]]:
     pub = table("meta", "publication", engine.dialect.name)
     with engine.connect() as conn:
-        rows = conn.execute(select(pub).where((pub.c.portal == portal)
-                                              & (pub.c.dataset_id == dataset_id)))
+        rows = conn.execute(
+            select(pub).where((pub.c.portal == portal) & (pub.c.dataset_id == dataset_id))
+        )
         return {r.period: dict(r._mapping) for r in rows}
 
 
@@ -407,8 +511,11 @@ def _save(engine: Engine, rows: list[dict[str, Any]]) -> None:
     pub = table("meta", "publication", engine.dialect.name)
     with engine.begin() as conn:
         for row in rows:
-            where = ((pub.c.portal == row["portal"]) & (pub.c.dataset_id == row["dataset_id"])
-                     & (pub.c.period == row["period"]))
+            where = (
+                (pub.c.portal == row["portal"])
+                & (pub.c.dataset_id == row["dataset_id"])
+                & (pub.c.period == row["period"])
+            )
             if conn.execute(pub.update().where(where).values(**row)).rowcount == 0:
                 conn.execute(pub.insert().values(**row))
 
@@ -416,8 +523,9 @@ def _save(engine: Engine, rows: list[dict[str, Any]]) -> None:
 class _Recorder:
     """Builds the meta.publication rows of one call from what happened to each period."""
 
-    def __init__(self, portal: str, dataset_id: str, package_name: str,
-                 state: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self, portal: str, dataset_id: str, package_name: str, state: dict[str, dict[str, Any]]
+    ) -> None:
         self.portal, self.dataset_id, self.package_name = portal, dataset_id, package_name
         self.state = state
         self.rows: list[dict[str, Any]] = []
@@ -427,20 +535,40 @@ class _Recorder:
         old = self.state.get(f.period)
         return old["attempts"] if old and old["sha256"] == f.sha256 else 0
 
-    def add(self, f: PeriodFile, status: str, *, attempts: int = 0,
-            resource_id: str | None = None, error: str | None = None) -> None:
+    def add(
+        self,
+        f: PeriodFile,
+        status: str,
+        *,
+        attempts: int = 0,
+        resource_id: str | None = None,
+        error: str | None = None,
+    ) -> None:
         old = self.state.get(f.period) or {}
-        self.rows.append({
-            "portal": self.portal, "dataset_id": self.dataset_id, "period": f.period,
-            "package_name": self.package_name, "resource_id": resource_id or old.get(
-                "resource_id"), "sha256": f.sha256, "status": status,
-            "attempts": self._prior_attempts(f) + attempts, "last_error": error,
-            "updated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+        self.rows.append(
+            {
+                "portal": self.portal,
+                "dataset_id": self.dataset_id,
+                "period": f.period,
+                "package_name": self.package_name,
+                "resource_id": resource_id or old.get("resource_id"),
+                "sha256": f.sha256,
+                "status": status,
+                "attempts": self._prior_attempts(f) + attempts,
+                "last_error": error,
+                "updated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            }
+        )
 
     def published(self, f: PeriodFile, resource_id: str, attempts: int) -> None:
         old = self.state.get(f.period)
-        if (attempts == 0 and old and old["status"] == "published"
-                and old["sha256"] == f.sha256 and old["resource_id"] == resource_id):
+        if (
+            attempts == 0
+            and old
+            and old["status"] == "published"
+            and old["sha256"] == f.sha256
+            and old["resource_id"] == resource_id
+        ):
             return  # already recorded as it is
         self.add(f, "published", attempts=attempts, resource_id=resource_id)
 
@@ -448,10 +576,20 @@ class _Recorder:
 # -- the public entry points
 
 
-def publish_dataset(engine: Engine, portal_url: str, token: str, catalog: Catalog, ds: Dataset,
-                    metadata: dict[str, Any], files: list[PeriodFile], *, retries: int = 4,
-                    backoff: float = 1.0, blocked: Collection[str] = frozenset(),
-                    timeout: float = 60.0) -> PublishResult:
+def publish_dataset(
+    engine: Engine,
+    portal_url: str,
+    token: str,
+    catalog: Catalog,
+    ds: Dataset,
+    metadata: dict[str, Any],
+    files: list[PeriodFile],
+    *,
+    retries: int = 4,
+    backoff: float = 1.0,
+    blocked: Collection[str] = frozenset(),
+    timeout: float = 60.0,
+) -> PublishResult:
     """Create or update the dataset's package and one resource per period of `files`.
 
     Never raises for an outage or a refusal: those periods are left `pending` in
@@ -483,8 +621,9 @@ def publish_dataset(engine: Engine, portal_url: str, token: str, catalog: Catalo
     return result
 
 
-def _hold_back_blocked(files: list[PeriodFile], blocked: Collection[str], rec: _Recorder,
-                       result: PublishResult) -> list[PeriodFile]:
+def _hold_back_blocked(
+    files: list[PeriodFile], blocked: Collection[str], rec: _Recorder, result: PublishResult
+) -> list[PeriodFile]:
     """Record the blocked periods; return the others, in period order.
 
     A blocked period may come with its file or without (the exporter need not read it back):
@@ -493,21 +632,32 @@ def _hold_back_blocked(files: list[PeriodFile], blocked: Collection[str], rec: _
     given = {f.period: f for f in files}
     for period in sorted(blocked):
         old = rec.state.get(period) or {}
-        f = given.get(period) or PeriodFile(period, f"{rec.dataset_id}_{period}.csv", b"",
-                                            old.get("sha256", ""))
+        f = given.get(period) or PeriodFile(
+            period, f"{rec.dataset_id}_{period}.csv", b"", old.get("sha256", "")
+        )
         result.blocked.append(period)
         if old.get("status") == "blocked" and old.get("sha256") == f.sha256:
             continue  # recorded already
         if old.get("status") == "published":
-            log.warning("dataset %s period %s is blocked by the PII scanner; the portal still "
-                        "holds its earlier version (resource %s)", rec.dataset_id, period,
-                        old.get("resource_id"))
+            log.warning(
+                "dataset %s period %s is blocked by the PII scanner; the portal still "
+                "holds its earlier version (resource %s)",
+                rec.dataset_id,
+                period,
+                old.get("resource_id"),
+            )
         rec.add(f, "blocked", error="blocked: personal data found in the export")
     return sorted((f for f in files if f.period not in blocked), key=lambda f: f.period)
 
 
-def _publish_files(portal: _Portal, ds: Dataset, wanted: dict[str, Any],
-                   todo: list[PeriodFile], rec: _Recorder, result: PublishResult) -> None:
+def _publish_files(
+    portal: _Portal,
+    ds: Dataset,
+    wanted: dict[str, Any],
+    todo: list[PeriodFile],
+    rec: _Recorder,
+    result: PublishResult,
+) -> None:
     try:
         pkg = _ensure_package(portal, wanted, result)
     except _Failed as exc:
@@ -531,9 +681,15 @@ def _publish_files(portal: _Portal, ds: Dataset, wanted: dict[str, Any],
             outage = _publish_one(portal, pkg, ds, f, existing, rec, result)
 
 
-def _publish_one(portal: _Portal, pkg: Mapping[str, Any], ds: Dataset, f: PeriodFile,
-                 existing: Mapping[str, Any] | None, rec: _Recorder,
-                 result: PublishResult) -> str | None:
+def _publish_one(
+    portal: _Portal,
+    pkg: Mapping[str, Any],
+    ds: Dataset,
+    f: PeriodFile,
+    existing: Mapping[str, Any] | None,
+    rec: _Recorder,
+    result: PublishResult,
+) -> str | None:
     """Upload one period; return the outage's message if the portal stayed down."""
     try:
         res, attempts = _upload(portal, pkg, ds, f, existing)
@@ -547,8 +703,9 @@ def _publish_one(portal: _Portal, pkg: Mapping[str, Any], ds: Dataset, f: Period
         result.resources_created += 1
     else:
         result.resources_updated += 1
-    log.info("CKAN: %s resource %s of %s", "replaced" if existing else "created", f.name,
-             pkg.get("name"))
+    log.info(
+        "CKAN: %s resource %s of %s", "replaced" if existing else "created", f.name, pkg.get("name")
+    )
     return None
 
 
@@ -557,21 +714,25 @@ def _recorded_as_published(f: PeriodFile, rec: _Recorder) -> bool:
     return bool(old and old["status"] == "published" and old["sha256"] == f.sha256)
 
 
-def _left_pending(f: PeriodFile, rec: _Recorder, result: PublishResult, error: str,
-                  attempts: int) -> None:
+def _left_pending(
+    f: PeriodFile, rec: _Recorder, result: PublishResult, error: str, attempts: int
+) -> None:
     """A period that could not be published this time: pending, with why, for the next call."""
     rec.add(f, "pending", attempts=attempts, error=error)
     result.pending.append(f.period)
 
 
-def unpublished(engine: Engine, portal_url: str, dataset_id: str,
-                shas: Mapping[str, str]) -> list[str]:
+def unpublished(
+    engine: Engine, portal_url: str, dataset_id: str, shas: Mapping[str, str]
+) -> list[str]:
     """Of `shas` (period -> CSV sha256), the periods the portal does not hold yet: new, changed,
     pending or blocked. The exporter reads only these back from the lake to publish them."""
     state = _state(engine, _portal_key(portal_url), dataset_id)
-    return sorted(p for p, sha in shas.items()
-                  if not (row := state.get(p)) or row["status"] != "published"
-                  or row["sha256"] != sha)
+    return sorted(
+        p
+        for p, sha in shas.items()
+        if not (row := state.get(p)) or row["status"] != "published" or row["sha256"] != sha
+    )
 
 
 def pending_periods(engine: Engine, portal_url: str, dataset_id: str) -> list[str]:

@@ -53,17 +53,28 @@ def cmd_catalog_validate(args: argparse.Namespace) -> int:
         for p in problems:
             print(f"  {p}", file=sys.stderr)
         return 1
-    print(f"catalog OK: {len(catalog.regencies)} regencies, {len(catalog.datasets)} datasets, "
-          f"{len(catalog.kpis)} KPIs")
+    print(
+        f"catalog OK: {len(catalog.regencies)} regencies, {len(catalog.datasets)} datasets, "
+        f"{len(catalog.kpis)} KPIs"
+    )
     return 0
 
 
 def cmd_catalog_list(args: argparse.Namespace) -> int:
     catalog = _catalog(args)
-    rows = [{"id": d.id, "regency": d.regency, "regency_name": catalog.regency(d.regency).name,
-             "opd": d.opd, "pillar": d.pillar, "cadence": d.cadence,
-             "quality_policy": d.quality_policy, "load_mode": d.load_mode}
-            for d in sorted(catalog.datasets.values(), key=lambda d: (d.regency, d.id))]
+    rows = [
+        {
+            "id": d.id,
+            "regency": d.regency,
+            "regency_name": catalog.regency(d.regency).name,
+            "opd": d.opd,
+            "pillar": d.pillar,
+            "cadence": d.cadence,
+            "quality_policy": d.quality_policy,
+            "load_mode": d.load_mode,
+        }
+        for d in sorted(catalog.datasets.values(), key=lambda d: (d.regency, d.id))
+    ]
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
@@ -80,9 +91,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     catalog = _catalog(args)
     try:
-        files = generate(Path(args.out), catalog, dataset_ids=args.dataset or None,
-                         rows=args.rows, fmt=args.format, defect_rate=args.defect_rate,
-                         seed=args.seed)
+        files = generate(
+            Path(args.out),
+            catalog,
+            dataset_ids=args.dataset or None,
+            rows=args.rows,
+            fmt=args.format,
+            defect_rate=args.defect_rate,
+            seed=args.seed,
+        )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -148,12 +165,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     summary = _load_summary(settings, load_id_for(ds, sha))
     skipped = not res["tasks"].get("extract", {}).get("result")
     if summary is None:
-        print(f"{path.name}: not processed (DAG run {res['state']}); see the Airflow task log in "
-              f"{args.airflow_home}", file=sys.stderr)
+        print(
+            f"{path.name}: not processed (DAG run {res['state']}); see the Airflow task log in "
+            f"{args.airflow_home}",
+            file=sys.stderr,
+        )
         return 1
     if skipped:
-        print(f"{path.name}: already processed (same sha256 {sha[:12]}); nothing changed. "
-              "Use --force to reprocess it.")
+        print(
+            f"{path.name}: already processed (same sha256 {sha[:12]}); nothing changed. "
+            "Use --force to reprocess it."
+        )
     _print_load(summary, lake)
     return {"blocked": 1, "rejected": 2}.get(summary["status"], 0)
 
@@ -165,8 +187,10 @@ def _load_summary(settings: Settings, load_id: str) -> dict[str, Any] | None:
     from serasan.warehouse.tables import table
 
     engine = make_engine(settings.warehouse_url)
-    lr, al = table("meta", "load_run", engine.dialect.name), table("meta", "alert",
-                                                                    engine.dialect.name)
+    lr, al = (
+        table("meta", "load_run", engine.dialect.name),
+        table("meta", "alert", engine.dialect.name),
+    )
     with engine.connect() as conn:
         row = conn.execute(select(lr).where(lr.c.load_id == load_id)).mappings().first()
         alert = conn.execute(select(al.c.lake_key).where(al.c.load_id == load_id)).scalar()
@@ -202,8 +226,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if registry_refs(catalog.suites[args.dataset]):  # keys live in the warehouse
         from serasan.warehouse.db import make_engine
 
-        extra = registry_params(make_engine(Settings.from_env().warehouse_url), catalog,
-                                catalog.suites[args.dataset])
+        extra = registry_params(
+            make_engine(Settings.from_env().warehouse_url), catalog, catalog.suites[args.dataset]
+        )
     try:
         result = check_file(path, catalog.dataset(args.dataset), catalog, date, lang, extra)
     except ParseError as exc:
@@ -212,8 +237,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         else:
             print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps(result, indent=2, ensure_ascii=False, default=str) if args.json
-          else render(result, lang))
+    print(
+        json.dumps(result, indent=2, ensure_ascii=False, default=str)
+        if args.json
+        else render(result, lang)
+    )
     return 1 if any(p["rule"] != "summary" for p in result["problems"]) else 0
 
 
@@ -249,13 +277,21 @@ def cmd_alerts_drain(args: argparse.Namespace) -> int:
     catalog = _catalog(args)
     settings = Settings.from_env()
     if not delivery.channels(settings):
-        print("error: no channel configured: set SERASAN_SMTP_HOST or SERASAN_WEBHOOK_URL",
-              file=sys.stderr)
+        print(
+            "error: no channel configured: set SERASAN_SMTP_HOST or SERASAN_WEBHOOK_URL",
+            file=sys.stderr,
+        )
         return 2
-    phones = {c.email: c.phone for r in catalog.regencies.values() for o in r.opds
-              for c in o.contacts if c.phone}
-    result = delivery.drain(make_engine(settings.warehouse_url), settings,
-                            dataset_id=args.dataset, phones=phones)
+    phones = {
+        c.email: c.phone
+        for r in catalog.regencies.values()
+        for o in r.opds
+        for c in o.contacts
+        if c.phone
+    }
+    result = delivery.drain(
+        make_engine(settings.warehouse_url), settings, dataset_id=args.dataset, phones=phones
+    )
     print(json.dumps(result, indent=2, default=str))
     return 1 if result.get("failed") else 0
 
@@ -275,8 +311,10 @@ def cmd_alerts_status(args: argparse.Namespace) -> int:
     late = delivery.backlog(engine, settings)
     print(f"deliveries: {', '.join(f'{k} {v}' for k, v in sorted(counts.items())) or 'none'}")
     for row in late:
-        print(f"  waiting: {row.get('dedupe_key')} attempts={row.get('attempts')} "
-              f"last_error={row.get('last_error')}")
+        print(
+            f"  waiting: {row.get('dedupe_key')} attempts={row.get('attempts')} "
+            f"last_error={row.get('last_error')}"
+        )
     return 1 if late else 0
 
 
@@ -306,21 +344,40 @@ def cmd_inbox_apply(args: argparse.Namespace) -> int:
 
     catalog = _catalog(args)
     env = os.environ
-    missing = [k for k in ("SERASAN_MINIO_ENDPOINT", "SERASAN_MINIO_ROOT_USER",
-                           "SERASAN_MINIO_ROOT_PASSWORD") if not env.get(k)]
-    users = [inbox_user(catalog, r.kode, o.code) for r in catalog.regencies.values()
-             for o in r.opds]
-    passwords = {u: env.get(f"SERASAN_INBOX_PASSWORD_{u.upper().replace('-', '_')}", "")
-                 for u in users}
-    missing += [f"SERASAN_INBOX_PASSWORD_{u.upper().replace('-', '_')}"
-                for u, p in passwords.items() if not p]
+    missing = [
+        k
+        for k in (
+            "SERASAN_MINIO_ENDPOINT",
+            "SERASAN_MINIO_ROOT_USER",
+            "SERASAN_MINIO_ROOT_PASSWORD",
+        )
+        if not env.get(k)
+    ]
+    users = [
+        inbox_user(catalog, r.kode, o.code) for r in catalog.regencies.values() for o in r.opds
+    ]
+    passwords = {
+        u: env.get(f"SERASAN_INBOX_PASSWORD_{u.upper().replace('-', '_')}", "") for u in users
+    }
+    missing += [
+        f"SERASAN_INBOX_PASSWORD_{u.upper().replace('-', '_')}"
+        for u, p in passwords.items()
+        if not p
+    ]
     if missing:
-        print("error: set these environment variables first: " + ", ".join(missing),
-              file=sys.stderr)
+        print(
+            "error: set these environment variables first: " + ", ".join(missing), file=sys.stderr
+        )
         return 2
-    done = apply_minio(catalog, args.bucket, env["SERASAN_MINIO_ENDPOINT"],
-                       env["SERASAN_MINIO_ROOT_USER"], env["SERASAN_MINIO_ROOT_PASSWORD"],
-                       passwords, secure=args.secure)
+    done = apply_minio(
+        catalog,
+        args.bucket,
+        env["SERASAN_MINIO_ENDPOINT"],
+        env["SERASAN_MINIO_ROOT_USER"],
+        env["SERASAN_MINIO_ROOT_PASSWORD"],
+        passwords,
+        secure=args.secure,
+    )
     print(f"{len(done)} OPD users have their inbox policy")
     return 0
 
@@ -336,18 +393,26 @@ def _print_operation(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
         return
-    print(f"operation {result['operation_id']} ({result['kind']}) on {result['dataset']}, "
-          "recorded in meta.operation")
+    print(
+        f"operation {result['operation_id']} ({result['kind']}) on {result['dataset']}, "
+        "recorded in meta.operation"
+    )
     if result["kind"] == "retract":
-        print(f"  load {result['load_id']} withdrawn: {result['rows_removed']} row(s) removed, "
-              f"{result['rows_restored']} restored"
-              + (f" from {', '.join(result['restored_from'])}" if result["restored_from"] else ""))
+        print(
+            f"  load {result['load_id']} withdrawn: {result['rows_removed']} row(s) removed, "
+            f"{result['rows_restored']} restored"
+            + (f" from {', '.join(result['restored_from'])}" if result["restored_from"] else "")
+        )
     else:
-        print(f"  period {result['period']}: {len(result['loads'])} load(s) reprocessed "
-              f"(undone newest first: {', '.join(result['undone_order'])})")
+        print(
+            f"  period {result['period']}: {len(result['loads'])} load(s) reprocessed "
+            f"(undone newest first: {', '.join(result['undone_order'])})"
+        )
         for x in result["loads"]:
-            print(f"  {x['load_id']}: {x['status_before']} -> {x['status_after']}, rows loaded "
-                  f"{x['rows_loaded_before']} -> {x['rows_loaded_after']}")
+            print(
+                f"  {x['load_id']}: {x['status_before']} -> {x['status_after']}, rows loaded "
+                f"{x['rows_loaded_before']} -> {x['rows_loaded_after']}"
+            )
     print("  KPIs and exports follow on their DAGs' next run")
 
 
@@ -367,8 +432,11 @@ def _operation(args: argparse.Namespace, run: Any) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except LakeError as exc:  # e.g. the raw file is gone: retention deleted it (its audit says)
-        print(f"error: {exc}; if the retention job deleted it, meta.retention_audit records "
-              "when and why", file=sys.stderr)
+        print(
+            f"error: {exc}; if the retention job deleted it, meta.retention_audit records "
+            "when and why",
+            file=sys.stderr,
+        )
         return 2
     _print_operation(result, args.json)
     return 0
@@ -381,8 +449,9 @@ def cmd_retract(args: argparse.Namespace) -> int:
 
     catalog = _catalog(args)
     engine = make_engine(Settings.from_env().warehouse_url)
-    return _operation(args, lambda: retract(engine, catalog, args.load_id, _actor(args),
-                                            args.reason))
+    return _operation(
+        args, lambda: retract(engine, catalog, args.load_id, _actor(args), args.reason)
+    )
 
 
 def cmd_reprocess(args: argparse.Namespace) -> int:
@@ -395,10 +464,12 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
     if not _known(catalog, args.dataset):
         return 2
     # each load runs again as of its own logical date; run_date is only the fallback
-    ctx = RunContext(settings=Settings.from_env(), catalog=catalog, run_date=_today(),
-                     dag_id="serasan-cli")
-    return _operation(args, lambda: reprocess(ctx, args.dataset, args.period, _actor(args),
-                                              args.reason))
+    ctx = RunContext(
+        settings=Settings.from_env(), catalog=catalog, run_date=_today(), dag_id="serasan-cli"
+    )
+    return _operation(
+        args, lambda: reprocess(ctx, args.dataset, args.period, _actor(args), args.reason)
+    )
 
 
 def cmd_retention(args: argparse.Namespace) -> int:
@@ -416,13 +487,17 @@ def cmd_retention(args: argparse.Namespace) -> int:
         print(f"error: --as-of {args.as_of!r}: expected a date YYYY-MM-DD", file=sys.stderr)
         return 2
     if as_of > today and not args.dry_run:
-        print(f"error: --as-of {as_of} is after today ({today} in Asia/Jakarta): retention "
-              "never deletes early; use --dry-run to preview", file=sys.stderr)
+        print(
+            f"error: --as-of {as_of} is after today ({today} in Asia/Jakarta): retention "
+            "never deletes early; use --dry-run to preview",
+            file=sys.stderr,
+        )
         return 2
     settings = Settings.from_env()
     engine = make_engine(settings.warehouse_url)
-    result = run_retention(open_lake(settings), engine, catalog, as_of, _actor(args),
-                           dry_run=args.dry_run)
+    result = run_retention(
+        open_lake(settings), engine, catalog, as_of, _actor(args), dry_run=args.dry_run
+    )
     engine.dispose()
     print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else render(result))
     return 1 if result["failed"] else 0
@@ -431,8 +506,9 @@ def cmd_retention(args: argparse.Namespace) -> int:
 def _regency_and_date(args: argparse.Namespace, catalog: Catalog) -> tuple[str, dt.date] | None:
     """The regency (slug or kode) and the as-of date of a KPI or report command; None after
     printing what is wrong."""
-    kode = next((r.kode for r in catalog.regencies.values()
-                 if args.regency in (r.kode, r.slug)), None)
+    kode = next(
+        (r.kode for r in catalog.regencies.values() if args.regency in (r.kode, r.slug)), None
+    )
     if kode is None:
         known = ", ".join(f"{r.slug} ({r.kode})" for r in catalog.regencies.values())
         print(f"error: unknown regency {args.regency!r}; known: {known}", file=sys.stderr)
@@ -468,8 +544,10 @@ def cmd_kpi_compute(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(f"{result['values']} KPI values for {picked[0]} ({result['missing']} missing) "
-              "in mart.kpi_value")
+        print(
+            f"{result['values']} KPI values for {picked[0]} ({result['missing']} missing) "
+            "in mart.kpi_value"
+        )
     return 0
 
 
@@ -489,9 +567,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.out:
         Path(args.out).write_bytes(ctx.lake.get(result["key"]))
     ctx.engine.dispose()
-    print(json.dumps(result, indent=2) if args.json else
-          f"report {result['period']} for {picked[0]}: {result['location']}"
-          + ("" if result["written"] else " (unchanged)"))
+    print(
+        json.dumps(result, indent=2)
+        if args.json
+        else f"report {result['period']} for {picked[0]}: {result['location']}"
+        + ("" if result["written"] else " (unchanged)")
+    )
     return 0
 
 
@@ -499,8 +580,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     """Check the catalog, lake, warehouse, SMTP, CKAN, PII key and backups; 1 when one fails."""
     from serasan.doctor import as_json, failed, render, run_doctor
 
-    checks = run_doctor(Settings.from_env(), Path(args.catalog), Path(args.expectations),
-                        timeout=args.timeout)
+    checks = run_doctor(
+        Settings.from_env(), Path(args.catalog), Path(args.expectations), timeout=args.timeout
+    )
     print(as_json(checks) if args.json else render(checks))
     return 1 if failed(checks) else 0
 
@@ -517,15 +599,21 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     engine.dispose()
     if args.send:
         if not settings.statsd_host:
-            print("error: --send needs SERASAN_STATSD_HOST (and SERASAN_STATSD_PORT, default "
-                  "8125)", file=sys.stderr)
+            print(
+                "error: --send needs SERASAN_STATSD_HOST (and SERASAN_STATSD_PORT, default 8125)",
+                file=sys.stderr,
+            )
             return 2
         n = metrics.send_statsd(ms, settings.statsd_host, settings.statsd_port)
-        print(f"{len(ms)} gauges in {n} datagram(s) to {settings.statsd_host}:"
-              f"{settings.statsd_port}")
+        print(
+            f"{len(ms)} gauges in {n} datagram(s) to {settings.statsd_host}:{settings.statsd_port}"
+        )
     elif args.json:
-        print(json.dumps([{"name": m.name, "value": m.value, "labels": m.labels} for m in ms],
-                         indent=2))
+        print(
+            json.dumps(
+                [{"name": m.name, "value": m.value, "labels": m.labels} for m in ms], indent=2
+            )
+        )
     else:
         print(metrics.prometheus(ms), end="")
     return 0
@@ -538,9 +626,14 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     try:
-        summary = run_backup(settings, out=Path(args.out) if args.out else None,
-                             target=target_settings(settings, url=args.target),
-                             lake_only=args.lake_only, no_lake=args.no_lake, full=args.full)
+        summary = run_backup(
+            settings,
+            out=Path(args.out) if args.out else None,
+            target=target_settings(settings, url=args.target),
+            lake_only=args.lake_only,
+            no_lake=args.no_lake,
+            full=args.full,
+        )
     except (BackupError, LakeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -558,8 +651,10 @@ def cmd_backup_list(args: argparse.Namespace) -> int:
         print(json.dumps(dumps, indent=2))
         return 0
     for d in dumps:
-        print(f"{d['day']}  {d['key']}  {d['size_bytes']} bytes  revision "
-              f"{d['alembic_revision']}  sha256 {d['sha256'][:12]}")
+        print(
+            f"{d['day']}  {d['key']}  {d['size_bytes']} bytes  revision "
+            f"{d['alembic_revision']}  sha256 {d['sha256'][:12]}"
+        )
     if not dumps:
         print(f"no warehouse dump in {lake.location('backups/warehouse/')}")
     return 0
@@ -579,10 +674,15 @@ def cmd_backup_restore(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(f"restored {result['dump']} into {result['into']}: {result['tables']} tables, "
-              f"{result['rows']} rows, revision {result['alembic_revision']}; "
-              + ("every table equals the dump's manifest" if result["equal"] else
-                 "DIFFERENT from the manifest:"))
+        print(
+            f"restored {result['dump']} into {result['into']}: {result['tables']} tables, "
+            f"{result['rows']} rows, revision {result['alembic_revision']}; "
+            + (
+                "every table equals the dump's manifest"
+                if result["equal"]
+                else "DIFFERENT from the manifest:"
+            )
+        )
         for d in result["differences"]:
             print(f"  {d}")
         if result["next"]:
@@ -593,9 +693,14 @@ def cmd_backup_restore(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from serasan.demo import run_demo
 
-    return run_demo(_catalog(args), Settings.from_env(), Path(args.airflow_home),
-                    date=dt.date.fromisoformat(args.date), defect_rate=args.defect_rate,
-                    workdir=Path(tempfile.mkdtemp(prefix="serasan-demo-")))
+    return run_demo(
+        _catalog(args),
+        Settings.from_env(),
+        Path(args.airflow_home),
+        date=dt.date.fromisoformat(args.date),
+        defect_rate=args.defect_rate,
+        workdir=Path(tempfile.mkdtemp(prefix="serasan-demo-")),
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -605,9 +710,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     cat = sub.add_parser("catalog", help="check or list the catalog").add_subparsers(
-        dest="action", required=True)
-    cat.add_parser("validate", help="check schema, references, suites and KPI queries"
-                   ).set_defaults(func=cmd_catalog_validate)
+        dest="action", required=True
+    )
+    cat.add_parser(
+        "validate", help="check schema, references, suites and KPI queries"
+    ).set_defaults(func=cmd_catalog_validate)
     lst = cat.add_parser("list", help="list datasets")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=cmd_catalog_list)
@@ -622,9 +729,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.set_defaults(func=cmd_generate)
 
     wh = sub.add_parser("warehouse", help="warehouse schema").add_subparsers(
-        dest="action", required=True)
-    wh.add_parser("upgrade", help="apply migrations and catalog fact tables"
-                  ).set_defaults(func=cmd_warehouse_upgrade)
+        dest="action", required=True
+    )
+    wh.add_parser("upgrade", help="apply migrations and catalog fact tables").set_defaults(
+        func=cmd_warehouse_upgrade
+    )
 
     home = str(DEFAULT_HOME / "airflow")
     ing = sub.add_parser("ingest", help="put a file in a dataset's inbox and run its DAG once")
@@ -643,8 +752,7 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--date", help="logical date YYYY-MM-DD (default: today in Asia/Jakarta)")
     chk.set_defaults(func=cmd_check)
 
-    suite = sub.add_parser("suite", help="GX suites").add_subparsers(dest="action",
-                                                                    required=True)
+    suite = sub.add_parser("suite", help="GX suites").add_subparsers(dest="action", required=True)
     scf = suite.add_parser("scaffold", help="write a starting suite from the catalog")
     scf.add_argument("--dataset", required=True)
     scf.add_argument("--out", help="output file (default expectations/<dataset>.json)")
@@ -652,12 +760,14 @@ def build_parser() -> argparse.ArgumentParser:
     scf.set_defaults(func=cmd_suite_scaffold)
 
     alerts = sub.add_parser("alerts", help="the alert outbox").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     drn = alerts.add_parser("drain", help="send the alerts waiting in the outbox now")
     drn.add_argument("--dataset", help="only this dataset's alerts")
     drn.set_defaults(func=cmd_alerts_drain)
-    alerts.add_parser("status", help="deliveries by status, and those waiting too long"
-                      ).set_defaults(func=cmd_alerts_status)
+    alerts.add_parser(
+        "status", help="deliveries by status, and those waiting too long"
+    ).set_defaults(func=cmd_alerts_status)
 
     tpl = sub.add_parser("template", help="write the XLSX template OPD staff fill in")
     tpl.add_argument("--dataset", required=True)
@@ -665,49 +775,59 @@ def build_parser() -> argparse.ArgumentParser:
     tpl.set_defaults(func=cmd_template)
 
     inbox = sub.add_parser("inbox", help="per-OPD upload access in MinIO").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     pol = inbox.add_parser("policies", help="write one IAM policy JSON per OPD")
     pol.add_argument("--bucket", default="serasan-lake")
     pol.add_argument("--out", default="docker/minio/policies")
     pol.set_defaults(func=cmd_inbox_policies)
-    app = inbox.add_parser("apply", help="create OPD users and attach their policies "
-                           "(SERASAN_MINIO_* and SERASAN_INBOX_PASSWORD_<USER> from the env)")
+    app = inbox.add_parser(
+        "apply",
+        help="create OPD users and attach their policies "
+        "(SERASAN_MINIO_* and SERASAN_INBOX_PASSWORD_<USER> from the env)",
+    )
     app.add_argument("--bucket", default="serasan-lake")
     app.add_argument("--secure", action="store_true")
     app.set_defaults(func=cmd_inbox_apply)
 
-    ret = sub.add_parser("retract", help="withdraw a load by its id, restoring the state "
-                         "before it")
+    ret = sub.add_parser("retract", help="withdraw a load by its id, restoring the state before it")
     ret.add_argument("load_id", help="as in meta.load_run.load_id (<dataset>-<sha256[:16]>)")
     ret.add_argument("--reason", required=True, help="why (recorded in meta.operation)")
     ret.add_argument("--actor", help="who (default: the login name)")
     ret.add_argument("--json", action="store_true")
     ret.set_defaults(func=cmd_retract)
 
-    rep = sub.add_parser("reprocess", help="parse, validate and load a dataset's period again "
-                         "from its raw objects")
+    rep = sub.add_parser(
+        "reprocess", help="parse, validate and load a dataset's period again from its raw objects"
+    )
     rep.add_argument("--dataset", required=True)
-    rep.add_argument("--period", required=True,
-                     help="YYYY, YYYY-MM or YYYY-MM-DD: every load covering it")
+    rep.add_argument(
+        "--period", required=True, help="YYYY, YYYY-MM or YYYY-MM-DD: every load covering it"
+    )
     rep.add_argument("--reason", required=True, help="why (recorded in meta.operation)")
     rep.add_argument("--actor", help="who (default: the login name)")
     rep.add_argument("--json", action="store_true")
     rep.set_defaults(func=cmd_reprocess)
 
-    rtn = sub.add_parser("retention", help="delete raw and quarantined personal data past the "
-                         "catalog's retention, recording each in meta.retention_audit")
+    rtn = sub.add_parser(
+        "retention",
+        help="delete raw and quarantined personal data past the "
+        "catalog's retention, recording each in meta.retention_audit",
+    )
     rtn.add_argument("--dry-run", action="store_true", help="list what is due; change nothing")
     rtn.add_argument("--as-of", help="reference date YYYY-MM-DD (default: today in Asia/Jakarta)")
     rtn.add_argument("--actor", help="who (default: the login name)")
     rtn.add_argument("--json", action="store_true")
     rtn.set_defaults(func=cmd_retention)
 
-    kp = sub.add_parser("kpi", help="pillar KPIs").add_subparsers(dest="kpi_command",
-                                                                  required=True)
+    kp = sub.add_parser("kpi", help="pillar KPIs").add_subparsers(dest="kpi_command", required=True)
     kc = kp.add_parser("compute", help="recompute a regency's KPIs into mart.kpi_value")
     kc.add_argument("--regency", required=True, help="slug or kode wilayah (musibanyuasin, 16.06)")
-    kc.add_argument("--period", action="append",
-                    help="YYYY, YYYY-Qn or YYYY-MM; repeat for several (default: all)")
+    kc.add_argument(
+        "--period",
+        action="append",
+        help="YYYY, YYYY-Qn or YYYY-MM; repeat for several (default: all)",
+    )
     kc.add_argument("--date", help="as-of date YYYY-MM-DD (default: today in Asia/Jakarta)")
     kc.add_argument("--json", action="store_true")
     kc.set_defaults(func=cmd_kpi_compute)
@@ -720,26 +840,38 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--json", action="store_true")
     rp.set_defaults(func=cmd_report)
 
-    doc = sub.add_parser("doctor", help="check catalog, lake, warehouse, SMTP, CKAN, PII key "
-                         "and backups with the current settings; exit 1 when one fails")
+    doc = sub.add_parser(
+        "doctor",
+        help="check catalog, lake, warehouse, SMTP, CKAN, PII key "
+        "and backups with the current settings; exit 1 when one fails",
+    )
     doc.add_argument("--json", action="store_true")
     doc.add_argument("--timeout", type=float, default=4.0, help="seconds per network call")
     doc.set_defaults(func=cmd_doctor)
 
-    met = sub.add_parser("metrics", help="rows loaded and rejected, alerts pending, export lag: "
-                         "Prometheus text, --json, or --send to StatsD")
+    met = sub.add_parser(
+        "metrics",
+        help="rows loaded and rejected, alerts pending, export lag: "
+        "Prometheus text, --json, or --send to StatsD",
+    )
     met.add_argument("--json", action="store_true")
     met.add_argument("--send", action="store_true", help="send to SERASAN_STATSD_HOST")
     met.set_defaults(func=cmd_metrics)
 
-    bk = sub.add_parser("backup", help="dump the warehouse into the lake and copy the lake to "
-                        "SERASAN_BACKUP_LAKE_URL; `backup list`, `backup restore`")
+    bk = sub.add_parser(
+        "backup",
+        help="dump the warehouse into the lake and copy the lake to "
+        "SERASAN_BACKUP_LAKE_URL; `backup list`, `backup restore`",
+    )
     bk.add_argument("--out", help="write the warehouse dump under this folder, not the lake")
     bk.add_argument("--target", help="lake backup target (default $SERASAN_BACKUP_LAKE_URL)")
     bk.add_argument("--no-lake", action="store_true", help="only the warehouse dump")
     bk.add_argument("--lake-only", action="store_true", help="only the lake copy")
-    bk.add_argument("--full", action="store_true",
-                    help="read and hash every object again instead of trusting the index")
+    bk.add_argument(
+        "--full",
+        action="store_true",
+        help="read and hash every object again instead of trusting the index",
+    )
     bk.add_argument("--json", action="store_true")
     bk.set_defaults(func=cmd_backup)
     bks = bk.add_subparsers(dest="backup_command", required=False)
@@ -747,12 +879,22 @@ def build_parser() -> argparse.ArgumentParser:
     bkl.add_argument("--out", help="a folder given to `serasan backup --out`")
     bkl.add_argument("--json", action="store_true")
     bkl.set_defaults(func=cmd_backup_list)
-    bkr = bks.add_parser("restore", help="restore a dump into an empty database, then compare "
-                         "every table with the dump's manifest (exit 1 when one differs)")
-    bkr.add_argument("--dump", required=True,
-                     help="a day (YYYY-MM-DD), a lake key, or a dump file with its manifest.json")
-    bkr.add_argument("--into", required=True, help="SQLAlchemy URL of an empty database "
-                     "(PostgreSQL: createdb it first) or a new SQLite file")
+    bkr = bks.add_parser(
+        "restore",
+        help="restore a dump into an empty database, then compare "
+        "every table with the dump's manifest (exit 1 when one differs)",
+    )
+    bkr.add_argument(
+        "--dump",
+        required=True,
+        help="a day (YYYY-MM-DD), a lake key, or a dump file with its manifest.json",
+    )
+    bkr.add_argument(
+        "--into",
+        required=True,
+        help="SQLAlchemy URL of an empty database "
+        "(PostgreSQL: createdb it first) or a new SQLite file",
+    )
     bkr.add_argument("--json", action="store_true")
     bkr.set_defaults(func=cmd_backup_restore)
 

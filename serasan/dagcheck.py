@@ -26,8 +26,12 @@ def check_dag_files(folder: Path, skip: tuple[str, ...] = ()) -> list[Broken]:
             continue
         code = "import runpy, sys; runpy.run_path(sys.argv[1], run_name='serasan_dag_check')"
         try:
-            out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
-                                 text=True, timeout=TIMEOUT_SECONDS)
+            out = subprocess.run(
+                [sys.executable, "-c", code, str(path)],
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT_SECONDS,
+            )
         except subprocess.TimeoutExpired:
             broken.append(Broken(str(path), f"import took longer than {TIMEOUT_SECONDS} s"))
             continue

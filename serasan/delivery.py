@@ -82,7 +82,7 @@ def alert_id(kind: str, *parts: str) -> str:
     """Ids of non-quality alerts: `kind:part:part`; a colon never occurs in a load id."""
     value = ":".join([kind, *parts])
     if len(value) > MAX_ID:
-        value = f"{value[:MAX_ID - 17]}~{hashlib.sha256(value.encode()).hexdigest()[:16]}"
+        value = f"{value[: MAX_ID - 17]}~{hashlib.sha256(value.encode()).hexdigest()[:16]}"
     return value
 
 
@@ -156,20 +156,40 @@ def _insert_ignore(conn: Connection, tbl: Any, rows: list[dict[str, Any]]) -> No
     conn.execute(insert(tbl).on_conflict_do_nothing(), rows)
 
 
-def enqueue(engine: Engine, settings: Settings, alert: OutboxAlert,
-            now: dt.datetime | None = None) -> None:
+def enqueue(
+    engine: Engine, settings: Settings, alert: OutboxAlert, now: dt.datetime | None = None
+) -> None:
     """Write an alert and its deliveries; the first writer of an alert id wins, later ones no-op."""
     with engine.begin() as conn:
-        _insert_ignore(conn, _t(conn, "alert"), [{
-            "alert_id": alert.alert_id, "load_id": alert.load_id, "dataset_id": alert.dataset_id,
-            "regency": alert.regency, "opd": alert.opd, "recipients": ",".join(alert.recipients),
-            "subject": alert.subject, "body": alert.body, "lake_key": alert.lake_key,
-            "status": "pending"}])
+        _insert_ignore(
+            conn,
+            _t(conn, "alert"),
+            [
+                {
+                    "alert_id": alert.alert_id,
+                    "load_id": alert.load_id,
+                    "dataset_id": alert.dataset_id,
+                    "regency": alert.regency,
+                    "opd": alert.opd,
+                    "recipients": ",".join(alert.recipients),
+                    "subject": alert.subject,
+                    "body": alert.body,
+                    "lake_key": alert.lake_key,
+                    "status": "pending",
+                }
+            ],
+        )
         plan(conn, settings, alert_ids=[alert.alert_id], now=now)
 
 
-def plan(conn: Connection, settings: Settings, *, dataset_id: str | None = None,
-         alert_ids: Sequence[str] | None = None, now: dt.datetime | None = None) -> list[str]:
+def plan(
+    conn: Connection,
+    settings: Settings,
+    *,
+    dataset_id: str | None = None,
+    alert_ids: Sequence[str] | None = None,
+    now: dt.datetime | None = None,
+) -> list[str]:
     """One delivery row per pending alert, channel and recipient, unless it exists already.
 
     Returns the alert ids looked at. A channel configured later gets its rows on the next
@@ -184,8 +204,11 @@ def plan(conn: Connection, settings: Settings, *, dataset_id: str | None = None,
     alerts = conn.execute(q).all()
     chans = channels(settings)
     if alerts and not chans:
-        log.warning("%d alerts are waiting but no channel is configured "
-                    "(SERASAN_SMTP_HOST or SERASAN_WEBHOOK_URL)", len(alerts))
+        log.warning(
+            "%d alerts are waiting but no channel is configured "
+            "(SERASAN_SMTP_HOST or SERASAN_WEBHOOK_URL)",
+            len(alerts),
+        )
     due = stamp(_now(now))
     rows = {}
     for aid, recipients in alerts:
@@ -193,12 +216,22 @@ def plan(conn: Connection, settings: Settings, *, dataset_id: str | None = None,
         for rcpt in dict.fromkeys(r.strip() for r in recipients.split(",") if r.strip()):
             for ch in chans:
                 key = dedupe_key(kind, aid, ch, rcpt)
-                rows[key] = {"dedupe_key": key, "alert_id": aid, "kind": kind, "channel": ch,
-                             "recipient": rcpt, "status": "pending", "attempts": 0,
-                             "last_error": None, "next_attempt_at": due, "sent_at": None}
+                rows[key] = {
+                    "dedupe_key": key,
+                    "alert_id": aid,
+                    "kind": kind,
+                    "channel": ch,
+                    "recipient": rcpt,
+                    "status": "pending",
+                    "attempts": 0,
+                    "last_error": None,
+                    "next_attempt_at": due,
+                    "sent_at": None,
+                }
     if rows:
-        existing = set(conn.execute(select(dl.c.dedupe_key).where(
-            dl.c.dedupe_key.in_(list(rows)))).scalars())
+        existing = set(
+            conn.execute(select(dl.c.dedupe_key).where(dl.c.dedupe_key.in_(list(rows)))).scalars()
+        )
         _insert_ignore(conn, dl, [r for k, r in rows.items() if k not in existing])
     return [a for a, _ in alerts]
 
@@ -206,8 +239,14 @@ def plan(conn: Connection, settings: Settings, *, dataset_id: str | None = None,
 # ------------------------------------------------------------------------ channels
 
 
-def _message(settings: Settings, recipient: str, subject: str, body: str,
-             key: str | None = None, alert_id_: str | None = None) -> EmailMessage:
+def _message(
+    settings: Settings,
+    recipient: str,
+    subject: str,
+    body: str,
+    key: str | None = None,
+    alert_id_: str | None = None,
+) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = settings.smtp_from
     msg["To"] = recipient
@@ -235,8 +274,9 @@ class SmtpSession:
         port = s.smtp_port_or_default
         tls = ssl.create_default_context()
         if port == 465:
-            conn: smtplib.SMTP = smtplib.SMTP_SSL(s.smtp_host, port, timeout=SMTP_TIMEOUT,
-                                                  context=tls)
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(
+                s.smtp_host, port, timeout=SMTP_TIMEOUT, context=tls
+            )
         else:
             conn = smtplib.SMTP(s.smtp_host, port, timeout=SMTP_TIMEOUT)
             if s.starttls:
@@ -252,21 +292,26 @@ class SmtpSession:
             try:
                 self.conn = self._connect()
             except (OSError, smtplib.SMTPException) as exc:
-                self.broken = scrub(f"SMTP {self.settings.smtp_host}:"
-                                    f"{self.settings.smtp_port_or_default}: "
-                                    f"{type(exc).__name__}: {exc}", self.settings)
+                self.broken = scrub(
+                    f"SMTP {self.settings.smtp_host}:"
+                    f"{self.settings.smtp_port_or_default}: "
+                    f"{type(exc).__name__}: {exc}",
+                    self.settings,
+                )
                 raise DeliveryError(self.broken) from None
         try:
             self.conn.send_message(msg)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
-            raise DeliveryError(scrub(f"SMTP refused {msg['To']}: {exc.recipients}",
-                                      self.settings),
-                                permanent=all(c >= 500 for c in codes)) from None
+            raise DeliveryError(
+                scrub(f"SMTP refused {msg['To']}: {exc.recipients}", self.settings),
+                permanent=all(c >= 500 for c in codes),
+            ) from None
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
-            raise DeliveryError(scrub(f"SMTP: {type(exc).__name__}: {exc}",
-                                      self.settings)) from None
+            raise DeliveryError(
+                scrub(f"SMTP: {type(exc).__name__}: {exc}", self.settings)
+            ) from None
 
     def close(self) -> None:
         if self.conn is not None:
@@ -294,14 +339,17 @@ class WebhookSession:
 
         assert self.settings.webhook_url
         try:
-            resp = self.client.post(self.settings.webhook_url, json=payload,
-                                    headers={"Idempotency-Key": key})
+            resp = self.client.post(
+                self.settings.webhook_url, json=payload, headers={"Idempotency-Key": key}
+            )
         except httpx.HTTPError as exc:
-            raise DeliveryError(scrub(f"webhook: {type(exc).__name__}: {exc}",
-                                      self.settings)) from None
+            raise DeliveryError(
+                scrub(f"webhook: {type(exc).__name__}: {exc}", self.settings)
+            ) from None
         if not 200 <= resp.status_code < 300:
-            raise DeliveryError(scrub(f"webhook: HTTP {resp.status_code}: {resp.text[:200]}",
-                                      self.settings))
+            raise DeliveryError(
+                scrub(f"webhook: HTTP {resp.status_code}: {resp.text[:200]}", self.settings)
+            )
 
     def close(self) -> None:
         self.client.close()
@@ -317,37 +365,57 @@ def send_email(settings: Settings, recipients: Iterable[str], subject: str, body
         session.close()
 
 
-def webhook_payload(row: Mapping[str, Any], phones: Mapping[str, str] | None = None,
-                    ) -> dict[str, Any]:
+def webhook_payload(
+    row: Mapping[str, Any],
+    phones: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """What the webhook receives: enough for a Telegram or WhatsApp gateway to route and show."""
     phone = (phones or {}).get(row["recipient"])
-    return {"id": row["dedupe_key"], "alert_id": row["alert_id"], "kind": row["kind"],
-            "recipient": row["recipient"], "phone": phone, "subject": row["subject"],
-            "body": row["body"], "dataset": None if row["dataset_id"] == "-" else row["dataset_id"],
-            "regency": None if row["regency"] == "-" else row["regency"],
-            "opd": None if row["opd"] == "-" else row["opd"],
-            "lake_key": None if row["lake_key"] == "-" else row["lake_key"]}
+    return {
+        "id": row["dedupe_key"],
+        "alert_id": row["alert_id"],
+        "kind": row["kind"],
+        "recipient": row["recipient"],
+        "phone": phone,
+        "subject": row["subject"],
+        "body": row["body"],
+        "dataset": None if row["dataset_id"] == "-" else row["dataset_id"],
+        "regency": None if row["regency"] == "-" else row["regency"],
+        "opd": None if row["opd"] == "-" else row["opd"],
+        "lake_key": None if row["lake_key"] == "-" else row["lake_key"],
+    }
 
 
 # ------------------------------------------------------------------------ drain
 
 
-def drain(engine: Engine, settings: Settings, *, dataset_id: str | None = None,
-          alert_ids: Sequence[str] | None = None, now: dt.datetime | None = None,
-          limit: int = 1000, phones: Mapping[str, str] | None = None) -> dict[str, Any]:
+def drain(
+    engine: Engine,
+    settings: Settings,
+    *,
+    dataset_id: str | None = None,
+    alert_ids: Sequence[str] | None = None,
+    now: dt.datetime | None = None,
+    limit: int = 1000,
+    phones: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """Plan, then send every due delivery (of one dataset, some alerts, or all); never raises
     for a delivery error: the error is recorded on the row and retried later."""
     now = _now(now)
     al, dl = _t(engine, "alert"), _t(engine, "alert_delivery")
     with engine.begin() as conn:
         touched = set(plan(conn, settings, dataset_id=dataset_id, alert_ids=alert_ids, now=now))
-    q = (select(dl, al.c.subject, al.c.body, al.c.dataset_id, al.c.regency, al.c.opd,
-                al.c.lake_key)
-         .join(al, al.c.alert_id == dl.c.alert_id)
-         .where(dl.c.status == "pending",
-                or_(dl.c.next_attempt_at.is_(None), dl.c.next_attempt_at <= stamp(now)),
-                dl.c.channel.in_(channels(settings)))
-         .order_by(dl.c.next_attempt_at, dl.c.dedupe_key).limit(limit))
+    q = (
+        select(dl, al.c.subject, al.c.body, al.c.dataset_id, al.c.regency, al.c.opd, al.c.lake_key)
+        .join(al, al.c.alert_id == dl.c.alert_id)
+        .where(
+            dl.c.status == "pending",
+            or_(dl.c.next_attempt_at.is_(None), dl.c.next_attempt_at <= stamp(now)),
+            dl.c.channel.in_(channels(settings)),
+        )
+        .order_by(dl.c.next_attempt_at, dl.c.dedupe_key)
+        .limit(limit)
+    )
     if dataset_id is not None:
         q = q.where(al.c.dataset_id == dataset_id)
     if alert_ids is not None:
@@ -366,21 +434,38 @@ def drain(engine: Engine, settings: Settings, *, dataset_id: str | None = None,
             except DeliveryError as exc:
                 status = "failed" if exc.permanent else "pending"
                 with engine.begin() as conn:
-                    conn.execute(update(dl).where(dl.c.dedupe_key == row["dedupe_key"]).values(
-                        status=status, last_error=str(exc)))
+                    conn.execute(
+                        update(dl)
+                        .where(dl.c.dedupe_key == row["dedupe_key"])
+                        .values(status=status, last_error=str(exc))
+                    )
                 result["failed" if exc.permanent else "retrying"] += 1
                 if str(exc) not in result["errors"]:
                     result["errors"].append(str(exc))
-                log.warning("%s alert %s to %s via %s not sent (attempt %d): %s", row["kind"],
-                            row["alert_id"], row["recipient"], row["channel"],
-                            row["attempts"] + 1, exc)
+                log.warning(
+                    "%s alert %s to %s via %s not sent (attempt %d): %s",
+                    row["kind"],
+                    row["alert_id"],
+                    row["recipient"],
+                    row["channel"],
+                    row["attempts"] + 1,
+                    exc,
+                )
             else:
                 with engine.begin() as conn:
-                    conn.execute(update(dl).where(dl.c.dedupe_key == row["dedupe_key"]).values(
-                        status="sent", sent_at=stamp(_now(None)), last_error=None))
+                    conn.execute(
+                        update(dl)
+                        .where(dl.c.dedupe_key == row["dedupe_key"])
+                        .values(status="sent", sent_at=stamp(_now(None)), last_error=None)
+                    )
                 result["sent"] += 1
-                log.info("%s alert %s sent to %s via %s", row["kind"], row["alert_id"],
-                         row["recipient"], row["channel"])
+                log.info(
+                    "%s alert %s sent to %s via %s",
+                    row["kind"],
+                    row["alert_id"],
+                    row["recipient"],
+                    row["channel"],
+                )
     finally:
         for session in sessions.values():
             session.close()
@@ -394,19 +479,40 @@ def _claim(engine: Engine, dl: Any, row: dict[str, Any], now: dt.datetime) -> bo
     attempts = row["attempts"]
     start = enqueued_at(row["next_attempt_at"], attempts) if row["next_attempt_at"] else now
     with engine.begin() as conn:
-        res = conn.execute(update(dl).where(and_(
-            dl.c.dedupe_key == row["dedupe_key"], dl.c.status == "pending",
-            dl.c.attempts == attempts)).values(
-            attempts=attempts + 1, next_attempt_at=stamp(start + backoff_total(attempts + 1))))
+        res = conn.execute(
+            update(dl)
+            .where(
+                and_(
+                    dl.c.dedupe_key == row["dedupe_key"],
+                    dl.c.status == "pending",
+                    dl.c.attempts == attempts,
+                )
+            )
+            .values(
+                attempts=attempts + 1, next_attempt_at=stamp(start + backoff_total(attempts + 1))
+            )
+        )
     return res.rowcount == 1
 
 
-def _send(settings: Settings, sessions: dict[str, Any], row: dict[str, Any],
-          phones: Mapping[str, str] | None) -> None:
+def _send(
+    settings: Settings,
+    sessions: dict[str, Any],
+    row: dict[str, Any],
+    phones: Mapping[str, str] | None,
+) -> None:
     if row["channel"] == "email":
         session = sessions.setdefault("email", SmtpSession(settings))
-        session.send(_message(settings, row["recipient"], row["subject"], row["body"],
-                              row["dedupe_key"], row["alert_id"]))
+        session.send(
+            _message(
+                settings,
+                row["recipient"],
+                row["subject"],
+                row["body"],
+                row["dedupe_key"],
+                row["alert_id"],
+            )
+        )
     elif row["channel"] == "webhook":
         session = sessions.setdefault("webhook", WebhookSession(settings))
         session.send(webhook_payload(row, phones), row["dedupe_key"])
@@ -422,20 +528,26 @@ def _settle(engine: Engine, alert_ids: set[str]) -> None:
     with engine.begin() as conn:
         counts: dict[str, dict[str, int]] = {}
         for aid, status, n in conn.execute(
-                select(dl.c.alert_id, dl.c.status, func.count()).where(
-                    dl.c.alert_id.in_(sorted(alert_ids))).group_by(dl.c.alert_id, dl.c.status)):
+            select(dl.c.alert_id, dl.c.status, func.count())
+            .where(dl.c.alert_id.in_(sorted(alert_ids)))
+            .group_by(dl.c.alert_id, dl.c.status)
+        ):
             counts.setdefault(aid, {})[status] = n
         for aid, c in counts.items():
             status = "pending" if c.get("pending") else "failed" if c.get("failed") else "sent"
-            conn.execute(update(al).where(al.c.alert_id == aid, al.c.status != status)
-                         .values(status=status))
+            conn.execute(
+                update(al).where(al.c.alert_id == aid, al.c.status != status).values(status=status)
+            )
 
 
 # ------------------------------------------------------------------------ engineers
 
 
-def backlog(engine: Engine, settings: Settings, now: dt.datetime | None = None,
-            ) -> list[dict[str, Any]]:
+def backlog(
+    engine: Engine,
+    settings: Settings,
+    now: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
     """Deliveries pending for longer than `outbox_max_age_hours`, and those that failed for good.
 
     Outbox reports themselves are left out, so a long outage does not report its own reports.
@@ -444,64 +556,120 @@ def backlog(engine: Engine, settings: Settings, now: dt.datetime | None = None,
     dl = _t(engine, "alert_delivery")
     limit = dt.timedelta(hours=settings.outbox_max_age_hours)
     with engine.connect() as conn:
-        rows = conn.execute(select(dl).where(dl.c.status.in_(("pending", "failed")),
-                                             ~dl.c.alert_id.like("engineer:outbox:%"))
-                            .order_by(dl.c.next_attempt_at)).mappings().all()
+        rows = (
+            conn.execute(
+                select(dl)
+                .where(
+                    dl.c.status.in_(("pending", "failed")), ~dl.c.alert_id.like("engineer:outbox:%")
+                )
+                .order_by(dl.c.next_attempt_at)
+            )
+            .mappings()
+            .all()
+        )
     stuck = []
     for r in rows:
-        age = now - enqueued_at(r["next_attempt_at"], r["attempts"]) if r["next_attempt_at"] \
+        age = (
+            now - enqueued_at(r["next_attempt_at"], r["attempts"])
+            if r["next_attempt_at"]
             else limit
+        )
         if r["status"] == "failed" or age >= limit:
-            stuck.append({"kind": r["kind"], "alert_id": r["alert_id"], "channel": r["channel"],
-                          "recipient": r["recipient"], "status": r["status"],
-                          "attempts": r["attempts"], "age_hours": round(age / dt.timedelta(
-                              hours=1), 1), "last_error": r["last_error"]})
+            stuck.append(
+                {
+                    "kind": r["kind"],
+                    "alert_id": r["alert_id"],
+                    "channel": r["channel"],
+                    "recipient": r["recipient"],
+                    "status": r["status"],
+                    "attempts": r["attempts"],
+                    "age_hours": round(age / dt.timedelta(hours=1), 1),
+                    "last_error": r["last_error"],
+                }
+            )
     return stuck
 
 
-def watch_outbox(engine: Engine, settings: Settings, run_date: dt.date,
-                 now: dt.datetime | None = None) -> dict[str, Any]:
+def watch_outbox(
+    engine: Engine, settings: Settings, run_date: dt.date, now: dt.datetime | None = None
+) -> dict[str, Any]:
     """Tell the engineers (once per day) when the outbox has not drained."""
     stuck = backlog(engine, settings, now)
     result: dict[str, Any] = {"stuck": len(stuck), "alert_id": None}
     if not stuck:
         return result
     aid = alert_id("engineer", "outbox", run_date.isoformat())
-    msg = compose_outbox_backlog(alert_id=aid, recipients=engineers(settings), run_date=run_date,
-                                 max_age_hours=settings.outbox_max_age_hours, stuck=stuck)
-    log.warning("outbox: %d deliveries undelivered for %d hours or failed", len(stuck),
-                settings.outbox_max_age_hours)
+    msg = compose_outbox_backlog(
+        alert_id=aid,
+        recipients=engineers(settings),
+        run_date=run_date,
+        max_age_hours=settings.outbox_max_age_hours,
+        stuck=stuck,
+    )
+    log.warning(
+        "outbox: %d deliveries undelivered for %d hours or failed",
+        len(stuck),
+        settings.outbox_max_age_hours,
+    )
     if not msg.recipients:
         log.warning("SERASAN_ENGINEER_EMAIL is not set: nobody to tell about the outbox")
         return result
-    enqueue(engine, settings, OutboxAlert(alert_id=aid, kind="engineer",
-                                          recipients=msg.recipients, subject=msg.subject,
-                                          body=msg.body), now)
+    enqueue(
+        engine,
+        settings,
+        OutboxAlert(
+            alert_id=aid,
+            kind="engineer",
+            recipients=msg.recipients,
+            subject=msg.subject,
+            body=msg.body,
+        ),
+        now,
+    )
     result.update(alert_id=aid, delivery=drain(engine, settings, alert_ids=[aid], now=now))
     return result
 
 
-def task_failure_alert(settings: Settings, *, dag_id: str, task_id: str, run_id: str,
-                       logical_date: str | None = None, try_number: int | None = None,
-                       log_url: str | None = None, log_path: str | None = None,
-                       error: str | None = None) -> OutboxAlert:
+def task_failure_alert(
+    settings: Settings,
+    *,
+    dag_id: str,
+    task_id: str,
+    run_id: str,
+    logical_date: str | None = None,
+    try_number: int | None = None,
+    log_url: str | None = None,
+    log_path: str | None = None,
+    error: str | None = None,
+) -> OutboxAlert:
     """The engineers' message for a task that failed after its retries; OPDs never get it."""
     aid = alert_id("engineer", dag_id, task_id, run_id)  # once per task and DAG run
-    msg = compose_task_failure(alert_id=aid, recipients=engineers(settings), dag_id=dag_id,
-                               task_id=task_id, run_id=run_id, logical_date=logical_date,
-                               try_number=try_number, log_url=log_url, log_path=log_path,
-                               error=scrub(error or "", settings) or None)
-    return OutboxAlert(alert_id=aid, kind="engineer", recipients=msg.recipients,
-                       subject=msg.subject, body=msg.body)
+    msg = compose_task_failure(
+        alert_id=aid,
+        recipients=engineers(settings),
+        dag_id=dag_id,
+        task_id=task_id,
+        run_id=run_id,
+        logical_date=logical_date,
+        try_number=try_number,
+        log_url=log_url,
+        log_path=log_path,
+        error=scrub(error or "", settings) or None,
+    )
+    return OutboxAlert(
+        alert_id=aid, kind="engineer", recipients=msg.recipients, subject=msg.subject, body=msg.body
+    )
 
 
-def deliver_now(settings: Settings, alert: OutboxAlert,
-                now: dt.datetime | None = None) -> dict[str, Any]:
+def deliver_now(
+    settings: Settings, alert: OutboxAlert, now: dt.datetime | None = None
+) -> dict[str, Any]:
     """Outbox first, then send at once (failure callbacks). Never raises: if the warehouse
     itself is what failed, the message goes out directly instead, so engineers still hear."""
     if not alert.recipients:
-        log.warning("no recipient for %s alert %s (set SERASAN_ENGINEER_EMAIL)", alert.kind,
-                    alert.alert_id)
+        log.warning(
+            "no recipient for %s alert %s (set SERASAN_ENGINEER_EMAIL)", alert.kind, alert.alert_id
+        )
         return {"sent": 0, "retrying": 0, "failed": 0, "errors": ["no recipient"]}
     from serasan.warehouse.db import make_engine
 
@@ -510,14 +678,18 @@ def deliver_now(settings: Settings, alert: OutboxAlert,
         try:
             enqueue(engine, settings, alert, now)
         except Exception as exc:  # the warehouse is down or not migrated: skip the outbox
-            log.warning("outbox unavailable (%s); sending %s directly", type(exc).__name__,
-                        alert.alert_id)
+            log.warning(
+                "outbox unavailable (%s); sending %s directly", type(exc).__name__, alert.alert_id
+            )
             return _send_directly(settings, alert)
         try:
             return drain(engine, settings, alert_ids=[alert.alert_id], now=now)
         except Exception as exc:  # it is in the outbox: the next drain sends it
-            log.warning("could not drain %s now (%s); the next drain will", alert.alert_id,
-                        scrub(str(exc), settings))
+            log.warning(
+                "could not drain %s now (%s); the next drain will",
+                alert.alert_id,
+                scrub(str(exc), settings),
+            )
             return {"sent": 0, "retrying": 1, "failed": 0, "errors": [type(exc).__name__]}
     finally:
         engine.dispose()
@@ -530,18 +702,33 @@ def _send_directly(settings: Settings, alert: OutboxAlert) -> dict[str, Any]:
         for rcpt in alert.recipients:
             for ch in channels(settings):
                 key = dedupe_key(alert.kind, alert.alert_id, ch, rcpt)
-                row = {"dedupe_key": key, "alert_id": alert.alert_id, "kind": alert.kind,
-                       "channel": ch, "recipient": rcpt, "subject": alert.subject,
-                       "body": alert.body, "dataset_id": alert.dataset_id,
-                       "regency": alert.regency, "opd": alert.opd, "lake_key": alert.lake_key}
+                row = {
+                    "dedupe_key": key,
+                    "alert_id": alert.alert_id,
+                    "kind": alert.kind,
+                    "channel": ch,
+                    "recipient": rcpt,
+                    "subject": alert.subject,
+                    "body": alert.body,
+                    "dataset_id": alert.dataset_id,
+                    "regency": alert.regency,
+                    "opd": alert.opd,
+                    "lake_key": alert.lake_key,
+                }
                 try:
                     _send(settings, sessions, row, None)
                     result["sent"] += 1
                 except DeliveryError as exc:
                     result["failed"] += 1
                     result["errors"].append(str(exc))
-                    log.error("%s alert %s to %s via %s lost: %s", alert.kind, alert.alert_id,
-                              rcpt, ch, exc)
+                    log.error(
+                        "%s alert %s to %s via %s lost: %s",
+                        alert.kind,
+                        alert.alert_id,
+                        rcpt,
+                        ch,
+                        exc,
+                    )
     finally:
         for session in sessions.values():
             session.close()

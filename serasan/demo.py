@@ -30,9 +30,15 @@ from serasan.warehouse.tables import table
 
 def _progress(i: int, n: int, dag_id: str, res: dict[str, Any]) -> None:
     load = (res["tasks"].get("load") or {}).get("result") or []
-    detail = "no new file (already processed)" if not load else "; ".join(
-        f"{s['filename']}: {s['status']}, {s['rows_in']} in, {s['rows_loaded']} loaded, "
-        f"{s['rows_rejected']} rejected" for s in load)
+    detail = (
+        "no new file (already processed)"
+        if not load
+        else "; ".join(
+            f"{s['filename']}: {s['status']}, {s['rows_in']} in, {s['rows_loaded']} loaded, "
+            f"{s['rows_rejected']} rejected"
+            for s in load
+        )
+    )
     if res["tasks"].get("compute"):
         detail = f"{res['tasks']['compute']['result']['values']} KPI values"
     if res["tasks"].get("export"):
@@ -45,8 +51,11 @@ def _progress(i: int, n: int, dag_id: str, res: dict[str, Any]) -> None:
     if res["dag_id"] == "serasan__alerts":
         detail = "lateness reminders, digests, outbox drained"
     if res["state"] != "success" and not load:
-        detail = "failed: policy 'block' stopped the load (see alert)" if res["tasks"].get(
-            "load", {}).get("state") == "failed" else "failed"
+        detail = (
+            "failed: policy 'block' stopped the load (see alert)"
+            if res["tasks"].get("load", {}).get("state") == "failed"
+            else "failed"
+        )
     print(f"[{i:>2}/{n}] {dag_id:<45} {res['state']:<8} {detail}", flush=True)
 
 
@@ -63,32 +72,45 @@ def demo_pii_key(settings: Settings, home: Path) -> Settings:
     return dataclasses.replace(settings, pii_key=path.read_text().strip())
 
 
-def run_demo(catalog: Catalog, settings: Settings, airflow_home: Path, date: dt.date,
-             defect_rate: float, workdir: Path) -> int:
+def run_demo(
+    catalog: Catalog,
+    settings: Settings,
+    airflow_home: Path,
+    date: dt.date,
+    defect_rate: float,
+    workdir: Path,
+) -> int:
     settings = demo_pii_key(settings, airflow_home.parent)
     os.environ.update(settings.as_env())
-    print(f"Serasan demo for {date.isoformat()} (Asia/Jakarta)\n{settings.describe()}\n",
-          flush=True)
+    print(
+        f"Serasan demo for {date.isoformat()} (Asia/Jakarta)\n{settings.describe()}\n", flush=True
+    )
     engine = make_engine(settings.warehouse_url)
     upgrade(engine, catalog)
     lake = open_lake(settings)
     uploaded = [d.id for d in catalog.datasets.values() if d.source.kind == "spreadsheet"]
-    files = generate(workdir, catalog, dataset_ids=uploaded, fmt="xlsx",
-                     defect_rate=defect_rate, seed=42)
+    files = generate(
+        workdir, catalog, dataset_ids=uploaded, fmt="xlsx", defect_rate=defect_rate, seed=42
+    )
     for f in files:
         ds = catalog.dataset(f.dataset_id)
         lake.put(inbox_prefix(catalog, ds) + Path(f.path).name, Path(f.path).read_bytes())
-    print(f"generated {len(files)} OPD spreadsheets ({sum(f.rows for f in files)} rows, defect "
-          f"rate {defect_rate:.0%}) into the inbox", flush=True)
+    print(
+        f"generated {len(files)} OPD spreadsheets ({sum(f.rows for f in files)} rows, defect "
+        f"rate {defect_rate:.0%}) into the inbox",
+        flush=True,
+    )
     with ExitStack() as stack:
         for ds in catalog.datasets.values():
             if ds.source.kind == "database":
-                os.environ.update(prepare_database(ds, catalog, settings_home(settings) / "apps",
-                                                   date, defect_rate))
+                os.environ.update(
+                    prepare_database(
+                        ds, catalog, settings_home(settings) / "apps", date, defect_rate
+                    )
+                )
                 print(f"application database for {ds.id}: SQLite stand-in", flush=True)
             elif ds.source.kind == "api":
-                os.environ.update(stack.enter_context(serve_api(ds, catalog, date,
-                                                                defect_rate)))
+                os.environ.update(stack.enter_context(serve_api(ds, catalog, date, defect_rate)))
                 print(f"application API for {ds.id}: stand-in on 127.0.0.1", flush=True)
         print(flush=True)
         _run_dags(catalog, airflow_home, date)
@@ -112,14 +134,20 @@ def _run_dags(catalog: Catalog, airflow_home: Path, date: dt.date) -> None:
 
     print("starting Airflow (project-local metadata DB)...", flush=True)
     if not (os.environ.get("SERASAN_SMTP_HOST") or os.environ.get("SERASAN_WEBHOOK_URL")):
-        print("alerts are written to the outbox and the lake; none is sent, because neither "
-              "SERASAN_SMTP_HOST nor SERASAN_WEBHOOK_URL is set", flush=True)
+        print(
+            "alerts are written to the outbox and the lake; none is sent, because neither "
+            "SERASAN_SMTP_HOST nor SERASAN_WEBHOOK_URL is set",
+            flush=True,
+        )
         logging.getLogger("serasan.delivery").setLevel(logging.ERROR)  # said once, above
     runner = Runner(airflow_home)
     logical = dt.datetime.combine(date, dt.time(), tzinfo=ZoneInfo("Asia/Jakarta"))
     dataset_dags = [f"serasan__{d}" for d in sorted(catalog.datasets)]
-    regency_dags = [f"serasan__{r.slug}__{kind}" for r in catalog.regencies.values()
-                    for kind in ("kpi", "export")]
+    regency_dags = [
+        f"serasan__{r.slug}__{kind}"
+        for r in catalog.regencies.values()
+        for kind in ("kpi", "export")
+    ]
     all_dags = dataset_dags + regency_dags + ["serasan__alerts"]
     for i, dag_id in enumerate(all_dags, 1):
         _progress(i, len(all_dags), dag_id, runner.run(dag_id, logical))
@@ -132,18 +160,25 @@ def print_summary(catalog: Catalog, settings: Settings, engine: Any, date: dt.da
     ex = table("meta", "export_run", dialect)
     lake = open_lake(settings)
     print("\nSummary (warehouse content after this run)")
-    print(f"{'dataset':<34} {'status':<12} {'in':>5} {'loaded':>7} {'rejected':>8} "
-          f"{'rows in fact table':>18}")
+    print(
+        f"{'dataset':<34} {'status':<12} {'in':>5} {'loaded':>7} {'rejected':>8} "
+        f"{'rows in fact table':>18}"
+    )
     with engine.connect() as conn:
         for ds in sorted(catalog.datasets.values(), key=lambda d: d.id):
-            last = conn.execute(select(lr).where(lr.c.dataset_id == ds.id).order_by(
-                lr.c.load_id)).mappings().all()
+            last = (
+                conn.execute(select(lr).where(lr.c.dataset_id == ds.id).order_by(lr.c.load_id))
+                .mappings()
+                .all()
+            )
             fact = fact_table(ds, dialect)
             in_fact = conn.execute(select(func.count()).select_from(fact)).scalar()
             status = ",".join(sorted({r["status"] for r in last})) or "-"
-            print(f"{ds.id:<34} {status:<12} {sum(r['rows_in'] for r in last):>5} "
-                  f"{sum(r['rows_loaded'] for r in last):>7} "
-                  f"{sum(r['rows_rejected'] for r in last):>8} {in_fact:>18}")
+            print(
+                f"{ds.id:<34} {status:<12} {sum(r['rows_in'] for r in last):>5} "
+                f"{sum(r['rows_loaded'] for r in last):>7} "
+                f"{sum(r['rows_rejected'] for r in last):>8} {in_fact:>18}"
+            )
         n_alerts = conn.execute(select(func.count()).select_from(al)).scalar()
         n_kpi = conn.execute(select(func.count()).select_from(kv)).scalar()
         n_kpi_status = conn.execute(select(kv.c.status, func.count()).group_by(kv.c.status)).all()
@@ -151,10 +186,14 @@ def print_summary(catalog: Catalog, settings: Settings, engine: Any, date: dt.da
     export_files = len(lake.list("exports/"))
     print(f"\nalerts written: {n_alerts}  ->  {lake.location('alerts/')}")
     print(f"rejected rows:  {lake.location('quarantine/')}")
-    print(f"KPI values:     {n_kpi} ({', '.join(f'{s} {n}' for s, n in n_kpi_status)}) in "
-          f"mart.kpi_value")
-    print(f"exports:        {n_exports} dataset-periods, {export_files} files  ->  "
-          f"{lake.location('exports/')}")
+    print(
+        f"KPI values:     {n_kpi} ({', '.join(f'{s} {n}' for s, n in n_kpi_status)}) in "
+        f"mart.kpi_value"
+    )
+    print(
+        f"exports:        {n_exports} dataset-periods, {export_files} files  ->  "
+        f"{lake.location('exports/')}"
+    )
     print(f"raw files:      {lake.location('raw/')}")
     print(f"warehouse:      {settings.describe().splitlines()[1].split(': ', 1)[1]}")
     for reg in catalog.regencies.values():  # last: the file people open first

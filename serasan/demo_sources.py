@@ -32,16 +32,18 @@ DEMO_TOKEN = "demo-token"  # the stand-in API's token; not a secret of any real 
 def _records(ds: Dataset, catalog: Catalog, defect_rate: float, updated: str) -> list[dict]:
     gen = generate_dataset(ds, catalog, fmt="csv", defect_rate=defect_rate, seed=42)
     rows = list(csv.DictReader(io.StringIO(gen.data.decode("utf-8"))))
-    return [{**{k: (v if v != "" else None) for k, v in r.items()}, "updated_at": updated}
-            for r in rows]
+    return [
+        {**{k: (v if v != "" else None) for k, v in r.items()}, "updated_at": updated} for r in rows
+    ]
 
 
 def _updated_stamp(run_date: dt.date) -> str:
     return f"{run_date - dt.timedelta(days=1)}T10:00:00+07:00"
 
 
-def prepare_database(ds: Dataset, catalog: Catalog, folder: Path, run_date: dt.date,
-                     defect_rate: float) -> dict[str, str]:
+def prepare_database(
+    ds: Dataset, catalog: Catalog, folder: Path, run_date: dt.date, defect_rate: float
+) -> dict[str, str]:
     """(Re)create the SQLite application database; returns the env that names its connection."""
     params = ds.source.params
     folder.mkdir(parents=True, exist_ok=True)
@@ -51,14 +53,24 @@ def prepare_database(ds: Dataset, catalog: Catalog, folder: Path, run_date: dt.d
     records = _records(ds, catalog, defect_rate, _updated_stamp(run_date))
     stamp = dt.datetime.combine(run_date - dt.timedelta(days=1), dt.time(10))  # local time
     source_cols = {**{c: c for c in ds.column_names}, **params.get("columns", {})}
-    table = Table(params["table"], MetaData(),
-                  *[Column(source_cols[c], Text) for c in ds.column_names],
-                  Column(params["watermark_column"], DateTime))
+    table = Table(
+        params["table"],
+        MetaData(),
+        *[Column(source_cols[c], Text) for c in ds.column_names],
+        Column(params["watermark_column"], DateTime),
+    )
     table.create(bind=engine)
     with engine.begin() as conn:
-        conn.execute(insert(table), [
-            {**{source_cols[c]: r[c] for c in ds.column_names},
-             params["watermark_column"]: stamp} for r in records])
+        conn.execute(
+            insert(table),
+            [
+                {
+                    **{source_cols[c]: r[c] for c in ds.column_names},
+                    params["watermark_column"]: stamp,
+                }
+                for r in records
+            ],
+        )
     engine.dispose()
     return {f"SERASAN_CONN_{params['conn_id'].upper()}": f"sqlite:///{path}"}
 
@@ -77,8 +89,13 @@ class _Api(BaseHTTPRequestHandler):
         since, until = q.get("updated_since", ""), q.get("updated_until", "~")
         rows = [r for r in self.records if since <= r["updated_at"] < until]
         page, size = int(q.get("page", 1)), int(q.get("per_page", 100))
-        self._send(200, {"data": rows[(page - 1) * size: page * size],
-                         "meta": {"page": page, "total": len(rows)}})
+        self._send(
+            200,
+            {
+                "data": rows[(page - 1) * size : page * size],
+                "meta": {"page": page, "total": len(rows)},
+            },
+        )
 
     def _send(self, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body).encode()
@@ -93,18 +110,28 @@ class _Api(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serve_api(ds: Dataset, catalog: Catalog, run_date: dt.date,
-              defect_rate: float) -> Iterator[dict[str, str]]:
+def serve_api(
+    ds: Dataset, catalog: Catalog, run_date: dt.date, defect_rate: float
+) -> Iterator[dict[str, str]]:
     """Serve the dataset's stand-in API on 127.0.0.1; yields the env naming its connection."""
     params = ds.source.params
-    handler = type("DemoApi", (_Api,), {
-        "records": _records(ds, catalog, defect_rate, _updated_stamp(run_date)),
-        "path_prefix": "/" + params["path"].lstrip("/")})
+    handler = type(
+        "DemoApi",
+        (_Api,),
+        {
+            "records": _records(ds, catalog, defect_rate, _updated_stamp(run_date)),
+            "path_prefix": "/" + params["path"].lstrip("/"),
+        },
+    )
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    conn = {"conn_type": "http", "host": "127.0.0.1", "port": server.server_address[1],
-            "password": DEMO_TOKEN}
+    conn = {
+        "conn_type": "http",
+        "host": "127.0.0.1",
+        "port": server.server_address[1],
+        "password": DEMO_TOKEN,
+    }
     try:
         yield {f"SERASAN_CONN_{params['conn_id'].upper()}": json.dumps(conn)}
     finally:

@@ -48,8 +48,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 LEVEL_COLUMNS = ("provinsi", "kabupaten_kota", "kecamatan", "desa_kelurahan")
 PEOPLE_UNITS = {"orang", "jiwa", "kk", "keluarga", "rumah tangga", "anggota"}
-_TYPES = {"string": "string", "integer": "integer", "number": "number", "date": "date",
-          "boolean": "boolean"}
+_TYPES = {
+    "string": "string",
+    "integer": "integer",
+    "number": "number",
+    "date": "date",
+    "boolean": "boolean",
+}
 
 
 def period_key(value: Any, cadence: str) -> str:
@@ -101,13 +106,26 @@ def layout(ds: Dataset, pseudonyms: bool) -> list[ExportColumn]:
     cols: list[ExportColumn] = []
     for lvl in _levels(ds):
         words = lvl.replace("_", "/")
-        cols += [ExportColumn(f"kode_{lvl}", "string", f"Kode {words}",
-                              f"Kode wilayah {words} (Kemendagri)", "region"),
-                 ExportColumn(f"nama_{lvl}", "string", f"Nama {words}",
-                              f"Nama {words}", "region")]
-    cols += [ExportColumn(f"kode_bps_{lvl}", "string", f"Kode BPS {lvl.replace('_', '/')}",
-                          "Kode wilayah BPS dari tabel padanan BPS-Kemendagri", "region")
-             for lvl in _levels(ds)]
+        cols += [
+            ExportColumn(
+                f"kode_{lvl}",
+                "string",
+                f"Kode {words}",
+                f"Kode wilayah {words} (Kemendagri)",
+                "region",
+            ),
+            ExportColumn(f"nama_{lvl}", "string", f"Nama {words}", f"Nama {words}", "region"),
+        ]
+    cols += [
+        ExportColumn(
+            f"kode_bps_{lvl}",
+            "string",
+            f"Kode BPS {lvl.replace('_', '/')}",
+            "Kode wilayah BPS dari tabel padanan BPS-Kemendagri",
+            "region",
+        )
+        for lvl in _levels(ds)
+    ]
     region_col = ds.region.column if ds.region else None
     for c in ds.columns:
         if c.name == region_col:
@@ -116,20 +134,36 @@ def layout(ds: Dataset, pseudonyms: bool) -> list[ExportColumn]:
             continue
         if c.pii:
             if c.pii_export == "pseudonym" and pseudonyms:
-                cols.append(ExportColumn(f"{c.name}_pseudonim", "string",
-                                         f"{c.header} (pseudonim)",
-                                         f"Pseudonim {c.description.lower()}: sama untuk orang "
-                                         "yang sama, tidak dapat dikembalikan", "pseudonym",
-                                         source=c.name))
+                cols.append(
+                    ExportColumn(
+                        f"{c.name}_pseudonim",
+                        "string",
+                        f"{c.header} (pseudonim)",
+                        f"Pseudonim {c.description.lower()}: sama untuk orang "
+                        "yang sama, tidak dapat dikembalikan",
+                        "pseudonym",
+                        source=c.name,
+                    )
+                )
             continue
-        cols.append(ExportColumn(c.name, _TYPES[c.type], c.header, c.description, "measure",
-                                 unit=c.unit, source=c.name))
+        cols.append(
+            ExportColumn(
+                c.name,
+                _TYPES[c.type],
+                c.header,
+                c.description,
+                "measure",
+                unit=c.unit,
+                source=c.name,
+            )
+        )
     cols.append(ExportColumn("satuan", "string", "Satuan", "Satuan data", "satuan"))
     if ds.cadence == "yearly":
         cols.append(ExportColumn("tahun", "integer", "Tahun", "Tahun data", "period"))
     else:
-        cols.append(ExportColumn("periode", "string", "Periode",
-                                 f"Periode data ({ds.cadence})", "period"))
+        cols.append(
+            ExportColumn("periode", "string", "Periode", f"Periode data ({ds.cadence})", "period")
+        )
     return cols
 
 
@@ -149,8 +183,9 @@ def export_key(ds: Dataset, columns: list[ExportColumn]) -> list[str]:
     return out
 
 
-def _checked_key(ds: Dataset, key: list[str], rows: list[dict[str, Any]],
-                 notes: dict[str, Any]) -> list[str]:
+def _checked_key(
+    ds: Dataset, key: list[str], rows: list[dict[str, Any]], notes: dict[str, Any]
+) -> list[str]:
     """The key, if the exported rows honour it (unique, no empty cell): a region code missing
     from ref.region, or two spellings of one NIK that pseudonymise alike, would otherwise
     make a validator reject the whole file. When they do not, the key is left out, and why."""
@@ -161,9 +196,14 @@ def _checked_key(ds: Dataset, key: list[str], rows: list[dict[str, Any]],
         value = tuple(r.get(k) for k in key)
         if any(v is None or v == "" for v in value) or value in seen:
             notes["kunci_tidak_dinyatakan"] = (
-                f"kolom {', '.join(key)} tidak unik atau ada yang kosong pada ekspor ini")
-            log.warning("%s: exported key %s is not unique or has empty cells: datapackage "
-                        "declares no primary key", ds.id, key)
+                f"kolom {', '.join(key)} tidak unik atau ada yang kosong pada ekspor ini"
+            )
+            log.warning(
+                "%s: exported key %s is not unique or has empty cells: datapackage "
+                "declares no primary key",
+                ds.id,
+                key,
+            )
             return []
         seen.add(value)
     return key
@@ -173,8 +213,14 @@ def _small_count_columns(ds: Dataset) -> list[str]:
     """Counts of people in desa-level data: the cells small enough to identify someone."""
     if not ds.region or ds.region.level != "desa_kelurahan":
         return []
-    return [c.name for c in ds.columns if c.type == "integer" and not c.pii
-            and c.name not in ds.primary_key and (c.unit or "").lower() in PEOPLE_UNITS]
+    return [
+        c.name
+        for c in ds.columns
+        if c.type == "integer"
+        and not c.pii
+        and c.name not in ds.primary_key
+        and (c.unit or "").lower() in PEOPLE_UNITS
+    ]
 
 
 # ------------------------------------------------------------------------ rows
@@ -189,8 +235,14 @@ class Shaped:
     load_ids: set[str] = field(default_factory=set)
 
 
-def _shape(ctx: RunContext, ds: Dataset, records: list[dict[str, Any]], period: str,
-           columns: list[ExportColumn], regions: Regions) -> Shaped:
+def _shape(
+    ctx: RunContext,
+    ds: Dataset,
+    records: list[dict[str, Any]],
+    period: str,
+    columns: list[ExportColumn],
+    regions: Regions,
+) -> Shaped:
     key = ctx.settings.pii_key
     small = set(_small_count_columns(ds))
     floor = ds.satu_data.min_cell_count
@@ -198,8 +250,9 @@ def _shape(ctx: RunContext, ds: Dataset, records: list[dict[str, Any]], period: 
     wanted = [c.name for c in columns]
     for rec in records:
         out.load_ids.add(rec[LOAD_ID])
-        row: dict[str, Any] = dict(regions.columns(rec[ds.region.column]) if ds.region
-                                   else regions.columns(ds.regency))
+        row: dict[str, Any] = dict(
+            regions.columns(rec[ds.region.column]) if ds.region else regions.columns(ds.regency)
+        )
         for c in columns:
             if c.role == "measure":
                 value = rec[c.name]
@@ -269,8 +322,9 @@ class PeriodExport:
         return _sha(self.manifest)
 
 
-def build_period(ctx: RunContext, ds: Dataset, period: str, records: list[dict[str, Any]],
-                 regions: Regions) -> PeriodExport:
+def build_period(
+    ctx: RunContext, ds: Dataset, period: str, records: list[dict[str, Any]], regions: Regions
+) -> PeriodExport:
     """Every file of one period, scanned for personal data; nothing is written here."""
     key = ctx.settings.pii_key
     columns = layout(ds, pseudonyms=bool(key))
@@ -283,32 +337,54 @@ def build_period(ctx: RunContext, ds: Dataset, period: str, records: list[dict[s
     notes = {
         "kolom_dihapus": dropped,
         "kolom_pseudonim": [c.name for c in columns if c.role == "pseudonym"],
-        "penekanan_sel_kecil": {"ambang": ds.satu_data.min_cell_count,
-                                "kolom": _small_count_columns(ds),
-                                "jumlah_sel_ditekan": shaped.suppressed},
+        "penekanan_sel_kecil": {
+            "ambang": ds.satu_data.min_cell_count,
+            "kolom": _small_count_columns(ds),
+            "jumlah_sel_ditekan": shaped.suppressed,
+        },
     }
     if not key and any(c.pii_export == "pseudonym" for c in ds.columns if c.pii):
-        notes["catatan"] = ("kunci pseudonim belum diatur (koneksi serasan_pii): kolom "
-                            "pseudonim ikut dihapus")
+        notes["catatan"] = (
+            "kunci pseudonim belum diatur (koneksi serasan_pii): kolom pseudonim ikut dihapus"
+        )
     key_columns = _checked_key(ds, export_key(ds, columns), shaped.rows, notes)
     files = {
         f"{base}.csv": data_csv,
         f"{base}.json": data_json,
-        "metadata.json": _dump(satudata.satu_data_metadata(
-            ctx.catalog, ds, period, columns, len(shaped.rows), notes)),
-        "datapackage.json": _dump(satudata.datapackage(
-            ctx.catalog, ds, period, columns, f"{base}.csv", data_csv, _sha(data_csv),
-            key_columns)),
+        "metadata.json": _dump(
+            satudata.satu_data_metadata(ctx.catalog, ds, period, columns, len(shaped.rows), notes)
+        ),
+        "datapackage.json": _dump(
+            satudata.datapackage(
+                ctx.catalog,
+                ds,
+                period,
+                columns,
+                f"{base}.csv",
+                data_csv,
+                _sha(data_csv),
+                key_columns,
+            )
+        ),
     }
     shas = {name: _sha(data) for name, data in sorted(files.items())}
     manifest = _dump({"dataset": ds.id, "periode": period, "files": shas})
     numeric = [c.name for c in columns if c.type in ("integer", "number")]
     allow = allowed_contacts(ctx, ds)
-    findings = [f for name in (f"{base}.csv", f"{base}.json")
-                for f in pii.scan_file(name, files[name], allow=allow, numeric_columns=numeric)]
-    return PeriodExport(period=period, files=files, manifest=manifest, rows=len(shaped.rows),
-                        findings=findings, load_ids=shaped.load_ids,
-                        prefix=f"{dataset_prefix(ctx.catalog, ds)}{period}/")
+    findings = [
+        f
+        for name in (f"{base}.csv", f"{base}.json")
+        for f in pii.scan_file(name, files[name], allow=allow, numeric_columns=numeric)
+    ]
+    return PeriodExport(
+        period=period,
+        files=files,
+        manifest=manifest,
+        rows=len(shaped.rows),
+        findings=findings,
+        load_ids=shaped.load_ids,
+        prefix=f"{dataset_prefix(ctx.catalog, ds)}{period}/",
+    )
 
 
 def _records_by_period(ctx: RunContext, ds: Dataset) -> dict[str, list[dict[str, Any]]]:
@@ -321,8 +397,14 @@ def _records_by_period(ctx: RunContext, ds: Dataset) -> dict[str, list[dict[str,
     return by_period
 
 
-def _reason(ctx: RunContext, ds: Dataset, period: str, change: str, load_ids: set[str],
-            before: dict[str, Any] | None) -> str:
+def _reason(
+    ctx: RunContext,
+    ds: Dataset,
+    period: str,
+    change: str,
+    load_ids: set[str],
+    before: dict[str, Any] | None,
+) -> str:
     """Why a period changed, in words the walidata and the ministries read."""
     op = ctx.t("meta", "operation")
     since = (before or {}).get("exported_at") or ""
@@ -330,12 +412,21 @@ def _reason(ctx: RunContext, ds: Dataset, period: str, change: str, load_ids: se
     new = sorted(load_ids - earlier)
     gone = earlier - load_ids  # loads whose rows left the period: a retraction says why
     with ctx.engine.connect() as conn:
-        ops = [o for o in conn.execute(select(op.c.kind, op.c.load_id, op.c.reason, op.c.period,
-                                              op.c.recorded_at).where(
-            op.c.dataset_id == ds.id).order_by(op.c.id))
+        ops = [
+            o
+            for o in conn.execute(
+                select(op.c.kind, op.c.load_id, op.c.reason, op.c.period, op.c.recorded_at)
+                .where(op.c.dataset_id == ds.id)
+                .order_by(op.c.id)
+            )
             if (o.kind == "retract" and o.load_id in gone)
-            or (o.kind == "reprocess" and since and o.recorded_at >= since
-                and period_covers(o.period, period))]
+            or (
+                o.kind == "reprocess"
+                and since
+                and o.recorded_at >= since
+                and period_covers(o.period, period)
+            )
+        ]
     parts = []
     if change == "added":
         parts.append("periode baru")
@@ -369,12 +460,17 @@ def _changes(ctx: RunContext, ds: Dataset) -> list[dict[str, Any]]:
     """The dataset's changelog rows, oldest first."""
     ch = ctx.t("meta", "export_change")
     with ctx.engine.connect() as conn:
-        return [dict(r) for r in conn.execute(
-            select(ch).where(ch.c.dataset_id == ds.id).order_by(ch.c.id)).mappings()]
+        return [
+            dict(r)
+            for r in conn.execute(
+                select(ch).where(ch.c.dataset_id == ds.id).order_by(ch.c.id)
+            ).mappings()
+        ]
 
 
-def _change(ds: Dataset, pe: PeriodExport, before: dict[str, Any] | None,
-            last: dict[str, Any] | None) -> str:
+def _change(
+    ds: Dataset, pe: PeriodExport, before: dict[str, Any] | None, last: dict[str, Any] | None
+) -> str:
     """added (first time, or back after a withdrawal), revised, or metadata (same rows)."""
     if last is None or last["change"] == "withdrawn":
         return "added"
@@ -385,40 +481,78 @@ def _change(ds: Dataset, pe: PeriodExport, before: dict[str, Any] | None,
     return "revised"
 
 
-def _record(ctx: RunContext, ds: Dataset, pe: PeriodExport, status: str,
-            before: dict[str, Any] | None, last: dict[str, Any] | None) -> None:
+def _record(
+    ctx: RunContext,
+    ds: Dataset,
+    pe: PeriodExport,
+    status: str,
+    before: dict[str, Any] | None,
+    last: dict[str, Any] | None,
+) -> None:
     runs, ch = ctx.t("meta", "export_run"), ctx.t("meta", "export_change")
     now = _now()
     shas = json.loads(pe.manifest)["files"]
     change = _change(ds, pe, before, last) if status == "ready" else None
-    reason = (_reason(ctx, ds, pe.period, change, pe.load_ids, {**(before or {}), **(last or {})})
-              if change else None)
+    reason = (
+        _reason(ctx, ds, pe.period, change, pe.load_ids, {**(before or {}), **(last or {})})
+        if change
+        else None
+    )
     with ctx.engine.begin() as conn:
-        conn.execute(runs.delete().where((runs.c.dataset_id == ds.id)
-                                         & (runs.c.period == pe.period)))
-        conn.execute(runs.insert().values(
-            dataset_id=ds.id, period=pe.period, manifest_sha256=pe.manifest_sha,
-            files=json.dumps(shas), lake_prefix=pe.prefix, rows=pe.rows, status=status,
-            metadata_missing=",".join(satudata.missing_fields(ds)) or None,
-            scan_hits=len(pe.findings), exported_at=now))
+        conn.execute(
+            runs.delete().where((runs.c.dataset_id == ds.id) & (runs.c.period == pe.period))
+        )
+        conn.execute(
+            runs.insert().values(
+                dataset_id=ds.id,
+                period=pe.period,
+                manifest_sha256=pe.manifest_sha,
+                files=json.dumps(shas),
+                lake_prefix=pe.prefix,
+                rows=pe.rows,
+                status=status,
+                metadata_missing=",".join(satudata.missing_fields(ds)) or None,
+                scan_hits=len(pe.findings),
+                exported_at=now,
+            )
+        )
         if change:
-            conn.execute(ch.insert().values(
-                dataset_id=ds.id, period=pe.period, change=change, reason=reason,
-                load_ids=",".join(sorted(pe.load_ids)), manifest_sha256=pe.manifest_sha,
-                rows=pe.rows, recorded_at=now))
+            conn.execute(
+                ch.insert().values(
+                    dataset_id=ds.id,
+                    period=pe.period,
+                    change=change,
+                    reason=reason,
+                    load_ids=",".join(sorted(pe.load_ids)),
+                    manifest_sha256=pe.manifest_sha,
+                    rows=pe.rows,
+                    recorded_at=now,
+                )
+            )
 
 
 def _record_findings(ctx: RunContext, ds: Dataset, pe: PeriodExport) -> None:
     tbl = ctx.t("meta", "pii_finding")
     now = _now()
     with ctx.engine.begin() as conn:
-        conn.execute(tbl.delete().where((tbl.c.dataset_id == ds.id)
-                                        & (tbl.c.period == pe.period)))
+        conn.execute(tbl.delete().where((tbl.c.dataset_id == ds.id) & (tbl.c.period == pe.period)))
         if pe.findings:
-            conn.execute(tbl.insert(), [{
-                "dataset_id": ds.id, "period": pe.period, "file": f.file, "row": f.row,
-                "column_name": f.column, "kind": f.kind, "excerpt": f.excerpt,
-                "found_at": now} for f in pe.findings])
+            conn.execute(
+                tbl.insert(),
+                [
+                    {
+                        "dataset_id": ds.id,
+                        "period": pe.period,
+                        "file": f.file,
+                        "row": f.row,
+                        "column_name": f.column,
+                        "kind": f.kind,
+                        "excerpt": f.excerpt,
+                        "found_at": now,
+                    }
+                    for f in pe.findings
+                ],
+            )
 
 
 def _alert_blocked(ctx: RunContext, ds: Dataset, pe: PeriodExport) -> None:
@@ -427,23 +561,40 @@ def _alert_blocked(ctx: RunContext, ds: Dataset, pe: PeriodExport) -> None:
 
     reg = ctx.catalog.regency(ds.regency)
     recipients = ctx.settings.walidata_email(reg.slug) or [reg.walidata_email]
-    lines = [f"Ekspor Satu Data {ds.title} ({ds.id}) periode {pe.period} DITAHAN: pemindai "
-             f"menemukan {len(pe.findings)} sel yang tampak berisi data pribadi.",
-             "Berkas tidak ditulis ke exports/ dan tidak dipublikasikan ke portal.", "",
-             "berkas | baris | kolom | jenis | cuplikan (disamarkan)"]
-    lines += [f"{f.file} | {f.row} | {f.column} | {f.kind} | {f.excerpt}"
-              for f in pe.findings[:50]]
+    lines = [
+        f"Ekspor Satu Data {ds.title} ({ds.id}) periode {pe.period} DITAHAN: pemindai "
+        f"menemukan {len(pe.findings)} sel yang tampak berisi data pribadi.",
+        "Berkas tidak ditulis ke exports/ dan tidak dipublikasikan ke portal.",
+        "",
+        "berkas | baris | kolom | jenis | cuplikan (disamarkan)",
+    ]
+    lines += [f"{f.file} | {f.row} | {f.column} | {f.kind} | {f.excerpt}" for f in pe.findings[:50]]
     if len(pe.findings) > 50:
         lines.append(f"... dan {len(pe.findings) - 50} lainnya (meta.pii_finding).")
-    lines += ["", "Yang perlu dilakukan: tandai kolom itu `pii: true` di katalog "
-              f"(catalog/datasets/{ds.id}.yaml), atau minta {ds.opd} memperbaiki sumbernya. "
-              "Ekspor berikutnya memeriksa lagi.", "", f"Salam,\nSerasan - {reg.walidata}"]
+    lines += [
+        "",
+        "Yang perlu dilakukan: tandai kolom itu `pii: true` di katalog "
+        f"(catalog/datasets/{ds.id}.yaml), atau minta {ds.opd} memperbaiki sumbernya. "
+        "Ekspor berikutnya memeriksa lagi.",
+        "",
+        f"Salam,\nSerasan - {reg.walidata}",
+    ]
     aid = delivery.alert_id("privacy", ds.id, pe.period, pe.manifest_sha[:16])
-    delivery.enqueue(ctx.engine, ctx.settings, delivery.OutboxAlert(
-        alert_id=aid, kind="privacy", recipients=recipients,
-        subject=f"[Serasan] Ekspor ditahan: data pribadi di {ds.id} {pe.period}",
-        body="\n".join(lines), dataset_id=ds.id, regency=reg.kode, opd=ds.opd,
-        lake_key=pe.prefix))
+    delivery.enqueue(
+        ctx.engine,
+        ctx.settings,
+        delivery.OutboxAlert(
+            alert_id=aid,
+            kind="privacy",
+            recipients=recipients,
+            subject=f"[Serasan] Ekspor ditahan: data pribadi di {ds.id} {pe.period}",
+            body="\n".join(lines),
+            dataset_id=ds.id,
+            regency=reg.kode,
+            opd=ds.opd,
+            lake_key=pe.prefix,
+        ),
+    )
 
 
 def _put_if_changed(ctx: RunContext, key: str, data: bytes, content_type: str) -> bool:
@@ -464,8 +615,10 @@ def export_dataset(ctx: RunContext, ds: Dataset, regions: Regions | None = None)
     regions = regions or read_regions(ctx)
     runs = ctx.t("meta", "export_run")
     with ctx.engine.connect() as conn:
-        previous = {r.period: dict(r._mapping) for r in conn.execute(
-            select(runs).where(runs.c.dataset_id == ds.id))}
+        previous = {
+            r.period: dict(r._mapping)
+            for r in conn.execute(select(runs).where(runs.c.dataset_id == ds.id))
+        }
     last = {c["period"]: c for c in _changes(ctx, ds)}  # the latest change of each period
     by_period = _records_by_period(ctx, ds)
     out: dict[str, Any] = {"written": 0, "unchanged": 0, "blocked": [], "withdrawn": []}
@@ -474,9 +627,12 @@ def export_dataset(ctx: RunContext, ds: Dataset, regions: Regions | None = None)
         pe = build_period(ctx, ds, period, records, regions)
         before = previous.get(period)
         status = "blocked" if pe.findings else "ready"
-        if (before is not None and before["manifest_sha256"] == pe.manifest_sha
-                and before["status"] == status
-                and (status == "blocked" or ctx.lake.exists(pe.prefix + "manifest.json"))):
+        if (
+            before is not None
+            and before["manifest_sha256"] == pe.manifest_sha
+            and before["status"] == status
+            and (status == "blocked" or ctx.lake.exists(pe.prefix + "manifest.json"))
+        ):
             out["unchanged"] += 1
             if status == "blocked":
                 out["blocked"].append(period)
@@ -484,8 +640,12 @@ def export_dataset(ctx: RunContext, ds: Dataset, regions: Regions | None = None)
         _record_findings(ctx, ds, pe)
         recorded += 1
         if status == "blocked":
-            log.warning("%s %s: export held back, %d cells look like personal data",
-                        ds.id, period, len(pe.findings))
+            log.warning(
+                "%s %s: export held back, %d cells look like personal data",
+                ds.id,
+                period,
+                len(pe.findings),
+            )
             _alert_blocked(ctx, ds, pe)  # first: the alert id is stable, so a rerun no-ops
             _record(ctx, ds, pe, status, before, last.get(period))
             out["blocked"].append(period)
@@ -506,20 +666,31 @@ def export_dataset(ctx: RunContext, ds: Dataset, regions: Regions | None = None)
     return out
 
 
-def _withdraw(ctx: RunContext, ds: Dataset, period: str, before: dict[str, Any],
-              last: dict[str, Any] | None) -> None:
+def _withdraw(
+    ctx: RunContext, ds: Dataset, period: str, before: dict[str, Any], last: dict[str, Any] | None
+) -> None:
     """Every row of an exported period was retracted: say so; the lake keeps the old files."""
     runs, ch = ctx.t("meta", "export_run"), ctx.t("meta", "export_change")
     now = _now()
     reason = _reason(ctx, ds, period, "withdrawn", set(), {**before, **(last or {})})
     with ctx.engine.begin() as conn:
-        conn.execute(runs.update().where((runs.c.dataset_id == ds.id)
-                                         & (runs.c.period == period)).values(
-            status="withdrawn", exported_at=now))
-        conn.execute(ch.insert().values(
-            dataset_id=ds.id, period=period, change="withdrawn",
-            reason=reason,
-            load_ids=None, manifest_sha256=None, rows=0, recorded_at=now))
+        conn.execute(
+            runs.update()
+            .where((runs.c.dataset_id == ds.id) & (runs.c.period == period))
+            .values(status="withdrawn", exported_at=now)
+        )
+        conn.execute(
+            ch.insert().values(
+                dataset_id=ds.id,
+                period=period,
+                change="withdrawn",
+                reason=reason,
+                load_ids=None,
+                manifest_sha256=None,
+                rows=0,
+                recorded_at=now,
+            )
+        )
 
 
 def _dataset_documents(ctx: RunContext, ds: Dataset) -> None:
@@ -527,17 +698,34 @@ def _dataset_documents(ctx: RunContext, ds: Dataset) -> None:
     runs = ctx.t("meta", "export_run")
     changes = _changes(ctx, ds)
     with ctx.engine.connect() as conn:
-        ready = conn.execute(select(runs).where(runs.c.dataset_id == ds.id,
-                                                runs.c.status == "ready")
-                             .order_by(runs.c.period)).mappings().all()
+        ready = (
+            conn.execute(
+                select(runs)
+                .where(runs.c.dataset_id == ds.id, runs.c.status == "ready")
+                .order_by(runs.c.period)
+            )
+            .mappings()
+            .all()
+        )
     if not changes and not ready:
         return
     base = dataset_prefix(ctx.catalog, ds)
-    log_doc = {"dataset": ds.id, "judul": ds.title, "perubahan": [
-        {"periode": c["period"], "perubahan": c["change"], "alasan": c["reason"],
-         "load_id": (c["load_ids"] or "").split(",") if c["load_ids"] else [],
-         "jumlah_baris": c["rows"], "manifest_sha256": c["manifest_sha256"],
-         "dicatat": c["recorded_at"]} for c in changes]}
+    log_doc = {
+        "dataset": ds.id,
+        "judul": ds.title,
+        "perubahan": [
+            {
+                "periode": c["period"],
+                "perubahan": c["change"],
+                "alasan": c["reason"],
+                "load_id": (c["load_ids"] or "").split(",") if c["load_ids"] else [],
+                "jumlah_baris": c["rows"],
+                "manifest_sha256": c["manifest_sha256"],
+                "dicatat": c["recorded_at"],
+            }
+            for c in changes
+        ],
+    }
     dists = []
     for r in ready:
         files = json.loads(r["files"])
@@ -545,15 +733,24 @@ def _dataset_documents(ctx: RunContext, ds: Dataset) -> None:
             if name.endswith((".csv", ".json")) and name.startswith(ds.id):
                 key = r["lake_prefix"] + name
                 size = ctx.lake.size(key) if ctx.lake.exists(key) else 0
-                dists.append(satudata.Distribution(
-                    period=r["period"], name=name, size=size, sha256=files[name],
-                    media_type="text/csv" if name.endswith(".csv") else "application/json",
-                    url=ctx.lake.location(key)))
+                dists.append(
+                    satudata.Distribution(
+                        period=r["period"],
+                        name=name,
+                        size=size,
+                        sha256=files[name],
+                        media_type="text/csv" if name.endswith(".csv") else "application/json",
+                        url=ctx.lake.location(key),
+                    )
+                )
     modified = changes[-1]["recorded_at"] if changes else None
     _put_if_changed(ctx, base + "changelog.json", _dump(log_doc), "application/json")
-    _put_if_changed(ctx, base + "dcat.jsonld", _dump(satudata.dcat(ctx.catalog, ds, dists,
-                                                                   modified)),
-                    "application/ld+json")
+    _put_if_changed(
+        ctx,
+        base + "dcat.jsonld",
+        _dump(satudata.dcat(ctx.catalog, ds, dists, modified)),
+        "application/ld+json",
+    )
 
 
 # ------------------------------------------------------------------------ a regency
@@ -564,7 +761,8 @@ def export_regency(ctx: RunContext, regency: str) -> dict[str, Any]:
     regions = read_regions(ctx)
     result = {ds.id: export_dataset(ctx, ds, regions) for ds in ctx.catalog.datasets_of(regency)}
     out: dict[str, Any] = {
-        "regency": regency, "datasets": result,
+        "regency": regency,
+        "datasets": result,
         "periods_written": sum(r["written"] for r in result.values()),
         "periods_blocked": sum(len(r["blocked"]) for r in result.values()),
     }
@@ -585,8 +783,11 @@ def publish_regency(ctx: RunContext, regency: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for ds in ctx.catalog.datasets_of(regency):
         with ctx.engine.connect() as conn:
-            rows = conn.execute(select(runs).where(runs.c.dataset_id == ds.id)
-                                .order_by(runs.c.period)).mappings().all()
+            rows = (
+                conn.execute(select(runs).where(runs.c.dataset_id == ds.id).order_by(runs.c.period))
+                .mappings()
+                .all()
+            )
         if not rows:
             continue
         blocked = {r["period"] for r in rows if r["status"] == "blocked"}
@@ -594,14 +795,18 @@ def publish_regency(ctx: RunContext, regency: str) -> dict[str, Any]:
         files = []
         for r in ready:
             name = f"{ds.id}_{r['period']}.csv"
-            files.append(ckan.PeriodFile(period=r["period"], name=name,
-                                         data=ctx.lake.get(r["lake_prefix"] + name),
-                                         sha256=json.loads(r["files"])[name]))
+            files.append(
+                ckan.PeriodFile(
+                    period=r["period"],
+                    name=name,
+                    data=ctx.lake.get(r["lake_prefix"] + name),
+                    sha256=json.loads(r["files"])[name],
+                )
+            )
         # the package's extras come from the newest period's metadata
-        meta = json.loads(ctx.lake.get(ready[-1]["lake_prefix"] + "metadata.json")) if ready \
-            else {}
-        res = ckan.publish_dataset(ctx.engine, url, token, ctx.catalog, ds, meta, files,
-                                   blocked=blocked)
+        meta = json.loads(ctx.lake.get(ready[-1]["lake_prefix"] + "metadata.json")) if ready else {}
+        res = ckan.publish_dataset(
+            ctx.engine, url, token, ctx.catalog, ds, meta, files, blocked=blocked
+        )
         out[ds.id] = dataclasses.asdict(res)
     return out
-

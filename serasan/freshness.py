@@ -154,11 +154,24 @@ def statuses(ctx: RunContext, datasets: list[Dataset]) -> list[Status]:
     lr = ctx.t("meta", "load_run")
     ids = [d.id for d in datasets]
     with ctx.engine.connect() as conn:
-        runs = conn.execute(select(
-            lr.c.dataset_id, lr.c.load_id, lr.c.logical_date, lr.c.status, lr.c.rows_in,
-            lr.c.rows_loaded, lr.c.rows_rejected, lr.c.periods).where(
-            lr.c.dataset_id.in_(ids), lr.c.logical_date <= ctx.run_date).order_by(
-            lr.c.logical_date, lr.c.load_id)).mappings().all()
+        runs = (
+            conn.execute(
+                select(
+                    lr.c.dataset_id,
+                    lr.c.load_id,
+                    lr.c.logical_date,
+                    lr.c.status,
+                    lr.c.rows_in,
+                    lr.c.rows_loaded,
+                    lr.c.rows_rejected,
+                    lr.c.periods,
+                )
+                .where(lr.c.dataset_id.in_(ids), lr.c.logical_date <= ctx.run_date)
+                .order_by(lr.c.logical_date, lr.c.load_id)
+            )
+            .mappings()
+            .all()
+        )
     by_ds: dict[str, list[dict[str, Any]]] = {}
     for r in runs:
         by_ds.setdefault(r["dataset_id"], []).append(dict(r))
@@ -166,11 +179,20 @@ def statuses(ctx: RunContext, datasets: list[Dataset]) -> list[Status]:
     for ds in datasets:
         due = due_of(ds, ctx.run_date)
         mine = by_ds.get(ds.id, [])
-        arrived = [r["logical_date"] for r in mine
-                   if r["status"] in RECEIVED and covers(ds, r["periods"], due)]
-        out.append(Status(dataset=ds, due=due, as_of=ctx.run_date,
-                          received_on=min(arrived) if arrived else None,
-                          last_load=mine[-1] if mine else None))
+        arrived = [
+            r["logical_date"]
+            for r in mine
+            if r["status"] in RECEIVED and covers(ds, r["periods"], due)
+        ]
+        out.append(
+            Status(
+                dataset=ds,
+                due=due,
+                as_of=ctx.run_date,
+                received_on=min(arrived) if arrived else None,
+                last_load=mine[-1] if mine else None,
+            )
+        )
     return out
 
 
@@ -197,8 +219,11 @@ def _write(ctx: RunContext, key: str, alert: alerts.Alert) -> None:
     """The lake copy, like a quality alert's; the first of the day stays, as in the outbox."""
     if ctx.lake.exists(key):
         return
-    ctx.lake.put(key, f"Subject: {alert.subject}\nTo: {', '.join(alert.recipients)}\n\n"
-                      f"{alert.body}\n".encode(), "text/plain; charset=utf-8")
+    ctx.lake.put(
+        key,
+        f"Subject: {alert.subject}\nTo: {', '.join(alert.recipients)}\n\n{alert.body}\n".encode(),
+        "text/plain; charset=utf-8",
+    )
 
 
 def check_lateness(ctx: RunContext) -> list[str]:
@@ -216,20 +241,47 @@ def check_lateness(ctx: RunContext) -> list[str]:
         recipients = [c.email for c in opd.contacts]
         if escalated:
             recipients += [w for w in walidata_recipients(ctx, reg) if w not in recipients]
-        items = [alerts.LateItem(
-            dataset=s.dataset.id, title=s.dataset.title, deadline=s.due.deadline,
-            period=alerts.period_words(s.due.cadence, s.due.start, lang), days_late=s.days_late,
-            inbox=ctx.lake.location(inbox_prefix(ctx.catalog, s.dataset))) for s in late]
+        items = [
+            alerts.LateItem(
+                dataset=s.dataset.id,
+                title=s.dataset.title,
+                deadline=s.due.deadline,
+                period=alerts.period_words(s.due.cadence, s.due.start, lang),
+                days_late=s.days_late,
+                inbox=ctx.lake.location(inbox_prefix(ctx.catalog, s.dataset)),
+            )
+            for s in late
+        ]
         key = opd_key(ctx.catalog, late[0].dataset)
         aid = delivery.alert_id("late", key, day)
-        msg = alerts.compose_late(ctx.catalog, reg.kode, opd_code, alert_id=aid,
-                                  run_date=ctx.run_date, items=items, recipients=recipients,
-                                  escalated=escalated, grace_days=grace, lang=lang)
+        msg = alerts.compose_late(
+            ctx.catalog,
+            reg.kode,
+            opd_code,
+            alert_id=aid,
+            run_date=ctx.run_date,
+            items=items,
+            recipients=recipients,
+            escalated=escalated,
+            grace_days=grace,
+            lang=lang,
+        )
         lake_key = f"alerts/{key}/terlambat/{day}.txt"
         _write(ctx, lake_key, msg)
-        delivery.enqueue(ctx.engine, ctx.settings, delivery.OutboxAlert(
-            alert_id=aid, kind="late", recipients=msg.recipients, subject=msg.subject,
-            body=msg.body, regency=reg.kode, opd=opd_code, lake_key=lake_key))
+        delivery.enqueue(
+            ctx.engine,
+            ctx.settings,
+            delivery.OutboxAlert(
+                alert_id=aid,
+                kind="late",
+                recipients=msg.recipients,
+                subject=msg.subject,
+                body=msg.body,
+                regency=reg.kode,
+                opd=opd_code,
+                lake_key=lake_key,
+            ),
+        )
         log.info("%s: %d datasets late%s", key, len(late), " (walidata told)" if escalated else "")
         sent.append(aid)
     return sent
@@ -244,21 +296,46 @@ def digests(ctx: RunContext) -> list[str]:
         rows = []
         for s in statuses(ctx, datasets):
             last = s.last_load or {}
-            rows.append(alerts.DigestRow(
-                dataset=s.dataset.id, title=s.dataset.title,
-                period=alerts.period_words(s.due.cadence, s.due.start, lang),
-                deadline=s.due.deadline,
-                received_late_days=None if s.missing else s.days_late, days_late=s.days_late,
-                last_load_date=last.get("logical_date"), last_load_status=last.get("status"),
-                rows_in=last.get("rows_in"), rows_rejected=last.get("rows_rejected")))
+            rows.append(
+                alerts.DigestRow(
+                    dataset=s.dataset.id,
+                    title=s.dataset.title,
+                    period=alerts.period_words(s.due.cadence, s.due.start, lang),
+                    deadline=s.due.deadline,
+                    received_late_days=None if s.missing else s.days_late,
+                    days_late=s.days_late,
+                    last_load_date=last.get("logical_date"),
+                    last_load_status=last.get("status"),
+                    rows_in=last.get("rows_in"),
+                    rows_rejected=last.get("rows_rejected"),
+                )
+            )
         key = opd_key(ctx.catalog, datasets[0])
         aid = delivery.alert_id("digest", key, day)
-        msg = alerts.compose_digest(ctx.catalog, reg.kode, opd_code, alert_id=aid,
-                                    run_date=ctx.run_date, rows=rows, lang=lang)
+        msg = alerts.compose_digest(
+            ctx.catalog,
+            reg.kode,
+            opd_code,
+            alert_id=aid,
+            run_date=ctx.run_date,
+            rows=rows,
+            lang=lang,
+        )
         lake_key = f"alerts/{key}/ringkasan/{day}.txt"
         _write(ctx, lake_key, msg)
-        delivery.enqueue(ctx.engine, ctx.settings, delivery.OutboxAlert(
-            alert_id=aid, kind="digest", recipients=msg.recipients, subject=msg.subject,
-            body=msg.body, regency=reg.kode, opd=opd_code, lake_key=lake_key))
+        delivery.enqueue(
+            ctx.engine,
+            ctx.settings,
+            delivery.OutboxAlert(
+                alert_id=aid,
+                kind="digest",
+                recipients=msg.recipients,
+                subject=msg.subject,
+                body=msg.body,
+                regency=reg.kode,
+                opd=opd_code,
+                lake_key=lake_key,
+            ),
+        )
         written.append(aid)
     return written

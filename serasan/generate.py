@@ -35,32 +35,146 @@ from serasan.paths import SEED_DIR
 
 DEFAULT_AS_OF = datetime.date(2026, 10, 31)
 FORMATS = ("xlsx", "csv")
-DEFECT_KINDS = ("unknown_region", "negative_amount", "missing_value", "duplicate_key",
-                "malformed_nik", "future_date")
+DEFECT_KINDS = (
+    "unknown_region",
+    "negative_amount",
+    "missing_value",
+    "duplicate_key",
+    "malformed_nik",
+    "future_date",
+)
 MAX_DEFAULT_ROWS = 400  # cap for datasets whose key is a finite product (e.g. month x kecamatan)
 DEFAULT_ROWS = {"day": 250, "month": 150, "quarter": 150, "year": 120}  # keys without a domain
 NULL_SHARE = 0.1  # share of nullable, non-key values left empty in clean data
 FIXED_TIMESTAMP = datetime.datetime(2026, 1, 1)  # workbook and zip entry times: same bytes
-BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-         "September", "Oktober", "November", "Desember")
+BULAN = (
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+)
 
-MALE = ("Ahmad", "Muhammad", "M. Rizki", "Agus", "Budi", "Dedi", "Hendra", "Iwan", "Yusuf",
-        "Arif", "Fajar", "Rudi", "Syahrial", "Zulkifli", "Herman", "Darmawan", "Ilham", "Joni",
-        "Abdul Rahman", "Firdaus")
-FEMALE = ("Siti", "Nurhayati", "Aisyah", "Dewi", "Rina", "Yuliana", "Fitri", "Sri Wahyuni",
-          "Erna", "Maryam", "Nurul", "Ratna", "Lia", "Desi", "Halimah", "Zubaidah", "Wulan")
-MALE_LAST = ("Pratama", "Saputra", "Hidayat", "Syahputra", "Kurniawan", "Wijaya", "Ramadhan",
-             "Firmansyah", "Hakim", "Effendi", "Saleh", "Anwar", "Gunawan", "Setiawan")
-FEMALE_LAST = ("Aminah", "Sari", "Lestari", "Wulandari", "Rahmawati", "Fitriani", "Handayani",
-               "Puspitasari", "Maharani", "Novita", "Yanti", "Susanti")
+MALE = (
+    "Ahmad",
+    "Muhammad",
+    "M. Rizki",
+    "Agus",
+    "Budi",
+    "Dedi",
+    "Hendra",
+    "Iwan",
+    "Yusuf",
+    "Arif",
+    "Fajar",
+    "Rudi",
+    "Syahrial",
+    "Zulkifli",
+    "Herman",
+    "Darmawan",
+    "Ilham",
+    "Joni",
+    "Abdul Rahman",
+    "Firdaus",
+)
+FEMALE = (
+    "Siti",
+    "Nurhayati",
+    "Aisyah",
+    "Dewi",
+    "Rina",
+    "Yuliana",
+    "Fitri",
+    "Sri Wahyuni",
+    "Erna",
+    "Maryam",
+    "Nurul",
+    "Ratna",
+    "Lia",
+    "Desi",
+    "Halimah",
+    "Zubaidah",
+    "Wulan",
+)
+MALE_LAST = (
+    "Pratama",
+    "Saputra",
+    "Hidayat",
+    "Syahputra",
+    "Kurniawan",
+    "Wijaya",
+    "Ramadhan",
+    "Firmansyah",
+    "Hakim",
+    "Effendi",
+    "Saleh",
+    "Anwar",
+    "Gunawan",
+    "Setiawan",
+)
+FEMALE_LAST = (
+    "Aminah",
+    "Sari",
+    "Lestari",
+    "Wulandari",
+    "Rahmawati",
+    "Fitriani",
+    "Handayani",
+    "Puspitasari",
+    "Maharani",
+    "Novita",
+    "Yanti",
+    "Susanti",
+)
 MALE_TITLES = ("H.", "Kgs.", "Mgs.", "Rd.")  # Haji, Kemas, Masagus, Raden (Palembang)
 FEMALE_TITLES = ("Hj.", "Nyimas", "Nyayu", "Masayu")
 GROUP_PREFIX = ("Kelompok Tani", "KT", "Poktan")
-GROUP_NAME = ("Karya Makmur", "Sumber Rezeki", "Maju Bersama", "Sido Makmur", "Tunas Harapan",
-              "Mekar Jaya", "Karet Lestari", "Harapan Baru", "Sinar Tani", "Usaha Bersama",
-              "Tani Jaya", "Sri Rejeki", "Mulya Abadi", "Berkah Tani", "Bina Karya")
-PHONE_PREFIX = ("0811", "0812", "0813", "0821", "0822", "0852", "0853", "0814", "0815", "0857",
-                "0858", "0817", "0818", "0819", "0877", "0878", "0896", "0895", "0838", "0882")
+GROUP_NAME = (
+    "Karya Makmur",
+    "Sumber Rezeki",
+    "Maju Bersama",
+    "Sido Makmur",
+    "Tunas Harapan",
+    "Mekar Jaya",
+    "Karet Lestari",
+    "Harapan Baru",
+    "Sinar Tani",
+    "Usaha Bersama",
+    "Tani Jaya",
+    "Sri Rejeki",
+    "Mulya Abadi",
+    "Berkah Tani",
+    "Bina Karya",
+)
+PHONE_PREFIX = (
+    "0811",
+    "0812",
+    "0813",
+    "0821",
+    "0822",
+    "0852",
+    "0853",
+    "0814",
+    "0815",
+    "0857",
+    "0858",
+    "0817",
+    "0818",
+    "0819",
+    "0877",
+    "0878",
+    "0896",
+    "0895",
+    "0838",
+    "0882",
+)
 
 Row = dict[str, Any]
 
@@ -101,15 +215,25 @@ def _id_number(value: float, decimals: int) -> str:
 
 def applicable_defects(ds: Dataset) -> list[str]:
     """The defect kinds that make sense for a dataset (e.g. no NIK column, no malformed NIK)."""
-    has = {"unknown_region": ds.region is not None, "negative_amount": bool(_measures(ds)),
-           "missing_value": bool(_required(ds)), "duplicate_key": True, "future_date": True,
-           "malformed_nik": any(c.generate.get("kind") == "nik" for c in ds.columns)}
+    has = {
+        "unknown_region": ds.region is not None,
+        "negative_amount": bool(_measures(ds)),
+        "missing_value": bool(_required(ds)),
+        "duplicate_key": True,
+        "future_date": True,
+        "malformed_nik": any(c.generate.get("kind") == "nik" for c in ds.columns),
+    }
     return [k for k in DEFECT_KINDS if has[k]]
 
 
 def _measures(ds: Dataset) -> list[Column]:
-    return [c for c in ds.columns if c.type in ("integer", "number")
-            and c.name != ds.period.column and c.name not in ds.primary_key]
+    return [
+        c
+        for c in ds.columns
+        if c.type in ("integer", "number")
+        and c.name != ds.period.column
+        and c.name not in ds.primary_key
+    ]
 
 
 def _required(ds: Dataset) -> list[Column]:
@@ -140,8 +264,10 @@ class _Builder:
             real = _region_codes(self.ds.regency, level)
             codes = [str(x) for x in hints.get("choices") or real]
             if not codes or set(codes) - set(real):
-                raise ValueError(f"{self.ds.id}: region column {c.name!r} has codes that are not "
-                                 f"{level} codes of regency {self.ds.regency} in the seed")
+                raise ValueError(
+                    f"{self.ds.id}: region column {c.name!r} has codes that are not "
+                    f"{level} codes of regency {self.ds.regency} in the seed"
+                )
             return codes
         if c.allowed:
             return list(c.allowed)
@@ -159,8 +285,9 @@ class _Builder:
             years = range(a.year - 3, a.year)
             return list(years) if c.type == "integer" else [datetime.date(y, 1, 1) for y in years]
         if c.type != "date":
-            raise ValueError(f"{self.ds.id}: period column {c.name!r} must be a date for "
-                             f"granularity {g!r}")
+            raise ValueError(
+                f"{self.ds.id}: period column {c.name!r} must be a date for granularity {g!r}"
+            )
         if g == "day":
             return [self.start + datetime.timedelta(i) for i in range((a - self.start).days + 1)]
         months = range(1, a.month + 1, 3 if g == "quarter" else 1)
@@ -187,8 +314,11 @@ class _Builder:
         entity = finite and any(k != self.period for k in self.key)
         static = [c.name for c in self.ds.columns if c.type == "string" and c.name not in self.key]
         memo: dict[tuple[Any, ...], Row] = {}
-        seen: dict[str, set[Any]] = {k: set() for k in self.key if self.domains[k] is None
-                                     and self.ds.column(k).generate.get("kind") != "seq"}
+        seen: dict[str, set[Any]] = {
+            k: set()
+            for k in self.key
+            if self.domains[k] is None and self.ds.column(k).generate.get("kind") != "seq"
+        }
         order = [c for c in self.ds.columns if c.name in (self.period, self.region)]
         order += [c for c in self.ds.columns if c not in order]
         rows = []
@@ -274,8 +404,10 @@ class _Builder:
         kec = region[:8] if region and region[:8] in self.kecamatan else rng.choice(self.kecamatan)
         birth = datetime.date(rng.randint(1950, 2005), rng.randint(1, 12), rng.randint(1, 28))
         day = birth.day + (40 if female else 0)
-        return (f"{kec.replace('.', '')}{day:02d}{birth.month:02d}{birth.year % 100:02d}"
-                f"{rng.randint(1, 9999):04d}")
+        return (
+            f"{kec.replace('.', '')}{day:02d}{birth.month:02d}{birth.year % 100:02d}"
+            f"{rng.randint(1, 9999):04d}"
+        )
 
     @staticmethod
     def _person(female: bool, rng: random.Random) -> str:
@@ -308,8 +440,9 @@ class _Builder:
     def _key(self, row: Row) -> tuple[Any, ...]:
         return tuple(row[k] for k in self.key)
 
-    def _set(self, row: Row, values: Row, keys: Counter[tuple[Any, ...]],
-             duplicate: bool = False) -> bool:
+    def _set(
+        self, row: Row, values: Row, keys: Counter[tuple[Any, ...]], duplicate: bool = False
+    ) -> bool:
         """Set values; refuse when the row's key would collide, unless that is the defect."""
         old, new = self._key(row), self._key({**row, **values})
         if new != old and keys[new] and not duplicate:
@@ -319,8 +452,9 @@ class _Builder:
         row.update(values)
         return True
 
-    def _defect(self, kind: str, row: Row, rows: list[Row], clean: list[int],
-                keys: Counter[tuple[Any, ...]]) -> bool:
+    def _defect(
+        self, kind: str, row: Row, rows: list[Row], clean: list[int], keys: Counter[tuple[Any, ...]]
+    ) -> bool:
         """Apply one defect to `row`; False when it cannot be applied without a second one."""
         rng, year = self.drng, self.as_of.year + 1
         if kind == "negative_amount":
@@ -335,15 +469,18 @@ class _Builder:
             if kind == "unknown_region":
                 level = self.ds.region.level  # type: ignore[union-attr]
                 kec = rng.choice(self.kecamatan)
-                code = (f"{self.ds.regency}.{rng.randint(90, 99)}" if level == "kecamatan"
-                        else f"{kec}.29{rng.randint(0, 99):02d}")
+                code = (
+                    f"{self.ds.regency}.{rng.randint(90, 99)}"
+                    if level == "kecamatan"
+                    else f"{kec}.29{rng.randint(0, 99):02d}"
+                )
                 if code in _wilayah():
                     continue
                 value: Row = {self.region: code}  # type: ignore[dict-item]
             elif kind == "malformed_nik":
                 col = next(c.name for c in self.ds.columns if c.generate.get("kind") == "nik")
                 nik, pos = row[col] or self._nik(None, False, rng), rng.randrange(16)
-                value = {col: nik[:15] if rng.random() < 0.5 else f"{nik[:pos]}O{nik[pos + 1:]}"}
+                value = {col: nik[:15] if rng.random() < 0.5 else f"{nik[:pos]}O{nik[pos + 1 :]}"}
             elif self.ds.period.granularity == "year":  # future_date
                 is_int = self.ds.column(self.period).type == "integer"  # type: ignore[union-attr]
                 value = {self.period: year if is_int else datetime.date(year, 1, 1)}
@@ -358,6 +495,7 @@ class _Builder:
 
 
 # --- rendering ------------------------------------------------------------------------------
+
 
 def _csv_cell(c: Column, value: Any) -> str:
     if value is None:
@@ -402,8 +540,9 @@ def _xlsx_cell(ds: Dataset, c: Column, value: Any) -> Any:
 class _FixedTimeZip(zipfile.ZipFile):
     """A zip whose entries all carry one fixed time, so equal content gives equal bytes."""
 
-    def writestr(self, zinfo_or_arcname: Any, data: Any, compress_type: Any = None,
-                 compresslevel: Any = None) -> None:
+    def writestr(
+        self, zinfo_or_arcname: Any, data: Any, compress_type: Any = None, compresslevel: Any = None
+    ) -> None:
         if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
             info = zipfile.ZipInfo(zinfo_or_arcname, date_time=FIXED_TIMESTAMP.timetuple()[:6])
             info.compress_type = self.compression
@@ -411,8 +550,13 @@ class _FixedTimeZip(zipfile.ZipFile):
             zinfo_or_arcname = info
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
 
-    def write(self, filename: Any, arcname: Any = None, compress_type: Any = None,
-              compresslevel: Any = None) -> None:  # openpyxl writes sheets from a temp file
+    def write(
+        self,
+        filename: Any,
+        arcname: Any = None,
+        compress_type: Any = None,
+        compresslevel: Any = None,
+    ) -> None:  # openpyxl writes sheets from a temp file
         path = Path(filename)
         self.writestr(arcname or path.name, path.read_bytes(), compress_type, compresslevel)
 
@@ -445,6 +589,7 @@ def _render_xlsx(ds: Dataset, catalog: Catalog, rows: list[Row]) -> bytes:
 
 # --- public API -----------------------------------------------------------------------------
 
+
 def _check_args(rows: int | None, fmt: str, defect_rate: float) -> None:
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
@@ -454,9 +599,15 @@ def _check_args(rows: int | None, fmt: str, defect_rate: float) -> None:
         raise ValueError(f"rows must be 0 or more (got {rows!r})")
 
 
-def generate_dataset(ds: Dataset, catalog: Catalog, rows: int | None = None, fmt: str = "xlsx",
-                     defect_rate: float = 0.0, seed: int = 42,
-                     as_of: datetime.date = DEFAULT_AS_OF) -> GeneratedFile:
+def generate_dataset(
+    ds: Dataset,
+    catalog: Catalog,
+    rows: int | None = None,
+    fmt: str = "xlsx",
+    defect_rate: float = 0.0,
+    seed: int = 42,
+    as_of: datetime.date = DEFAULT_AS_OF,
+) -> GeneratedFile:
     """One dataset's file in memory, byte-identical for the same arguments.
 
     `rows` None picks a realistic size; a key made only of finite domains (period x region x
@@ -469,22 +620,34 @@ def generate_dataset(ds: Dataset, catalog: Catalog, rows: int | None = None, fmt
     data_rows = builder.rows(rows)
     defects = builder.inject(data_rows, defect_rate) if defect_rate else {}
     data = _render_csv(ds, data_rows) if fmt == "csv" else _render_xlsx(ds, catalog, data_rows)
-    return GeneratedFile(dataset_id=ds.id, filename=f"{ds.id}.{fmt}", rows=len(data_rows),
-                         defects=defects, data=data)
+    return GeneratedFile(
+        dataset_id=ds.id, filename=f"{ds.id}.{fmt}", rows=len(data_rows), defects=defects, data=data
+    )
 
 
-def generate(out_dir: Path, catalog: Catalog, dataset_ids: list[str] | None = None,
-             rows: int | None = None, fmt: str = "xlsx", defect_rate: float = 0.0,
-             seed: int = 42, as_of: datetime.date = DEFAULT_AS_OF) -> list[GeneratedFile]:
+def generate(
+    out_dir: Path,
+    catalog: Catalog,
+    dataset_ids: list[str] | None = None,
+    rows: int | None = None,
+    fmt: str = "xlsx",
+    defect_rate: float = 0.0,
+    seed: int = 42,
+    as_of: datetime.date = DEFAULT_AS_OF,
+) -> list[GeneratedFile]:
     """Write `<dataset_id>.<fmt>` for each dataset (all by default) into out_dir."""
     _check_args(rows, fmt, defect_rate)
     ids = sorted(catalog.datasets) if dataset_ids is None else list(dataset_ids)
     unknown = [i for i in ids if i not in catalog.datasets]
     if unknown:
-        raise ValueError(f"unknown dataset id(s): {', '.join(unknown)}; "
-                         f"known: {', '.join(sorted(catalog.datasets))}")
-    files = [generate_dataset(catalog.datasets[i], catalog, rows, fmt, defect_rate, seed, as_of)
-             for i in ids]  # all in memory first: a failure leaves no half-written folder
+        raise ValueError(
+            f"unknown dataset id(s): {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(catalog.datasets))}"
+        )
+    files = [
+        generate_dataset(catalog.datasets[i], catalog, rows, fmt, defect_rate, seed, as_of)
+        for i in ids
+    ]  # all in memory first: a failure leaves no half-written folder
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for gf in files:

@@ -79,7 +79,8 @@ def policies(catalog: Catalog, bucket: str) -> dict[str, dict[str, Any]]:
     for kode, regency in sorted(catalog.regencies.items()):
         for opd in regency.opds:
             out[policy_name(inbox_user(catalog, kode, opd.code))] = policy_for(
-                catalog, kode, opd.code, bucket)
+                catalog, kode, opd.code, bucket
+            )
     return dict(sorted(out.items()))
 
 
@@ -108,9 +109,15 @@ def write_policies(catalog: Catalog, bucket: str, out_dir: Path) -> list[Path]:
     return paths
 
 
-def apply_minio(catalog: Catalog, bucket: str, endpoint: str, admin_access_key: str,
-                admin_secret_key: str, user_passwords: dict[str, str],
-                secure: bool = False) -> list[str]:
+def apply_minio(
+    catalog: Catalog,
+    bucket: str,
+    endpoint: str,
+    admin_access_key: str,
+    admin_secret_key: str,
+    user_passwords: dict[str, str],
+    secure: bool = False,
+) -> list[str]:
     """Create or update every OPD policy and user on a MinIO server and attach each policy.
 
     Idempotent: adding an existing policy replaces it, adding an existing user resets its secret,
@@ -134,14 +141,18 @@ def apply_minio(catalog: Catalog, bucket: str, endpoint: str, admin_access_key: 
     unknown = sorted(set(user_passwords) - set(users))
     short = sorted(u for u, pw in user_passwords.items() if u in users and len(pw) < 8)
     if missing or unknown or short:
-        problems = [f"no password for {', '.join(missing)}" if missing else "",
-                    f"not OPD users of the catalog: {', '.join(unknown)}" if unknown else "",
-                    f"passwords shorter than 8 characters: {', '.join(short)}" if short else ""]
+        problems = [
+            f"no password for {', '.join(missing)}" if missing else "",
+            f"not OPD users of the catalog: {', '.join(unknown)}" if unknown else "",
+            f"passwords shorter than 8 characters: {', '.join(short)}" if short else "",
+        ]
         raise ValueError("; ".join(p for p in problems if p))
 
-    admin = MinioAdmin(endpoint=endpoint, secure=secure,
-                       credentials=StaticProvider(access_key=admin_access_key,
-                                                  secret_key=admin_secret_key))
+    admin = MinioAdmin(
+        endpoint=endpoint,
+        secure=secure,
+        credentials=StaticProvider(access_key=admin_access_key, secret_key=admin_secret_key),
+    )
     for user, name in users.items():
         admin.policy_add(policy_name=name, policy=docs[name])
         admin.user_add(access_key=user, secret_key=user_passwords[user])
@@ -160,13 +171,17 @@ def upload_link(lake: Lake, key: str, hours: int = 72) -> str | None:
     raw/ or exports/ would let anyone holding it overwrite pipeline data.
     """
     if not 1 <= hours <= MAX_LINK_HOURS:
-        raise ValueError(f"hours must be between 1 and {MAX_LINK_HOURS} (7 days, the S3 limit); "
-                         f"got {hours}")
+        raise ValueError(
+            f"hours must be between 1 and {MAX_LINK_HOURS} (7 days, the S3 limit); got {hours}"
+        )
     parts = key.split("/")
     if parts[0] != "inbox" or len(parts) < 4 or "" in parts or ".." in parts or "\\" in key:
-        raise ValueError(f"upload links are for inbox keys such as "
-                         f"inbox/<regency>-<opd>/<dataset>/<file>; got {key!r}")
+        raise ValueError(
+            f"upload links are for inbox keys such as "
+            f"inbox/<regency>-<opd>/<dataset>/<file>; got {key!r}"
+        )
     if not isinstance(lake, S3Lake):
         return None
-    return lake.client.presigned_put_object(bucket_name=lake.bucket, object_name=key,
-                                            expires=timedelta(hours=hours))
+    return lake.client.presigned_put_object(
+        bucket_name=lake.bucket, object_name=key, expires=timedelta(hours=hours)
+    )

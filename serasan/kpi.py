@@ -60,8 +60,10 @@ def check_queries(catalog: Catalog) -> list[str]:
                 continue
             missing = {"period", "kode_wilayah", "value"} - cols
             if missing:
-                problems.append(f"{catalog.root / 'kpis.yaml'}: {k.code}.query: must return "
-                                f"columns period, kode_wilayah, value (missing {sorted(missing)})")
+                problems.append(
+                    f"{catalog.root / 'kpis.yaml'}: {k.code}.query: must return "
+                    f"columns period, kode_wilayah, value (missing {sorted(missing)})"
+                )
     engine.dispose()
     return problems
 
@@ -113,8 +115,7 @@ def latest_ended(cadence: str, by: dt.date) -> str:
 # ------------------------------------------------------------------------ status
 
 
-def status_of(value: float | None, target: float | None,
-              polarity: str) -> tuple[float | None, str]:
+def status_of(value: float | None, target: float | None, polarity: str) -> tuple[float | None, str]:
     """Achievement % and status. Higher is better: value / target x 100. Lower is better, as
     SAKIP measures a negative indicator: (target - (value - target)) / target x 100, which
     stays finite when the value reaches zero."""
@@ -149,18 +150,26 @@ class SourceState:
     def why_missing(self, key: str, run_date: dt.date) -> str:
         """Bahasa Indonesia: why this source has no rows for the period."""
         start, end = period_span(key)
-        due = freshness.Due(cadence_of(key), start, end, freshness.deadline_of(
-            self.ds.cadence, freshness.period_of(self.ds.cadence, end)[1]))
-        blocked = [r for r in self.runs if r["status"] in BLOCKED
-                   and freshness.covers(self.ds, r["periods"], due)]
+        due = freshness.Due(
+            cadence_of(key),
+            start,
+            end,
+            freshness.deadline_of(self.ds.cadence, freshness.period_of(self.ds.cadence, end)[1]),
+        )
+        blocked = [
+            r
+            for r in self.runs
+            if r["status"] in BLOCKED and freshness.covers(self.ds, r["periods"], due)
+        ]
         if blocked:
             last = blocked[-1]
-            return (f"{self.ds.id}: kiriman periode {key} ditolak validasi "
-                    f"(status {last['status']}, load {last['load_id']}); perbaiki dan kirim ulang")
+            return (
+                f"{self.ds.id}: kiriman periode {key} ditolak validasi "
+                f"(status {last['status']}, load {last['load_id']}); perbaiki dan kirim ulang"
+            )
         if due.deadline >= run_date:
             return f"{self.ds.id}: data periode {key} belum diterima (tenggat {due.deadline})"
-        return (f"{self.ds.id}: data periode {key} belum diterima; tenggat {due.deadline} "
-                "terlewati")
+        return f"{self.ds.id}: data periode {key} belum diterima; tenggat {due.deadline} terlewati"
 
 
 def _as_day(value: Any) -> dt.date:
@@ -180,9 +189,15 @@ def source_state(conn: Connection, ds: Dataset, run_date: dt.date) -> SourceStat
         if value is not None:
             days.setdefault(_as_day(value), set()).add(lid)
     lr = table("meta", "load_run", dialect)
-    runs = conn.execute(select(lr.c.load_id, lr.c.status, lr.c.periods).where(
-        lr.c.dataset_id == ds.id, lr.c.logical_date <= run_date).order_by(
-        lr.c.logical_date, lr.c.load_id)).mappings().all()
+    runs = (
+        conn.execute(
+            select(lr.c.load_id, lr.c.status, lr.c.periods)
+            .where(lr.c.dataset_id == ds.id, lr.c.logical_date <= run_date)
+            .order_by(lr.c.logical_date, lr.c.load_id)
+        )
+        .mappings()
+        .all()
+    )
     return SourceState(ds, days, [dict(r) for r in runs])
 
 
@@ -194,14 +209,24 @@ def _check_region(kpi: Kpi, code: str, period: str) -> None:
         return
     if kpi.level == "kecamatan" and re.fullmatch(re.escape(kpi.regency) + r"\.\d{2}", code):
         return
-    expected = (f"{kpi.regency} or its kecamatan ({kpi.regency}.NN)"
-                if kpi.level == "kecamatan" else kpi.regency)
-    raise KpiError(f"KPI {kpi.code}: the query returned kode_wilayah {code!r} for period "
-                   f"{period!r}; expected {expected} (level {kpi.level})")
+    expected = (
+        f"{kpi.regency} or its kecamatan ({kpi.regency}.NN)"
+        if kpi.level == "kecamatan"
+        else kpi.regency
+    )
+    raise KpiError(
+        f"KPI {kpi.code}: the query returned kode_wilayah {code!r} for period "
+        f"{period!r}; expected {expected} (level {kpi.level})"
+    )
 
 
-def evaluate(conn: Connection, kpi: Kpi, catalog: Catalog, run_date: dt.date,
-             states: dict[str, SourceState] | None = None) -> list[dict[str, Any]]:
+def evaluate(
+    conn: Connection,
+    kpi: Kpi,
+    catalog: Catalog,
+    run_date: dt.date,
+    states: dict[str, SourceState] | None = None,
+) -> list[dict[str, Any]]:
     """The KPI's rows: computed values, and a missing row for every expected period without."""
     states = states if states is not None else {}
     for src in kpi.sources:
@@ -211,8 +236,10 @@ def evaluate(conn: Connection, kpi: Kpi, catalog: Catalog, run_date: dt.date,
     for r in conn.execute(text(render(kpi.query, conn.dialect.name))).mappings():
         period, code = str(r["period"]), str(r["kode_wilayah"])
         if cadence_of(period) != kpi.cadence:
-            raise KpiError(f"KPI {kpi.code}: the query returned period {period!r}, which is "
-                           f"not a {kpi.cadence} period key")
+            raise KpiError(
+                f"KPI {kpi.code}: the query returned period {period!r}, which is "
+                f"not a {kpi.cadence} period key"
+            )
         _check_region(kpi, code, period)
         if period_span(period)[0] > run_date:  # dated after the run: not a period yet
             continue
@@ -231,8 +258,16 @@ def evaluate(conn: Connection, kpi: Kpi, catalog: Catalog, run_date: dt.date,
             value = computed.get((period, code))
             if code != kpi.regency and value is None and (period, code) not in computed:
                 continue
-            out.append(_row(kpi, period, code, value, loads,
-                            _reason(kpi, period, states, run_date) if value is None else None))
+            out.append(
+                _row(
+                    kpi,
+                    period,
+                    code,
+                    value,
+                    loads,
+                    _reason(kpi, period, states, run_date) if value is None else None,
+                )
+            )
     return out
 
 
@@ -241,20 +276,32 @@ def _reason(kpi: Kpi, period: str, states: dict[str, SourceState], run_date: dt.
     empty = [states[s] for s in kpi.sources if not states[s].loads_in(start, end)]
     if empty:
         return "; ".join(s.why_missing(period, run_date) for s in empty)
-    return ("nilai tidak dapat dihitung dari data yang ada (misalnya pembagi nol atau data "
-            "pembanding belum ada)")
+    return (
+        "nilai tidak dapat dihitung dari data yang ada (misalnya pembagi nol atau data "
+        "pembanding belum ada)"
+    )
 
 
-def _row(kpi: Kpi, period: str, code: str, value: float | None, loads: list[str],
-         reason: str | None) -> dict[str, Any]:
+def _row(
+    kpi: Kpi, period: str, code: str, value: float | None, loads: list[str], reason: str | None
+) -> dict[str, Any]:
     breakdown = code != kpi.regency
     target = None if breakdown and kpi.additive else kpi.target_for(int(period[:4]))
     pct, status = status_of(value, target, kpi.polarity)
-    return {"kpi_code": kpi.code, "regency": kpi.regency, "pillar": kpi.pillar,
-            "period": period, "kode_wilayah": code,
-            "value": None if value is None else round(value, 6), "target": target,
-            "achievement_pct": None if pct is None else round(pct, 4), "status": status,
-            "satuan": kpi.satuan, "load_ids": ",".join(loads) or None, "reason": reason}
+    return {
+        "kpi_code": kpi.code,
+        "regency": kpi.regency,
+        "pillar": kpi.pillar,
+        "period": period,
+        "kode_wilayah": code,
+        "value": None if value is None else round(value, 6),
+        "target": target,
+        "achievement_pct": None if pct is None else round(pct, 4),
+        "status": status,
+        "satuan": kpi.satuan,
+        "load_ids": ",".join(loads) or None,
+        "reason": reason,
+    }
 
 
 def compute(ctx: RunContext, regency: str, periods: list[str] | None = None) -> dict[str, Any]:
@@ -275,5 +322,4 @@ def compute(ctx: RunContext, regency: str, periods: list[str] | None = None) -> 
                 conn.execute(mart.insert(), rows)
             counts[kpi.code] = len(rows)
             missing += sum(r["status"] == "missing" for r in rows)
-    return {"regency": regency, "kpis": counts, "values": sum(counts.values()),
-            "missing": missing}
+    return {"regency": regency, "kpis": counts, "values": sum(counts.values()), "missing": missing}

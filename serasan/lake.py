@@ -40,8 +40,9 @@ def _check_key(key: str) -> str:
 
 
 class Lake(Protocol):
-    def put(self, key: str, data: bytes, content_type: str = ..., overwrite: bool = ...) -> None:
-        ...
+    def put(
+        self, key: str, data: bytes, content_type: str = ..., overwrite: bool = ...
+    ) -> None: ...
 
     def get(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
@@ -62,8 +63,13 @@ class LocalLake:
     def _path(self, key: str) -> Path:
         return self.root / _check_key(key)
 
-    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream",
-            overwrite: bool = True) -> None:
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str = "application/octet-stream",
+        overwrite: bool = True,
+    ) -> None:
         path = self._path(key)
         if not overwrite and path.exists():
             raise ObjectExists(f"{self.location(key)} already exists and is immutable")
@@ -118,25 +124,47 @@ class LocalLake:
 class S3Lake:
     """A MinIO (or any S3) bucket through the `minio` SDK, called with keyword arguments."""
 
-    def __init__(self, bucket: str, endpoint: str, access_key: str | None,
-                 secret_key: str | None, region: str = "us-east-1", secure: bool = False,
-                 create_bucket: bool = True):
+    def __init__(
+        self,
+        bucket: str,
+        endpoint: str,
+        access_key: str | None,
+        secret_key: str | None,
+        region: str = "us-east-1",
+        secure: bool = False,
+        create_bucket: bool = True,
+    ):
         from minio import Minio
 
         self.bucket = bucket
         self.endpoint = endpoint
-        self.client = Minio(endpoint=endpoint, access_key=access_key, secret_key=secret_key,
-                            region=region, secure=secure)
+        self.client = Minio(
+            endpoint=endpoint,
+            access_key=access_key,
+            secret_key=secret_key,
+            region=region,
+            secure=secure,
+        )
         if create_bucket and not self.client.bucket_exists(bucket_name=bucket):
             self.client.make_bucket(bucket_name=bucket)
 
-    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream",
-            overwrite: bool = True) -> None:
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str = "application/octet-stream",
+        overwrite: bool = True,
+    ) -> None:
         _check_key(key)
         if not overwrite and self.exists(key):
             raise ObjectExists(f"{self.location(key)} already exists and is immutable")
-        self.client.put_object(bucket_name=self.bucket, object_name=key, data=io.BytesIO(data),
-                               length=len(data), content_type=content_type)
+        self.client.put_object(
+            bucket_name=self.bucket,
+            object_name=key,
+            data=io.BytesIO(data),
+            length=len(data),
+            content_type=content_type,
+        )
 
     def get(self, key: str) -> bytes:
         from minio.error import S3Error
@@ -186,13 +214,15 @@ class S3Lake:
         """Download to a temporary file, so large objects are streamed, not held in memory."""
         with tempfile.TemporaryDirectory(prefix="serasan-") as tmp:
             path = Path(tmp) / "object"
-            self.client.fget_object(bucket_name=self.bucket, object_name=_check_key(key),
-                                    file_path=str(path))
+            self.client.fget_object(
+                bucket_name=self.bucket, object_name=_check_key(key), file_path=str(path)
+            )
             yield path
 
     def presigned_get(self, key: str, hours: int = 24) -> str:
-        return self.client.presigned_get_object(bucket_name=self.bucket, object_name=key,
-                                                expires=timedelta(hours=hours))
+        return self.client.presigned_get_object(
+            bucket_name=self.bucket, object_name=key, expires=timedelta(hours=hours)
+        )
 
 
 def open_lake(settings: Settings) -> Lake:
@@ -202,7 +232,12 @@ def open_lake(settings: Settings) -> Lake:
         bucket = urlparse(url).netloc
         if not settings.s3_endpoint:
             raise LakeError(f"SERASAN_LAKE_URL={url} needs SERASAN_S3_ENDPOINT (host:port)")
-        return S3Lake(bucket=bucket, endpoint=settings.s3_endpoint,
-                      access_key=settings.s3_access_key, secret_key=settings.s3_secret_key,
-                      region=settings.s3_region, secure=settings.s3_secure)
+        return S3Lake(
+            bucket=bucket,
+            endpoint=settings.s3_endpoint,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key,
+            region=settings.s3_region,
+            secure=settings.s3_secure,
+        )
     return LocalLake(url.removeprefix("file://"))

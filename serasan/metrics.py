@@ -51,37 +51,76 @@ def collect(engine: Engine, catalog: Catalog, as_of: dt.date) -> list[Metric]:
     ex = table("meta", "export_run", dialect)
     out: list[Metric] = []
     with engine.connect() as conn:
-        sums = {r.dataset_id: r for r in conn.execute(select(
-            lr.c.dataset_id, func.sum(lr.c.rows_in).label("rows_in"),
-            func.sum(lr.c.rows_loaded).label("rows_loaded"),
-            func.sum(lr.c.rows_rejected).label("rows_rejected")).group_by(lr.c.dataset_id))}
-        statuses = conn.execute(select(lr.c.dataset_id, lr.c.status, func.count()).group_by(
-            lr.c.dataset_id, lr.c.status)).all()
-        newest = dict(conn.execute(select(lr.c.dataset_id, func.max(lr.c.logical_date)).where(
-            lr.c.status.in_(RECEIVED)).group_by(lr.c.dataset_id)).all())
-        exported = dict(conn.execute(select(ex.c.dataset_id, func.max(ex.c.exported_at)).where(
-            ex.c.status == "ready").group_by(ex.c.dataset_id)).all())
-        waiting = conn.execute(select(ad.c.channel, ad.c.status, func.count()).where(
-            ad.c.status.in_(("pending", "failed"))).group_by(ad.c.channel, ad.c.status)).all()
+        sums = {
+            r.dataset_id: r
+            for r in conn.execute(
+                select(
+                    lr.c.dataset_id,
+                    func.sum(lr.c.rows_in).label("rows_in"),
+                    func.sum(lr.c.rows_loaded).label("rows_loaded"),
+                    func.sum(lr.c.rows_rejected).label("rows_rejected"),
+                ).group_by(lr.c.dataset_id)
+            )
+        }
+        statuses = conn.execute(
+            select(lr.c.dataset_id, lr.c.status, func.count()).group_by(
+                lr.c.dataset_id, lr.c.status
+            )
+        ).all()
+        newest = dict(
+            conn.execute(
+                select(lr.c.dataset_id, func.max(lr.c.logical_date))
+                .where(lr.c.status.in_(RECEIVED))
+                .group_by(lr.c.dataset_id)
+            ).all()
+        )
+        exported = dict(
+            conn.execute(
+                select(ex.c.dataset_id, func.max(ex.c.exported_at))
+                .where(ex.c.status == "ready")
+                .group_by(ex.c.dataset_id)
+            ).all()
+        )
+        waiting = conn.execute(
+            select(ad.c.channel, ad.c.status, func.count())
+            .where(ad.c.status.in_(("pending", "failed")))
+            .group_by(ad.c.channel, ad.c.status)
+        ).all()
     for ds in sorted(catalog.datasets.values(), key=lambda d: d.id):
         labels = {"dataset": ds.id, "regency": ds.regency, "opd": ds.opd}
         row = sums.get(ds.id)
         for name in ("rows_in", "rows_loaded", "rows_rejected"):
-            out.append(Metric(name, float(getattr(row, name) or 0) if row else 0.0, labels,
-                              HELP[name]))
+            out.append(
+                Metric(name, float(getattr(row, name) or 0) if row else 0.0, labels, HELP[name])
+            )
         loaded = _as_date(newest.get(ds.id))
         last_export = _as_date(exported.get(ds.id))
-        lag = 0 if loaded is None or (last_export and last_export >= loaded) else \
-            max((as_of - loaded).days, 0)
+        lag = (
+            0
+            if loaded is None or (last_export and last_export >= loaded)
+            else max((as_of - loaded).days, 0)
+        )
         out.append(Metric("export_lag_days", float(lag), labels, HELP["export_lag_days"]))
     for ds_id, status, n in statuses:
         out.append(Metric("loads", float(n), {"dataset": ds_id, "status": status}, HELP["loads"]))
     for channel, status, n in waiting:
-        out.append(Metric("alerts_pending", float(n), {"channel": channel, "status": status},
-                          HELP["alerts_pending"]))
+        out.append(
+            Metric(
+                "alerts_pending",
+                float(n),
+                {"channel": channel, "status": status},
+                HELP["alerts_pending"],
+            )
+        )
     if not waiting:
-        out.append(Metric("alerts_pending", 0.0, {"channel": "all", "status": "pending"},
-                          HELP["alerts_pending"]))
+        out.append(
+            Metric(
+                "alerts_pending",
+                0.0,
+                {"channel": "all", "status": "pending"},
+                HELP["alerts_pending"],
+            )
+        )
     return out
 
 

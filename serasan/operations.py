@@ -44,20 +44,37 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _record(conn: Connection, kind: str, ds: Dataset, load_id: str | None, period: str | None,
-            actor: str | None, reason: str | None, detail: dict[str, Any]) -> int:
+def _record(
+    conn: Connection,
+    kind: str,
+    ds: Dataset,
+    load_id: str | None,
+    period: str | None,
+    actor: str | None,
+    reason: str | None,
+    detail: dict[str, Any],
+) -> int:
     op = table("meta", "operation", conn.dialect.name)
-    return conn.execute(insert(op).values(
-        kind=kind, dataset_id=ds.id, load_id=load_id, period=period, actor=actor, reason=reason,
-        detail=json.dumps(detail, default=str, sort_keys=True), recorded_at=_now(),
-    )).inserted_primary_key[0]
+    return conn.execute(
+        insert(op).values(
+            kind=kind,
+            dataset_id=ds.id,
+            load_id=load_id,
+            period=period,
+            actor=actor,
+            reason=reason,
+            detail=json.dumps(detail, default=str, sort_keys=True),
+            recorded_at=_now(),
+        )
+    ).inserted_primary_key[0]
 
 
 # ------------------------------------------------------------------------ retract
 
 
-def retract(engine: Engine, catalog: Catalog, load_id: str, actor: str | None,
-            reason: str | None) -> dict[str, Any]:
+def retract(
+    engine: Engine, catalog: Catalog, load_id: str, actor: str | None, reason: str | None
+) -> dict[str, Any]:
     """Withdraw one load in one transaction; returns what was removed and restored."""
     lr = table("meta", "load_run", engine.dialect.name)
     with engine.begin() as conn:
@@ -74,13 +91,22 @@ def retract(engine: Engine, catalog: Catalog, load_id: str, actor: str | None,
             raise RetractRefused(str(exc), exc.later) from None
         conn.execute(update(lr).where(lr.c.load_id == load_id).values(status="retracted"))
         quality.recompute(conn, ds.regency, ds.opd, run["logical_date"])
-        detail = {"status_before": run["status"], "periods": run["periods"] or "",
-                  "rows_loaded_before": run["rows_loaded"],
-                  "rows_removed": undone["rows_removed"], "rows_restored": undone["rows_restored"],
-                  "restored_from": undone["restored_from"]}
+        detail = {
+            "status_before": run["status"],
+            "periods": run["periods"] or "",
+            "rows_loaded_before": run["rows_loaded"],
+            "rows_removed": undone["rows_removed"],
+            "rows_restored": undone["rows_restored"],
+            "restored_from": undone["restored_from"],
+        }
         op_id = _record(conn, "retract", ds, load_id, None, actor, reason, detail)
-    return {"operation_id": op_id, "kind": "retract", "dataset": ds.id, "load_id": load_id,
-            **detail}
+    return {
+        "operation_id": op_id,
+        "kind": "retract",
+        "dataset": ds.id,
+        "load_id": load_id,
+        **detail,
+    }
 
 
 # ------------------------------------------------------------------------ reprocess
@@ -89,8 +115,7 @@ def retract(engine: Engine, catalog: Catalog, load_id: str, actor: str | None,
 def covers(periods: str | None, period: str) -> bool:
     """Whether a load's periods ('2026-01-01,2026-02-01') include `period` or fall under it
     ('2026-01' covers every day or month of January 2026, '2026' the whole year)."""
-    return any(p == period or p.startswith(period + "-")
-               for p in (periods or "").split(",") if p)
+    return any(p == period or p.startswith(period + "-") for p in (periods or "").split(",") if p)
 
 
 def _plan(conn: Connection, ds: Dataset, period: str) -> tuple[list[dict[str, Any]], list[str]]:
@@ -102,35 +127,54 @@ def _plan(conn: Connection, ds: Dataset, period: str) -> tuple[list[dict[str, An
     dialect = conn.dialect.name
     lr, ev = table("meta", "load_run", dialect), table("meta", "object_event", dialect)
     log = history.merge_log_table(dialect)
-    runs = {r["load_id"]: dict(r) for r in conn.execute(
-        select(lr).where(lr.c.dataset_id == ds.id, lr.c.status != "retracted")).mappings()}
+    runs = {
+        r["load_id"]: dict(r)
+        for r in conn.execute(
+            select(lr).where(lr.c.dataset_id == ds.id, lr.c.status != "retracted")
+        ).mappings()
+    }
     chosen = {k for k, r in runs.items() if covers(r["periods"], period)}
     if not chosen:
-        raise OperationError(f"no load of {ds.id} covers period {period!r}; "
-                             "see meta.load_run.periods")
+        raise OperationError(
+            f"no load of {ds.id} covers period {period!r}; see meta.load_run.periods"
+        )
     todo = sorted(chosen)
     while todo:
         for later in loader.blockers(conn, ds, todo.pop()):
             if later not in runs:
                 raise OperationError(
                     f"load {later} built on a load of period {period} but has no raw object "
-                    "recorded in meta.load_run, so it cannot be reprocessed; retract it first")
+                    "recorded in meta.load_run, so it cannot be reprocessed; retract it first"
+                )
             if later not in chosen:
                 chosen.add(later)
                 todo.append(later)
-    arrived = dict(conn.execute(select(ev.c.sha256, func.min(ev.c.id)).where(
-        ev.c.dataset_id == ds.id, ev.c.action == "ingested").group_by(ev.c.sha256)).all())
-    seqs = dict(conn.execute(select(log.c.load_id, log.c.seq).where(
-        log.c.dataset_id == ds.id, log.c.load_id.in_(chosen))).all())
+    arrived = dict(
+        conn.execute(
+            select(ev.c.sha256, func.min(ev.c.id))
+            .where(ev.c.dataset_id == ds.id, ev.c.action == "ingested")
+            .group_by(ev.c.sha256)
+        ).all()
+    )
+    seqs = dict(
+        conn.execute(
+            select(log.c.load_id, log.c.seq).where(
+                log.c.dataset_id == ds.id, log.c.load_id.in_(chosen)
+            )
+        ).all()
+    )
     big = 1 << 62
-    replay = sorted((runs[k] for k in chosen), key=lambda r: (
-        arrived.get(r["sha256"], big), seqs.get(r["load_id"], big), r["load_id"]))
+    replay = sorted(
+        (runs[k] for k in chosen),
+        key=lambda r: (arrived.get(r["sha256"], big), seqs.get(r["load_id"], big), r["load_id"]),
+    )
     undo = sorted(chosen, key=lambda k: seqs.get(k, -1), reverse=True)
     return replay, undo
 
 
-def reprocess(ctx: RunContext, dataset_id: str, period: str, actor: str | None,
-              reason: str | None) -> dict[str, Any]:
+def reprocess(
+    ctx: RunContext, dataset_id: str, period: str, actor: str | None, reason: str | None
+) -> dict[str, Any]:
     """Transform and load again, from raw, every load covering `period`; one transaction.
 
     `ctx.catalog` holds the suites and parsers to apply now. Each load runs again as of its
@@ -143,28 +187,46 @@ def reprocess(ctx: RunContext, dataset_id: str, period: str, actor: str | None,
     run_id = ctx.run_id or f"reprocess-{_now()}"
     work = []
     for run in replay:  # parse and validate again, before the warehouse is touched
-        lctx = dataclasses.replace(ctx, run_date=run["logical_date"], run_id=run_id,
-                                   dag_id=run["dag_id"] or ctx.dag_id, force=True)
-        staged = transform(lctx, ds, {"dataset": ds.id, "sha256": run["sha256"],
-                                      "raw_key": run["raw_key"]})
+        lctx = dataclasses.replace(
+            ctx,
+            run_date=run["logical_date"],
+            run_id=run_id,
+            dag_id=run["dag_id"] or ctx.dag_id,
+            force=True,
+        )
+        staged = transform(
+            lctx, ds, {"dataset": ds.id, "sha256": run["sha256"], "raw_key": run["raw_key"]}
+        )
         work.append((run, lctx, staged, prepare_load(lctx, ds, staged)))
     loads = []
     with ctx.engine.begin() as conn:
         replay_again, undo = _plan(conn, ds, period)
         if [r["load_id"] for r in replay_again] != [r["load_id"] for r, *_ in work]:
-            raise OperationError(f"loads of {ds.id} changed while reprocessing {period}; "
-                                 "run it again")
+            raise OperationError(
+                f"loads of {ds.id} changed while reprocessing {period}; run it again"
+            )
         undone = {k: loader.unwind(conn, ds, k) for k in undo}
         for run, lctx, staged, prepared in work:
             loaded = record_load(conn, lctx, ds, staged, prepared)
-            loads.append({"load_id": run["load_id"], "status_before": run["status"],
-                          "status_after": staged["status"],
-                          "rows_loaded_before": run["rows_loaded"], "rows_loaded_after": loaded,
-                          "rows_removed": undone[run["load_id"]]["rows_removed"],
-                          "rows_restored": undone[run["load_id"]]["rows_restored"]})
+            loads.append(
+                {
+                    "load_id": run["load_id"],
+                    "status_before": run["status"],
+                    "status_after": staged["status"],
+                    "rows_loaded_before": run["rows_loaded"],
+                    "rows_loaded_after": loaded,
+                    "rows_removed": undone[run["load_id"]]["rows_removed"],
+                    "rows_restored": undone[run["load_id"]]["rows_restored"],
+                }
+            )
         detail = {"loads": loads, "undone_order": undo}
         op_id = _record(conn, "reprocess", ds, None, period, actor, reason, detail)
     for (_, lctx, staged, prepared), done in zip(work, loads, strict=True):
         finish_load(lctx, ds, staged, prepared, done["rows_loaded_after"])
-    return {"operation_id": op_id, "kind": "reprocess", "dataset": ds.id, "period": period,
-            **detail}
+    return {
+        "operation_id": op_id,
+        "kind": "reprocess",
+        "dataset": ds.id,
+        "period": period,
+        **detail,
+    }

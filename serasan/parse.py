@@ -22,21 +22,63 @@ from serasan.catalog import Dataset
 from serasan.sniff import Opener, ParseError, csv_rows, json_rows, sniff, xlsx_rows
 
 ROW_COL = "_row"  # source row number as the OPD sees it (spreadsheet row / CSV line)
-ARROW_TYPES = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(),
-               "date": pa.date32(), "boolean": pa.bool_()}
+ARROW_TYPES = {
+    "string": pa.string(),
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "date": pa.date32(),
+    "boolean": pa.bool_(),
+}
 MONTHS = {
-    "januari": 1, "jan": 1, "februari": 2, "feb": 2, "pebruari": 2, "peb": 2, "maret": 3,
-    "mar": 3, "april": 4, "apr": 4, "mei": 5, "may": 5, "juni": 6, "jun": 6, "juli": 7, "jul": 7,
-    "agustus": 8, "agu": 8, "agt": 8, "ags": 8, "aug": 8, "september": 9, "sep": 9, "sept": 9,
-    "oktober": 10, "okt": 10, "oct": 10, "november": 11, "nov": 11, "nop": 11,
-    "desember": 12, "des": 12, "dec": 12,
-    "january": 1, "february": 2, "march": 3, "june": 6, "july": 7, "august": 8,
-    "october": 10, "december": 12,
+    "januari": 1,
+    "jan": 1,
+    "februari": 2,
+    "feb": 2,
+    "pebruari": 2,
+    "peb": 2,
+    "maret": 3,
+    "mar": 3,
+    "april": 4,
+    "apr": 4,
+    "mei": 5,
+    "may": 5,
+    "juni": 6,
+    "jun": 6,
+    "juli": 7,
+    "jul": 7,
+    "agustus": 8,
+    "agu": 8,
+    "agt": 8,
+    "ags": 8,
+    "aug": 8,
+    "september": 9,
+    "sep": 9,
+    "sept": 9,
+    "oktober": 10,
+    "okt": 10,
+    "oct": 10,
+    "november": 11,
+    "nov": 11,
+    "nop": 11,
+    "desember": 12,
+    "des": 12,
+    "dec": 12,
+    "january": 1,
+    "february": 2,
+    "march": 3,
+    "june": 6,
+    "july": 7,
+    "august": 8,
+    "october": 10,
+    "december": 12,
 }
 SUMMARY_ROW = re.compile(r"^\s*(jumlah|total|grand total|sub ?total)\b", re.IGNORECASE)
 # the label alone ('Jumlah', 'TOTAL KESELURUHAN:'): a summary row whatever else the row holds
-SUMMARY_LABEL = re.compile(r"^\s*(jumlah|total|grand total|sub ?total)"
-                           r"(\s+(keseluruhan|seluruhnya|semua|akhir))?\s*:?\s*$", re.IGNORECASE)
+SUMMARY_LABEL = re.compile(
+    r"^\s*(jumlah|total|grand total|sub ?total)"
+    r"(\s+(keseluruhan|seluruhnya|semua|akhir))?\s*:?\s*$",
+    re.IGNORECASE,
+)
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 CHUNK = 50_000  # rows converted per Arrow batch: memory stays bounded on large files
 HEADER_SCAN = 30
@@ -83,8 +125,9 @@ def _norm(text: Any) -> str:
 # ---------------------------------------------------------------- reading rows
 
 
-def iter_rows(opener: Opener, filename: str, ds: Dataset) -> tuple[list[str], Iterator[
-        tuple[int, list[Any]]]]:
+def iter_rows(
+    opener: Opener, filename: str, ds: Dataset
+) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
     """(notes, rows) of a file, each row with the number the OPD sees (spreadsheet row/line)."""
     with opener() as fh:
         head = fh.read(64 * 1024)
@@ -140,8 +183,9 @@ def _merged(upper: list[Any], lower: list[Any]) -> list[str]:
     return out
 
 
-def _find_header(rows: list[list[Any]], ds: Dataset,
-                 filename: str) -> tuple[int, dict[str, int], bool]:
+def _find_header(
+    rows: list[list[Any]], ds: Dataset, filename: str
+) -> tuple[int, dict[str, int], bool]:
     """The header row (0-based index of its last row), each catalog column's position, and
     whether the header is merged over two rows.
 
@@ -329,8 +373,10 @@ def _to_date(v: Any, order: str) -> dt.date | None:
                 return dt.date(_year(m.group(3)), month, int(m.group(1) or 1))
     except ValueError:
         pass
-    raise _Bad("tanggal, misalnya 31/12/2025 atau 5 Januari 2026",
-               "a date such as 31/12/2025 or 5 Januari 2026")
+    raise _Bad(
+        "tanggal, misalnya 31/12/2025 atau 5 Januari 2026",
+        "a date such as 31/12/2025 or 5 Januari 2026",
+    )
 
 
 def _to_bool(v: Any) -> bool | None:
@@ -380,13 +426,14 @@ def normalise_kode(value: str | None) -> str | None:
         parts, i = [], 0
         for w in _KODE_WIDTHS:
             if i < len(v):
-                parts.append(v[i:i + w])
+                parts.append(v[i : i + w])
                 i += w
         return ".".join(parts)
     parts = v.split(".")
     if 1 < len(parts) <= 4 and all(p.isdigit() for p in parts):
-        return ".".join(p.zfill(w) if len(p) <= w else p for p, w in zip(parts, _KODE_WIDTHS,
-                                                                              strict=False))
+        return ".".join(
+            p.zfill(w) if len(p) <= w else p for p, w in zip(parts, _KODE_WIDTHS, strict=False)
+        )
     return v
 
 
@@ -420,13 +467,21 @@ def _plan(opener: Opener, filename: str, ds: Dataset) -> _Plan:
             break
     header_idx, positions, merged = _find_header(head, ds, filename)
     # a labelled column the catalog does not declare is ignored, not a reason to reject rows
-    labelled = [j for row in head[header_idx - int(merged): header_idx + 1]
-                for j, v in enumerate(row) if _text(v) is not None]
+    labelled = [
+        j
+        for row in head[header_idx - int(merged) : header_idx + 1]
+        for j, v in enumerate(row)
+        if _text(v) is not None
+    ]
     width = max([*labelled, *positions.values()]) + 1
-    numeric = {c.name: positions[c.name] for c in ds.columns
-               if c.type in ("integer", "number") and c.name in positions}
-    dated = {c.name: positions[c.name] for c in ds.columns
-             if c.type == "date" and c.name in positions}
+    numeric = {
+        c.name: positions[c.name]
+        for c in ds.columns
+        if c.type in ("integer", "number") and c.name in positions
+    }
+    dated = {
+        c.name: positions[c.name] for c in ds.columns if c.type == "date" and c.name in positions
+    }
     num_votes: dict[str, Counter[str]] = {n: Counter() for n in numeric}
     date_seen: dict[str, set[str]] = {n: set() for n in dated}
 
@@ -438,7 +493,7 @@ def _plan(opener: Opener, filename: str, ds: Dataset) -> _Plan:
             if pos < len(row) and (e := _date_evidence(row[pos])):
                 date_seen[name].add(e)
 
-    for row in head[header_idx + 1:]:
+    for row in head[header_idx + 1 :]:
         observe(row)
     for _, row in rows:
         observe(row)
@@ -446,16 +501,20 @@ def _plan(opener: Opener, filename: str, ds: Dataset) -> _Plan:
     conventions = {n: _decide(v) for n, v in num_votes.items()}
     for name, votes in num_votes.items():
         if votes["en"] and votes["id"]:
-            notes.append(f"column {ds.column(name).header!r} mixes 1.234,5 and 1234.5 "  # type: ignore[union-attr]
-                         f"({votes['id']} vs {votes['en']} values); read as "
-                         f"{'1.234,5' if conventions[name] == 'id' else '1234.5'}")
+            notes.append(
+                f"column {ds.column(name).header!r} mixes 1.234,5 and 1234.5 "  # type: ignore[union-attr]
+                f"({votes['id']} vs {votes['en']} values); read as "
+                f"{'1.234,5' if conventions[name] == 'id' else '1234.5'}"
+            )
     orders: dict[str, str] = {}
     for name, seen in date_seen.items():
         header = ds.column(name).header  # type: ignore[union-attr]
         if {"dmy", "mdy"} <= seen:
-            raise ParseError(f"{filename}: kolom {header!r} mencampur format tanggal D/M/Y dan "
-                             f"M/D/Y (column {header!r} mixes D/M/Y and M/D/Y dates); write "
-                             "every date the same way, e.g. 31/12/2025")
+            raise ParseError(
+                f"{filename}: kolom {header!r} mencampur format tanggal D/M/Y dan "
+                f"M/D/Y (column {header!r} mixes D/M/Y and M/D/Y dates); write "
+                "every date the same way, e.g. 31/12/2025"
+            )
         orders[name] = "mdy" if "mdy" in seen else "dmy"
         if seen == {"ambiguous"}:
             notes.append(f"column {header!r}: every d/m date is ambiguous; read as D/M/Y")
@@ -474,8 +533,17 @@ def parse_stream(opener: Opener, filename: str, ds: Dataset) -> ParseResult:
     plan = _plan(opener, filename, ds)
     _, rows = iter_rows(opener, filename, ds)
     width = plan.width
-    needed = max((plan.positions[c.name] for c in ds.columns
-                  if not c.nullable and c.name in plan.positions), default=0) + 1
+    needed = (
+        max(
+            (
+                plan.positions[c.name]
+                for c in ds.columns
+                if not c.nullable and c.name in plan.positions
+            ),
+            default=0,
+        )
+        + 1
+    )
     batches: list[pa.RecordBatch] = []
     values: dict[str, list[Any]] = {c.name: [] for c in ds.columns}
     column_values = [values[c.name] for c in ds.columns]
@@ -497,8 +565,10 @@ def parse_stream(opener: Opener, filename: str, ds: Dataset) -> ParseResult:
     columns = [(c.name, plan.positions.get(c.name)) for c in ds.columns]
 
     def record(row: list[Any]) -> tuple[tuple[str, str | None], ...]:
-        return tuple((name, _text(row[pos]) if pos is not None and pos < len(row) else None)
-                     for name, pos in columns)
+        return tuple(
+            (name, _text(row[pos]) if pos is not None and pos < len(row) else None)
+            for name, pos in columns
+        )
 
     for index, (number, row) in enumerate(rows):
         if index <= plan.header_idx:
@@ -508,10 +578,17 @@ def parse_stream(opener: Opener, filename: str, ds: Dataset) -> ParseResult:
             continue
         rows_in += 1
         if SUMMARY_ROW.match(first) and _is_summary(row, plan.positions, ds):
-            rejects.append(Reject(number, None, first,
-                                  "baris ringkasan (Jumlah/Total) tidak dimuat",
-                                  "summary row (Jumlah/Total) is not loaded",
-                                  kind="summary", record=record(row)))
+            rejects.append(
+                Reject(
+                    number,
+                    None,
+                    first,
+                    "baris ringkasan (Jumlah/Total) tidak dimuat",
+                    "summary row (Jumlah/Total) is not loaded",
+                    kind="summary",
+                    record=record(row),
+                )
+            )
             continue
         if len(row) > width or len(row) < needed:
             ragged = _ragged(row, width, needed, number)
@@ -526,26 +603,39 @@ def parse_stream(opener: Opener, filename: str, ds: Dataset) -> ParseResult:
         except _Bad as bad:
             name, pos = spec[0], spec[1]
             for out in column_values:
-                del out[len(row_numbers):]
+                del out[len(row_numbers) :]
             col = ds.column(name)
             raw = row[pos] if pos is not None and pos < n else None
             shown = _text(raw)
             header = col.header if col else name
-            rejects.append(Reject(
-                number, name, shown,
-                f"kolom '{header}' berisi {shown!r}, seharusnya {bad.expected_id}",
-                f"column '{header}' holds {shown!r}, expected {bad.expected_en}",
-                expected_id=bad.expected_id, expected_en=bad.expected_en, record=record(row)))
+            rejects.append(
+                Reject(
+                    number,
+                    name,
+                    shown,
+                    f"kolom '{header}' berisi {shown!r}, seharusnya {bad.expected_id}",
+                    f"column '{header}' holds {shown!r}, expected {bad.expected_en}",
+                    expected_id=bad.expected_id,
+                    expected_en=bad.expected_en,
+                    record=record(row),
+                )
+            )
             continue
         row_numbers.append(number)
         if len(row_numbers) >= CHUNK:
             flush()
     flush()
-    schema = pa.schema([*[(c.name, ARROW_TYPES[c.type]) for c in ds.columns],
-                        (ROW_COL, pa.int32())])
+    schema = pa.schema(
+        [*[(c.name, ARROW_TYPES[c.type]) for c in ds.columns], (ROW_COL, pa.int32())]
+    )
     table = pa.Table.from_batches(batches, schema=schema)
-    return ParseResult(table=table, rejects=rejects, rows_in=rows_in,
-                       header_row=plan.header_idx + 1, notes=plan.notes)
+    return ParseResult(
+        table=table,
+        rejects=rejects,
+        rows_in=rows_in,
+        header_row=plan.header_idx + 1,
+        notes=plan.notes,
+    )
 
 
 def parse_file(data: bytes, filename: str, ds: Dataset) -> ParseResult:
@@ -567,23 +657,33 @@ def _is_summary(row: list[Any], positions: dict[str, int], ds: Dataset) -> bool:
     if column is None or column.type != "string":
         return True
     required = [positions.get(c.name) for c in ds.columns if not c.nullable]
-    return not required or any(p is None or p >= len(row) or _text(row[p]) is None
-                               for p in required)
+    return not required or any(
+        p is None or p >= len(row) or _text(row[p]) is None for p in required
+    )
 
 
 def _ragged(row: list[Any], width: int, needed: int, number: int) -> Reject | None:
     extra = [v for v in row[width:] if _text(v) is not None]
     if extra and len(row) > width:
-        return Reject(number, None, _text(extra[0]),
-                      f"baris berisi {len(row)} sel, lebih banyak dari {width} kolom judul; "
-                      f"nilai {_text(extra[0])!r} tidak punya judul kolom",
-                      f"row has {len(row)} cells, more than the {width} header columns; "
-                      f"{_text(extra[0])!r} has no header", kind="ragged")
+        return Reject(
+            number,
+            None,
+            _text(extra[0]),
+            f"baris berisi {len(row)} sel, lebih banyak dari {width} kolom judul; "
+            f"nilai {_text(extra[0])!r} tidak punya judul kolom",
+            f"row has {len(row)} cells, more than the {width} header columns; "
+            f"{_text(extra[0])!r} has no header",
+            kind="ragged",
+        )
     if len(row) < needed:
-        return Reject(number, None, None,
-                      f"baris terpotong: hanya {len(row)} sel, kolom wajib sampai kolom "
-                      f"ke-{needed}", f"truncated row: {len(row)} cells, required columns go "
-                      f"up to column {needed}", kind="ragged")
+        return Reject(
+            number,
+            None,
+            None,
+            f"baris terpotong: hanya {len(row)} sel, kolom wajib sampai kolom ke-{needed}",
+            f"truncated row: {len(row)} cells, required columns go up to column {needed}",
+            kind="ragged",
+        )
     return None
 
 
@@ -606,8 +706,10 @@ def _converters(ds: Dataset, plan: _Plan) -> list[tuple[str, int | None, Any]]:
         elif col.type in ("integer", "number"):
             fn = _number_fn(col.type, plan.conventions.get(col.name, "id"))
         elif col.type == "date":
-            fn = _date_fn(plan.orders.get(col.name, "dmy"),
-                          ds.period.granularity if col.name == ds.period.column else "day")
+            fn = _date_fn(
+                plan.orders.get(col.name, "dmy"),
+                ds.period.granularity if col.name == ds.period.column else "day",
+            )
         else:
             fn = _to_bool
         out.append((col.name, pos, fn))

@@ -25,8 +25,10 @@ PSEUDONYM_PREFIX = "PSN-"
 KINDS = ("nik", "phone", "email", "npwp")
 
 _PSEUDONYM_LETTERS = 20  # 26**20 ~ 2**94: no collisions in any register we will ever hold
-_NO_KEY = ("no pseudonym key configured: set the password of the Airflow connection "
-           "`serasan_pii`, or the environment variable SERASAN_PII_KEY")
+_NO_KEY = (
+    "no pseudonym key configured: set the password of the Airflow connection "
+    "`serasan_pii`, or the environment variable SERASAN_PII_KEY"
+)
 MIN_KEY_BYTES = 16  # the NIK space can be enumerated: a short key would let anyone rebuild it
 _A = re.ASCII  # \d and \w mean [0-9] and [A-Za-z0-9_]: no Arabic-Indic digits, and fast
 
@@ -63,9 +65,10 @@ def pseudonym(value: str | None, key: str | bytes, column: str) -> str | None:
     if not raw or not raw.strip():
         raise ValueError(_NO_KEY)
     if len(raw) < MIN_KEY_BYTES:
-        raise ValueError(f"the pseudonym key is shorter than {MIN_KEY_BYTES} bytes: anyone could "
-                         "try every NIK against it; " + _NO_KEY.replace("no pseudonym key "
-                                                                        "configured: ", ""))
+        raise ValueError(
+            f"the pseudonym key is shorter than {MIN_KEY_BYTES} bytes: anyone could "
+            "try every NIK against it; " + _NO_KEY.replace("no pseudonym key configured: ", "")
+        )
     if value is None or not str(value).strip():
         return None  # a blank is no one: one pseudonym for all blanks would look like a person
     message = f"{column}\x1f{_normalise(value)}".encode()
@@ -81,9 +84,48 @@ def pseudonym(value: str | None, key: str | bytes, column: str) -> str | None:
 
 # Kemendagri (Dukcapil) province codes, which NIKs carry. 91-96 are Papua and the provinces
 # split from it in 2022 (Papua Selatan, Tengah, Pegunungan, Barat Daya); 97 is a BPS code only.
-PROVINCE_CODES = frozenset({
-    11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 31, 32, 33, 34, 35, 36, 51, 52, 53,
-    61, 62, 63, 64, 65, 71, 72, 73, 74, 75, 76, 81, 82, 91, 92, 93, 94, 95, 96})
+PROVINCE_CODES = frozenset(
+    {
+        11,
+        12,
+        13,
+        14,
+        15,
+        16,
+        17,
+        18,
+        19,
+        21,
+        31,
+        32,
+        33,
+        34,
+        35,
+        36,
+        51,
+        52,
+        53,
+        61,
+        62,
+        63,
+        64,
+        65,
+        71,
+        72,
+        73,
+        74,
+        75,
+        76,
+        81,
+        82,
+        91,
+        92,
+        93,
+        94,
+        95,
+        96,
+    }
+)
 _SIXTEEN = re.compile(r"[0-9]{16}", _A)
 
 
@@ -102,8 +144,12 @@ def is_valid_nik(digits: str) -> bool:
     Random 16-digit numbers pass about 2.5% of the time, so the structure is what keeps
     16-digit quantities and IDs from being reported as people.
     """
-    return (isinstance(digits, str) and _SIXTEEN.fullmatch(digits) is not None
-            and _nik_prefix_ok(digits) and digits[12:] != "0000")
+    return (
+        isinstance(digits, str)
+        and _SIXTEEN.fullmatch(digits) is not None
+        and _nik_prefix_ok(digits)
+        and digits[12:] != "0000"
+    )
 
 
 # ------------------------------------------------------------------------------ detection
@@ -123,7 +169,9 @@ _SCI = re.compile(r"\s*\+?([0-9])(?:[.,]([0-9]+))?[eE]\+?([0-9]{1,2})\s*", _A)
 _PSEP = r"(?: ?[.\-] ?| )"
 _MOBILE = re.compile(
     rf"(?<![\w+])(?:\(\+?62\) ?|\+ ?62{_PSEP}?|62{_PSEP}?|0)8[1-9][0-9]*(?:{_PSEP}[0-9]{{2,}})*"
-    r"(?![0-9])", _A)
+    r"(?![0-9])",
+    _A,
+)
 # Area codes are 0 + 2-3 digits (021, 0711) and never start 00, 01 or 08 (mobile). The area
 # code is set apart -- (021) 8454416, ( 021 ) 8590990, 021) 9256062 (a lost bracket),
 # 021-6251475, 021 98204116, (62-21) 4224408, +62 21 5454338 -- or the number is written
@@ -132,21 +180,31 @@ _LAND = re.compile(
     rf"(?<![\w+])(?P<area>\( ?0[2-79][0-9]{{1,2}} ?\) ?|0[2-79][0-9]{{1,2}}(?:\) ?|{_PSEP})"
     rf"|\(\+?62{_PSEP}?[2-79][0-9]{{1,2}}\) ?|\+ ?62{_PSEP}?[2-79][0-9]{{1,2}}{_PSEP}?"
     rf"|62{_PSEP}[2-79][0-9]{{1,2}}{_PSEP})"
-    rf"(?P<sub>[0-9]{{3,}}(?:{_PSEP}[0-9]{{3,}})*)(?![0-9])", _A)
+    rf"(?P<sub>[0-9]{{3,}}(?:{_PSEP}[0-9]{{3,}})*)(?![0-9])",
+    _A,
+)
 _LAND_BARE = re.compile(r"(?<![\w+])0[2-79][0-9]{7,10}(?![0-9A-Za-z])", _A)
 _DOCUMENT_NUMBER = re.compile(r"(?:^|[^A-Za-z])(?:no|nomor|nomer|nr|reg)[ .:]*$", re.IGNORECASE)
 # A digit run right after a phone word in free text ('Telp. 8454416', 'HP: 0812 ...').
 _PHONE_WORD = re.compile(
     r"(?<![A-Za-z])(?:telp?|tlp|telepon|telpon|phone|hp|fax|faks|wa)(?![A-Za-z])[.:]?[ :]*"
-    r"\(?(?P<num>[0-9](?:\)? ?[.\-]? ?[0-9]){5,})", _A | re.IGNORECASE)
+    r"\(?(?P<num>[0-9](?:\)? ?[.\-]? ?[0-9]){5,})",
+    _A | re.IGNORECASE,
+)
 
 # A column whose name says what it holds: there any digit run long enough is that datum.
 # Jakarta's register writes most phone numbers without an area code ('8454416') and many
 # NPWPs with a digit too few or too many; nothing but the column name tells those from counts.
 _HEADER_KINDS = (
-    ("phone", re.compile(r"(?:^|[^a-z])(?:telp|telepon|telpon|tlp|phone|telephone|hp|"
-                         r"handphone|ponsel|selular|seluler|cellular|mobile|fax|faks|"
-                         r"faksimile|facsimile|wa|whatsapp)(?:[^a-z]|$)"), 6),
+    (
+        "phone",
+        re.compile(
+            r"(?:^|[^a-z])(?:telp|telepon|telpon|tlp|phone|telephone|hp|"
+            r"handphone|ponsel|selular|seluler|cellular|mobile|fax|faks|"
+            r"faksimile|facsimile|wa|whatsapp)(?:[^a-z]|$)"
+        ),
+        6,
+    ),
     ("npwp", re.compile(r"(?:^|[^a-z])npwp(?:[^a-z]|$)"), 8),
     ("nik", re.compile(r"(?:^|[^a-z])(?:nik|ktp)(?:[^a-z]|$)"), 8),
 )
@@ -155,7 +213,9 @@ _RUN = re.compile(r"[0-9](?:(?: ?[.,\-/]{1,2} ?| )?[0-9])*", _A)
 
 _EMAIL = re.compile(
     r"(?<![\w.%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![\w\-])", _A)
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![\w\-])",
+    _A,
+)
 
 _DROP_DIGITS = str.maketrans("", "", "0123456789")
 # Measures, counts, years and BPS codes, the bulk of a statistics file: a number that does not
@@ -180,7 +240,7 @@ def _tokens(text: str) -> Iterator[tuple[list[tuple[int, int]], list[str]]]:
         if _digit_count(m.group()) < 8:
             continue
         groups = [(g.start(), g.end()) for g in _GROUP.finditer(text, m.start(), m.end())]
-        seps = [text[a[1]:b[0]] for a, b in zip(groups, groups[1:], strict=False)]
+        seps = [text[a[1] : b[0]] for a, b in zip(groups, groups[1:], strict=False)]
         yield groups, seps
 
 
@@ -211,7 +271,7 @@ def _nik_spans(text: str, groups: list[tuple[int, int]], seps: list[str]) -> lis
         while j < len(seps) and len(seps[j]) == 1 and seps[j] == seps[i]:
             j += 1
         if j > i:
-            digits = "".join(text[a:b] for a, b in groups[i:j + 1])
+            digits = "".join(text[a:b] for a, b in groups[i : j + 1])
             if len(digits) == 16 and is_valid_nik(digits) and not _glued(text, groups[j][1]):
                 found.append(("nik", groups[i][0], groups[j][1]))
         i = j + 1
@@ -253,8 +313,9 @@ def _marked(sep: str) -> bool:
     return "." in sep or "," in sep or "-" in sep
 
 
-def _npwp_at(text: str, groups: list[tuple[int, int]], seps: list[str], sizes: list[int],
-             i: int) -> int | None:
+def _npwp_at(
+    text: str, groups: list[tuple[int, int]], seps: list[str], sizes: list[int], i: int
+) -> int | None:
     """The index of the last group of an NPWP that starts at group i, or None."""
     if sizes[i] == 15:
         return i if _whole(text, groups, seps, i) else None
@@ -270,7 +331,7 @@ def _npwp_at(text: str, groups: list[tuple[int, int]], seps: list[str], sizes: l
                 return j
             break
         cuts.append(total)
-    if sizes[i + 1:i + 4] == [3, 3, 1] and all(map(_marked, seps[i:i + 3])):  # (3)
+    if sizes[i + 1 : i + 4] == [3, 3, 1] and all(map(_marked, seps[i : i + 3])):  # (3)
         end = i + 3
         if end == len(groups) - 1 and seps[i + 2].strip() != seps[i + 1].strip():
             return None
@@ -280,8 +341,11 @@ def _npwp_at(text: str, groups: list[tuple[int, int]], seps: list[str], sizes: l
     for j in range(i + 4, min(i + 7, len(groups))):  # (4)
         if not all(map(_marked, seps[i:j])):
             break
-        if sizes[j - 1] == sizes[j] == 3 and 12 <= sum(sizes[i:j + 1]) <= 16 and (
-                text[groups[i][0]] == "0" or (sizes[j - 2] == 1 and "-" in seps[j - 2])):
+        if (
+            sizes[j - 1] == sizes[j] == 3
+            and 12 <= sum(sizes[i : j + 1]) <= 16
+            and (text[groups[i][0]] == "0" or (sizes[j - 2] == 1 and "-" in seps[j - 2]))
+        ):
             return j
     return None
 
@@ -293,8 +357,7 @@ def _phone_ok(digits: str, area_digits: int | None) -> bool:
         digits = "0" + digits[2:]
     if digits.startswith("08"):
         return 10 <= len(digits) <= 13
-    return area_digits is not None and 3 <= area_digits <= 4 \
-        and 5 <= len(digits) - area_digits <= 8
+    return area_digits is not None and 3 <= area_digits <= 4 and 5 <= len(digits) - area_digits <= 8
 
 
 def _trim(text: str, start: int, end: int, area_digits: int | None) -> Span | None:
@@ -317,15 +380,21 @@ def _phone_spans(text: str) -> list[Span]:
         if area.lstrip("(+ ").startswith("62"):
             n -= 1  # 62 21 -> 021
         found.append(_trim(text, m.start(), m.end(), n))
-    found.extend(("phone", m.start(), m.end()) for m in _LAND_BARE.finditer(text)
-                 if not _DOCUMENT_NUMBER.search(text, max(0, m.start() - 10), m.start()))
+    found.extend(
+        ("phone", m.start(), m.end())
+        for m in _LAND_BARE.finditer(text)
+        if not _DOCUMENT_NUMBER.search(text, max(0, m.start() - 10), m.start())
+    )
     found.extend(("phone", m.start("num"), m.end("num")) for m in _PHONE_WORD.finditer(text))
     return [s for s in found if s is not None]
 
 
 def _hint_spans(text: str, kind: str, min_digits: int) -> list[Span]:
-    return [(kind, m.start(), m.end()) for m in _RUN.finditer(text)
-            if _digit_count(m.group()) >= min_digits]
+    return [
+        (kind, m.start(), m.end())
+        for m in _RUN.finditer(text)
+        if _digit_count(m.group()) >= min_digits
+    ]
 
 
 def _sci_nik(text: str) -> bool:
@@ -349,8 +418,9 @@ def _add(found: list[Span], spans: Iterable[Span]) -> None:
             found.append(span)
 
 
-def _find(text: str, numeric: bool = False,
-          hint: tuple[str, int] | None = None) -> tuple[Span, ...]:
+def _find(
+    text: str, numeric: bool = False, hint: tuple[str, int] | None = None
+) -> tuple[Span, ...]:
     """Spans of personal data in one cell, most specific kind first (NIK, NPWP, e-mail,
     phone), then what the column name implies (`hint`: kind and minimum digits)."""
     if not _WORTH_A_LOOK.search(text):
@@ -416,7 +486,7 @@ def _mask(kind: str, matched: str) -> str:
     digits = re.sub(r"[^0-9]", "", matched)
     n = len(digits)
     head, tail = min(4, n // 4), min(2, n // 5)
-    return digits[:head] + "*" * (n - head - tail) + digits[n - tail:]
+    return digits[:head] + "*" * (n - head - tail) + digits[n - tail :]
 
 
 class _Allow:
@@ -430,13 +500,17 @@ class _Allow:
     def __contains__(self, item: tuple[str, str]) -> bool:
         kind, matched = item
         return matched.strip().casefold() in self.text or (
-            kind != "email" and _national(matched) in self.digits)
+            kind != "email" and _national(matched) in self.digits
+        )
 
 
 def _national(value: str) -> str:
     digits = re.sub(r"[^0-9]", "", value)
-    return "0" + digits[2:] if digits.startswith("62") and value.lstrip("( ").startswith(
-        ("+", "62")) else digits
+    return (
+        "0" + digits[2:]
+        if digits.startswith("62") and value.lstrip("( ").startswith(("+", "62"))
+        else digits
+    )
 
 
 _MEMO_CELLS = 100_000
@@ -451,8 +525,9 @@ def _header_hint(column: str) -> tuple[str, int] | None:
     return next(((kind, n) for kind, pattern, n in _HEADER_KINDS if pattern.search(name)), None)
 
 
-def _scan_cells(name: str, cells: Iterable[tuple[int, str, str, bool]],
-                allow: Iterable[str]) -> list[Finding]:
+def _scan_cells(
+    name: str, cells: Iterable[tuple[int, str, str, bool]], allow: Iterable[str]
+) -> list[Finding]:
     allowed = _Allow(allow)
     hints: dict[str, tuple[str, int] | None] = {}
     # Exports repeat the same region codes, names, periods and units on every row: remember
@@ -475,8 +550,9 @@ def _scan_cells(name: str, cells: Iterable[tuple[int, str, str, bool]],
     return out
 
 
-def scan_csv(name: str, data: bytes, allow: Iterable[str] = (),
-             numeric_columns: Iterable[str] = ()) -> list[Finding]:
+def scan_csv(
+    name: str, data: bytes, allow: Iterable[str] = (), numeric_columns: Iterable[str] = ()
+) -> list[Finding]:
     """Every cell of a UTF-8 CSV with one header row. Undecodable bytes are replaced rather
     than refused: a check that stops at the first odd byte would let the rest through."""
     numeric = set(numeric_columns)
@@ -510,8 +586,9 @@ def _flatten(value: Any, column: str) -> Iterator[tuple[str, Any]]:
         yield column, value
 
 
-def scan_json(name: str, data: bytes, allow: Iterable[str] = (),
-              numeric_columns: Iterable[str] = ()) -> list[Finding]:
+def scan_json(
+    name: str, data: bytes, allow: Iterable[str] = (), numeric_columns: Iterable[str] = ()
+) -> list[Finding]:
     """A JSON array of records. JSON numbers are checked as number cells (NIK only); nested
     values are read too (column 'a.b'), and a top-level object counts as one record."""
     numeric = set(numeric_columns)

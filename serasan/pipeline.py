@@ -125,19 +125,36 @@ def extract(ctx: RunContext, ds: Dataset) -> list[dict[str, Any]]:
         raw_key = f"raw/{ds.id}/{sha}/{filename}"
         if not ctx.lake.exists(raw_key):
             ctx.lake.put(raw_key, data, overwrite=False)
-            manifest = {"dataset": ds.id, "opd": ds.opd, "regency": ds.regency,
-                        "sha256": sha, "size": len(data), "filename": filename,
-                        "origin": ctx.lake.location(key),
-                        "received_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                        "received_for": ctx.run_date.isoformat(), "run_id": ctx.run_id}
-            ctx.lake.put(f"raw/{ds.id}/{sha}/manifest.json",
-                         json.dumps(manifest, indent=2).encode(), "application/json")
+            manifest = {
+                "dataset": ds.id,
+                "opd": ds.opd,
+                "regency": ds.regency,
+                "sha256": sha,
+                "size": len(data),
+                "filename": filename,
+                "origin": ctx.lake.location(key),
+                "received_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "received_for": ctx.run_date.isoformat(),
+                "run_id": ctx.run_id,
+            }
+            ctx.lake.put(
+                f"raw/{ds.id}/{sha}/manifest.json",
+                json.dumps(manifest, indent=2).encode(),
+                "application/json",
+            )
         done = _terminal_load(ctx, ds, sha)
         action = "skipped" if done and not ctx.force else "ingested"
         with ctx.engine.begin() as conn:
-            conn.execute(events.insert().values(
-                dataset_id=ds.id, sha256=sha, raw_key=raw_key, run_id=ctx.run_id,
-                action=action, logical_date=ctx.run_date))
+            conn.execute(
+                events.insert().values(
+                    dataset_id=ds.id,
+                    sha256=sha,
+                    raw_key=raw_key,
+                    run_id=ctx.run_id,
+                    action=action,
+                    logical_date=ctx.run_date,
+                )
+            )
         ctx.lake.delete(key)
         log.info("%s: %s %s (sha256 %s)", ds.id, action, filename, sha[:12])
     return pending(ctx, ds)
@@ -146,8 +163,9 @@ def extract(ctx: RunContext, ds: Dataset) -> list[dict[str, Any]]:
 def _terminal_load(ctx: RunContext, ds: Dataset, sha: str) -> bool:
     lr = ctx.t("meta", "load_run")
     with ctx.engine.connect() as conn:
-        status = conn.execute(select(lr.c.status).where(
-            lr.c.load_id == load_id_for(ds, sha))).scalar()
+        status = conn.execute(
+            select(lr.c.status).where(lr.c.load_id == load_id_for(ds, sha))
+        ).scalar()
     return status in TERMINAL
 
 
@@ -156,14 +174,20 @@ def pending(ctx: RunContext, ds: Dataset) -> list[dict[str, Any]]:
     objects this run ingested, finished or not."""
     ev, lr = ctx.t("meta", "object_event"), ctx.t("meta", "load_run")
     with ctx.engine.connect() as conn:
-        rows = conn.execute(select(ev.c.sha256, ev.c.raw_key, ev.c.run_id).where(
-            and_(ev.c.dataset_id == ds.id, ev.c.action == "ingested")).order_by(ev.c.id)).all()
-        done = {r.load_id: r.status for r in conn.execute(
-            select(lr.c.load_id, lr.c.status).where(lr.c.dataset_id == ds.id))}
+        rows = conn.execute(
+            select(ev.c.sha256, ev.c.raw_key, ev.c.run_id)
+            .where(and_(ev.c.dataset_id == ds.id, ev.c.action == "ingested"))
+            .order_by(ev.c.id)
+        ).all()
+        done = {
+            r.load_id: r.status
+            for r in conn.execute(select(lr.c.load_id, lr.c.status).where(lr.c.dataset_id == ds.id))
+        }
     out: dict[str, dict[str, Any]] = {}
     for sha, raw_key, run_id in rows:
-        wanted = (run_id == ctx.run_id if ctx.force
-                  else done.get(load_id_for(ds, sha)) not in TERMINAL)
+        wanted = (
+            run_id == ctx.run_id if ctx.force else done.get(load_id_for(ds, sha)) not in TERMINAL
+        )
         if wanted:
             out[sha] = {"dataset": ds.id, "sha256": sha, "raw_key": raw_key}
     return list(out.values())
@@ -177,34 +201,57 @@ def transform(ctx: RunContext, ds: Dataset, obj: dict[str, Any]) -> dict[str, An
     sha, raw_key = obj["sha256"], obj["raw_key"]
     filename = raw_key.rsplit("/", 1)[-1]
     lang = ctx.settings.lang
-    base = {"dataset": ds.id, "sha256": sha, "raw_key": raw_key, "filename": filename,
-            "load_id": load_id_for(ds, sha)}
+    base = {
+        "dataset": ds.id,
+        "sha256": sha,
+        "raw_key": raw_key,
+        "filename": filename,
+        "load_id": load_id_for(ds, sha),
+    }
     try:
         size = ctx.lake.size(raw_key)
         limit = int(ds.source.params.get("max_bytes", DEFAULT_MAX_BYTES))
         if size > limit:
-            raise ParseError(f"{filename}: {size / 2**20:.1f} MB, jauh lebih besar dari batas "
-                             f"dataset ini {limit / 2**20:.0f} MB (larger than this dataset's "
-                             f"limit of {limit / 2**20:.0f} MB, source.params.max_bytes)")
+            raise ParseError(
+                f"{filename}: {size / 2**20:.1f} MB, jauh lebih besar dari batas "
+                f"dataset ini {limit / 2**20:.0f} MB (larger than this dataset's "
+                f"limit of {limit / 2**20:.0f} MB, source.params.max_bytes)"
+            )
         with ctx.lake.fetch(raw_key) as path:
             parsed = parse_stream(lambda: path.open("rb"), filename, ds)
-            fix_file = is_fix_file(_header_cells(lambda: path.open("rb"), filename, ds,
-                                                 parsed.header_row))
+            fix_file = is_fix_file(
+                _header_cells(lambda: path.open("rb"), filename, ds, parsed.header_row)
+            )
     except ParseError as exc:
-        return {**base, "status": "rejected", "rows_in": 0, "rows_valid": 0,
-                "rows_rejected": 0, "error": str(exc), "problems": [[str(exc), 0]],
-                "examples": [], "dq": [], "staging_key": None, "quarantine_key": None,
-                "periods": [], "notes": []}
+        return {
+            **base,
+            "status": "rejected",
+            "rows_in": 0,
+            "rows_valid": 0,
+            "rows_rejected": 0,
+            "error": str(exc),
+            "problems": [[str(exc), 0]],
+            "examples": [],
+            "dq": [],
+            "staging_key": None,
+            "quarantine_key": None,
+            "periods": [],
+            "notes": [],
+        }
     suite = ctx.catalog.suites[ds.id]
-    a = assess(parsed, ds, suite, ctx.run_date, lang,
-               registry_params(ctx.engine, ctx.catalog, suite))
+    a = assess(
+        parsed, ds, suite, ctx.run_date, lang, registry_params(ctx.engine, ctx.catalog, suite)
+    )
     keep, quarantined, status = a.keep, a.quarantined, a.status
     rows_in = parsed.rows_in
     validation = a.validation
     problems = [[text, n] for text, n in a.problems]
 
-    docs_key = (datadocs.write(ctx.lake, ctx.catalog, ds, sha, validation.gx_result, filename)
-                if validation.gx_result is not None else None)
+    docs_key = (
+        datadocs.write(ctx.lake, ctx.catalog, ds, sha, validation.gx_result, filename)
+        if validation.gx_result is not None
+        else None
+    )
     staging_key = f"staging/{ds.id}/{sha}.parquet"
     buf = pa.BufferOutputStream()
     pq.write_table(keep, buf)
@@ -213,22 +260,45 @@ def transform(ctx: RunContext, ds: Dataset, obj: dict[str, Any]) -> dict[str, An
     if quarantined:
         quarantine_key = f"quarantine/{ds.id}/{sha}/ditolak.csv"
         ctx.lake.put(quarantine_key, quarantine_csv(quarantined, ds.column_names), "text/csv")
-        ctx.lake.put(quarantine_key.removesuffix(".csv") + ".xlsx",
-                     quarantine_xlsx(quarantined, ds.column_names,
-                                     f"Baris ditolak: {ds.title} ({filename})"),
-                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        ctx.lake.put(
+            quarantine_key.removesuffix(".csv") + ".xlsx",
+            quarantine_xlsx(
+                quarantined, ds.column_names, f"Baris ditolak: {ds.title} ({filename})"
+            ),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
     loaded = keep.num_rows
-    dq = [{"seq": r.seq, "type": r.type, "column": ",".join(r.columns), "success": r.success,
-           "unexpected_count": r.unexpected_count, "element_count": r.element_count,
-           "sample": _sample_keys(ds, parsed.table, r.mask)} for r in validation.results]
-    return {**base, "status": status, "rows_in": rows_in, "rows_valid": loaded,
-            "rows_rejected": rows_in - loaded, "problems": problems,
-            "examples": [{k: cell(v) for k, v in q.items()} for q in quarantined[:5]],
-            "dq": dq, "staging_key": staging_key, "quarantine_key": quarantine_key,
-            # a blocked file keeps the periods it is about, so reprocessing can find it
-            "periods": loader.periods_of(ds, keep if status != "blocked" else parsed.table),
-            "notes": parsed.notes, "error": None,
-            "fix_file": fix_file, "rows_failing": len(quarantined), "docs_key": docs_key}
+    dq = [
+        {
+            "seq": r.seq,
+            "type": r.type,
+            "column": ",".join(r.columns),
+            "success": r.success,
+            "unexpected_count": r.unexpected_count,
+            "element_count": r.element_count,
+            "sample": _sample_keys(ds, parsed.table, r.mask),
+        }
+        for r in validation.results
+    ]
+    return {
+        **base,
+        "status": status,
+        "rows_in": rows_in,
+        "rows_valid": loaded,
+        "rows_rejected": rows_in - loaded,
+        "problems": problems,
+        "examples": [{k: cell(v) for k, v in q.items()} for q in quarantined[:5]],
+        "dq": dq,
+        "staging_key": staging_key,
+        "quarantine_key": quarantine_key,
+        # a blocked file keeps the periods it is about, so reprocessing can find it
+        "periods": loader.periods_of(ds, keep if status != "blocked" else parsed.table),
+        "notes": parsed.notes,
+        "error": None,
+        "fix_file": fix_file,
+        "rows_failing": len(quarantined),
+        "docs_key": docs_key,
+    }
 
 
 def _header_cells(opener: Any, filename: str, ds: Dataset, header_row: int) -> list[Any]:
@@ -272,74 +342,135 @@ def prepare_load(ctx: RunContext, ds: Dataset, staged: dict[str, Any]) -> Prepar
     load_id = staged["load_id"]
     alert = None
     if staged["status"] != "loaded":
-        location = (ctx.lake.location(staged["quarantine_key"]) if staged["quarantine_key"]
-                    else staged.get("error") or "-")
+        location = (
+            ctx.lake.location(staged["quarantine_key"])
+            if staged["quarantine_key"]
+            else staged.get("error") or "-"
+        )
         alert = alerts.compose(
-            ctx.catalog, ds, alert_id=load_id, filename=staged["filename"],
-            run_date=ctx.run_date.isoformat(), status=staged["status"],
-            rows_in=staged["rows_in"], loaded=staged["rows_valid"],
+            ctx.catalog,
+            ds,
+            alert_id=load_id,
+            filename=staged["filename"],
+            run_date=ctx.run_date.isoformat(),
+            status=staged["status"],
+            rows_in=staged["rows_in"],
+            loaded=staged["rows_valid"],
             rejected=staged["rows_rejected"],
-            problems=[(p[0], p[1]) for p in staged["problems"]], examples=staged["examples"],
-            rejected_location=location, inbox=ctx.lake.location(inbox_prefix(ctx.catalog, ds)),
-            upload_url=upload_link(ctx.lake, inbox_prefix(ctx.catalog, ds)
-                                   + f"perbaikan-{staged['sha256'][:12]}.xlsx", UPLOAD_HOURS),
-            upload_hours=UPLOAD_HOURS, lang=ctx.settings.lang)
+            problems=[(p[0], p[1]) for p in staged["problems"]],
+            examples=staged["examples"],
+            rejected_location=location,
+            inbox=ctx.lake.location(inbox_prefix(ctx.catalog, ds)),
+            upload_url=upload_link(
+                ctx.lake,
+                inbox_prefix(ctx.catalog, ds) + f"perbaikan-{staged['sha256'][:12]}.xlsx",
+                UPLOAD_HOURS,
+            ),
+            upload_hours=UPLOAD_HOURS,
+            lang=ctx.settings.lang,
+        )
     batch = ctx.lake.get(staged["staging_key"]) if staged["staging_key"] else None
     alert_key = f"alerts/{opd_key(ctx.catalog, ds)}/{ds.id}/{staged['sha256'][:16]}.txt"
     return PreparedLoad(alert=alert, alert_key=alert_key, batch=batch)
 
 
-def record_load(conn: Connection, ctx: RunContext, ds: Dataset, staged: dict[str, Any],
-                prepared: PreparedLoad) -> int:
+def record_load(
+    conn: Connection, ctx: RunContext, ds: Dataset, staged: dict[str, Any], prepared: PreparedLoad
+) -> int:
     """The warehouse part of a load, in the caller's transaction; returns the rows loaded."""
     load_id = staged["load_id"]
     alert, batch = prepared.alert, prepared.batch
     lr, dq, al = ctx.t("meta", "load_run"), ctx.t("meta", "dq_result"), ctx.t("meta", "alert")
     loaded = 0
     if batch is not None and staged["rows_valid"] and staged["status"] != "blocked":
-        loaded = loader.merge(conn, ds, batch, load_id,
-                              mode="upsert" if staged.get("fix_file") else None)
+        loaded = loader.merge(
+            conn, ds, batch, load_id, mode="upsert" if staged.get("fix_file") else None
+        )
     for t in (dq, al, lr):
         conn.execute(t.delete().where(t.c.load_id == load_id))
-    conn.execute(lr.insert().values(
-        load_id=load_id, dataset_id=ds.id, regency=ds.regency, opd=ds.opd,
-        raw_key=staged["raw_key"], sha256=staged["sha256"],
-        size_bytes=ctx.lake.size(staged["raw_key"]), dag_id=ctx.dag_id,
-        run_id=ctx.run_id, logical_date=ctx.run_date, status=staged["status"],
-        rows_in=staged["rows_in"], rows_loaded=loaded,
-        rows_rejected=staged["rows_in"] - loaded, quarantine_key=staged["quarantine_key"],
-        rows_failing=staged.get("rows_failing"),
-        periods=",".join(staged["periods"]),
-        notes="; ".join(staged["notes"] + ([staged["error"]] if staged["error"] else []))))
+    conn.execute(
+        lr.insert().values(
+            load_id=load_id,
+            dataset_id=ds.id,
+            regency=ds.regency,
+            opd=ds.opd,
+            raw_key=staged["raw_key"],
+            sha256=staged["sha256"],
+            size_bytes=ctx.lake.size(staged["raw_key"]),
+            dag_id=ctx.dag_id,
+            run_id=ctx.run_id,
+            logical_date=ctx.run_date,
+            status=staged["status"],
+            rows_in=staged["rows_in"],
+            rows_loaded=loaded,
+            rows_rejected=staged["rows_in"] - loaded,
+            quarantine_key=staged["quarantine_key"],
+            rows_failing=staged.get("rows_failing"),
+            periods=",".join(staged["periods"]),
+            notes="; ".join(staged["notes"] + ([staged["error"]] if staged["error"] else [])),
+        )
+    )
     if staged["dq"]:
-        conn.execute(dq.insert(), [
-            {"load_id": load_id, "seq": d["seq"], "dataset_id": ds.id,
-             "expectation_type": d["type"], "column_name": d["column"],
-             "success": d["success"], "unexpected_count": d["unexpected_count"],
-             "element_count": d["element_count"], "sample": d["sample"]}
-            for d in staged["dq"]])
+        conn.execute(
+            dq.insert(),
+            [
+                {
+                    "load_id": load_id,
+                    "seq": d["seq"],
+                    "dataset_id": ds.id,
+                    "expectation_type": d["type"],
+                    "column_name": d["column"],
+                    "success": d["success"],
+                    "unexpected_count": d["unexpected_count"],
+                    "element_count": d["element_count"],
+                    "sample": d["sample"],
+                }
+                for d in staged["dq"]
+            ],
+        )
     if alert:
-        conn.execute(al.insert().values(
-            alert_id=alert.alert_id, load_id=load_id, dataset_id=ds.id,
-            regency=ds.regency, opd=ds.opd, recipients=",".join(alert.recipients),
-            subject=alert.subject, body=alert.body, lake_key=prepared.alert_key,
-            status="pending"))
+        conn.execute(
+            al.insert().values(
+                alert_id=alert.alert_id,
+                load_id=load_id,
+                dataset_id=ds.id,
+                regency=ds.regency,
+                opd=ds.opd,
+                recipients=",".join(alert.recipients),
+                subject=alert.subject,
+                body=alert.body,
+                lake_key=prepared.alert_key,
+                status="pending",
+            )
+        )
     quality.recompute(conn, ds.regency, ds.opd, ctx.run_date)
     return loaded
 
 
-def finish_load(ctx: RunContext, ds: Dataset, staged: dict[str, Any], prepared: PreparedLoad,
-                loaded: int) -> dict[str, Any]:
+def finish_load(
+    ctx: RunContext, ds: Dataset, staged: dict[str, Any], prepared: PreparedLoad, loaded: int
+) -> dict[str, Any]:
     """After the commit: the manifest and the alert in the lake, and the load summary."""
     load_id, alert, alert_key = staged["load_id"], prepared.alert, prepared.alert_key
     _mark_manifest(ctx, ds, staged, load_id)
     if alert:
-        ctx.lake.put(alert_key, f"Subject: {alert.subject}\nTo: {', '.join(alert.recipients)}"
-                                f"\n\n{alert.body}\n".encode(), "text/plain; charset=utf-8")
-    summary = {k: staged[k] for k in ("dataset", "sha256", "filename", "status", "rows_in",
-                                      "quarantine_key", "periods")}
-    summary.update(load_id=load_id, rows_loaded=loaded, rows_rejected=staged["rows_in"] - loaded,
-                   alert_key=alert_key if alert else None, error=staged["error"])
+        ctx.lake.put(
+            alert_key,
+            f"Subject: {alert.subject}\nTo: {', '.join(alert.recipients)}"
+            f"\n\n{alert.body}\n".encode(),
+            "text/plain; charset=utf-8",
+        )
+    summary = {
+        k: staged[k]
+        for k in ("dataset", "sha256", "filename", "status", "rows_in", "quarantine_key", "periods")
+    }
+    summary.update(
+        load_id=load_id,
+        rows_loaded=loaded,
+        rows_rejected=staged["rows_in"] - loaded,
+        alert_key=alert_key if alert else None,
+        error=staged["error"],
+    )
     if summary["rows_in"] != summary["rows_loaded"] + summary["rows_rejected"]:
         raise AssertionError(f"row accounting does not reconcile for {load_id}: {summary}")
     return summary
@@ -349,8 +480,13 @@ def _mark_manifest(ctx: RunContext, ds: Dataset, staged: dict[str, Any], load_id
     """Record the outcome beside the raw bytes (which never change): status, counts, reason."""
     key = f"raw/{ds.id}/{staged['sha256']}/manifest.json"
     manifest = json.loads(ctx.lake.get(key)) if ctx.lake.exists(key) else {}
-    manifest.update(status=staged["status"], load_id=load_id, rows_in=staged["rows_in"],
-                    rows_loaded=staged["rows_valid"], error=staged["error"])
+    manifest.update(
+        status=staged["status"],
+        load_id=load_id,
+        rows_in=staged["rows_in"],
+        rows_loaded=staged["rows_valid"],
+        error=staged["error"],
+    )
     ctx.lake.put(key, json.dumps(manifest, indent=2).encode(), "application/json")
 
 

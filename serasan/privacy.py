@@ -18,5 +18,7 @@ def mask_value(value: object) -> str:
 
 
 def mask_record(record: dict[str, object], pii_columns: list[str]) -> dict[str, object]:
-    return {k: (mask_value(v) if k in pii_columns and v not in (None, "") else v)
-            for k, v in record.items()}
+    return {
+        k: (mask_value(v) if k in pii_columns and v not in (None, "") else v)
+        for k, v in record.items()
+    }

@@ -30,26 +30,52 @@ def recompute(conn: Connection, regency: str, opd: str, day: dt.date) -> dict[st
     lr, dq = table("meta", "load_run", dialect), table("meta", "dq_result", dialect)
     qs = table("meta", "quality_score", dialect)
     start, end = month_bounds(day)
-    where = and_(lr.c.regency == regency, lr.c.opd == opd, lr.c.status.in_(SCORED),
-                 lr.c.logical_date >= start, lr.c.logical_date < end)
-    loads = conn.execute(select(
-        func.count(func.distinct(lr.c.dataset_id)), func.coalesce(func.sum(lr.c.rows_in), 0),
-        func.coalesce(func.sum(lr.c.rows_in - func.coalesce(lr.c.rows_failing,
-                                                            lr.c.rows_rejected)), 0),
-    ).where(where)).one()
-    exps = conn.execute(select(
-        func.count(), func.coalesce(func.sum(func.cast(dq.c.success, _int())), 0),
-    ).select_from(dq.join(lr, dq.c.load_id == lr.c.load_id)).where(where)).one()
+    where = and_(
+        lr.c.regency == regency,
+        lr.c.opd == opd,
+        lr.c.status.in_(SCORED),
+        lr.c.logical_date >= start,
+        lr.c.logical_date < end,
+    )
+    loads = conn.execute(
+        select(
+            func.count(func.distinct(lr.c.dataset_id)),
+            func.coalesce(func.sum(lr.c.rows_in), 0),
+            func.coalesce(
+                func.sum(lr.c.rows_in - func.coalesce(lr.c.rows_failing, lr.c.rows_rejected)), 0
+            ),
+        ).where(where)
+    ).one()
+    exps = conn.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(func.cast(dq.c.success, _int())), 0),
+        )
+        .select_from(dq.join(lr, dq.c.load_id == lr.c.load_id))
+        .where(where)
+    ).one()
     period = start.strftime("%Y-%m")
-    row = {"regency": regency, "opd": opd, "period": period, "datasets": int(loads[0]),
-           "rows_in": int(loads[1]), "rows_passed": int(loads[2]),
-           "expectations": int(exps[0]), "expectations_passed": int(exps[1])}
-    row["score_rows"] = round(100.0 * row["rows_passed"] / row["rows_in"], 2) \
-        if row["rows_in"] else None
-    row["score_expectations"] = round(100.0 * row["expectations_passed"] / row["expectations"],
-                                      2) if row["expectations"] else None
-    conn.execute(qs.delete().where(and_(qs.c.regency == regency, qs.c.opd == opd,
-                                        qs.c.period == period)))
+    row = {
+        "regency": regency,
+        "opd": opd,
+        "period": period,
+        "datasets": int(loads[0]),
+        "rows_in": int(loads[1]),
+        "rows_passed": int(loads[2]),
+        "expectations": int(exps[0]),
+        "expectations_passed": int(exps[1]),
+    }
+    row["score_rows"] = (
+        round(100.0 * row["rows_passed"] / row["rows_in"], 2) if row["rows_in"] else None
+    )
+    row["score_expectations"] = (
+        round(100.0 * row["expectations_passed"] / row["expectations"], 2)
+        if row["expectations"]
+        else None
+    )
+    conn.execute(
+        qs.delete().where(and_(qs.c.regency == regency, qs.c.opd == opd, qs.c.period == period))
+    )
     if row["datasets"]:
         conn.execute(qs.insert().values(**row))
     return row

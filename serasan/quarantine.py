@@ -30,12 +30,12 @@ def quarantine_columns(column_names: list[str]) -> list[str]:
 
 
 def quarantine_csv(rows: list[dict[str, Any]], column_names: list[str]) -> bytes:
-    return csv_bytes(({k: _text(v) for k, v in r.items()} for r in rows),
-                     quarantine_columns(column_names))
+    return csv_bytes(
+        ({k: _text(v) for k, v in r.items()} for r in rows), quarantine_columns(column_names)
+    )
 
 
-def quarantine_xlsx(rows: list[dict[str, Any]], column_names: list[str],
-                    title: str) -> bytes:
+def quarantine_xlsx(rows: list[dict[str, Any]], column_names: list[str], title: str) -> bytes:
     """An XLSX of the rejected rows, every cell a text cell (never a number or a formula)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font

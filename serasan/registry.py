@@ -59,8 +59,10 @@ def registry_params(engine: Engine, catalog: Catalog, suite: dict[str, Any]) -> 
             ds = _registry(catalog, registry, column)
             table = fact_table(ds, conn.dialect.name)
             if not insp.has_table(table.name, schema=table.schema):
-                raise RegistryError(f"registry {registry!r} has no fact table yet: run "
-                                    f"`serasan warehouse upgrade` and load the registry first")
+                raise RegistryError(
+                    f"registry {registry!r} has no fact table yet: run "
+                    f"`serasan warehouse upgrade` and load the registry first"
+                )
             col = table.c[column]
             keys = conn.execute(select(col).where(col.is_not(None)).distinct()).scalars().all()
             out[name] = sorted(keys)
@@ -76,8 +78,9 @@ def _registry(catalog: Catalog, registry: str, column: str) -> Dataset:
     return ds
 
 
-def check_registry_refs(catalog: Catalog,
-                        suites: Mapping[str, dict[str, Any]] | None = None) -> list[str]:
+def check_registry_refs(
+    catalog: Catalog, suites: Mapping[str, dict[str, Any]] | None = None
+) -> list[str]:
     """Cross-dataset checks `check_suite` cannot make (it sees one dataset): for
     `catalog validate`. The registry must be another catalog dataset, the column one of its
     columns, and of the same type as the checked column. `suites` defaults to the catalog's."""
@@ -96,8 +99,10 @@ def check_registry_refs(catalog: Catalog,
                 continue
             mine, theirs = ds.column(kw.get("column")), reg.column(kw["registry_column"])
             if mine is not None and theirs is not None and mine.type != theirs.type:
-                problems.append(f"{where}: column {mine.name!r} is {mine.type} but "
-                                f"{reg.id}.{theirs.name} is {theirs.type}")
+                problems.append(
+                    f"{where}: column {mine.name!r} is {mine.type} but "
+                    f"{reg.id}.{theirs.name} is {theirs.type}"
+                )
             if reg.id == ds.id:
                 problems.append(f"{where}: a dataset cannot be its own registry")
     return problems

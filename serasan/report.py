@@ -26,13 +26,34 @@ from serasan.warehouse.tables import table
 
 TREND = {"monthly": 12, "quarterly": 8, "yearly": 5}  # periods shown in a trend chart
 RELEASE_DAYS = 30  # a period is released on schedule within this many days of its deadline
-STATUS_LABEL = {"on_track": "Sesuai target", "at_risk": "Perlu perhatian",
-                "off_track": "Di bawah target", "no_target": "Tanpa target",
-                "missing": "Data tidak tersedia"}
-LOAD_LABEL = {"blocked": "diblokir", "rejected": "ditolak", "quarantined": "sebagian dikarantina",
-              "warned": "dimuat dengan peringatan", "loaded": "dimuat"}
-MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-          "September", "Oktober", "November", "Desember")
+STATUS_LABEL = {
+    "on_track": "Sesuai target",
+    "at_risk": "Perlu perhatian",
+    "off_track": "Di bawah target",
+    "no_target": "Tanpa target",
+    "missing": "Data tidak tersedia",
+}
+LOAD_LABEL = {
+    "blocked": "diblokir",
+    "rejected": "ditolak",
+    "quarantined": "sebagian dikarantina",
+    "warned": "dimuat dengan peringatan",
+    "loaded": "dimuat",
+}
+MONTHS = (
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+)
 
 
 def report_key(regency: Regency, period: str) -> str:
@@ -84,8 +105,9 @@ def _shift_year(key: str) -> str:
     return f"{int(key[:4]) - 1}{key[4:]}"
 
 
-def kpi_views(conn: Connection, catalog: Catalog, regency: Regency, month: str,
-              names: dict[str, str]) -> dict[str, list[KpiView]]:
+def kpi_views(
+    conn: Connection, catalog: Catalog, regency: Regency, month: str, names: dict[str, str]
+) -> dict[str, list[KpiView]]:
     kv = table("mart", "kpi_value", conn.dialect.name)
     rows = conn.execute(select(kv).where(kv.c.regency == regency.kode)).mappings().all()
     by_kpi: dict[str, list[dict[str, Any]]] = {}
@@ -97,24 +119,31 @@ def kpi_views(conn: Connection, catalog: Catalog, regency: Regency, month: str,
         mine = by_kpi.get(k.code, [])
         period = kpi.latest_ended(k.cadence, month_end)
         top = {r["period"]: r for r in mine if r["kode_wilayah"] == regency.kode}
-        shown = kpi.periods_between(k.cadence, min([*top, period]), period)[-TREND[k.cadence]:]
+        shown = kpi.periods_between(k.cadence, min([*top, period]), period)[-TREND[k.cadence] :]
         points = [(p, top[p]["value"] if p in top else None) for p in shown]
-        targets = [(p, top[p]["target"] if p in top else k.target_for(int(p[:4])))
-                   for p in shown]
-        trend = charts.line_chart(points, title=f"{k.name}: tren", unit=k.satuan,
-                                  target=targets, highlight=period)
-        parts = sorted((r for r in mine if r["period"] == period
-                        and r["kode_wilayah"] != regency.kode), key=lambda r: r["kode_wilayah"])
-        breakdown = [{**r, "nama": names.get(r["kode_wilayah"], r["kode_wilayah"])}
-                     for r in parts]
-        bars = charts.bar_chart([(b["nama"], b["value"]) for b in breakdown],
-                                title=f"{k.name} per kecamatan, {period_label(period)}",
-                                unit=k.satuan,
-                                target=None if k.additive else k.target_for(int(period[:4]))
-                                ) if breakdown else None
+        targets = [(p, top[p]["target"] if p in top else k.target_for(int(p[:4]))) for p in shown]
+        trend = charts.line_chart(
+            points, title=f"{k.name}: tren", unit=k.satuan, target=targets, highlight=period
+        )
+        parts = sorted(
+            (r for r in mine if r["period"] == period and r["kode_wilayah"] != regency.kode),
+            key=lambda r: r["kode_wilayah"],
+        )
+        breakdown = [{**r, "nama": names.get(r["kode_wilayah"], r["kode_wilayah"])} for r in parts]
+        bars = (
+            charts.bar_chart(
+                [(b["nama"], b["value"]) for b in breakdown],
+                title=f"{k.name} per kecamatan, {period_label(period)}",
+                unit=k.satuan,
+                target=None if k.additive else k.target_for(int(period[:4])),
+            )
+            if breakdown
+            else None
+        )
         prev = top.get(_shift_year(period))
-        out[k.pillar].append(KpiView(k, period, top.get(period), prev and prev["value"],
-                                     trend, breakdown, bars))
+        out[k.pillar].append(
+            KpiView(k, period, top.get(period), prev and prev["value"], trend, breakdown, bars)
+        )
     return out
 
 
@@ -138,12 +167,22 @@ def opd_views(ctx: RunContext, conn: Connection, regency: Regency) -> list[OpdVi
     qs, lr = table("meta", "quality_score", dialect), table("meta", "load_run", dialect)
     as_of = ctx.run_date
     now = kpi.period_key("monthly", as_of)
-    scores = conn.execute(select(qs).where(qs.c.regency == regency.kode,
-                                           qs.c.period <= now).order_by(qs.c.period)
-                          ).mappings().all()
-    runs = conn.execute(select(lr).where(lr.c.regency == regency.kode,
-                                         lr.c.logical_date <= as_of).order_by(
-        lr.c.logical_date, lr.c.load_id)).mappings().all()
+    scores = (
+        conn.execute(
+            select(qs).where(qs.c.regency == regency.kode, qs.c.period <= now).order_by(qs.c.period)
+        )
+        .mappings()
+        .all()
+    )
+    runs = (
+        conn.execute(
+            select(lr)
+            .where(lr.c.regency == regency.kode, lr.c.logical_date <= as_of)
+            .order_by(lr.c.logical_date, lr.c.load_id)
+        )
+        .mappings()
+        .all()
+    )
     datasets = ctx.catalog.datasets_of(regency.kode)
     lateness = {s.dataset.id: s for s in freshness.statuses(ctx, datasets)}
     out = []
@@ -153,22 +192,37 @@ def opd_views(ctx: RunContext, conn: Connection, regency: Regency) -> list[OpdVi
             continue
         ids = {d.id for d in mine}
         own = [dict(s) for s in scores if s["opd"] == opd.code]
-        svg = charts.line_chart([(s["period"], s["score_rows"]) for s in own][-12:],
-                                title=f"Skor kualitas data {opd.name}", unit="%",
-                                highlight=now)
+        svg = charts.line_chart(
+            [(s["period"], s["score_rows"]) for s in own][-12:],
+            title=f"Skor kualitas data {opd.name}",
+            unit="%",
+            highlight=now,
+        )
         latest: dict[str, dict[str, Any]] = {}
         for r in runs:
             if r["dataset_id"] in ids:
                 latest[r["dataset_id"]] = dict(r)
-        failing = [{"dataset": ctx.catalog.dataset(i), **r,
-                    "status_label": LOAD_LABEL.get(r["status"], r["status"])}
-                   for i, r in sorted(latest.items())
-                   if r["status"] in ("blocked", "rejected") or (r["rows_rejected"] or 0) > 0]
-        late = [{"dataset": s.dataset, "due": s.due, "received_on": s.received_on,
-                 "days_late": s.days_late, "missing": s.missing}
-                for i, s in sorted(lateness.items()) if i in ids and (s.missing or s.days_late)]
-        out.append(OpdView(opd_key(ctx.catalog, mine[0]), opd.name, own, svg, failing, late,
-                           mine))
+        failing = [
+            {
+                "dataset": ctx.catalog.dataset(i),
+                **r,
+                "status_label": LOAD_LABEL.get(r["status"], r["status"]),
+            }
+            for i, r in sorted(latest.items())
+            if r["status"] in ("blocked", "rejected") or (r["rows_rejected"] or 0) > 0
+        ]
+        late = [
+            {
+                "dataset": s.dataset,
+                "due": s.due,
+                "received_on": s.received_on,
+                "days_late": s.days_late,
+                "missing": s.missing,
+            }
+            for i, s in sorted(lateness.items())
+            if i in ids and (s.missing or s.days_late)
+        ]
+        out.append(OpdView(opd_key(ctx.catalog, mine[0]), opd.name, own, svg, failing, late, mine))
     return out
 
 
@@ -180,18 +234,27 @@ def compliance(conn: Connection, catalog: Catalog, regency: Regency) -> list[dic
     ex = table("meta", "export_run", conn.dialect.name)
     out = []
     for ds in sorted(catalog.datasets_of(regency.kode), key=lambda d: d.id):
-        runs = conn.execute(select(ex).where(ex.c.dataset_id == ds.id).order_by(ex.c.period)
-                            ).mappings().all()
+        runs = (
+            conn.execute(select(ex).where(ex.c.dataset_id == ds.id).order_by(ex.c.period))
+            .mappings()
+            .all()
+        )
         ready = [r for r in runs if r["status"] == "ready"]
-        missing = sorted({f for r in ready for f in (r["metadata_missing"] or "").split(",")
-                          if f})
+        missing = sorted({f for r in ready for f in (r["metadata_missing"] or "").split(",") if f})
         on_time = [r for r in ready if _on_schedule(ds, r)]
-        out.append({"dataset": ds, "periods": len(ready),
-                    "blocked": sum(r["status"] == "blocked" for r in runs),
-                    "withdrawn": sum(r["status"] == "withdrawn" for r in runs),
-                    "metadata_missing": missing, "metadata_complete": bool(ready) and not missing,
-                    "on_schedule": len(on_time), "late": len(ready) - len(on_time),
-                    "last_export": max((r["exported_at"] or "" for r in ready), default="")})
+        out.append(
+            {
+                "dataset": ds,
+                "periods": len(ready),
+                "blocked": sum(r["status"] == "blocked" for r in runs),
+                "withdrawn": sum(r["status"] == "withdrawn" for r in runs),
+                "metadata_missing": missing,
+                "metadata_complete": bool(ready) and not missing,
+                "on_schedule": len(on_time),
+                "late": len(ready) - len(on_time),
+                "last_export": max((r["exported_at"] or "" for r in ready), default=""),
+            }
+        )
     return out
 
 
@@ -208,9 +271,14 @@ def _on_schedule(ds: Dataset, run: dict[str, Any]) -> bool:
 
 @cache
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("serasan", "templates"),
-                      autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env = Environment(
+        loader=PackageLoader("serasan", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters["id"] = charts.format_id
     env.filters["period"] = period_label
     return env
@@ -223,18 +291,35 @@ def build(ctx: RunContext, regency: Regency, month: str) -> str:
     dialect = ctx.engine.dialect.name
     ref = table("ref", "region", dialect)
     with ctx.engine.connect() as conn:
-        names = dict(conn.execute(select(ref.c.kode, ref.c.nama).where(
-            ref.c.kode.like(f"{regency.kode}%"))).all())
+        names = dict(
+            conn.execute(
+                select(ref.c.kode, ref.c.nama).where(ref.c.kode.like(f"{regency.kode}%"))
+            ).all()
+        )
         pillars = kpi_views(conn, ctx.catalog, regency, month, names)
         opds = opd_views(ctx, conn, regency)
         comp = compliance(conn, ctx.catalog, regency)
     views = [v for vs in pillars.values() for v in vs]
-    counts = {s: sum((v.row or {}).get("status", "missing") == s for v in views)
-              for s in kpi.STATUSES}
-    return _env().get_template("report.html.j2").render(
-        regency=regency, month=month, as_of=ctx.run_date, pillars=pillars, pillar_names=PILLARS,
-        opds=opds, compliance=comp, counts=counts, status_label=STATUS_LABEL,
-        release_days=RELEASE_DAYS, names=names)
+    counts = {
+        s: sum((v.row or {}).get("status", "missing") == s for v in views) for s in kpi.STATUSES
+    }
+    return (
+        _env()
+        .get_template("report.html.j2")
+        .render(
+            regency=regency,
+            month=month,
+            as_of=ctx.run_date,
+            pillars=pillars,
+            pillar_names=PILLARS,
+            opds=opds,
+            compliance=comp,
+            counts=counts,
+            status_label=STATUS_LABEL,
+            release_days=RELEASE_DAYS,
+            names=names,
+        )
+    )
 
 
 def write(ctx: RunContext, regency_kode: str, month: str | None = None) -> dict[str, Any]:
@@ -248,5 +333,12 @@ def write(ctx: RunContext, regency_kode: str, month: str | None = None) -> dict[
     unchanged = lake.exists(key) and hashlib.sha256(lake.get(key)).hexdigest() == sha
     if not unchanged:
         lake.put(key, html, content_type="text/html; charset=utf-8")
-    return {"regency": regency.kode, "period": month, "key": key, "sha256": sha,
-            "bytes": len(html), "written": not unchanged, "location": lake.location(key)}
+    return {
+        "regency": regency.kode,
+        "period": month,
+        "key": key,
+        "sha256": sha,
+        "bytes": len(html),
+        "written": not unchanged,
+        "location": lake.location(key),
+    }

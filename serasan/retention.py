@@ -168,14 +168,17 @@ def _folders(lake: Lake, ds: Dataset, kind: str) -> tuple[list[Folder], list[dic
     grouped: dict[str, list[str]] = {}
     odd = []
     for key in lake.list(prefix):
-        sha, _, name = key[len(prefix):].partition("/")
+        sha, _, name = key[len(prefix) :].partition("/")
         if SHA256.match(sha) and name:
             grouped.setdefault(sha, []).append(key)
         else:
-            odd.append(_skip(key, ds.id, kind, LAKE,
-                             f"not in a {prefix}<sha256>/ folder: left alone"))
-    folders = [Folder(ds.id, kind, sha, _manifest_last(keys, manifest_key(ds.id, sha)))
-               for sha, keys in sorted(grouped.items())]
+            odd.append(
+                _skip(key, ds.id, kind, LAKE, f"not in a {prefix}<sha256>/ folder: left alone")
+            )
+    folders = [
+        Folder(ds.id, kind, sha, _manifest_last(keys, manifest_key(ds.id, sha)))
+        for sha, keys in sorted(grouped.items())
+    ]
     return folders, odd
 
 
@@ -199,22 +202,31 @@ def _first_events(engine: Engine, ds: Dataset) -> dict[str, dt.date]:
     """sha256 -> the logical date of the run that first saw it in the inbox."""
     ev = table("meta", "object_event", engine.dialect.name)
     with engine.connect() as conn:
-        rows = conn.execute(select(ev.c.sha256, func.min(ev.c.logical_date)).where(
-            ev.c.dataset_id == ds.id).group_by(ev.c.sha256)).all()
+        rows = conn.execute(
+            select(ev.c.sha256, func.min(ev.c.logical_date))
+            .where(ev.c.dataset_id == ds.id)
+            .group_by(ev.c.sha256)
+        ).all()
     return {sha: day for sha, day in rows}
 
 
 def _audit_rows(engine: Engine, dataset_id: str) -> list[Any]:
     audit = table("meta", "retention_audit", engine.dialect.name)
     with engine.connect() as conn:
-        return list(conn.execute(select(audit).where(audit.c.dataset_id == dataset_id)
-                                 .order_by(audit.c.id)).all())
+        return list(
+            conn.execute(
+                select(audit).where(audit.c.dataset_id == dataset_id).order_by(audit.c.id)
+            ).all()
+        )
 
 
 def _unmarked_rows(engine: Engine, dataset_id: str) -> dict[tuple[str, str | None], int]:
     """(object_key, received_at) -> id of audit rows that do not say the delete failed."""
-    return {(r.object_key, r.received_at): r.id for r in _audit_rows(engine, dataset_id)
-            if FAILED not in r.reason}
+    return {
+        (r.object_key, r.received_at): r.id
+        for r in _audit_rows(engine, dataset_id)
+        if FAILED not in r.reason
+    }
 
 
 def _reason(kind: str, days: int, received: Received, due: dt.date) -> str:
@@ -233,8 +245,10 @@ def plan(lake: Lake, engine: Engine, catalog: Catalog, as_of: dt.date) -> Plan:
         events = _first_events(engine, ds)
         rows = _unmarked_rows(engine, ds.id)
         received: dict[str, Received | None] = {}
-        for kind, days in (("raw", ds.retention.raw_days),
-                           ("quarantine", ds.retention.quarantine_days)):
+        for kind, days in (
+            ("raw", ds.retention.raw_days),
+            ("quarantine", ds.retention.quarantine_days),
+        ):
             folders, odd = _folders(lake, ds, kind)
             result.skipped += odd
             for folder in folders:
@@ -251,22 +265,43 @@ def _received(lake: Lake, ds: Dataset, sha: str, events: dict[str, dt.date]) -> 
     return found
 
 
-def _judge(lake: Lake, folder: Folder, days: int, received: Received | None,
-           rows: dict[tuple[str, str | None], int], as_of: dt.date, result: Plan) -> None:
+def _judge(
+    lake: Lake,
+    folder: Folder,
+    days: int,
+    received: Received | None,
+    rows: dict[tuple[str, str | None], int],
+    as_of: dt.date,
+    result: Plan,
+) -> None:
     if received is None:
-        result.skipped += [_skip(k, folder.dataset_id, folder.kind, LAKE,
-                                 "arrival unknown (no readable manifest, no meta.object_event): "
-                                 "kept; check it by hand") for k in folder.keys]
+        result.skipped += [
+            _skip(
+                k,
+                folder.dataset_id,
+                folder.kind,
+                LAKE,
+                "arrival unknown (no readable manifest, no meta.object_event): "
+                "kept; check it by hand",
+            )
+            for k in folder.keys
+        ]
         return
     due = deadline(received.day, days)
     if due > as_of:
         result.kept += len(folder.keys)
         return
-    result.due.append(Due(
-        folder=folder, received=received, policy_days=days, deadline=due,
-        reason=_reason(folder.kind, days, received, due),
-        sizes={k: lake.size(k) for k in folder.keys},
-        recorded={k: rows[(k, received.at)] for k in folder.keys if (k, received.at) in rows}))
+    result.due.append(
+        Due(
+            folder=folder,
+            received=received,
+            policy_days=days,
+            deadline=due,
+            reason=_reason(folder.kind, days, received, due),
+            sizes={k: lake.size(k) for k in folder.keys},
+            recorded={k: rows[(k, received.at)] for k in folder.keys if (k, received.at) in rows},
+        )
+    )
 
 
 # ------------------------------------------------------------------------ backups: settings
@@ -283,12 +318,14 @@ def backup_keep_days(env: Mapping[str, str] | None = None) -> int:
     except ValueError:
         raise RetentionConfigError(
             f"{KEEP_ENV}={text!r} is not a whole number of days: set it to {MIN_KEEP_DAYS} or "
-            f"more, or leave it unset for {KEEP_DEFAULT}") from None
+            f"more, or leave it unset for {KEEP_DEFAULT}"
+        ) from None
     if days < MIN_KEEP_DAYS:
         raise RetentionConfigError(
             f"{KEEP_ENV}={days} is refused: dumps are kept at least {MIN_KEEP_DAYS} days, so "
             f"that a week of broken backups can still be restored from an older one; set it to "
-            f"{MIN_KEEP_DAYS} or more, or leave it unset for {KEEP_DEFAULT}")
+            f"{MIN_KEEP_DAYS} or more, or leave it unset for {KEEP_DEFAULT}"
+        )
     return days
 
 
@@ -309,13 +346,16 @@ def _brief(exc: BaseException) -> str:
 
 
 def _unusable(where: str | None, exc: BaseException) -> str:
-    return (f"backup target {where} ({backup.TARGET_ENV}) could not be used ({_brief(exc)}): "
-            "nothing was deleted there in this run; its old dumps and its copies of what "
-            "retention deleted from the lake go on the next run that reaches it")
+    return (
+        f"backup target {where} ({backup.TARGET_ENV}) could not be used ({_brief(exc)}): "
+        "nothing was deleted there in this run; its old dumps and its copies of what "
+        "retention deleted from the lake go on the next run that reaches it"
+    )
 
 
-def backups_from_env(lake: Lake, settings: Settings | None = None,
-                     env: Mapping[str, str] | None = None) -> Backups:
+def backups_from_env(
+    lake: Lake, settings: Settings | None = None, env: Mapping[str, str] | None = None
+) -> Backups:
     """`SERASAN_BACKUP_KEEP_DAYS` and the backup target (`SERASAN_BACKUP_LAKE_URL`, on the
     endpoint and keys of `settings`, default the environment's, unless its own are set), as
     `serasan.backup` reads them. A problem is returned in `errors`, never raised."""
@@ -382,23 +422,33 @@ def _dump_manifest(store: Lake, keys: list[str], key: str) -> tuple[dict | None,
     return (doc if complete else None), data
 
 
-def _dump_plan(store: Lake, engine: Engine, keep_days: int, as_of: dt.date,
-               where: str) -> tuple[list[Due], int, list[dict[str, str]]]:
+def _dump_plan(
+    store: Lake, engine: Engine, keep_days: int, as_of: dt.date, where: str
+) -> tuple[list[Due], int, list[dict[str, str]]]:
     """The dump folders of one store due on `as_of`, how many are kept, and keys of any other
     shape (reported, never deleted)."""
     prefix = backup.WAREHOUSE_PREFIX
     folders: dict[dt.date, list[str]] = {}
     odd = []
     for key in store.list(prefix):
-        day, _, name = key[len(prefix):].partition("/")
+        day, _, name = key[len(prefix) :].partition("/")
         date = _day(day)
         if date and name:
             folders.setdefault(date, []).append(key)
         else:
-            odd.append(_skip(key, DUMPS, "backup", where,
-                             f"not in a {prefix}<YYYY-MM-DD>/ folder: left alone"))
-    manifests = {d: _dump_manifest(store, keys, f"{prefix}{d.isoformat()}/manifest.json")
-                 for d, keys in folders.items()}
+            odd.append(
+                _skip(
+                    key,
+                    DUMPS,
+                    "backup",
+                    where,
+                    f"not in a {prefix}<YYYY-MM-DD>/ folder: left alone",
+                )
+            )
+    manifests = {
+        d: _dump_manifest(store, keys, f"{prefix}{d.isoformat()}/manifest.json")
+        for d, keys in folders.items()
+    }
     complete = sorted(d for d, (doc, _) in manifests.items() if doc is not None)
     newest = set(complete[-MIN_DUMPS:])
     rows = _unmarked_rows(engine, DUMPS)
@@ -412,27 +462,46 @@ def _dump_plan(store: Lake, engine: Engine, keep_days: int, as_of: dt.date,
         manifest = f"{prefix}{d.isoformat()}/manifest.json"
         keys = _manifest_last(folders[d], manifest)
         finished = doc.get("finished_at") if doc else None
-        at = finished if isinstance(finished, str) and len(finished) <= 40 \
-            and _day_of(finished) else d.isoformat()
+        at = (
+            finished
+            if isinstance(finished, str) and len(finished) <= 40 and _day_of(finished)
+            else d.isoformat()
+        )
         sizes = {k: store.size(k) for k in keys}
         shas: dict[str, str | None] = dict.fromkeys(keys)
-        if doc and sizes.get(doc["key"]) == doc.get("size_bytes") \
-                and SHA256.match(str(doc.get("sha256"))):
+        if (
+            doc
+            and sizes.get(doc["key"]) == doc.get("size_bytes")
+            and SHA256.match(str(doc.get("sha256")))
+        ):
             shas[doc["key"]] = doc["sha256"]
         if data is not None:
             shas[manifest] = hashlib.sha256(data).hexdigest()
-        reason = ((f"{COPY}: " if where == TARGET else "")
-                  + f"backup_keep_days={keep_days} lewat: dump {d}, batas {limit}; {MIN_DUMPS} "
-                  "dump lengkap terbaru selalu disimpan"
-                  + ("" if doc else " (tanpa manifest yang terbaca: dump tidak lengkap)"))
+        reason = (
+            (f"{COPY}: " if where == TARGET else "")
+            + f"backup_keep_days={keep_days} lewat: dump {d}, batas {limit}; {MIN_DUMPS} "
+            "dump lengkap terbaru selalu disimpan"
+            + ("" if doc else " (tanpa manifest yang terbaca: dump tidak lengkap)")
+        )
         addresses = _addresses(store, keys, where)
-        dues.append(Due(
-            folder=Folder(DUMPS, "backup", None, keys),
-            received=Received(at=at, day=d, source="manifest" if doc else "folder"),
-            policy_days=keep_days, deadline=limit, reason=reason, sizes=sizes,
-            recorded={k: rows[(addresses.get(k, k), at)] for k in keys
-                      if (addresses.get(k, k), at) in rows},
-            where=where, addresses=addresses, shas=shas))
+        dues.append(
+            Due(
+                folder=Folder(DUMPS, "backup", None, keys),
+                received=Received(at=at, day=d, source="manifest" if doc else "folder"),
+                policy_days=keep_days,
+                deadline=limit,
+                reason=reason,
+                sizes=sizes,
+                recorded={
+                    k: rows[(addresses.get(k, k), at)]
+                    for k in keys
+                    if (addresses.get(k, k), at) in rows
+                },
+                where=where,
+                addresses=addresses,
+                shas=shas,
+            )
+        )
     return dues, kept, odd
 
 
@@ -452,13 +521,18 @@ def _gone_from_lake(engine: Engine, dataset_id: str) -> dict[str, Gone]:
     out = {}
     for r in _audit_rows(engine, dataset_id):  # oldest first: the newest row wins
         if r.object_key.startswith(("raw/", "quarantine/")) and FAILED not in r.reason:
-            out[r.object_key] = Gone(r.kind, r.sha256, r.received_at, r.policy_days, r.reason,
-                                     r.id)
+            out[r.object_key] = Gone(r.kind, r.sha256, r.received_at, r.policy_days, r.reason, r.id)
     return out
 
 
-def _copy_plan(lake: Lake, target: Lake, engine: Engine, catalog: Catalog, as_of: dt.date,
-               pending: dict[str, Gone]) -> tuple[list[Due], list[dict[str, str]]]:
+def _copy_plan(
+    lake: Lake,
+    target: Lake,
+    engine: Engine,
+    catalog: Catalog,
+    as_of: dt.date,
+    pending: dict[str, Gone],
+) -> tuple[list[Due], list[dict[str, str]]]:
     """The target's copies of raw and quarantine objects that retention deleted from the lake;
     `pending`, in a dry run, what it would delete from the lake now. One Due per copy: the
     target is not dated by its manifests, so each copy goes on its own."""
@@ -482,30 +556,52 @@ def _copy_plan(lake: Lake, target: Lake, engine: Engine, catalog: Catalog, as_of
                     continue  # the lake's object governs: its copy follows when it goes
                 g = gone.get(key)
                 if g is None:
-                    odd.append(_skip(key, ds.id, kind, TARGET,
-                                     "only in the backup target, and retention never deleted it "
-                                     "from the lake: kept (the backup may be all that is left; "
-                                     "check it by hand)"))
+                    odd.append(
+                        _skip(
+                            key,
+                            ds.id,
+                            kind,
+                            TARGET,
+                            "only in the backup target, and retention never deleted it "
+                            "from the lake: kept (the backup may be all that is left; "
+                            "check it by hand)",
+                        )
+                    )
                     continue
                 address = target.location(key)
-                received = Received(at=g.received_at or "", day=_day_of(g.received_at) or as_of,
-                                    source="audit")
-                origin = f"aslinya dihapus dari lake (audit #{g.audit_id})" if g.audit_id \
+                received = Received(
+                    at=g.received_at or "", day=_day_of(g.received_at) or as_of, source="audit"
+                )
+                origin = (
+                    f"aslinya dihapus dari lake (audit #{g.audit_id})"
+                    if g.audit_id
                     else "aslinya dihapus dari lake"
-                dues.append(Due(
-                    folder=Folder(ds.id, g.kind, g.sha256, (key,)), received=received,
-                    policy_days=g.policy_days, deadline=deadline(received.day, g.policy_days),
-                    reason=f"{COPY}: {origin}; {g.reason}", sizes={key: target.size(key)},
-                    recorded={key: rows[(address, received.at)]}
-                    if (address, received.at) in rows else {},
-                    where=TARGET, addresses={key: address}))
+                )
+                dues.append(
+                    Due(
+                        folder=Folder(ds.id, g.kind, g.sha256, (key,)),
+                        received=received,
+                        policy_days=g.policy_days,
+                        deadline=deadline(received.day, g.policy_days),
+                        reason=f"{COPY}: {origin}; {g.reason}",
+                        sizes={key: target.size(key)},
+                        recorded={key: rows[(address, received.at)]}
+                        if (address, received.at) in rows
+                        else {},
+                        where=TARGET,
+                        addresses={key: address},
+                    )
+                )
     return dues, odd
 
 
 def _pending(dues: list[Due]) -> dict[str, Gone]:
     """What a dry run would delete from the lake, as the audit would then say it."""
-    return {k: Gone(d.folder.kind, d.folder.sha256, d.received.at, d.policy_days, d.reason, None)
-            for d in dues for k in d.folder.keys}
+    return {
+        k: Gone(d.folder.kind, d.folder.sha256, d.received.at, d.policy_days, d.reason, None)
+        for d in dues
+        for k in d.folder.keys
+    }
 
 
 # ------------------------------------------------------------------------ delete
@@ -521,19 +617,31 @@ def _record(engine: Engine, due: Due, keys: list[str], actor: str) -> dict[str, 
     now, ids = _now(), {}
     with engine.begin() as conn:
         for key in keys:
-            ids[key] = conn.execute(insert(audit).values(
-                object_key=due.address(key), dataset_id=due.folder.dataset_id,
-                kind=due.folder.kind, sha256=due.sha256(key), size_bytes=due.sizes[key],
-                received_at=due.received.at, deleted_at=now, policy_days=due.policy_days,
-                reason=due.reason, actor=actor)).inserted_primary_key[0]
+            ids[key] = conn.execute(
+                insert(audit).values(
+                    object_key=due.address(key),
+                    dataset_id=due.folder.dataset_id,
+                    kind=due.folder.kind,
+                    sha256=due.sha256(key),
+                    size_bytes=due.sizes[key],
+                    received_at=due.received.at,
+                    deleted_at=now,
+                    policy_days=due.policy_days,
+                    reason=due.reason,
+                    actor=actor,
+                )
+            ).inserted_primary_key[0]
     return ids
 
 
 def _mark_failed(engine: Engine, row_id: int, error: str) -> None:
     audit = table("meta", "retention_audit", engine.dialect.name)
     with engine.begin() as conn:
-        conn.execute(update(audit).where(audit.c.id == row_id).values(
-            reason=audit.c.reason + f"; {FAILED}: {error}"))
+        conn.execute(
+            update(audit)
+            .where(audit.c.id == row_id)
+            .values(reason=audit.c.reason + f"; {FAILED}: {error}")
+        )
 
 
 def _try_delete(lake: Lake, key: str) -> str | None:
@@ -553,8 +661,10 @@ def _delete(store: Lake, engine: Engine, due: Due, actor: str) -> list[dict[str,
     """Record, then delete, one folder (in the lake or the target, as `due.where` says); the
     first failure keeps the rest of it."""
     keys = due.folder.keys
-    ids = {**due.recorded, **_record(engine, due, [k for k in keys if k not in due.recorded],
-                                     actor)}
+    ids = {
+        **due.recorded,
+        **_record(engine, due, [k for k in keys if k not in due.recorded], actor),
+    }
     out, failed_on = [], None
     for key in keys:
         if failed_on is None:
@@ -569,23 +679,41 @@ def _delete(store: Lake, engine: Engine, due: Due, actor: str) -> list[dict[str,
     return out
 
 
-def _act(store: Lake, engine: Engine, due: Due, actor: str,
-         dry_run: bool) -> list[dict[str, Any]]:
+def _act(store: Lake, engine: Engine, due: Due, actor: str, dry_run: bool) -> list[dict[str, Any]]:
     if dry_run:
         return [_object(due, k, "would_delete", None) for k in due.folder.keys]
     return _delete(store, engine, due, actor)
 
 
-def _object(due: Due, key: str, status: str, audit_id: int | None,
-            error: str | None = None) -> dict[str, Any]:
-    return {"key": key, "where": due.where, "dataset": due.folder.dataset_id,
-            "kind": due.folder.kind, "sha256": due.sha256(key), "size_bytes": due.sizes[key],
-            "received_at": due.received.at, "policy_days": due.policy_days,
-            "reason": due.reason, "status": status, "audit_id": audit_id, "error": error}
+def _object(
+    due: Due, key: str, status: str, audit_id: int | None, error: str | None = None
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "where": due.where,
+        "dataset": due.folder.dataset_id,
+        "kind": due.folder.kind,
+        "sha256": due.sha256(key),
+        "size_bytes": due.sizes[key],
+        "received_at": due.received.at,
+        "policy_days": due.policy_days,
+        "reason": due.reason,
+        "status": status,
+        "audit_id": audit_id,
+        "error": error,
+    }
 
 
-def run_retention(lake: Lake, engine: Engine, catalog: Catalog, as_of: dt.date, actor: str,
-                  dry_run: bool = False, *, backups: Backups | None = None) -> dict[str, Any]:
+def run_retention(
+    lake: Lake,
+    engine: Engine,
+    catalog: Catalog,
+    as_of: dt.date,
+    actor: str,
+    dry_run: bool = False,
+    *,
+    backups: Backups | None = None,
+) -> dict[str, Any]:
     """Delete (or, dry, list) every object due on `as_of`; a JSON-able summary of what happened.
 
     First the lake's personal data and old dumps, then, in the backup target, the copies of
@@ -608,11 +736,13 @@ def run_retention(lake: Lake, engine: Engine, catalog: Catalog, as_of: dt.date, 
         objects += _act(lake, engine, due, actor, dry_run)
     if b.target is not None:  # after the lake: a copy goes only once its original has gone
         try:
-            target_dues, odd = _copy_plan(lake, b.target, engine, catalog, as_of,
-                                          _pending(p.due) if dry_run else {})
+            target_dues, odd = _copy_plan(
+                lake, b.target, engine, catalog, as_of, _pending(p.due) if dry_run else {}
+            )
             if b.keep_days is not None:
-                dumps, dumps_kept[TARGET], more = _dump_plan(b.target, engine, b.keep_days,
-                                                             as_of, TARGET)
+                dumps, dumps_kept[TARGET], more = _dump_plan(
+                    b.target, engine, b.keep_days, as_of, TARGET
+                )
                 target_dues, odd = target_dues + dumps, odd + more
         except SQLAlchemyError:
             raise
@@ -623,19 +753,32 @@ def run_retention(lake: Lake, engine: Engine, catalog: Catalog, as_of: dt.date, 
             for due in target_dues:
                 objects += _act(b.target, engine, due, actor, dry_run)
     for s in skipped:
-        log.warning("retention: %s%s skipped: %s", s["key"],
-                    " in the backup target" if s.get("where") == TARGET else "", s["why"])
+        log.warning(
+            "retention: %s%s skipped: %s",
+            s["key"],
+            " in the backup target" if s.get("where") == TARGET else "",
+            s["why"],
+        )
     for e in errors:
         log.error("retention: %s", e)
-    return {"as_of": as_of.isoformat(), "dry_run": dry_run, "actor": actor,
-            "datasets": sorted(d.id for d in catalog.datasets.values() if d.retention),
-            "objects": objects, "deleted": sum(o["status"] == "deleted" for o in objects),
-            "failed": sum(o["status"] == "failed" for o in objects) + len(errors),
-            "kept": p.kept, "skipped": skipped, "errors": errors,
-            "backups": {"keep_days": b.keep_days, "min_dumps": MIN_DUMPS,
-                        "target": b.target.location("") if b.target is not None
-                        else b.target_url,
-                        "dumps_kept": dumps_kept}}
+    return {
+        "as_of": as_of.isoformat(),
+        "dry_run": dry_run,
+        "actor": actor,
+        "datasets": sorted(d.id for d in catalog.datasets.values() if d.retention),
+        "objects": objects,
+        "deleted": sum(o["status"] == "deleted" for o in objects),
+        "failed": sum(o["status"] == "failed" for o in objects) + len(errors),
+        "kept": p.kept,
+        "skipped": skipped,
+        "errors": errors,
+        "backups": {
+            "keep_days": b.keep_days,
+            "min_dumps": MIN_DUMPS,
+            "target": b.target.location("") if b.target is not None else b.target_url,
+            "dumps_kept": dumps_kept,
+        },
+    }
 
 
 def render(result: dict[str, Any]) -> str:
@@ -643,29 +786,38 @@ def render(result: dict[str, Any]) -> str:
     n = len(result["objects"])
     failed = sum(o["status"] == "failed" for o in result["objects"])
     if result["dry_run"]:
-        head = (f"dry run, retention as of {result['as_of']}: {n} object(s) would be deleted; "
-                "nothing deleted or recorded")
+        head = (
+            f"dry run, retention as of {result['as_of']}: {n} object(s) would be deleted; "
+            "nothing deleted or recorded"
+        )
     else:
-        head = (f"retention as of {result['as_of']} by {result['actor']}: {result['deleted']} "
-                "object(s) deleted, recorded in meta.retention_audit"
-                + (f"; {failed} FAILED (marked '{FAILED}', tried again next run)"
-                   if failed else ""))
+        head = (
+            f"retention as of {result['as_of']} by {result['actor']}: {result['deleted']} "
+            "object(s) deleted, recorded in meta.retention_audit"
+            + (f"; {failed} FAILED (marked '{FAILED}', tried again next run)" if failed else "")
+        )
     lines = [f"{head}; {result['kept']} kept (not yet due)"]
     lines += [f"  ERROR: {e}" for e in result["errors"]]
     bk = result["backups"]
     if bk["keep_days"] is not None:
         kept = bk["dumps_kept"]
-        lines.append(f"  backups: warehouse dumps kept {bk['keep_days']} days, and the newest "
-                     f"{bk['min_dumps']} complete ones whatever their age: "
-                     f"{kept.get(LAKE, 0)} kept in the lake"
-                     + (f", {kept[TARGET]} in the backup target {bk['target']}"
-                        if TARGET in kept else ""))
+        lines.append(
+            f"  backups: warehouse dumps kept {bk['keep_days']} days, and the newest "
+            f"{bk['min_dumps']} complete ones whatever their age: "
+            f"{kept.get(LAKE, 0)} kept in the lake"
+            + (f", {kept[TARGET]} in the backup target {bk['target']}" if TARGET in kept else "")
+        )
     if bk["target"] is None:
         lines.append(f"  backups: {backup.TARGET_ENV} is not set: no backup target to prune")
     for o in result["objects"]:
         where = " in the backup target" if o["where"] == TARGET else ""
-        lines.append(f"  {o['status']}: {o['key']}{where} ({o['kind']}, {o['size_bytes']} "
-                     f"bytes): {o['reason']}" + (f"; {o['error']}" if o["error"] else ""))
-    lines += [f"  skipped: {s['key']}{' in the backup target' if s.get('where') == TARGET else ''}"
-              f": {s['why']}" for s in result["skipped"]]
+        lines.append(
+            f"  {o['status']}: {o['key']}{where} ({o['kind']}, {o['size_bytes']} "
+            f"bytes): {o['reason']}" + (f"; {o['error']}" if o["error"] else "")
+        )
+    lines += [
+        f"  skipped: {s['key']}{' in the backup target' if s.get('where') == TARGET else ''}"
+        f": {s['why']}"
+        for s in result["skipped"]
+    ]
     return "\n".join(lines)

@@ -141,9 +141,20 @@ LEVELS = ("provinsi", "kabupaten_kota", "kecamatan", "desa_kelurahan")  # top to
 # The 38 provinces' Kemendagri codes (Kepmendagri 300.2.2-2430/2025): Sumatera 11-19,
 # Kepulauan Riau 21, Jawa 31-36, Bali and Nusa Tenggara 51-53, Kalimantan 61-65,
 # Sulawesi 71-76, Maluku 81-82, Papua 91-96 (93-96 since 2022). A NIK starts with one of them.
-NIK_PROVINCES = frozenset(str(n) for n in (*range(11, 20), 21, *range(31, 37), *range(51, 54),
-                                           *range(61, 66), *range(71, 77), 81, 82,
-                                           *range(91, 97)))
+NIK_PROVINCES = frozenset(
+    str(n)
+    for n in (
+        *range(11, 20),
+        21,
+        *range(31, 37),
+        *range(51, 54),
+        *range(61, 66),
+        *range(71, 77),
+        81,
+        82,
+        *range(91, 97),
+    )
+)
 NIK_DAYS = frozenset(f"{d:02d}" for d in (*range(1, 32), *range(41, 72)))  # women: day + 40
 NIK_MONTHS = frozenset(f"{m:02d}" for m in range(1, 13))
 NIK_PATTERN = r"^[0-9]{16}$"  # ASCII digits only, in Python `re` and in RE2 alike
@@ -163,8 +174,11 @@ def wilayah() -> dict[str, tuple[str, str]]:
 @cache
 def kode_wilayah(level: str, parent: str | None = None) -> frozenset[str]:
     """The reference's codes of one level, under `parent` (any ancestor code) when given."""
-    return frozenset(k for k, (lv, _) in wilayah().items()
-                     if lv == level and (parent is None or k.startswith(parent + ".")))
+    return frozenset(
+        k
+        for k, (lv, _) in wilayah().items()
+        if lv == level and (parent is None or k.startswith(parent + "."))
+    )
 
 
 @cache
@@ -178,9 +192,12 @@ def nik_reference() -> tuple[frozenset[str], frozenset[str], frozenset[str], fro
     """
     kab = kode_wilayah("kabupaten_kota")
     kec = kode_wilayah("kecamatan")
-    return (frozenset(k[:2] for k in kab), frozenset(k.replace(".", "") for k in kab),
-            frozenset(k[:5].replace(".", "") for k in kec),
-            frozenset(k.replace(".", "") for k in kec))
+    return (
+        frozenset(k[:2] for k in kab),
+        frozenset(k.replace(".", "") for k in kab),
+        frozenset(k[:5].replace(".", "") for k in kec),
+        frozenset(k.replace(".", "") for k in kec),
+    )
 
 
 def period_bound(value: Any, end: bool = False) -> dt.date | None:
@@ -249,11 +266,16 @@ def _nik(t: pa.Table, kw: dict[str, Any], p: dict[str, Any]) -> Mask:
     ok = pc.and_(ok, _in(part(0, 2), NIK_PROVINCES, col.type))
     ok = pc.and_(ok, _in(part(6, 8), NIK_DAYS, col.type))
     ok = pc.and_(ok, _in(part(8, 10), NIK_MONTHS, col.type))
-    ok = pc.and_(ok, pc.or_(pc.invert(_in(part(0, 2), provinces, col.type)),
-                            _in(part(0, 4), kab, col.type)))
+    ok = pc.and_(
+        ok, pc.or_(pc.invert(_in(part(0, 2), provinces, col.type)), _in(part(0, 4), kab, col.type))
+    )
     if resolve(kw.get("check_kecamatan", True), p):
-        ok = pc.and_(ok, pc.or_(pc.invert(_in(part(0, 4), kab_with_kec, col.type)),
-                                _in(part(0, 6), kec, col.type)))
+        ok = pc.and_(
+            ok,
+            pc.or_(
+                pc.invert(_in(part(0, 4), kab_with_kec, col.type)), _in(part(0, 6), kec, col.type)
+            ),
+        )
     return _broken(col, ok)
 
 
@@ -268,8 +290,9 @@ def _in_period(t: pa.Table, kw: dict[str, Any], p: dict[str, Any]) -> Mask:
         if gran in ("month", "quarter", "year"):
             ok = pc.and_(ok, pc.equal(pc.day(col), 1))
         if gran == "quarter":
-            ok = pc.and_(ok, pc.is_in(pc.month(col), value_set=pa.array(QUARTER_MONTHS,
-                                                                          pa.int64())))
+            ok = pc.and_(
+                ok, pc.is_in(pc.month(col), value_set=pa.array(QUARTER_MONTHS, pa.int64()))
+            )
         if gran == "year":
             ok = pc.and_(ok, pc.equal(pc.month(col), 1))
         if lo is not None:
@@ -297,8 +320,9 @@ def _money(t: pa.Table, kw: dict[str, Any], p: dict[str, Any]) -> Mask:
     if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
         return _np(_present(col))
     if pa.types.is_floating(col.type):
-        ok = pc.and_(pc.is_finite(col), pc.and_(pc.greater_equal(col, 0.0),
-                                                pc.less_equal(col, top)))
+        ok = pc.and_(
+            pc.is_finite(col), pc.and_(pc.greater_equal(col, 0.0), pc.less_equal(col, top))
+        )
     else:  # integers compare with an integer: Arrow refuses int64 -> double beyond 2**53
         ok = pc.and_(pc.greater_equal(col, 0), pc.less_equal(col, integer_ceiling(top)))
     return _broken(col, ok)
@@ -316,40 +340,62 @@ MaskFn = Callable[[pa.Table, dict[str, Any], dict[str, Any]], Mask]
 # type -> (mask, message in Bahasa Indonesia, message in English)
 SUPPORTED: dict[str, tuple[MaskFn, str, str]] = {
     "expect_column_values_to_not_be_null": (
-        _not_null, "kolom '{column}' kosong, padahal wajib diisi",
-        "column '{column}' is empty but required"),
+        _not_null,
+        "kolom '{column}' kosong, padahal wajib diisi",
+        "column '{column}' is empty but required",
+    ),
     "expect_column_values_to_be_between": (
-        _between, "nilai '{column}' harus antara {min_value} dan {max_value}",
-        "'{column}' must be between {min_value} and {max_value}"),
+        _between,
+        "nilai '{column}' harus antara {min_value} dan {max_value}",
+        "'{column}' must be between {min_value} and {max_value}",
+    ),
     "expect_column_values_to_be_in_set": (
-        _in_set, "nilai '{column}' tidak termasuk nilai yang diizinkan",
-        "'{column}' is not one of the allowed values"),
+        _in_set,
+        "nilai '{column}' tidak termasuk nilai yang diizinkan",
+        "'{column}' is not one of the allowed values",
+    ),
     "expect_column_values_to_match_regex": (
-        _regex, "format '{column}' tidak sesuai",
-        "'{column}' does not have the expected format"),
+        _regex,
+        "format '{column}' tidak sesuai",
+        "'{column}' does not have the expected format",
+    ),
     "expect_column_values_to_be_unique": (
-        _unique, "nilai '{column}' muncul lebih dari sekali",
-        "'{column}' appears more than once"),
+        _unique,
+        "nilai '{column}' muncul lebih dari sekali",
+        "'{column}' appears more than once",
+    ),
     "expect_compound_columns_to_be_unique": (
-        _compound_unique, "kombinasi {column_list} muncul lebih dari sekali (data ganda)",
-        "the combination {column_list} appears more than once (duplicate rows)"),
+        _compound_unique,
+        "kombinasi {column_list} muncul lebih dari sekali (data ganda)",
+        "the combination {column_list} appears more than once (duplicate rows)",
+    ),
     KODE_WILAYAH: (
-        _kode_wilayah, "'{column}' bukan kode {level_id} Kemendagri di {parent_id}",
-        "'{column}' is not a Kemendagri {level_en} code in {parent_en}"),
+        _kode_wilayah,
+        "'{column}' bukan kode {level_id} Kemendagri di {parent_id}",
+        "'{column}' is not a Kemendagri {level_en} code in {parent_en}",
+    ),
     NIK: (
-        _nik, "'{column}' bukan NIK yang sah: harus 16 angka, dengan kode wilayah, tanggal lahir "
-              "(perempuan ditambah 40) dan bulan lahir yang benar",
+        _nik,
+        "'{column}' bukan NIK yang sah: harus 16 angka, dengan kode wilayah, tanggal lahir "
+        "(perempuan ditambah 40) dan bulan lahir yang benar",
         "'{column}' is not a valid NIK: it must be 16 digits with a real region code, day of "
-        "birth (plus 40 for women) and month of birth"),
+        "birth (plus 40 for women) and month of birth",
+    ),
     IN_PERIOD: (
-        _in_period, "'{column}' harus {period_id}{bounds_id}",
-        "'{column}' must be {period_en}{bounds_en}"),
+        _in_period,
+        "'{column}' harus {period_id}{bounds_id}",
+        "'{column}' must be {period_en}{bounds_en}",
+    ),
     MONEY: (
-        _money, "'{column}' harus jumlah rupiah dari 0 sampai {max_id}",
-        "'{column}' must be a rupiah amount from 0 to {max_en}"),
+        _money,
+        "'{column}' harus jumlah rupiah dari 0 sampai {max_id}",
+        "'{column}' must be a rupiah amount from 0 to {max_en}",
+    ),
     IN_REGISTRY: (
-        _in_registry, "'{column}' tidak terdaftar di {registry} (kolom {registry_column})",
-        "'{column}' is not registered in {registry} (column {registry_column})"),
+        _in_registry,
+        "'{column}' tidak terdaftar di {registry} (kolom {registry_column})",
+        "'{column}' is not registered in {registry} (column {registry_column})",
+    ),
 }
 
 
@@ -395,15 +441,21 @@ class _Kwargs(dict):
         return self[key] if key in self else default
 
 
-LEVEL_WORDS = {"provinsi": ("provinsi", "province"),
-               "kabupaten_kota": ("kabupaten/kota", "regency/city"),
-               "kecamatan": ("kecamatan", "district (kecamatan)"),
-               "desa_kelurahan": ("desa/kelurahan", "village (desa/kelurahan)")}
-PERIOD_WORDS = {"day": ("tanggal yang sah", "a valid date"),
-                "month": ("tanggal 1 suatu bulan", "the first day of a month"),
-                "quarter": ("tanggal 1 awal triwulan (1 Januari, 1 April, 1 Juli, 1 Oktober)",
-                            "the first day of a quarter (1 January, 1 April, 1 July, 1 October)"),
-                "year": ("sebuah tahun (mis. 2025)", "a year (e.g. 2025)")}
+LEVEL_WORDS = {
+    "provinsi": ("provinsi", "province"),
+    "kabupaten_kota": ("kabupaten/kota", "regency/city"),
+    "kecamatan": ("kecamatan", "district (kecamatan)"),
+    "desa_kelurahan": ("desa/kelurahan", "village (desa/kelurahan)"),
+}
+PERIOD_WORDS = {
+    "day": ("tanggal yang sah", "a valid date"),
+    "month": ("tanggal 1 suatu bulan", "the first day of a month"),
+    "quarter": (
+        "tanggal 1 awal triwulan (1 Januari, 1 April, 1 Juli, 1 Oktober)",
+        "the first day of a quarter (1 January, 1 April, 1 July, 1 October)",
+    ),
+    "year": ("sebuah tahun (mis. 2025)", "a year (e.g. 2025)"),
+}
 
 
 def _kode_words(kw: dict[str, Any]) -> dict[str, str]:
@@ -415,8 +467,12 @@ def _kode_words(kw: dict[str, Any]) -> dict[str, str]:
     else:
         name = wilayah().get(str(parent), ("", str(parent)))[1]
         where_id = where_en = f"{name} ({parent})" if name != str(parent) else str(parent)
-    return {"level_id": level_id, "level_en": level_en, "parent_id": where_id,
-            "parent_en": where_en}
+    return {
+        "level_id": level_id,
+        "level_en": level_en,
+        "parent_id": where_id,
+        "parent_en": where_en,
+    }
 
 
 def _period_words(kw: dict[str, Any]) -> dict[str, str]:
@@ -436,8 +492,12 @@ def _period_words(kw: dict[str, Any]) -> dict[str, str]:
         bounds = (f", tidak sebelum {lo}", f", not before {lo}")
     else:
         bounds = ("", "")
-    return {"period_id": period_id, "period_en": period_en, "bounds_id": bounds[0],
-            "bounds_en": bounds[1]}
+    return {
+        "period_id": period_id,
+        "period_en": period_en,
+        "bounds_id": bounds[0],
+        "bounds_en": bounds[1],
+    }
 
 
 def _money_words(kw: dict[str, Any]) -> dict[str, str]:
@@ -448,7 +508,10 @@ def _money_words(kw: dict[str, Any]) -> dict[str, str]:
 
 
 _WORDS: dict[str, Callable[[dict[str, Any]], dict[str, str]]] = {
-    KODE_WILAYAH: _kode_words, IN_PERIOD: _period_words, MONEY: _money_words}
+    KODE_WILAYAH: _kode_words,
+    IN_PERIOD: _period_words,
+    MONEY: _money_words,
+}
 
 
 # ----------------------------------------------------------------- what `catalog validate` checks
@@ -460,8 +523,12 @@ _KWARGS: dict[str, tuple[set[str], set[str]]] = {  # type -> (required, optional
     MONEY: ({"column"}, {"max_value"}),
     IN_REGISTRY: ({"column", "registry", "registry_column", "value_set"}, set()),
 }
-_COLUMN_TYPES = {KODE_WILAYAH: ("string",), NIK: ("string",), IN_PERIOD: ("date", "integer"),
-                 MONEY: ("integer", "number")}
+_COLUMN_TYPES = {
+    KODE_WILAYAH: ("string",),
+    NIK: ("string",),
+    IN_PERIOD: ("date", "integer"),
+    MONEY: ("integer", "number"),
+}
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 
 
@@ -477,17 +544,27 @@ def problems(expectation: dict[str, Any], ds: Dataset) -> list[str]:
     kw = expectation.get("kwargs") or {}
     required, optional = _KWARGS[etype]
     out = [f"missing kwarg {k!r}" for k in sorted(required - set(kw))]
-    out += [f"unknown kwarg {k!r}; expected {sorted(required | optional)}"
-            for k in sorted(set(kw) - required - optional - {"result_format", "catch_exceptions",
-                                                             "meta"})]
+    out += [
+        f"unknown kwarg {k!r}; expected {sorted(required | optional)}"
+        for k in sorted(
+            set(kw) - required - optional - {"result_format", "catch_exceptions", "meta"}
+        )
+    ]
     if out:
         return out
     col = ds.column(kw["column"]) if isinstance(kw["column"], str) else None
     if col is not None and etype in _COLUMN_TYPES and col.type not in _COLUMN_TYPES[etype]:
-        out.append(f"column {col.name!r} is of type {col.type}; this rule needs "
-                   f"{' or '.join(_COLUMN_TYPES[etype])}")
-    check = {KODE_WILAYAH: _kode_problems, NIK: _nik_problems, IN_PERIOD: _period_problems,
-             MONEY: _money_problems, IN_REGISTRY: _registry_problems}[etype]
+        out.append(
+            f"column {col.name!r} is of type {col.type}; this rule needs "
+            f"{' or '.join(_COLUMN_TYPES[etype])}"
+        )
+    check = {
+        KODE_WILAYAH: _kode_problems,
+        NIK: _nik_problems,
+        IN_PERIOD: _period_problems,
+        MONEY: _money_problems,
+        IN_REGISTRY: _registry_problems,
+    }[etype]
     return out + check(kw, ds)
 
 
@@ -504,18 +581,25 @@ def _kode_problems(kw: dict[str, Any], ds: Dataset) -> list[str]:
             out.append(f"parent: {parent} is a {known[0]}, not above {level}")
     if ds.region is not None and kw["column"] == ds.region.column:
         if level != ds.region.level:
-            out.append(f"level: the region column {ds.region.column!r} holds "
-                       f"{ds.region.level} codes (got {level!r})")
+            out.append(
+                f"level: the region column {ds.region.column!r} holds "
+                f"{ds.region.level} codes (got {level!r})"
+            )
         if parent is None or not (parent == ds.regency or str(parent).startswith(ds.regency + ".")):
-            out.append(f"parent: the region column must be checked under the dataset's regency "
-                       f"{ds.regency} (got {parent!r})")
+            out.append(
+                f"parent: the region column must be checked under the dataset's regency "
+                f"{ds.regency} (got {parent!r})"
+            )
     return out
 
 
 def _nik_problems(kw: dict[str, Any], ds: Dataset) -> list[str]:
     flag = kw.get("check_kecamatan", True)
-    return [] if isinstance(flag, bool) else [f"check_kecamatan: expected true or false "
-                                              f"(got {flag!r})"]
+    return (
+        []
+        if isinstance(flag, bool)
+        else [f"check_kecamatan: expected true or false (got {flag!r})"]
+    )
 
 
 def _period_problems(kw: dict[str, Any], ds: Dataset) -> list[str]:
@@ -525,11 +609,14 @@ def _period_problems(kw: dict[str, Any], ds: Dataset) -> list[str]:
     out = []
     col = ds.column(kw["column"])
     if col is not None and col.type == "integer" and gran != "year":
-        out.append(f"granularity: an integer column is a year, so granularity must be 'year' "
-                   f"(got {gran!r})")
+        out.append(
+            f"granularity: an integer column is a year, so granularity must be 'year' "
+            f"(got {gran!r})"
+        )
     if kw["column"] == ds.period.column and gran != ds.period.granularity:
-        out.append(f"granularity: the dataset's period is per {ds.period.granularity} "
-                   f"(got {gran!r})")
+        out.append(
+            f"granularity: the dataset's period is per {ds.period.granularity} (got {gran!r})"
+        )
     bounds = {}
     for key in ("min_date", "max_date"):
         value = kw.get(key)
@@ -538,8 +625,9 @@ def _period_problems(kw: dict[str, Any], ds: Dataset) -> list[str]:
         try:
             bounds[key] = period_bound(value, end=key == "max_date")
         except ValueError:
-            out.append(f"{key}: expected an ISO date, a year or {{\"$PARAMETER\": ...}} "
-                       f"(got {value!r})")
+            out.append(
+                f'{key}: expected an ISO date, a year or {{"$PARAMETER": ...}} (got {value!r})'
+            )
     if len(bounds) == 2 and bounds["min_date"] > bounds["max_date"]:  # type: ignore[operator]
         out.append("min_date is after max_date")
     return out
@@ -564,6 +652,8 @@ def _registry_problems(kw: dict[str, Any], ds: Dataset) -> list[str]:
     if not out:
         want = {"$PARAMETER": registry_param(registry, rcol)}
         if kw["value_set"] != want:
-            out.append(f"value_set: must be {want}, filled from the warehouse before validation "
-                       f"(serasan.registry.registry_params)")
+            out.append(
+                f"value_set: must be {want}, filled from the warehouse before validation "
+                f"(serasan.registry.registry_params)"
+            )
     return out

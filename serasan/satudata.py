@@ -20,8 +20,15 @@ from typing import Any
 from serasan.catalog import PILLARS, Catalog, Dataset
 
 STANDARD = ("konsep", "definisi", "klasifikasi", "ukuran", "satuan")
-RESPONSIBLE = ("produsen_data", "walidata", "frekuensi", "level_penyajian", "jadwal_rilis",
-               "lisensi", "kontak")
+RESPONSIBLE = (
+    "produsen_data",
+    "walidata",
+    "frekuensi",
+    "level_penyajian",
+    "jadwal_rilis",
+    "lisensi",
+    "kontak",
+)
 LICENCES = {  # catalog licence -> (Frictionless/SPDX name, URL)
     "CC-BY-4.0": ("CC-BY-4.0", "https://creativecommons.org/licenses/by/4.0/"),
     "CC-BY-SA-4.0": ("CC-BY-SA-4.0", "https://creativecommons.org/licenses/by-sa/4.0/"),
@@ -85,32 +92,61 @@ def _ms_ind(catalog: Catalog, ds: Dataset) -> list[dict[str, Any]]:
     for k in sorted(catalog.kpis.values(), key=lambda k: k.code):
         if ds.id not in k.sources:
             continue
-        out.append({
-            "kode_indikator": k.code, "nama_indikator": k.name, "pilar": PILLARS[k.pillar],
-            "konsep": k.konsep, "definisi": k.definisi, "metode_rumus": k.rumus,
-            "satuan": k.satuan, "level_estimasi": k.level, "periode_penyajian": k.cadence,
-            "interpretasi": ("semakin tinggi semakin baik" if k.polarity == "higher_is_better"
-                             else "semakin rendah semakin baik"),
-            "target_tahunan": ({str(y): v for y, v in sorted(k.target.items())}
-                               if isinstance(k.target, dict) else k.target),
-            "variabel_pembangun": sorted(k.sources),
-            "dapat_diakses_umum": True,
-        })
+        out.append(
+            {
+                "kode_indikator": k.code,
+                "nama_indikator": k.name,
+                "pilar": PILLARS[k.pillar],
+                "konsep": k.konsep,
+                "definisi": k.definisi,
+                "metode_rumus": k.rumus,
+                "satuan": k.satuan,
+                "level_estimasi": k.level,
+                "periode_penyajian": k.cadence,
+                "interpretasi": (
+                    "semakin tinggi semakin baik"
+                    if k.polarity == "higher_is_better"
+                    else "semakin rendah semakin baik"
+                ),
+                "target_tahunan": (
+                    {str(y): v for y, v in sorted(k.target.items())}
+                    if isinstance(k.target, dict)
+                    else k.target
+                ),
+                "variabel_pembangun": sorted(k.sources),
+                "dapat_diakses_umum": True,
+            }
+        )
     return out
 
 
-def satu_data_metadata(catalog: Catalog, ds: Dataset, period: str,
-                       columns: list[ExportColumn], rows: int,
-                       notes: dict[str, Any]) -> dict[str, Any]:
+def satu_data_metadata(
+    catalog: Catalog,
+    ds: Dataset,
+    period: str,
+    columns: list[ExportColumn],
+    rows: int,
+    notes: dict[str, Any],
+) -> dict[str, Any]:
     """The Satu Data metadata document of one dataset and period."""
     sd, reg = ds.satu_data, catalog.regency(ds.regency)
     return {
-        "id": ds.id, "judul": ds.title, "deskripsi": ds.description, "periode": period,
-        "kode_wilayah": ds.regency, "wilayah": reg.name, "pilar": PILLARS[ds.pillar],
+        "id": ds.id,
+        "judul": ds.title,
+        "deskripsi": ds.description,
+        "periode": period,
+        "kode_wilayah": ds.regency,
+        "wilayah": reg.name,
+        "pilar": PILLARS[ds.pillar],
         "standar_data": {f: getattr(sd, f) for f in STANDARD},
-        "produsen_data": sd.produsen_data, "walidata": sd.walidata, "frekuensi": sd.frekuensi,
-        "satuan": sd.satuan, "level_penyajian": sd.level_penyajian,
-        "jadwal_rilis": sd.jadwal_rilis, "lisensi": sd.lisensi, "kontak": sd.kontak,
+        "produsen_data": sd.produsen_data,
+        "walidata": sd.walidata,
+        "frekuensi": sd.frekuensi,
+        "satuan": sd.satuan,
+        "level_penyajian": sd.level_penyajian,
+        "jadwal_rilis": sd.jadwal_rilis,
+        "lisensi": sd.lisensi,
+        "kontak": sd.kontak,
         "jumlah_baris": rows,
         "metadata_variabel": [_ms_var(ds, c) for c in columns],
         "metadata_indikator": _ms_ind(catalog, ds),
@@ -119,14 +155,23 @@ def satu_data_metadata(catalog: Catalog, ds: Dataset, period: str,
     }
 
 
-def datapackage(catalog: Catalog, ds: Dataset, period: str, columns: list[ExportColumn],
-                csv_name: str, csv_bytes: bytes, csv_sha256: str,
-                primary_key: list[str]) -> dict[str, Any]:
+def datapackage(
+    catalog: Catalog,
+    ds: Dataset,
+    period: str,
+    columns: list[ExportColumn],
+    csv_name: str,
+    csv_bytes: bytes,
+    csv_sha256: str,
+    primary_key: list[str],
+) -> dict[str, Any]:
     """A Frictionless data package describing the period's CSV (types, key, licence, hash)."""
     licence, url = LICENCES.get(ds.satu_data.lisensi, (ds.satu_data.lisensi, None))
     schema: dict[str, Any] = {
-        "fields": [{"name": c.name, "type": c.type, "title": c.title,
-                    "description": c.description} for c in columns],
+        "fields": [
+            {"name": c.name, "type": c.type, "title": c.title, "description": c.description}
+            for c in columns
+        ],
         "missingValues": [""],
     }
     if primary_key:
@@ -139,12 +184,19 @@ def datapackage(catalog: Catalog, ds: Dataset, period: str, columns: list[Export
         "sources": [{"title": ds.satu_data.produsen_data}],
         "contributors": [{"title": ds.satu_data.walidata, "role": "publisher"}],
         "keywords": sorted({*ds.satu_data.tags, PILLARS[ds.pillar]}),
-        "resources": [{
-            "name": f"{ds.id}-{period}".lower().replace("_", "-"),
-            "path": csv_name, "profile": "tabular-data-resource", "format": "csv",
-            "mediatype": "text/csv", "encoding": "utf-8", "bytes": len(csv_bytes),
-            "hash": f"sha256:{csv_sha256}", "schema": schema,
-        }],
+        "resources": [
+            {
+                "name": f"{ds.id}-{period}".lower().replace("_", "-"),
+                "path": csv_name,
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "bytes": len(csv_bytes),
+                "hash": f"sha256:{csv_sha256}",
+                "schema": schema,
+            }
+        ],
     }
 
 
@@ -160,16 +212,20 @@ class Distribution:
     url: str
 
 
-def dcat(catalog: Catalog, ds: Dataset, distributions: list[Distribution],
-         modified: str | None) -> dict[str, Any]:
+def dcat(
+    catalog: Catalog, ds: Dataset, distributions: list[Distribution], modified: str | None
+) -> dict[str, Any]:
     """A DCAT dataset record (JSON-LD) with one distribution per exported file."""
     sd, reg = ds.satu_data, catalog.regency(ds.regency)
     licence, url = LICENCES.get(sd.lisensi, (sd.lisensi, None))
     record: dict[str, Any] = {
-        "@context": {"dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/",
-                     "foaf": "http://xmlns.com/foaf/0.1/",
-                     "vcard": "http://www.w3.org/2006/vcard/ns#",
-                     "spdx": "http://spdx.org/rdf/terms#"},
+        "@context": {
+            "dcat": "http://www.w3.org/ns/dcat#",
+            "dct": "http://purl.org/dc/terms/",
+            "foaf": "http://xmlns.com/foaf/0.1/",
+            "vcard": "http://www.w3.org/2006/vcard/ns#",
+            "spdx": "http://spdx.org/rdf/terms#",
+        },
         "@type": "dcat:Dataset",
         "@id": f"urn:satudata:{ds.regency}:{ds.id}",
         "dct:identifier": ds.id,
@@ -180,21 +236,29 @@ def dcat(catalog: Catalog, ds: Dataset, distributions: list[Distribution],
         "dcat:theme": PILLARS[ds.pillar],
         "dct:publisher": {"@type": "foaf:Organization", "foaf:name": sd.produsen_data},
         "dct:creator": {"@type": "foaf:Organization", "foaf:name": sd.walidata},
-        "dcat:contactPoint": {"@type": "vcard:Organization", "vcard:fn": sd.walidata,
-                              "vcard:hasEmail": f"mailto:{sd.kontak}"},
+        "dcat:contactPoint": {
+            "@type": "vcard:Organization",
+            "vcard:fn": sd.walidata,
+            "vcard:hasEmail": f"mailto:{sd.kontak}",
+        },
         "dct:license": url or licence,
         "dct:spatial": {"dct:identifier": ds.regency, "foaf:name": reg.name},
         "dct:accrualPeriodicity": CADENCE_IRI[ds.cadence],
-        "dcat:distribution": [{
-            "@type": "dcat:Distribution",
-            "dct:title": f"{ds.title} ({d.period})",
-            "dct:identifier": d.name,
-            "dcat:mediaType": d.media_type,
-            "dcat:byteSize": d.size,
-            "dcat:downloadURL": d.url,
-            "spdx:checksum": {"spdx:algorithm": "spdx:checksumAlgorithm_sha256",
-                              "spdx:checksumValue": d.sha256},
-        } for d in distributions],
+        "dcat:distribution": [
+            {
+                "@type": "dcat:Distribution",
+                "dct:title": f"{ds.title} ({d.period})",
+                "dct:identifier": d.name,
+                "dcat:mediaType": d.media_type,
+                "dcat:byteSize": d.size,
+                "dcat:downloadURL": d.url,
+                "spdx:checksum": {
+                    "spdx:algorithm": "spdx:checksumAlgorithm_sha256",
+                    "spdx:checksumValue": d.sha256,
+                },
+            }
+            for d in distributions
+        ],
     }
     if modified:
         record["dct:modified"] = modified

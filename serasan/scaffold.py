@@ -38,13 +38,39 @@ COMPOUND = "expect_compound_columns_to_be_unique"
 IN_SET = "expect_column_values_to_be_in_set"
 BETWEEN = "expect_column_values_to_be_between"
 _NIK_NAME = re.compile(r"(^|_)nik(_|$)")
-_SIGNED_NAME = re.compile(r"(^|_)(lat|lon|lng|latitude|longitude|lintang|bujur|suhu|selisih|"
-                          r"perubahan|pertumbuhan|growth|delta|saldo)(_|$)")
+_SIGNED_NAME = re.compile(
+    r"(^|_)(lat|lon|lng|latitude|longitude|lintang|bujur|suhu|selisih|"
+    r"perubahan|pertumbuhan|growth|delta|saldo)(_|$)"
+)
 _MONEY_UNITS = {"rupiah", "rp", "idr"}
-_BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-          "September", "Oktober", "November", "Desember")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
+_BULAN = (
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+)
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def _who(c: Column, word: str = "kolom") -> str:
@@ -61,13 +87,15 @@ def _exp(etype: str, pesan: str, message: str, **kwargs: Any) -> dict[str, Any]:
 
 
 def is_nik(c: Column) -> bool:
-    return c.type == "string" and (c.generate.get("kind") == "nik"
-                                   or bool(_NIK_NAME.search(c.name)))
+    return c.type == "string" and (
+        c.generate.get("kind") == "nik" or bool(_NIK_NAME.search(c.name))
+    )
 
 
 def is_money(c: Column) -> bool:
     return c.type in ("integer", "number") and (
-        (c.unit or "").strip().lower() in _MONEY_UNITS or bool(c.generate.get("money")))
+        (c.unit or "").strip().lower() in _MONEY_UNITS or bool(c.generate.get("money"))
+    )
 
 
 def is_signed(c: Column) -> bool:
@@ -92,15 +120,25 @@ def _period_rule(ds: Dataset, c: Column, min_date: str | None) -> dict[str, Any]
     if min_date:
         kwargs["min_date"] = min_date
     kwargs["max_date"] = {"$PARAMETER": "run_date"}
-    shape = {"day": ("tanggal yang sah", "a valid date"),
-             "month": ("bulan yang ditulis sebagai tanggal 1 (mis. 1 Oktober 2026)",
-                       "a month, written as its first day (e.g. 1 October 2026)"),
-             "quarter": ("triwulan yang ditulis sebagai tanggal 1 Januari, April, Juli atau "
-                         "Oktober", "a quarter, written as 1 January, April, July or October"),
-             "year": ("tahun empat angka (mis. 2025)" if c.type == "integer"
-                      else "tahun yang ditulis sebagai tanggal 1 Januari",
-                      "a four-digit year (e.g. 2025)" if c.type == "integer"
-                      else "a year, written as 1 January")}[gran]
+    shape = {
+        "day": ("tanggal yang sah", "a valid date"),
+        "month": (
+            "bulan yang ditulis sebagai tanggal 1 (mis. 1 Oktober 2026)",
+            "a month, written as its first day (e.g. 1 October 2026)",
+        ),
+        "quarter": (
+            "triwulan yang ditulis sebagai tanggal 1 Januari, April, Juli atau Oktober",
+            "a quarter, written as 1 January, April, July or October",
+        ),
+        "year": (
+            "tahun empat angka (mis. 2025)"
+            if c.type == "integer"
+            else "tahun yang ditulis sebagai tanggal 1 Januari",
+            "a four-digit year (e.g. 2025)"
+            if c.type == "integer"
+            else "a year, written as 1 January",
+        ),
+    }[gran]
     since_id = since_en = ""
     if min_date:
         lo = rules.period_bound(min_date)
@@ -109,78 +147,138 @@ def _period_rule(ds: Dataset, c: Column, min_date: str | None) -> dict[str, Any]
         since_en = f"not before {lo.day} {_MONTHS[lo.month - 1]} {lo.year}, "
         if gran == "year":
             since_id, since_en = f"tidak sebelum {lo.year}, ", f"not before {lo.year}, "
-    return _exp(rules.IN_PERIOD,
-                f"{_who(c)} harus {shape[0]}, {since_id}dan tidak di masa depan",
-                f"{_en(c)} must be {shape[1]}, {since_en}and not in the future", **kwargs)
+    return _exp(
+        rules.IN_PERIOD,
+        f"{_who(c)} harus {shape[0]}, {since_id}dan tidak di masa depan",
+        f"{_en(c)} must be {shape[1]}, {since_en}and not in the future",
+        **kwargs,
+    )
 
 
-def scaffold_suite(catalog: Catalog, ds: Dataset,
-                   min_date: str | None = DEFAULT_MIN_DATE) -> dict[str, Any]:
+def scaffold_suite(
+    catalog: Catalog, ds: Dataset, min_date: str | None = DEFAULT_MIN_DATE
+) -> dict[str, Any]:
     """The starting suite, as GX JSON (a dict), from the dataset's column declarations."""
     out: list[dict[str, Any]] = []
     for c in ds.columns:
         if not c.nullable:
-            out.append(_exp(NOT_NULL, f"{_who(c)} wajib diisi, tidak boleh kosong",
-                            f"{_en(c)} is required and must not be empty", column=c.name))
+            out.append(
+                _exp(
+                    NOT_NULL,
+                    f"{_who(c)} wajib diisi, tidak boleh kosong",
+                    f"{_en(c)} is required and must not be empty",
+                    column=c.name,
+                )
+            )
     key = list(ds.primary_key)
     if len(key) == 1:
         c = ds.column(key[0])
         assert c is not None
-        out.append(_exp(UNIQUE, f"{_who(c)} ganda: nilai yang sama sudah ada di baris lain",
-                        f"{_en(c)} repeats: the same value is in another row", column=c.name))
+        out.append(
+            _exp(
+                UNIQUE,
+                f"{_who(c)} ganda: nilai yang sama sudah ada di baris lain",
+                f"{_en(c)} repeats: the same value is in another row",
+                column=c.name,
+            )
+        )
     else:
         names = ", ".join(key)
-        out.append(_exp(COMPOUND, f"baris ganda: kombinasi {names} sudah ada di baris lain",
-                        f"duplicate key {names}: the combination is in another row",
-                        column_list=key))
+        out.append(
+            _exp(
+                COMPOUND,
+                f"baris ganda: kombinasi {names} sudah ada di baris lain",
+                f"duplicate key {names}: the combination is in another row",
+                column_list=key,
+            )
+        )
     regency = catalog.regencies.get(ds.regency)
     regency_name = regency.name if regency else ds.regency
     for c in ds.columns:
         if ds.region is not None and c.name == ds.region.column:
             level_id, level_en = rules.LEVEL_WORDS[ds.region.level]
-            out.append(_exp(rules.KODE_WILAYAH,
-                            f"{_who(c)} bukan kode {level_id} Kemendagri di {regency_name}",
-                            f"{_en(c)} is not a Kemendagri {level_en} code of "
-                            f"{regency_name}",
-                            column=c.name, level=ds.region.level, parent=ds.regency))
+            out.append(
+                _exp(
+                    rules.KODE_WILAYAH,
+                    f"{_who(c)} bukan kode {level_id} Kemendagri di {regency_name}",
+                    f"{_en(c)} is not a Kemendagri {level_en} code of {regency_name}",
+                    column=c.name,
+                    level=ds.region.level,
+                    parent=ds.regency,
+                )
+            )
         elif c.name == ds.period.column:
             out.append(_period_rule(ds, c, min_date))
         elif is_nik(c):
-            out.append(_exp(rules.NIK,
-                            f"{_who(c)} bukan NIK yang sah: harus 16 angka, diawali kode "
-                            "provinsi, kabupaten/kota dan kecamatan yang ada, lalu tanggal lahir "
-                            "(perempuan ditambah 40) dan bulan lahir yang benar",
-                            f"{_en(c)} is not a valid NIK: it must be 16 digits, starting "
-                            "with a real province, regency and district code, then a real day "
-                            "of birth (plus 40 for women) and month of birth", column=c.name))
+            out.append(
+                _exp(
+                    rules.NIK,
+                    f"{_who(c)} bukan NIK yang sah: harus 16 angka, diawali kode "
+                    "provinsi, kabupaten/kota dan kecamatan yang ada, lalu tanggal lahir "
+                    "(perempuan ditambah 40) dan bulan lahir yang benar",
+                    f"{_en(c)} is not a valid NIK: it must be 16 digits, starting "
+                    "with a real province, regency and district code, then a real day "
+                    "of birth (plus 40 for women) and month of birth",
+                    column=c.name,
+                )
+            )
         elif c.allowed:
             shown = ", ".join(c.allowed)
-            out.append(_exp(IN_SET, f"{_who(c)} harus salah satu dari: {shown}",
-                            f"{_en(c)} must be one of: {shown}", column=c.name,
-                            value_set=[_typed(c, v) for v in c.allowed]))
+            out.append(
+                _exp(
+                    IN_SET,
+                    f"{_who(c)} harus salah satu dari: {shown}",
+                    f"{_en(c)} must be one of: {shown}",
+                    column=c.name,
+                    value_set=[_typed(c, v) for v in c.allowed],
+                )
+            )
         elif is_money(c):
-            out.append(_exp(rules.MONEY,
-                            f"{_who(c)} harus jumlah rupiah yang tidak negatif dan masuk akal "
-                            "(paling banyak Rp 1.000 triliun)",
-                            f"{_en(c)} must be a rupiah amount, not negative and not "
-                            "absurd (at most Rp 1,000 trillion)", column=c.name))
+            out.append(
+                _exp(
+                    rules.MONEY,
+                    f"{_who(c)} harus jumlah rupiah yang tidak negatif dan masuk akal "
+                    "(paling banyak Rp 1.000 triliun)",
+                    f"{_en(c)} must be a rupiah amount, not negative and not "
+                    "absurd (at most Rp 1,000 trillion)",
+                    column=c.name,
+                )
+            )
         elif c.type in ("integer", "number") and not is_signed(c):
-            out.append(_exp(BETWEEN, f"{_who(c)} tidak boleh negatif",
-                            f"{_en(c)} must not be negative", column=c.name, min_value=0))
-    return {"name": ds.id, "expectations": out,
-            "meta": {"dataset": ds.id,
-                     "notes": "Scaffolded from the catalog by `serasan suite scaffold`. Review "
-                              "it like code: add what the catalog cannot know (ranges, "
-                              "cross-column rules), then keep it in expectations/."}}
+            out.append(
+                _exp(
+                    BETWEEN,
+                    f"{_who(c)} tidak boleh negatif",
+                    f"{_en(c)} must not be negative",
+                    column=c.name,
+                    min_value=0,
+                )
+            )
+    return {
+        "name": ds.id,
+        "expectations": out,
+        "meta": {
+            "dataset": ds.id,
+            "notes": "Scaffolded from the catalog by `serasan suite scaffold`. Review "
+            "it like code: add what the catalog cannot know (ranges, "
+            "cross-column rules), then keep it in expectations/.",
+        },
+    }
 
 
-def write_suite(catalog: Catalog, ds: Dataset, path: Path, overwrite: bool = False,
-                min_date: str | None = DEFAULT_MIN_DATE) -> Path:
+def write_suite(
+    catalog: Catalog,
+    ds: Dataset,
+    path: Path,
+    overwrite: bool = False,
+    min_date: str | None = DEFAULT_MIN_DATE,
+) -> Path:
     """Write the scaffolded suite as GX JSON; an existing file is kept unless `overwrite`."""
     path = Path(path)
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; pass overwrite=True (--force) to replace "
-                              f"it with a scaffold")
+        raise FileExistsError(
+            f"{path} already exists; pass overwrite=True (--force) to replace it with a scaffold"
+        )
     suite = scaffold_suite(catalog, ds, min_date=min_date)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(suite, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

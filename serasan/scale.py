@@ -31,11 +31,23 @@ from serasan.paths import CATALOG_DIR, DEFAULT_HOME, EXPECTATIONS_DIR, SEED_DIR
 PROVINCE = "16"  # Sumatera Selatan
 # Kemendagri code -> slug (regency slugs are [a-z][a-z0-9]{1,30}); the two shipped keep theirs.
 SLUGS = {
-    "16.01": "oku", "16.02": "oki", "16.03": "muaraenim", "16.04": "lahat",
-    "16.05": "musirawas", "16.06": "musibanyuasin", "16.07": "banyuasin",
-    "16.08": "okutimur", "16.09": "okuselatan", "16.10": "oganilir", "16.11": "empatlawang",
-    "16.12": "pali", "16.13": "muratara", "16.71": "palembang", "16.72": "pagaralam",
-    "16.73": "lubuklinggau", "16.74": "prabumulih",
+    "16.01": "oku",
+    "16.02": "oki",
+    "16.03": "muaraenim",
+    "16.04": "lahat",
+    "16.05": "musirawas",
+    "16.06": "musibanyuasin",
+    "16.07": "banyuasin",
+    "16.08": "okutimur",
+    "16.09": "okuselatan",
+    "16.10": "oganilir",
+    "16.11": "empatlawang",
+    "16.12": "pali",
+    "16.13": "muratara",
+    "16.71": "palembang",
+    "16.72": "pagaralam",
+    "16.73": "lubuklinggau",
+    "16.74": "prabumulih",
 }
 # Dataset id prefixes: the shipped ids of 16.06 are muba_*, those of 16.03 muaraenim_*.
 ID_PREFIX = {**SLUGS, "16.06": "muba"}
@@ -58,11 +70,15 @@ INDEX_VERSION = 1
 
 # --- the synthetic catalog --------------------------------------------------------------------
 
+
 def regencies_of_province(province: str = PROVINCE) -> list[tuple[str, str, str]]:
     """(kode, name, jenis) of the province's kabupaten/kota, from the wilayah seed."""
     with (SEED_DIR / "wilayah.csv").open(encoding="utf-8", newline="") as fh:
-        return [(r["kode"], r["nama"], r["jenis"]) for r in csv.DictReader(fh)
-                if r["level"] == "kabupaten_kota" and r["kode_induk"] == province]
+        return [
+            (r["kode"], r["nama"], r["jenis"])
+            for r in csv.DictReader(fh)
+            if r["level"] == "kabupaten_kota" and r["kode_induk"] == province
+        ]
 
 
 def _short(name: str) -> str:
@@ -82,7 +98,7 @@ def _walk(value: Any, subs: list[tuple[str, str]], kode: tuple[str, str]) -> Any
     if isinstance(value, str):
         src, dst = kode
         if value == src or value.startswith(src + "."):
-            return dst + value[len(src):]
+            return dst + value[len(src) :]
         for old, new in subs:
             value = value.replace(old, new)
     return value
@@ -92,12 +108,18 @@ def _dump_yaml(data: Any, path: Path) -> None:
     import yaml
 
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    path.write_text(yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False,
-                              width=100), encoding="utf-8")
+    path.write_text(
+        yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False, width=100),
+        encoding="utf-8",
+    )
 
 
-def generate_catalog(dest: Path, copies: int = COPIES, source: Path = CATALOG_DIR,
-                     source_expectations: Path = EXPECTATIONS_DIR) -> tuple[Path, Path]:
+def generate_catalog(
+    dest: Path,
+    copies: int = COPIES,
+    source: Path = CATALOG_DIR,
+    source_expectations: Path = EXPECTATIONS_DIR,
+) -> tuple[Path, Path]:
     """Write `dest/catalog` and `dest/expectations` for the province; returns both folders.
 
     Every regency gets each shipped shape `copies` times (so all six pillars): the first copy
@@ -125,17 +147,31 @@ def generate_catalog(dest: Path, copies: int = COPIES, source: Path = CATALOG_DI
         else:
             domain = _domain(name, jenis, slug)
             walidata = f"Dinas Komunikasi dan Informatika {name}"
-            doc = {"kode": kode, "slug": slug, "name": name, "walidata": walidata,
-                   "walidata_email": f"satudata@{domain}",
-                   "ckan_org": f"{'pemkot' if jenis == 'kota' else 'pemkab'}-{slug}",
-                   "opds": []}
+            doc = {
+                "kode": kode,
+                "slug": slug,
+                "name": name,
+                "walidata": walidata,
+                "walidata_email": f"satudata@{domain}",
+                "ckan_org": f"{'pemkot' if jenis == 'kota' else 'pemkab'}-{slug}",
+                "opds": [],
+            }
         have = {o["code"] for o in doc["opds"]}
-        wanted = {**{ds.opd: shipped.opd_of(ds).name for ds in shipped.datasets.values()},
-                  **EXTRA_OPDS}
+        wanted = {
+            **{ds.opd: shipped.opd_of(ds).name for ds in shipped.datasets.values()},
+            **EXTRA_OPDS,
+        }
         for code, opd_name in wanted.items():
             if code not in have:
-                doc["opds"].append({"code": code, "name": opd_name, "contacts": [
-                    {"name": f"Operator Data {code.upper()}", "email": f"{code}@{domain}"}]})
+                doc["opds"].append(
+                    {
+                        "code": code,
+                        "name": opd_name,
+                        "contacts": [
+                            {"name": f"Operator Data {code.upper()}", "email": f"{code}@{domain}"}
+                        ],
+                    }
+                )
         reg_docs[kode] = doc
         _dump_yaml(doc, root / "regencies" / f"{slug}.yaml")
 
@@ -148,15 +184,19 @@ def generate_catalog(dest: Path, copies: int = COPIES, source: Path = CATALOG_DI
         stem = ds.id.removeprefix(ID_PREFIX[ds.regency] + "_")
         src_domain = src.walidata_email.split("@", 1)[1]
         for kode, doc in reg_docs.items():
-            subs = [(src.name, doc["name"]), (_short(src.name), _short(doc["name"])),
-                    (src_domain, doc["walidata_email"].split("@", 1)[1]),
-                    (f"-{ds.regency.replace('.', '')}-", f"-{kode.replace('.', '')}-")]
+            subs = [
+                (src.name, doc["name"]),
+                (_short(src.name), _short(doc["name"])),
+                (src_domain, doc["walidata_email"].split("@", 1)[1]),
+                (f"-{ds.regency.replace('.', '')}-", f"-{kode.replace('.', '')}-"),
+            ]
             for k in range(copies):
                 new_id = f"{ID_PREFIX[kode]}_{stem}" + (f"_{k + 1}" if k else "")
                 if kode == ds.regency and k == 0:  # the shipped dataset itself, unchanged
                     shutil.copyfile(src_path, root / "datasets" / f"{new_id}.yaml")
-                    shutil.copyfile(source_expectations / f"{ds.id}.json",
-                                    exp_dir / f"{new_id}.json")
+                    shutil.copyfile(
+                        source_expectations / f"{ds.id}.json", exp_dir / f"{new_id}.json"
+                    )
                     continue
                 opd = ds.opd if k == 0 else extras[(s_index * copies + k) % len(extras)]
                 opd_doc = next(o for o in doc["opds"] if o["code"] == opd)
@@ -166,8 +206,9 @@ def generate_catalog(dest: Path, copies: int = COPIES, source: Path = CATALOG_DI
                     out["title"] = f"{shape['title']} (seri {k + 1})"
                 conn = out["source"].get("params", {}).get("conn_id")
                 if conn:
-                    out["source"]["params"]["conn_id"] = \
+                    out["source"]["params"]["conn_id"] = (
                         f"{ID_PREFIX[kode]}_{conn.split('_', 1)[-1]}"
+                    )
                 out["satu_data"]["produsen_data"] = f"{opd_doc['name']} {doc['name']}"
                 out["satu_data"]["kontak"] = opd_doc["contacts"][0]["email"]
                 _dump_yaml(out, root / "datasets" / f"{new_id}.yaml")
@@ -175,11 +216,13 @@ def generate_catalog(dest: Path, copies: int = COPIES, source: Path = CATALOG_DI
                 new_suite["name"] = new_id
                 new_suite.setdefault("meta", {})["dataset"] = new_id
                 (exp_dir / f"{new_id}.json").write_text(
-                    json.dumps(new_suite, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+                    json.dumps(new_suite, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+                )
     return root, exp_dir
 
 
 # --- the compiled index the DAG file parses from ---------------------------------------------
+
 
 def _catalog_files(root: Path) -> list[Path]:
     """Every file load_catalog reads (check_suites=False), in a stable order."""
@@ -190,8 +233,12 @@ def _catalog_files(root: Path) -> list[Path]:
 def _code_files() -> list[Path]:
     """The code whose rules decide whether a catalog is valid, and how the index is built."""
     here = Path(__file__).resolve().parent
-    return [here / "catalog.py", here / "pipeline.py", here / "scale.py",
-            *sorted((here / "sources").glob("*.py"))]
+    return [
+        here / "catalog.py",
+        here / "pipeline.py",
+        here / "scale.py",
+        *sorted((here / "sources").glob("*.py")),
+    ]
 
 
 def index_key(root: Path) -> str:
@@ -211,13 +258,27 @@ def build_index(root: Path) -> dict[str, Any]:
 
     catalog = load_catalog(root, check_suites=False)  # suites: read by the tasks, not parsing
     return {
-        "regencies": [{"kode": r.kode, "slug": r.slug, "name": r.name,
-                       "datasets": [d.id for d in catalog.datasets_of(r.kode)]}
-                      for r in catalog.regencies.values()],
-        "datasets": [{"id": d.id, "regency": d.regency, "opd": d.opd, "pillar": d.pillar,
-                      "title": d.title, "description": d.description,
-                      "owner": opd_key(catalog, d)}
-                     for d in catalog.datasets.values()],
+        "regencies": [
+            {
+                "kode": r.kode,
+                "slug": r.slug,
+                "name": r.name,
+                "datasets": [d.id for d in catalog.datasets_of(r.kode)],
+            }
+            for r in catalog.regencies.values()
+        ],
+        "datasets": [
+            {
+                "id": d.id,
+                "regency": d.regency,
+                "opd": d.opd,
+                "pillar": d.pillar,
+                "title": d.title,
+                "description": d.description,
+                "owner": opd_key(catalog, d),
+            }
+            for d in catalog.datasets.values()
+        ],
     }
 
 
@@ -227,8 +288,10 @@ def cache_dir() -> Path | None:
     if os.environ.get("SERASAN_CATALOG_CACHE_DIR"):
         return Path(os.environ["SERASAN_CATALOG_CACHE_DIR"])
     home = DEFAULT_HOME / "cache"
-    if os.access(home if home.exists() else DEFAULT_HOME if DEFAULT_HOME.exists()
-                 else DEFAULT_HOME.parent, os.W_OK):
+    if os.access(
+        home if home.exists() else DEFAULT_HOME if DEFAULT_HOME.exists() else DEFAULT_HOME.parent,
+        os.W_OK,
+    ):
         return home
     private = Path(tempfile.gettempdir()) / f"serasan-cache-{os.getuid()}"
     try:

@@ -68,14 +68,21 @@ class Settings:
             smtp_user=env.get("SERASAN_SMTP_USER") or None,
             smtp_password=env.get("SERASAN_SMTP_PASSWORD") or None,
             smtp_from=env.get("SERASAN_SMTP_FROM") or "serasan@localhost",
-            smtp_starttls=(env["SERASAN_SMTP_STARTTLS"].lower() in ("1", "true", "yes")
-                           if env.get("SERASAN_SMTP_STARTTLS") else None),
+            smtp_starttls=(
+                env["SERASAN_SMTP_STARTTLS"].lower() in ("1", "true", "yes")
+                if env.get("SERASAN_SMTP_STARTTLS")
+                else None
+            ),
             webhook_url=env.get("SERASAN_WEBHOOK_URL") or None,
             webhook_token=env.get("SERASAN_WEBHOOK_TOKEN") or None,
             engineer_email=env.get("SERASAN_ENGINEER_EMAIL") or None,
-            walidata_emails=tuple(sorted((k.removeprefix(WALIDATA_PREFIX).lower(), v)
-                                         for k, v in env.items()
-                                         if k.startswith(WALIDATA_PREFIX) and v)),
+            walidata_emails=tuple(
+                sorted(
+                    (k.removeprefix(WALIDATA_PREFIX).lower(), v)
+                    for k, v in env.items()
+                    if k.startswith(WALIDATA_PREFIX) and v
+                )
+            ),
             late_grace_days=int(env.get("SERASAN_LATE_GRACE_DAYS") or 7),
             outbox_max_age_hours=int(env.get("SERASAN_OUTBOX_MAX_AGE_HOURS") or 6),
             ckan_url=env.get("SERASAN_CKAN_URL") or None,
@@ -101,25 +108,31 @@ class Settings:
 
     def as_env(self) -> dict[str, str]:
         """The same settings as environment variables, for a child process or a DAG run."""
-        env = {"SERASAN_LAKE_URL": self.lake_url, "SERASAN_WAREHOUSE_URL": self.warehouse_url,
-               "SERASAN_S3_REGION": self.s3_region, "SERASAN_LANG": self.lang,
-               "SERASAN_S3_SECURE": "true" if self.s3_secure else "false",
-               "SERASAN_LATE_GRACE_DAYS": str(self.late_grace_days),
-               "SERASAN_OUTBOX_MAX_AGE_HOURS": str(self.outbox_max_age_hours)}
-        for key, value in (("SERASAN_S3_ENDPOINT", self.s3_endpoint),
-                           ("SERASAN_S3_ACCESS_KEY", self.s3_access_key),
-                           ("SERASAN_S3_SECRET_KEY", self.s3_secret_key),
-                           ("SERASAN_SMTP_HOST", self.smtp_host),
-                           ("SERASAN_SMTP_PORT", str(self.smtp_port or "")),
-                           ("SERASAN_SMTP_USER", self.smtp_user),
-                           ("SERASAN_SMTP_PASSWORD", self.smtp_password),
-                           ("SERASAN_WEBHOOK_URL", self.webhook_url),
-                           ("SERASAN_WEBHOOK_TOKEN", self.webhook_token),
-                           ("SERASAN_ENGINEER_EMAIL", self.engineer_email),
-                           ("SERASAN_CKAN_URL", self.ckan_url),
-                           ("SERASAN_CKAN_TOKEN", self.ckan_token),
-                           ("SERASAN_PII_KEY", self.pii_key),
-                           ("SERASAN_STATSD_HOST", self.statsd_host)):
+        env = {
+            "SERASAN_LAKE_URL": self.lake_url,
+            "SERASAN_WAREHOUSE_URL": self.warehouse_url,
+            "SERASAN_S3_REGION": self.s3_region,
+            "SERASAN_LANG": self.lang,
+            "SERASAN_S3_SECURE": "true" if self.s3_secure else "false",
+            "SERASAN_LATE_GRACE_DAYS": str(self.late_grace_days),
+            "SERASAN_OUTBOX_MAX_AGE_HOURS": str(self.outbox_max_age_hours),
+        }
+        for key, value in (
+            ("SERASAN_S3_ENDPOINT", self.s3_endpoint),
+            ("SERASAN_S3_ACCESS_KEY", self.s3_access_key),
+            ("SERASAN_S3_SECRET_KEY", self.s3_secret_key),
+            ("SERASAN_SMTP_HOST", self.smtp_host),
+            ("SERASAN_SMTP_PORT", str(self.smtp_port or "")),
+            ("SERASAN_SMTP_USER", self.smtp_user),
+            ("SERASAN_SMTP_PASSWORD", self.smtp_password),
+            ("SERASAN_WEBHOOK_URL", self.webhook_url),
+            ("SERASAN_WEBHOOK_TOKEN", self.webhook_token),
+            ("SERASAN_ENGINEER_EMAIL", self.engineer_email),
+            ("SERASAN_CKAN_URL", self.ckan_url),
+            ("SERASAN_CKAN_TOKEN", self.ckan_token),
+            ("SERASAN_PII_KEY", self.pii_key),
+            ("SERASAN_STATSD_HOST", self.statsd_host),
+        ):
             if value:
                 env[key] = value
         if self.smtp_host:
@@ -138,8 +151,10 @@ class Settings:
         lake = self.lake_url + (f" via {self.s3_endpoint}" if self.s3_endpoint else "")
         out = f"lake: {lake}\nwarehouse: {wh}"
         if self.smtp_host:
-            out += (f"\nsmtp: {self.smtp_host}:{self.smtp_port_or_default}"
-                    f"{' (STARTTLS)' if self.starttls else ''} from {self.smtp_from}")
+            out += (
+                f"\nsmtp: {self.smtp_host}:{self.smtp_port_or_default}"
+                f"{' (STARTTLS)' if self.starttls else ''} from {self.smtp_from}"
+            )
         if self.webhook_url:
             out += f"\nwebhook: {safe_url(self.webhook_url)}"
         if self.ckan_url:

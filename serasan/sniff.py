@@ -24,10 +24,13 @@ MAX_LINE = 4 * MAX_FIELD  # characters in one physical CSV line, read in pieces 
 MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024
 MAX_XLSX_RATIO = 200  # compressed -> uncompressed; real workbooks stay far below
 BINARY_MAGIC = {
-    b"\x89PNG": "gambar PNG (PNG image)", b"\xff\xd8\xff": "gambar JPEG (JPEG image)",
-    b"GIF8": "gambar GIF (GIF image)", b"%PDF": "dokumen PDF (PDF document)",
+    b"\x89PNG": "gambar PNG (PNG image)",
+    b"\xff\xd8\xff": "gambar JPEG (JPEG image)",
+    b"GIF8": "gambar GIF (GIF image)",
+    b"%PDF": "dokumen PDF (PDF document)",
     b"\xd0\xcf\x11\xe0": "file Excel 97-2003 .xls (legacy Excel); simpan ulang sebagai .xlsx",
-    b"\x1f\x8b": "arsip gzip (gzip archive)", b"Rar!": "arsip RAR (RAR archive)",
+    b"\x1f\x8b": "arsip gzip (gzip archive)",
+    b"Rar!": "arsip RAR (RAR archive)",
     b"7z\xbc\xaf": "arsip 7z (7z archive)",
 }
 Opener = Callable[[], IO[bytes]]
@@ -40,7 +43,7 @@ class ParseError(Exception):
 def _cp1252_fallback(err: UnicodeError) -> tuple[str, int]:
     """Bytes that are not UTF-8 are read as Windows-1252, the encoding of Indonesian Excel."""
     assert isinstance(err, UnicodeDecodeError)
-    return err.object[err.start:err.end].decode("cp1252", errors="replace"), err.end
+    return err.object[err.start : err.end].decode("cp1252", errors="replace"), err.end
 
 
 codecs.register_error("serasan-cp1252", _cp1252_fallback)
@@ -57,7 +60,7 @@ class Sniffed:
 def _strip_bom(head: bytes) -> bytes:
     for bom in (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         if head.startswith(bom):
-            return head[len(bom):]
+            return head[len(bom) :]
     return head
 
 
@@ -89,25 +92,36 @@ def sniff(head: bytes, filename: str, allow_json: bool) -> Sniffed:
         enc, notes = ("utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"), []
         if b"\x00" in head:
             line = head[: head.index(b"\x00")].count(b"\n") + 1
-            raise ParseError(f"{filename}: baris {line} berisi byte NUL; ini bukan file teks CSV "
-                             f"(line {line} holds a NUL byte: not a CSV text file)")
+            raise ParseError(
+                f"{filename}: baris {line} berisi byte NUL; ini bukan file teks CSV "
+                f"(line {line} holds a NUL byte: not a CSV text file)"
+            )
         try:
             head.decode("utf-8")
         except UnicodeDecodeError as exc:
             if exc.start < len(head) - 4:  # not just a character cut at the sample's end
                 notes.append("some bytes are not UTF-8; read as Windows-1252")
-    text = head.decode(enc if enc != "utf-16" else "utf-16", errors="serasan-cp1252"
-                       if enc.startswith("utf-8") else "replace").lstrip("\ufeff").lstrip()
+    text = (
+        head.decode(
+            enc if enc != "utf-16" else "utf-16",
+            errors="serasan-cp1252" if enc.startswith("utf-8") else "replace",
+        )
+        .lstrip("\ufeff")
+        .lstrip()
+    )
     low = text[:512].lower()
     if low.startswith("<") and ("<html" in low or "<!doctype" in low or "<body" in low):
-        raise ParseError(f"{filename}: berisi halaman HTML, bukan data (an HTML page, perhaps "
-                         "an error page saved instead of the file)")
+        raise ParseError(
+            f"{filename}: berisi halaman HTML, bukan data (an HTML page, perhaps "
+            "an error page saved instead of the file)"
+        )
     if low.startswith(("{", "[")):
         if allow_json:
             return Sniffed("json", enc, notes=notes)
         raise ParseError(f"{filename}: berisi JSON, bukan CSV/XLSX (JSON, expected CSV or XLSX)")
-    lines = [ln for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:30]
-             if ln.strip()]
+    lines = [
+        ln for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:30] if ln.strip()
+    ]
     delim = max((",", ";", "\t", "|"), key=lambda d: sum(ln.count(d) for ln in lines))
     return Sniffed("csv", enc, delim, notes)
 
@@ -119,16 +133,20 @@ def check_zip(opener: Opener, filename: str) -> None:
             infos = zf.infolist()
             names = {i.filename for i in infos}
     except zipfile.BadZipFile as exc:
-        raise ParseError(f"{filename}: file XLSX rusak atau terpotong (a damaged or truncated "
-                         f"XLSX: {exc})") from None
+        raise ParseError(
+            f"{filename}: file XLSX rusak atau terpotong (a damaged or truncated XLSX: {exc})"
+        ) from None
     if "xl/workbook.xml" not in names:
-        raise ParseError(f"{filename}: file ZIP tetapi bukan workbook XLSX (a zip archive, not "
-                         "an XLSX workbook)")
+        raise ParseError(
+            f"{filename}: file ZIP tetapi bukan workbook XLSX (a zip archive, not an XLSX workbook)"
+        )
     total = sum(i.file_size for i in infos)
     packed = sum(i.compress_size for i in infos) or 1
     if total > MAX_XLSX_UNCOMPRESSED or total / packed > MAX_XLSX_RATIO:
-        raise ParseError(f"{filename}: XLSX mengembang menjadi {total // 2**20} MB (expands to "
-                         f"{total // 2**20} MB, ratio {total // packed}:1); refused as a zip bomb")
+        raise ParseError(
+            f"{filename}: XLSX mengembang menjadi {total // 2**20} MB (expands to "
+            f"{total // 2**20} MB, ratio {total // packed}:1); refused as a zip bomb"
+        )
 
 
 def xlsx_rows(opener: Opener, filename: str) -> Iterator[tuple[int, list[Any]]]:
@@ -139,8 +157,9 @@ def xlsx_rows(opener: Opener, filename: str) -> Iterator[tuple[int, list[Any]]]:
         fh = opener()
         wb = load_workbook(fh, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for corrupt workbooks
-        raise ParseError(f"{filename}: workbook XLSX tidak dapat dibaca (unreadable workbook: "
-                         f"{exc})") from None
+        raise ParseError(
+            f"{filename}: workbook XLSX tidak dapat dibaca (unreadable workbook: {exc})"
+        ) from None
     try:
         ws = wb["Data"] if "Data" in wb.sheetnames else wb.worksheets[0]
         # The sheet's <dimension> is only a claim, and read-only openpyxl trusts it: one that
@@ -151,8 +170,10 @@ def xlsx_rows(opener: Opener, filename: str) -> Iterator[tuple[int, list[Any]]]:
         ws.reset_dimensions()
         for number, row in enumerate(ws.iter_rows(values_only=True), 1):
             if len(row) > MAX_COLUMNS and any(v is not None for v in row[MAX_COLUMNS:]):
-                raise ParseError(f"{filename}: baris {number} memiliki {len(row)} kolom "
-                                 f"(row {number} has {len(row)} columns; at most {MAX_COLUMNS})")
+                raise ParseError(
+                    f"{filename}: baris {number} memiliki {len(row)} kolom "
+                    f"(row {number} has {len(row)} columns; at most {MAX_COLUMNS})"
+                )
             cells = list(row[:MAX_COLUMNS])
             cells.extend([None] * (width - len(cells)))
             yield number, cells
@@ -175,12 +196,16 @@ def _lines(text: IO[str], filename: str) -> Iterator[str]:
     while line := text.readline(MAX_LINE):
         number += 1
         if "\x00" in line:
-            raise ParseError(f"{filename}: baris {number} berisi byte NUL; ini bukan file teks "
-                             f"CSV (line {number} holds a NUL byte: not a CSV text file)")
+            raise ParseError(
+                f"{filename}: baris {number} berisi byte NUL; ini bukan file teks "
+                f"CSV (line {number} holds a NUL byte: not a CSV text file)"
+            )
         if len(line) >= MAX_LINE and not line.endswith("\n"):
-            raise ParseError(f"{filename}: baris {number} lebih dari {MAX_LINE // 2**20} juta "
-                             f"karakter tanpa akhir baris (line {number} is over "
-                             f"{MAX_LINE // 2**20} million characters long)")
+            raise ParseError(
+                f"{filename}: baris {number} lebih dari {MAX_LINE // 2**20} juta "
+                f"karakter tanpa akhir baris (line {number} is over "
+                f"{MAX_LINE // 2**20} million characters long)"
+            )
         yield line
 
 
@@ -199,40 +224,52 @@ def csv_rows(opener: Opener, filename: str, sn: Sniffed) -> Iterator[tuple[int, 
                 return
             except csv.Error as exc:
                 start, line, msg = ended + 1, reader.line_num, str(exc)
-                later = (f"; sel ini berlanjut sampai baris {line}, mungkin tanda kutip tidak "
-                         f"ditutup (the cell runs on to line {line}: perhaps an unclosed quote)"
-                         if line > start else "")
+                later = (
+                    f"; sel ini berlanjut sampai baris {line}, mungkin tanda kutip tidak "
+                    f"ditutup (the cell runs on to line {line}: perhaps an unclosed quote)"
+                    if line > start
+                    else ""
+                )
                 if "field larger" in msg:
                     why = f"sel lebih dari {MAX_FIELD // 1024} KB (a cell over 1 MB){later}"
                 elif "end of data" in msg or "EOF" in msg:
-                    why = ("tanda kutip yang dibuka di baris ini tidak pernah ditutup (a quote "
-                           "opened on this line is never closed)")
+                    why = (
+                        "tanda kutip yang dibuka di baris ini tidak pernah ditutup (a quote "
+                        "opened on this line is never closed)"
+                    )
                 elif "expected after" in msg:
-                    why = ("tanda kutip tidak berpasangan: ada teks setelah tanda kutip penutup"
-                           f"{f' di baris {line}' if line > start else ''} (unbalanced quotes: "
-                           f"text after a closing quote{f' on line {line}' if line > start else ''}"
-                           ")")
+                    why = (
+                        "tanda kutip tidak berpasangan: ada teks setelah tanda kutip penutup"
+                        f"{f' di baris {line}' if line > start else ''} (unbalanced quotes: "
+                        f"text after a closing quote{f' on line {line}' if line > start else ''}"
+                        ")"
+                    )
                 elif "NUL" in msg:
                     why = "berisi byte NUL (a NUL byte)"
                 else:
                     why = msg
                 raise ParseError(f"{filename}: baris {start}: {why}") from None
             except UnicodeDecodeError as exc:
-                raise ParseError(f"{filename}: bukan teks {sn.encoding} yang valid "
-                                 f"(not valid {sn.encoding} text: {exc.reason})") from None
+                raise ParseError(
+                    f"{filename}: bukan teks {sn.encoding} yang valid "
+                    f"(not valid {sn.encoding} text: {exc.reason})"
+                ) from None
             ended = reader.line_num
             if len(row) > MAX_COLUMNS and any(v.strip() for v in row[MAX_COLUMNS:]):
-                raise ParseError(f"{filename}: baris {reader.line_num} memiliki {len(row)} kolom "
-                                 f"(line {reader.line_num} has {len(row)} columns; at most "
-                                 f"{MAX_COLUMNS})")
+                raise ParseError(
+                    f"{filename}: baris {reader.line_num} memiliki {len(row)} kolom "
+                    f"(line {reader.line_num} has {len(row)} columns; at most "
+                    f"{MAX_COLUMNS})"
+                )
             yield reader.line_num, row[:MAX_COLUMNS]
     finally:
         csv.field_size_limit(previous)
         text.close()
 
 
-def json_rows(opener: Opener, filename: str, columns: list[str],
-              records_path: str = "data") -> Iterator[tuple[int, list[Any]]]:
+def json_rows(
+    opener: Opener, filename: str, columns: list[str], records_path: str = "data"
+) -> Iterator[tuple[int, list[Any]]]:
     """JSON pulled from an API: a list of objects (or one under `records_path`) as rows."""
     with opener() as fh:
         try:
@@ -243,8 +280,7 @@ def json_rows(opener: Opener, filename: str, columns: list[str],
         for part in records_path.split("."):
             doc = doc.get(part) if isinstance(doc, dict) else None
     if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
-        raise ParseError(f"{filename}: JSON harus berupa daftar objek (expected a list of "
-                         "records)")
+        raise ParseError(f"{filename}: JSON harus berupa daftar objek (expected a list of records)")
     yield 0, list(columns)
     for number, rec in enumerate(doc, 1):
         yield number, [rec.get(c) for c in columns]

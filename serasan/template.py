@@ -30,10 +30,27 @@ from serasan.paths import SEED_DIR
 HEADER_ROW = 4  # same as `serasan generate`; the parser finds the header row by its labels
 FIRST_DATA_ROW = HEADER_ROW + 1
 INPUT_ROWS = 5000  # rows that get drop-down lists and text formatting
-BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-         "September", "Oktober", "November", "Desember")
-TYPE_WORDS = {"string": "teks", "integer": "bilangan bulat", "number": "angka",
-              "date": "tanggal", "boolean": "ya/tidak"}
+BULAN = (
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+)
+TYPE_WORDS = {
+    "string": "teks",
+    "integer": "bilangan bulat",
+    "number": "angka",
+    "date": "tanggal",
+    "boolean": "ya/tidak",
+}
 HOW_TO_WRITE = {
     "string": "teks apa adanya",
     "integer": "angka bulat tanpa satuan, mis. 1250",
@@ -59,8 +76,11 @@ def region_codes(ds: Dataset) -> list[str]:
     """The real codes the dataset's region column may hold, from the seed."""
     if ds.region is None:
         return []
-    return sorted(k for k, r in _wilayah().items()
-                  if r["level"] == ds.region.level and k.startswith(ds.regency + "."))
+    return sorted(
+        k
+        for k, r in _wilayah().items()
+        if r["level"] == ds.region.level and k.startswith(ds.regency + ".")
+    )
 
 
 def _period_example(ds: Dataset, as_of: dt.date) -> dt.date | int:
@@ -72,6 +92,7 @@ def _period_example(ds: Dataset, as_of: dt.date) -> dt.date | int:
         col = ds.column(ds.period.column)
         year = as_of.year - 1
         return year if col is not None and col.type == "integer" else dt.date(year, 1, 1)
+
     def start(d: dt.date) -> dt.date:
         return d.replace(month=(d.month - 1) // 3 * 3 + 1 if g == "quarter" else d.month, day=1)
 
@@ -98,8 +119,11 @@ def example_row(catalog: Catalog, ds: Dataset, as_of: dt.date) -> dict[str, Any]
         col = ds.column(ds.region.column)
         hinted = [str(x) for x in (col.generate.get("choices") or [])] if col else []
         region = next((x for x in hinted if x in codes), codes[0] if codes else None)
-    kecamatan = sorted(k for k, r in _wilayah().items()
-                       if r["level"] == "kecamatan" and k.startswith(ds.regency + "."))
+    kecamatan = sorted(
+        k
+        for k, r in _wilayah().items()
+        if r["level"] == "kecamatan" and k.startswith(ds.regency + ".")
+    )
     kec = region[:8] if region and region[:8] in kecamatan else (kecamatan or [ds.regency])[0]
     day = as_of - dt.timedelta(days=1)
     row: dict[str, Any] = {}
@@ -146,8 +170,9 @@ def _cell_value(ds: Dataset, c: Column, value: Any) -> str | int | float:
     return value
 
 
-def _put(ws: Worksheet, row: int, col: int, value: str | int | float | None,
-         font: Font | None = None) -> Cell:
+def _put(
+    ws: Worksheet, row: int, col: int, value: str | int | float | None, font: Font | None = None
+) -> Cell:
     """A literal cell: strings are stored as text even when they start with '='; '' is empty."""
     cell = ws.cell(row, col, None if value == "" else value)
     if isinstance(cell.value, str):
@@ -158,8 +183,9 @@ def _put(ws: Worksheet, row: int, col: int, value: str | int | float | None,
 
 
 def _decimals(c: Column) -> int:
-    return 0 if c.type == "integer" or c.generate.get("money") else int(
-        c.generate.get("decimals", 2))
+    return (
+        0 if c.type == "integer" or c.generate.get("money") else int(c.generate.get("decimals", 2))
+    )
 
 
 def _shown(ds: Dataset, c: Column, value: Any) -> str:
@@ -194,8 +220,10 @@ def _column_notes(ds: Dataset, c: Column) -> str:
         else:
             notes.append(f"periode per {GRANULARITY[g]}")
     if ds.region is not None and c.name == ds.region.column:
-        notes.append(f"kode wilayah Kemendagri tingkat {LEVEL_WORDS[ds.region.level]}, "
-                     "lihat lembar 'Kode Wilayah'")
+        notes.append(
+            f"kode wilayah Kemendagri tingkat {LEVEL_WORDS[ds.region.level]}, "
+            "lihat lembar 'Kode Wilayah'"
+        )
     if c.pii:
         notes.append("data pribadi: dijaga kerahasiaannya dan tidak ikut diekspor")
     return "; ".join(notes)
@@ -204,9 +232,14 @@ def _column_notes(ds: Dataset, c: Column) -> str:
 def _data_sheet(ws: Worksheet, catalog: Catalog, ds: Dataset, example: dict[str, Any]) -> None:
     _put(ws, 1, 1, f"DATA {ds.title.upper()}", BOLD)
     _put(ws, 2, 1, f"{catalog.regency(ds.regency).name} - {catalog.opd_of(ds).name}")
-    _put(ws, 3, 1, f"Baris {FIRST_DATA_ROW} adalah contoh: ganti dengan data Anda, satu baris "
-                   "per data. Jangan mengubah judul kolom. Petunjuk ada di lembar 'Petunjuk'.",
-         EXAMPLE)
+    _put(
+        ws,
+        3,
+        1,
+        f"Baris {FIRST_DATA_ROW} adalah contoh: ganti dengan data Anda, satu baris "
+        "per data. Jangan mengubah judul kolom. Petunjuk ada di lembar 'Petunjuk'.",
+        EXAMPLE,
+    )
     for j, c in enumerate(ds.columns, 1):
         _put(ws, HEADER_ROW, j, c.header, BOLD)
         letter = get_column_letter(j)
@@ -224,9 +257,15 @@ def _data_sheet(ws: Worksheet, catalog: Catalog, ds: Dataset, example: dict[str,
 
 def _list_validation(ws: Worksheet, col: int, source: str, title: str) -> DataValidation:
     letter = get_column_letter(col)
-    dv = DataValidation(type="list", formula1=source, allow_blank=True, showDropDown=False,
-                        showErrorMessage=True, errorTitle=title,
-                        error="Pilih salah satu isian dari daftar.")
+    dv = DataValidation(
+        type="list",
+        formula1=source,
+        allow_blank=True,
+        showDropDown=False,
+        showErrorMessage=True,
+        errorTitle=title,
+        error="Pilih salah satu isian dari daftar.",
+    )
     dv.add(f"{letter}{FIRST_DATA_ROW}:{letter}{FIRST_DATA_ROW + INPUT_ROWS - 1}")
     ws.add_data_validation(dv)
     return dv
@@ -267,8 +306,9 @@ def _region_sheet(wb: Workbook, data: Worksheet, ds: Dataset) -> None:
     ws.column_dimensions["B"].width = 32
     ws.column_dimensions["C"].width = 28
     j = ds.column_names.index(ds.region.column) + 1
-    _list_validation(data, j, f"{quote_sheetname(ws.title)}!$A$2:$A${len(codes) + 1}",
-                     "Kode wilayah")
+    _list_validation(
+        data, j, f"{quote_sheetname(ws.title)}!$A$2:$A${len(codes) + 1}", "Kode wilayah"
+    )
 
 
 def _guide_sheet(ws: Worksheet, catalog: Catalog, ds: Dataset, example: dict[str, Any]) -> None:
@@ -277,42 +317,65 @@ def _guide_sheet(ws: Worksheet, catalog: Catalog, ds: Dataset, example: dict[str
     lines = [
         ("PETUNJUK PENGISIAN", BOLD),
         (ds.title, BOLD),
-        (f"{catalog.regency(ds.regency).name} - {catalog.opd_of(ds).name} (dataset {ds.id})",
-         None),
+        (f"{catalog.regency(ds.regency).name} - {catalog.opd_of(ds).name} (dataset {ds.id})", None),
         (ds.description, None),
         ("", None),
-        (f"1. Isi lembar 'Data' mulai baris {FIRST_DATA_ROW}, satu baris per data. Baris "
-         f"{FIRST_DATA_ROW} berisi contoh: ganti atau hapus sebelum mengunggah.", None),
-        (f"2. Jangan mengubah, menghapus atau memindahkan judul kolom di baris {HEADER_ROW}.",
-         None),
+        (
+            f"1. Isi lembar 'Data' mulai baris {FIRST_DATA_ROW}, satu baris per data. Baris "
+            f"{FIRST_DATA_ROW} berisi contoh: ganti atau hapus sebelum mengunggah.",
+            None,
+        ),
+        (
+            f"2. Jangan mengubah, menghapus atau memindahkan judul kolom di baris {HEADER_ROW}.",
+            None,
+        ),
         (f"3. Setiap kombinasi {key} hanya boleh muncul satu kali.", None),
         ("4. Jangan menambahkan baris Jumlah/Total; baris seperti itu tidak dimuat.", None),
         ("5. Tulis angka tanpa satuan (Rp, ton, orang). Kolom wajib tidak boleh kosong.", None),
-        (f"6. Simpan sebagai .xlsx (atau .csv) lalu unggah ke folder {folder} di penyimpanan "
-         "data (MinIO), atau lewat tautan unggah dari walidata.", None),
+        (
+            f"6. Simpan sebagai .xlsx (atau .csv) lalu unggah ke folder {folder} di penyimpanan "
+            "data (MinIO), atau lewat tautan unggah dari walidata.",
+            None,
+        ),
         ("", None),
         (f"Folder unggah: {folder}", BOLD),
         ("", None),
     ]
     for i, (text, font) in enumerate(lines, 1):
         _put(ws, i, 1, text, font)
-    heads = ["Kolom", "Jenis isian", "Cara menulis", "Satuan", "Wajib diisi",
-             "Pilihan yang diperbolehkan", "Keterangan", "Contoh"]
+    heads = [
+        "Kolom",
+        "Jenis isian",
+        "Cara menulis",
+        "Satuan",
+        "Wajib diisi",
+        "Pilihan yang diperbolehkan",
+        "Keterangan",
+        "Contoh",
+    ]
     top = len(lines) + 1
     for j, head in enumerate(heads, 1):
         _put(ws, top, j, head, BOLD)
     for i, c in enumerate(ds.columns, top + 1):
-        values = [c.header, TYPE_WORDS[c.type], _how_to_write(ds, c), c.unit or "",
-                  "boleh kosong" if c.nullable else "wajib", "; ".join(c.allowed or []),
-                  _column_notes(ds, c), _shown(ds, c, example[c.name])]
+        values = [
+            c.header,
+            TYPE_WORDS[c.type],
+            _how_to_write(ds, c),
+            c.unit or "",
+            "boleh kosong" if c.nullable else "wajib",
+            "; ".join(c.allowed or []),
+            _column_notes(ds, c),
+            _shown(ds, c, example[c.name]),
+        ]
         for j, value in enumerate(values, 1):
             _put(ws, i, j, value).alignment = Alignment(wrap_text=True, vertical="top")
     for letter, width in zip("ABCDEFGH", (24, 14, 34, 12, 13, 36, 60, 24), strict=True):
         ws.column_dimensions[letter].width = width
 
 
-def write_template(catalog: Catalog, ds: Dataset, path: Path | str,
-                   as_of: dt.date | None = None) -> Path:
+def write_template(
+    catalog: Catalog, ds: Dataset, path: Path | str, as_of: dt.date | None = None
+) -> Path:
     """Write the dataset's XLSX template to `path` and return it.
 
     `as_of` (default: today in Asia/Jakarta) only chooses the example row's period: the last

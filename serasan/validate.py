@@ -108,8 +108,9 @@ def run_gx(table: pa.Table, suite: dict[str, Any], params: dict[str, Any]) -> li
     return _run_gx(table, suite, params)[0]
 
 
-def _run_gx(table: pa.Table, suite: dict[str, Any],
-            params: dict[str, Any]) -> tuple[list[dict[str, Any]], Any]:
+def _run_gx(
+    table: pa.Table, suite: dict[str, Any], params: dict[str, Any]
+) -> tuple[list[dict[str, Any]], Any]:
     """The verdicts and GX's own validation result (rendered into Data Docs)."""
     load_expectations()
     import great_expectations as gx
@@ -117,8 +118,10 @@ def _run_gx(table: pa.Table, suite: dict[str, Any],
     frame = table.drop_columns([c for c in (ROW_COL,) if c in table.column_names])
     df = frame.to_pandas()  # dates stay datetime.date: GX turns ISO strings in suites into dates
     # GX may report results in another order than the suite's: tag each one with its position.
-    tagged = [{**e, "meta": {**(e.get("meta") or {}), "serasan_seq": i}}
-              for i, e in enumerate(suite["expectations"])]
+    tagged = [
+        {**e, "meta": {**(e.get("meta") or {}), "serasan_seq": i}}
+        for i, e in enumerate(suite["expectations"])
+    ]
     gx_suite = gx.ExpectationSuite(name=suite.get("name", "suite"), expectations=tagged)
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": df})
     result = batch.validate(gx_suite, result_format="SUMMARY", expectation_parameters=params)
@@ -127,12 +130,16 @@ def _run_gx(table: pa.Table, suite: dict[str, Any],
         res = r.result or {}
         exception = _exception_message(r.exception_info)
         if not r.success and res.get("unexpected_count") is None and not exception:
-            raise RuntimeError(f"GX failed {r.expectation_config.type} without counting rows: "
-                               f"{r.expectation_config.kwargs}")
-        out[int(r.expectation_config.meta["serasan_seq"])] = ({"success": bool(r.success),
-                    "unexpected_count": int(res.get("unexpected_count") or 0),
-                    "element_count": int(res.get("element_count") or table.num_rows),
-                    "exception": exception})
+            raise RuntimeError(
+                f"GX failed {r.expectation_config.type} without counting rows: "
+                f"{r.expectation_config.kwargs}"
+            )
+        out[int(r.expectation_config.meta["serasan_seq"])] = {
+            "success": bool(r.success),
+            "unexpected_count": int(res.get("unexpected_count") or 0),
+            "element_count": int(res.get("element_count") or table.num_rows),
+            "exception": exception,
+        }
     if any(not o for o in out):
         raise RuntimeError("GX returned no result for some expectations of the suite")
     return out, result
@@ -151,8 +158,11 @@ def _exception_message(info: dict[str, Any] | None) -> str | None:
         flat = [info]
     else:
         flat = [v for v in info.values() if isinstance(v, dict)]
-    messages = [str(e.get("exception_message") or "GX raised an exception")
-                for e in flat if e.get("raised_exception") or e.get("exception_message")]
+    messages = [
+        str(e.get("exception_message") or "GX raised an exception")
+        for e in flat
+        if e.get("raised_exception") or e.get("exception_message")
+    ]
     return "; ".join(dict.fromkeys(messages)) or None
 
 
@@ -162,14 +172,24 @@ def validate(table: pa.Table, suite: dict[str, Any], params: dict[str, Any]) -> 
     results = []
     for seq, (exp, verdict) in enumerate(zip(expectations, verdicts, strict=True)):
         if verdict["exception"]:
-            raise RuntimeError(f"GX could not evaluate expectation {seq} ({exp['type']}): "
-                               f"{verdict['exception']}")
+            raise RuntimeError(
+                f"GX could not evaluate expectation {seq} ({exp['type']}): {verdict['exception']}"
+            )
         mask = rules.mask(exp, table, params)
         if int(mask.sum()) != verdict["unexpected_count"]:
             raise RulesDisagree(
                 f"expectation {seq} ({exp['type']} on {rules.columns_of(exp.get('kwargs', {}))}): "
                 f"GX counted {verdict['unexpected_count']} failing rows, the row mask "
-                f"{int(mask.sum())}; refusing to split the batch")
-        results.append(RuleResult(seq, exp, verdict["success"], verdict["unexpected_count"],
-                                  verdict["element_count"], mask))
+                f"{int(mask.sum())}; refusing to split the batch"
+            )
+        results.append(
+            RuleResult(
+                seq,
+                exp,
+                verdict["success"],
+                verdict["unexpected_count"],
+                verdict["element_count"],
+                mask,
+            )
+        )
     return Validation(results=results, row_count=table.num_rows, gx_result=gx_result)

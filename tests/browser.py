@@ -36,13 +36,14 @@ WINDOW = (1280, 900)
 MAX_SCREENSHOT_HEIGHT = 16000  # CSS px; Chromium's compositor tops out near 16384 px
 LOAD_TIMEOUT = 30  # seconds
 
-_HOW_TO = ("Run `make test` (its `browser` target installs them) or "
-           "`apt-get install chromium chromium-driver`")
+_HOW_TO = (
+    "Run `make test` (its `browser` target installs them) or "
+    "`apt-get install chromium chromium-driver`"
+)
 
 
 def _path(name: str, default: str) -> str:
-    return (os.environ.get(f"SERASAN_TEST_{name}") or os.environ.get(f"SERASAN_{name}")
-            or default)
+    return os.environ.get(f"SERASAN_TEST_{name}") or os.environ.get(f"SERASAN_{name}") or default
 
 
 def chromium_path() -> str:
@@ -55,8 +56,11 @@ def chromedriver_path() -> str:
 
 def _require(path: str, what: str, package: str) -> None:
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-        pytest.fail(f"{what} not found at {path} (Debian package {package}). {_HOW_TO}; or set "
-                    f"SERASAN_TEST_{what.upper()} to its path.", pytrace=False)
+        pytest.fail(
+            f"{what} not found at {path} (Debian package {package}). {_HOW_TO}; or set "
+            f"SERASAN_TEST_{what.upper()} to its path.",
+            pytrace=False,
+        )
 
 
 @contextmanager
@@ -69,15 +73,23 @@ def chrome() -> Iterator[webdriver.Chrome]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = browser
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                f"--window-size={WINDOW[0]},{WINDOW[1]}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+    ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     try:
         driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_exe))
     except WebDriverException as exc:
-        pytest.fail(f"Chromium ({browser}) did not start under {driver_exe}: {exc.msg or exc}\n"
-                    f"{_HOW_TO} (the two packages must be of the same version).", pytrace=False)
+        pytest.fail(
+            f"Chromium ({browser}) did not start under {driver_exe}: {exc.msg or exc}\n"
+            f"{_HOW_TO} (the two packages must be of the same version).",
+            pytrace=False,
+        )
     try:
         yield driver
     finally:
@@ -88,7 +100,8 @@ def open_file(driver: webdriver.Chrome, path: str | os.PathLike) -> None:
     """Open a local HTML file (file:// URL) and wait until document.readyState is complete."""
     driver.get(Path(path).resolve().as_uri())
     WebDriverWait(driver, LOAD_TIMEOUT).until(
-        lambda d: d.execute_script("return document.readyState") == "complete")
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
 
 
 def console_errors(driver: webdriver.Chrome) -> list[str]:
@@ -97,9 +110,11 @@ def console_errors(driver: webdriver.Chrome) -> list[str]:
     Chromium hands out each browser-log entry once: a call returns what was logged since the
     previous call (or since the browser started), across every page opened in between.
     """
-    return [f"{entry.get('source', '?')}: {entry['message']}"
-            for entry in driver.get_log("browser")
-            if entry.get("level") == "SEVERE" or entry.get("source") == "javascript"]
+    return [
+        f"{entry.get('source', '?')}: {entry['message']}"
+        for entry in driver.get_log("browser")
+        if entry.get("level") == "SEVERE" or entry.get("source") == "javascript"
+    ]
 
 
 def full_page_screenshot(driver: webdriver.Chrome, path: str | os.PathLike) -> Path:
@@ -108,13 +123,22 @@ def full_page_screenshot(driver: webdriver.Chrome, path: str | os.PathLike) -> P
     width, height = driver.execute_script(
         "const d = document.documentElement, b = document.body || d;"
         "return [Math.max(window.innerWidth, d.scrollWidth, b.scrollWidth),"
-        "        Math.max(d.scrollHeight, b.scrollHeight, d.clientHeight)];")
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png",
-        "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": width, "height": min(height, MAX_SCREENSHOT_HEIGHT),
-                 "scale": 1},
-    })
+        "        Math.max(d.scrollHeight, b.scrollHeight, d.clientHeight)];"
+    )
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {
+                "x": 0,
+                "y": 0,
+                "width": width,
+                "height": min(height, MAX_SCREENSHOT_HEIGHT),
+                "scale": 1,
+            },
+        },
+    )
     out = Path(path)
     out.write_bytes(base64.b64decode(shot["data"]))
     return out

@@ -46,12 +46,14 @@ def _shared_candidates() -> list[Path]:
     checkout this one was cloned from (a fresh clone in /tmp has no ../shared of its own)."""
     import subprocess
 
-    found = [Path(os.environ["SERASAN_SHARED_DIR"])] if os.environ.get("SERASAN_SHARED_DIR") \
-        else []
+    found = [Path(os.environ["SERASAN_SHARED_DIR"])] if os.environ.get("SERASAN_SHARED_DIR") else []
     root = Path(__file__).resolve().parents[1]
     found.append(root.parent / "shared")
-    origin = subprocess.run(["git", "-C", str(root), "config", "--get", "remote.origin.url"],
-                            capture_output=True, text=True).stdout.strip()
+    origin = subprocess.run(
+        ["git", "-C", str(root), "config", "--get", "remote.origin.url"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     if origin and Path(origin).is_dir():
         found.append(Path(origin).resolve().parent / "shared")
     return found
@@ -96,7 +98,9 @@ def pg_server_url() -> str:
             f"PostgreSQL is not reachable at {PG_URL} ({type(exc).__name__}: {exc}).\n"
             "Start it (on this machine: pg_ctlcluster --skip-systemctl-redirect "
             "$(ls /etc/postgresql) main start) or point SERASAN_TEST_PG_URL at a server where "
-            "the user may CREATE DATABASE.", pytrace=False)
+            "the user may CREATE DATABASE.",
+            pytrace=False,
+        )
     return url.render_as_string(hide_password=False)
 
 
@@ -121,15 +125,21 @@ def moto_server(**env: str) -> Iterator[str]:
     """A moto_server on loopback, with extra environment (e.g. INITIAL_NO_AUTH_ACTION_COUNT to
     enforce IAM after setup); yields its `127.0.0.1:port` and stops it afterwards."""
     exe = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or shutil.which(
-        "moto_server")
+        "moto_server"
+    )
     if not exe:
-        pytest.fail("moto_server not found: run `make test` (it installs requirements-dev.txt, "
-                    "which pins moto[server])", pytrace=False)
+        pytest.fail(
+            "moto_server not found: run `make test` (it installs requirements-dev.txt, "
+            "which pins moto[server])",
+            pytrace=False,
+        )
     port = _free_port()
-    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)],
-                            env={**os.environ, "AWS_ACCESS_KEY_ID": "test",
-                                 "AWS_SECRET_ACCESS_KEY": "test", **env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [exe, "-H", "127.0.0.1", "-p", str(port)],
+        env={**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait_port(port, proc, "moto_server")
         yield f"127.0.0.1:{port}"
@@ -149,23 +159,32 @@ def s3_endpoint() -> Iterator[str]:
 def s3_settings(s3_endpoint: str, pg_url: str) -> Settings:
     """Production-shaped settings: a fresh bucket on the S3 endpoint and a fresh PG database."""
     bucket = f"lake-{uuid.uuid4().hex[:10]}"
-    return Settings(lake_url=f"s3://{bucket}", warehouse_url=pg_url, s3_endpoint=s3_endpoint,
-                    s3_access_key="test", s3_secret_key="test")
+    return Settings(
+        lake_url=f"s3://{bucket}",
+        warehouse_url=pg_url,
+        s3_endpoint=s3_endpoint,
+        s3_access_key="test",
+        s3_secret_key="test",
+    )
 
 
 @pytest.fixture
 def local_settings(tmp_path: Path) -> Settings:
     """Embedded defaults: a local-folder lake and a SQLite warehouse."""
-    return Settings(lake_url=str(tmp_path / "lake"),
-                    warehouse_url=f"sqlite:///{tmp_path / 'warehouse.db'}")
+    return Settings(
+        lake_url=str(tmp_path / "lake"), warehouse_url=f"sqlite:///{tmp_path / 'warehouse.db'}"
+    )
 
 
 @pytest.fixture
 def shared_dir() -> Path:
     if not (SHARED / "samples").is_dir():
-        pytest.fail("../shared is missing: these tests read shared/samples, looked for in "
-                    + ", ".join(map(str, SHARED_CANDIDATES))
-                    + "; set SERASAN_SHARED_DIR to the folder", pytrace=False)
+        pytest.fail(
+            "../shared is missing: these tests read shared/samples, looked for in "
+            + ", ".join(map(str, SHARED_CANDIDATES))
+            + "; set SERASAN_SHARED_DIR to the folder",
+            pytrace=False,
+        )
     return SHARED
 
 
@@ -181,8 +200,11 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty warehouse engine on each backend: a SQLite file, and a fresh PostgreSQL database."""
     from serasan.warehouse.db import make_engine
 
-    url = (f"sqlite:///{tmp_path / 'wh.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("pg_url"))
+    url = (
+        f"sqlite:///{tmp_path / 'wh.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
     eng = make_engine(url)
     yield eng
     eng.dispose()
@@ -193,14 +215,14 @@ def warehouse_context(settings: Settings, catalog: Catalog) -> Any:
     from serasan.pipeline import RunContext
     from serasan.warehouse.db import upgrade
 
-    ctx = RunContext(settings=settings, catalog=catalog, run_date=RUN_DATE, dag_id="t",
-                     run_id="r")
+    ctx = RunContext(settings=settings, catalog=catalog, run_date=RUN_DATE, dag_id="t", run_id="r")
     upgrade(ctx.engine, catalog)
     return ctx
 
 
-def deliver(ctx: Any, dataset_id: str, rows: int | None = None, defect_rate: float = 0.0,
-            seed: int = 11) -> list[dict[str, Any]]:
+def deliver(
+    ctx: Any, dataset_id: str, rows: int | None = None, defect_rate: float = 0.0, seed: int = 11
+) -> list[dict[str, Any]]:
     """A generated OPD file put in the dataset's inbox, then the dataset's pipeline run on it."""
     from serasan.generate import generate_dataset
     from serasan.pipeline import inbox_prefix, run_dataset
@@ -220,8 +242,9 @@ def _load_every_dataset(settings: Settings, catalog: Catalog, workdir: Path) -> 
     from serasan.demo_sources import prepare_database, serve_api
     from serasan.pipeline import run_dataset
 
-    ctx = warehouse_context(dataclasses.replace(settings, pii_key="kunci-uji-laporan-91ab"),
-                            catalog)
+    ctx = warehouse_context(
+        dataclasses.replace(settings, pii_key="kunci-uji-laporan-91ab"), catalog
+    )
     saved = dict(os.environ)
     try:
         with ExitStack() as stack:
@@ -230,8 +253,9 @@ def _load_every_dataset(settings: Settings, catalog: Catalog, workdir: Path) -> 
                     summaries = deliver(ctx, ds.id)
                 else:
                     if ds.source.kind == "api":
-                        os.environ.update(stack.enter_context(serve_api(ds, catalog, RUN_DATE,
-                                                                        0.0)))
+                        os.environ.update(
+                            stack.enter_context(serve_api(ds, catalog, RUN_DATE, 0.0))
+                        )
                     else:
                         os.environ.update(prepare_database(ds, catalog, workdir, RUN_DATE, 0.0))
                     summaries = run_dataset(ctx, ds)
@@ -247,14 +271,16 @@ def _load_every_dataset(settings: Settings, catalog: Catalog, workdir: Path) -> 
 
 
 @pytest.fixture(scope="session", params=["embedded", "production"])
-def regencies_loaded(request: pytest.FixtureRequest, catalog: Catalog,
-                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def regencies_loaded(
+    request: pytest.FixtureRequest, catalog: Catalog, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
     """Both regencies fully loaded, with KPIs, exports and reports, on each backend pair.
     Shared by the session: tests must not change it (copy what they want to change)."""
     work = tmp_path_factory.mktemp(f"regencies-{request.param}")
     if request.param == "embedded":
-        settings = Settings(lake_url=str(work / "lake"),
-                            warehouse_url=f"sqlite:///{work / 'warehouse.db'}")
+        settings = Settings(
+            lake_url=str(work / "lake"), warehouse_url=f"sqlite:///{work / 'warehouse.db'}"
+        )
         yield _load_every_dataset(settings, catalog, work / "apps")
         return
     server = request.getfixturevalue("pg_server_url")
@@ -264,8 +290,13 @@ def regencies_loaded(request: pytest.FixtureRequest, catalog: Catalog,
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    settings = Settings(lake_url=f"s3://lake-{uuid.uuid4().hex[:10]}", warehouse_url=url,
-                        s3_endpoint=endpoint, s3_access_key="test", s3_secret_key="test")
+    settings = Settings(
+        lake_url=f"s3://lake-{uuid.uuid4().hex[:10]}",
+        warehouse_url=url,
+        s3_endpoint=endpoint,
+        s3_access_key="test",
+        s3_secret_key="test",
+    )
     ctx = _load_every_dataset(settings, catalog, work / "apps")
     yield ctx
     ctx.engine.dispose()

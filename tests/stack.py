@@ -132,8 +132,9 @@ class Stack:
         try:
             code = proc.popen.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise RuntimeError(f"{name} still running after {timeout:.0f} s:\n"
-                               + self.tail(name)) from None
+            raise RuntimeError(
+                f"{name} still running after {timeout:.0f} s:\n" + self.tail(name)
+            ) from None
         if code != 0:
             raise RuntimeError(f"{name} exited {code}:\n" + self.tail(name))
 
@@ -141,16 +142,25 @@ class Stack:
         """Start `airflow <args>` in its own session, output in `<logs>/<name>.log`."""
         penv = {**self.env, **(env or {})}
         with self._open_log(name) as out:
-            popen = subprocess.Popen([self.airflow, *args], env=penv, cwd=self.home,
-                                     stdout=out, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+            popen = subprocess.Popen(
+                [self.airflow, *args],
+                env=penv,
+                cwd=self.home,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         proc = Proc(name, popen, self.logs / f"{name}.log", penv)
         self.procs[name] = proc
         return proc
 
     def check_alive(self) -> None:
-        dead = [f"{p.name} (exit {p.popen.returncode})" for p in self.procs.values()
-                if not p.alive() and not p.killed and p.name not in self.one_offs]
+        dead = [
+            f"{p.name} (exit {p.popen.returncode})"
+            for p in self.procs.values()
+            if not p.alive() and not p.killed and p.name not in self.one_offs
+        ]
         if dead:
             raise StackDied(f"processes exited: {', '.join(dead)}")
 
@@ -227,8 +237,9 @@ class Api:
         self.username, self.password = username, password
 
     def login(self) -> None:
-        resp = self.client.post("/auth/token", json={"username": self.username,
-                                                     "password": self.password})
+        resp = self.client.post(
+            "/auth/token", json={"username": self.username, "password": self.password}
+        )
         if resp.status_code != 201:
             raise RuntimeError(f"POST /auth/token: {resp.status_code} {resp.text[:300]}")
         self.client.headers["Authorization"] = f"Bearer {resp.json()['access_token']}"
@@ -255,10 +266,14 @@ class Api:
         got = self.request("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
         assert got["is_paused"] is False, got
 
-    def trigger(self, dag_id: str, run_id: str, logical_date: str,
-                conf: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self.request("POST", f"/dags/{dag_id}/dagRuns", json={
-            "dag_run_id": run_id, "logical_date": logical_date, "conf": conf or {}})
+    def trigger(
+        self, dag_id: str, run_id: str, logical_date: str, conf: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return self.request(
+            "POST",
+            f"/dags/{dag_id}/dagRuns",
+            json={"dag_run_id": run_id, "logical_date": logical_date, "conf": conf or {}},
+        )
 
     def run(self, dag_id: str, run_id: str) -> dict[str, Any]:
         return self.get(f"/dags/{dag_id}/dagRuns/{run_id}")
@@ -270,8 +285,9 @@ class Api:
         got = self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/tries")
         return sorted(got["task_instances"], key=lambda t: t["try_number"])
 
-    def wait_runs(self, runs: list[tuple[str, str]], timeout: float,
-                  stack: Stack | None = None) -> dict[tuple[str, str], str]:
+    def wait_runs(
+        self, runs: list[tuple[str, str]], timeout: float, stack: Stack | None = None
+    ) -> dict[tuple[str, str], str]:
         """Poll until every (dag_id, run_id) is success or failed; returns their states."""
         states: dict[tuple[str, str], str] = {}
 

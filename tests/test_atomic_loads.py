@@ -71,26 +71,30 @@ def _table(ds: Dataset, n: int, seed: int, base: pa.Table | None = None) -> pa.T
     rng = np.random.default_rng(seed)
     if ds.id == "muaraenim_timbulan_sampah":
         keys = np.arange(n) if base is None else np.arange(n // 20, n + n // 20)
-        t = pa.table({
-            "periode": pa.array([dt.date(2026, 1, 1)] * n, pa.date32()),
-            "kode_kecamatan": pa.array([f"K{k:07d}" for k in keys]),
-            "timbulan_ton": pa.array(np.round(rng.uniform(1, 900, n), 2)),
-            "terkelola_ton": pa.array(np.round(rng.uniform(1, 300, n), 2)),
-        })
+        t = pa.table(
+            {
+                "periode": pa.array([dt.date(2026, 1, 1)] * n, pa.date32()),
+                "kode_kecamatan": pa.array([f"K{k:07d}" for k in keys]),
+                "timbulan_ton": pa.array(np.round(rng.uniform(1, 900, n), 2)),
+                "terkelola_ton": pa.array(np.round(rng.uniform(1, 300, n), 2)),
+            }
+        )
     else:
         keys = np.arange(n) if base is None else np.arange(n // 20, n + n // 20)
-        t = pa.table({
-            "tahun": pa.array(np.full(n, 2025), pa.int64()),
-            "kode_kelompok": pa.array([f"KT-1606-{k:07d}" for k in keys]),
-            "nama_kelompok": pa.array([f"Kelompok Tani {k % 977}" for k in keys]),
-            "kode_desa": pa.array([f"16.06.{k % 15 + 1:02d}.20{k % 9 + 1:02d}" for k in keys]),
-            "nama_ketua": pa.array([f"Ketua {k}" for k in keys]),
-            "nik_ketua": pa.array([f"1606{k:012d}" for k in keys]),
-            "telepon_ketua": pa.array([None if k % 10 == 0 else f"0812{k:08d}" for k in keys]),
-            "jumlah_anggota": pa.array(rng.integers(10, 60, n)),
-            "luas_kebun_ha": pa.array(np.round(rng.uniform(8, 120, n), 2)),
-            "produksi_kg": pa.array(np.round(rng.uniform(8000, 160000, n), 1)),
-        })
+        t = pa.table(
+            {
+                "tahun": pa.array(np.full(n, 2025), pa.int64()),
+                "kode_kelompok": pa.array([f"KT-1606-{k:07d}" for k in keys]),
+                "nama_kelompok": pa.array([f"Kelompok Tani {k % 977}" for k in keys]),
+                "kode_desa": pa.array([f"16.06.{k % 15 + 1:02d}.20{k % 9 + 1:02d}" for k in keys]),
+                "nama_ketua": pa.array([f"Ketua {k}" for k in keys]),
+                "nik_ketua": pa.array([f"1606{k:012d}" for k in keys]),
+                "telepon_ketua": pa.array([None if k % 10 == 0 else f"0812{k:08d}" for k in keys]),
+                "jumlah_anggota": pa.array(rng.integers(10, 60, n)),
+                "luas_kebun_ha": pa.array(np.round(rng.uniform(8, 120, n), 2)),
+                "produksi_kg": pa.array(np.round(rng.uniform(8000, 160000, n), 1)),
+            }
+        )
     if base is not None:  # keep the other half of the shared keys exactly as they were
         old = {k: i for i, k in enumerate(base.column(1).to_pylist())}
         idx = [old.get(k, -1) for k in t.column(1).to_pylist()]
@@ -98,9 +102,16 @@ def _table(ds: Dataset, n: int, seed: int, base: pa.Table | None = None) -> pa.T
         cols = []
         for name in t.column_names:
             b = base.column(name).take(pa.array([max(i, 0) for i in idx]))
-            cols.append(pa.array(np.where(same, b.to_numpy(zero_copy_only=False),
-                                          t.column(name).to_numpy(zero_copy_only=False)),
-                                 type=t.schema.field(name).type))
+            cols.append(
+                pa.array(
+                    np.where(
+                        same,
+                        b.to_numpy(zero_copy_only=False),
+                        t.column(name).to_numpy(zero_copy_only=False),
+                    ),
+                    type=t.schema.field(name).type,
+                )
+            )
         t = pa.table(cols, names=t.column_names)
     return t
 
@@ -114,14 +125,34 @@ def _stage(ctx: RunContext, ds: Dataset, t: pa.Table, name: str) -> dict:
     raw_key = f"raw/{ds.id}/{sha}/{name}"
     ctx.lake.put(raw_key, data)
     ctx.lake.put(f"staging/{ds.id}/{sha}.parquet", data)
-    periods = sorted({v.isoformat() if isinstance(v, dt.date) else str(v)
-                      for v in t.column(ds.period.column).unique().to_pylist()})
-    return {"dataset": ds.id, "sha256": sha, "raw_key": raw_key, "filename": name,
-            "load_id": load_id_for(ds, sha), "status": "loaded", "rows_in": t.num_rows,
-            "rows_valid": t.num_rows, "rows_rejected": 0, "problems": [], "examples": [],
-            "dq": [], "staging_key": f"staging/{ds.id}/{sha}.parquet", "quarantine_key": None,
-            "periods": periods, "notes": [], "error": None, "fix_file": False,
-            "rows_failing": 0, "docs_key": None}
+    periods = sorted(
+        {
+            v.isoformat() if isinstance(v, dt.date) else str(v)
+            for v in t.column(ds.period.column).unique().to_pylist()
+        }
+    )
+    return {
+        "dataset": ds.id,
+        "sha256": sha,
+        "raw_key": raw_key,
+        "filename": name,
+        "load_id": load_id_for(ds, sha),
+        "status": "loaded",
+        "rows_in": t.num_rows,
+        "rows_valid": t.num_rows,
+        "rows_rejected": 0,
+        "problems": [],
+        "examples": [],
+        "dq": [],
+        "staging_key": f"staging/{ds.id}/{sha}.parquet",
+        "quarantine_key": None,
+        "periods": periods,
+        "notes": [],
+        "error": None,
+        "fix_file": False,
+        "rows_failing": 0,
+        "docs_key": None,
+    }
 
 
 def _state(engine, ds: Dataset) -> dict[str, str]:  # noqa: ANN001
@@ -129,26 +160,38 @@ def _state(engine, ds: Dataset) -> dict[str, str]:  # noqa: ANN001
     time left out), computed by PostgreSQL."""
     d = "postgresql"
     log = merge_log_table(d)
-    rows = {"fact": fact_table(ds, d), "history": history_table(ds, d),
-            **{n: table("meta", n, d)
-               for n in ("load_run", "dq_result", "alert", "quality_score")}}
+    rows = {
+        "fact": fact_table(ds, d),
+        "history": history_table(ds, d),
+        **{n: table("meta", n, d) for n in ("load_run", "dq_result", "alert", "quality_score")},
+    }
     out = {}
     with engine.connect() as conn:
         for name, t in [*rows.items(), ("merge_log", log)]:
             cols = [c for c in t.c if t is not log or c.name not in ("seq", "merged_at")]
             rec = cast(tuple_(*cols), Text)
-            count, digest = conn.execute(select(func.count(), func.md5(func.string_agg(
-                rec, aggregate_order_by(literal("|"), rec)))).select_from(t)).one()
+            count, digest = conn.execute(
+                select(
+                    func.count(),
+                    func.md5(func.string_agg(rec, aggregate_order_by(literal("|"), rec))),
+                ).select_from(t)
+            ).one()
             out[name] = f"{count}:{digest}"
     return out
 
 
 def _leftovers(engine) -> list[str]:  # noqa: ANN001
     with engine.connect() as conn:
-        return [r[0] for r in conn.execute(text(
-            "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n "
-            "ON n.oid = c.relnamespace WHERE c.relname ~ '^(stg|dif)_' "
-            "OR (n.nspname = 'staging' AND c.relkind = 'r')"))]
+        return [
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n "
+                    "ON n.oid = c.relnamespace WHERE c.relname ~ '^(stg|dif)_' "
+                    "OR (n.nspname = 'staging' AND c.relkind = 'r')"
+                )
+            )
+        ]
 
 
 class Killer:
@@ -162,31 +205,50 @@ class Killer:
     def _spawn(self, ds: Dataset, staged: dict, hang: bool) -> tuple[subprocess.Popen, str]:
         self.n += 1
         app = f"serasan-kill-{os.getpid()}-{self.n}"
-        url = make_url(self.settings.warehouse_url).update_query_dict(
-            {"application_name": app}).render_as_string(hide_password=False)
-        cfg = {"lake": self.settings.lake_url, "url": url, "run_date": RUN_DATE.isoformat(),
-               "dataset": ds.id, "staged": staged, "hang_before_commit": hang,
-               "marker": str(self.tmp / f"marker-{self.n}")}
+        url = (
+            make_url(self.settings.warehouse_url)
+            .update_query_dict({"application_name": app})
+            .render_as_string(hide_password=False)
+        )
+        cfg = {
+            "lake": self.settings.lake_url,
+            "url": url,
+            "run_date": RUN_DATE.isoformat(),
+            "dataset": ds.id,
+            "staged": staged,
+            "hang_before_commit": hang,
+            "marker": str(self.tmp / f"marker-{self.n}"),
+        }
         path = self.tmp / f"cfg-{self.n}.json"
         path.write_text(json.dumps(cfg))
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        proc = subprocess.Popen([sys.executable, str(self.tmp / "child.py"), str(path)],
-                                cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                stderr=(self.tmp / f"child-{self.n}.err").open("wb"))
+        proc = subprocess.Popen(
+            [sys.executable, str(self.tmp / "child.py"), str(path)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=(self.tmp / f"child-{self.n}.err").open("wb"),
+        )
         return proc, app
 
     def _backend(self, app: str) -> tuple[str, str] | None:
         with self.admin.connect() as conn:
-            row = conn.execute(text("SELECT state, query FROM pg_stat_activity "
-                                    "WHERE application_name = :a"), {"a": app}).first()
+            row = conn.execute(
+                text("SELECT state, query FROM pg_stat_activity WHERE application_name = :a"),
+                {"a": app},
+            ).first()
         return (row[0], row[1]) if row else None
 
     def kill_at(self, ds: Dataset, staged: dict, point: str) -> str:
         """Start a load and SIGKILL it at `point`; returns what the kill interrupted."""
         proc, app = self._spawn(ds, staged, hang=point == "commit")
         marker = self.tmp / f"marker-{self.n}"
-        pattern = {"copy": "COPY ", "diff": "INSERT INTO dif_", "supersede": "WITH gone AS",
-                   "copy-into-facts": 'COPY "core"."fact_'}
+        pattern = {
+            "copy": "COPY ",
+            "diff": "INSERT INTO dif_",
+            "supersede": "WITH gone AS",
+            "copy-into-facts": 'COPY "core"."fact_',
+        }
         deadline = time.monotonic() + 120
         seen = None
         while time.monotonic() < deadline:
@@ -221,11 +283,13 @@ class Killer:
 
 @pytest.mark.parametrize("ds_id", ["muaraenim_timbulan_sampah", "muba_kelompok_tani_karet"])
 def test_a_killed_load_leaves_the_old_state_or_the_new(
-        ds_id: str, pg_url: str, tmp_path: Path, catalog: Catalog) -> None:
+    ds_id: str, pg_url: str, tmp_path: Path, catalog: Catalog
+) -> None:
     ds = catalog.dataset(ds_id)
     settings = Settings(lake_url=str(tmp_path / "lake"), warehouse_url=pg_url)
-    ctx = RunContext(settings=settings, catalog=catalog, run_date=RUN_DATE, dag_id="kill-test",
-                     run_id="run-1")
+    ctx = RunContext(
+        settings=settings, catalog=catalog, run_date=RUN_DATE, dag_id="kill-test", run_id="run-1"
+    )
     upgrade(ctx.engine, catalog)
     with ctx.engine.begin() as conn:
         ensure_history_tables(conn, catalog)
@@ -244,8 +308,11 @@ def test_a_killed_load_leaves_the_old_state_or_the_new(
     # an upsert correction goes through staging, a diff join, history, then COMMIT; a
     # replaced period moves the rows the hashes found changed to history, then COPYs the new
     # versions straight into the fact table
-    points = (("copy", "diff", "supersede", "commit") if ds.load_mode == "upsert"
-              else ("supersede", "copy-into-facts", "commit"))
+    points = (
+        ("copy", "diff", "supersede", "commit")
+        if ds.load_mode == "upsert"
+        else ("supersede", "copy-into-facts", "commit")
+    )
     for point in points:
         killed.append(("v2", killer.kill_at(ds, v2, point), _state(ctx.engine, ds)))
         assert _leftovers(ctx.engine) == [], f"left behind after a kill during {point}"
@@ -271,8 +338,9 @@ def test_a_killed_load_leaves_the_old_state_or_the_new(
     load(ctx, ds, v2)
     assert _state(ctx.engine, ds) == states["v2"]
     ctx.lake.put(inbox_prefix(catalog, ds) + "again.csv", ctx.lake.get(v2["raw_key"]))
-    again = RunContext(settings=settings, catalog=catalog, run_date=RUN_DATE,
-                       dag_id="kill-test", run_id="run-2")
+    again = RunContext(
+        settings=settings, catalog=catalog, run_date=RUN_DATE, dag_id="kill-test", run_id="run-2"
+    )
     assert run_dataset(again, ds) == []
     assert _state(ctx.engine, ds) == states["v2"]
     assert _leftovers(ctx.engine) == []
@@ -281,9 +349,14 @@ def test_a_killed_load_leaves_the_old_state_or_the_new(
 # ------------------------------------------------------------------------ the loader's encoding
 
 ALL_TYPES = {
-    "id": "bench_types", "regency": "16.06", "opd": "dlh", "pillar": "living",
-    "title": "every column type", "description": "loader round trip",
-    "source": {"kind": "spreadsheet"}, "cadence": "monthly",
+    "id": "bench_types",
+    "regency": "16.06",
+    "opd": "dlh",
+    "pillar": "living",
+    "title": "every column type",
+    "description": "loader round trip",
+    "source": {"kind": "spreadsheet"},
+    "cadence": "monthly",
     "columns": [
         {"name": "periode", "type": "date", "nullable": False, "description": "d"},
         {"name": "kode", "type": "string", "nullable": False, "description": "k"},
@@ -293,16 +366,32 @@ ALL_TYPES = {
         {"name": "aktif", "type": "boolean", "description": "b"},
         {"name": "tanggal", "type": "date", "description": "d"},
     ],
-    "primary_key": ["periode", "kode"], "period": {"column": "periode", "granularity": "month"},
-    "quality_policy": "quarantine", "load_mode": "replace_period",
-    "satu_data": {"produsen_data": "x", "walidata": "x", "frekuensi": "x", "satuan": "x",
-                  "level_penyajian": "x", "lisensi": "x", "kontak": "x"},
+    "primary_key": ["periode", "kode"],
+    "period": {"column": "periode", "granularity": "month"},
+    "quality_policy": "quarantine",
+    "load_mode": "replace_period",
+    "satu_data": {
+        "produsen_data": "x",
+        "walidata": "x",
+        "frekuensi": "x",
+        "satuan": "x",
+        "level_penyajian": "x",
+        "lisensi": "x",
+        "kontak": "x",
+    },
 }
 ODD_ROWS = [
     (dt.date(2026, 1, 1), "a", "", 0, 0.0, False, dt.date(1999, 12, 31)),
     (dt.date(2026, 1, 1), "b", None, None, None, None, None),
-    (dt.date(2026, 1, 1), "c", 'kutip " koma , baris\nbaru; titik\\N', -(2**62), -1.5e-300,
-     True, dt.date(2000, 1, 1)),
+    (
+        dt.date(2026, 1, 1),
+        "c",
+        'kutip " koma , baris\nbaru; titik\\N',
+        -(2**62),
+        -1.5e-300,
+        True,
+        dt.date(2000, 1, 1),
+    ),
     (dt.date(2026, 1, 1), "d", "Bahasa: ĕ ñ 中文 🌴", 2**62, 1 / 3, True, dt.date(1970, 1, 1)),
     (dt.date(2026, 1, 1), "e", "NULL", 42, 123456789.125, False, dt.date(2099, 12, 31)),
 ]
@@ -312,8 +401,12 @@ def _odd_table(ds: Dataset) -> pa.Table:
     from serasan.parse import ARROW_TYPES
 
     cols = list(zip(*ODD_ROWS, strict=True))
-    return pa.table({c.name: pa.array(list(v), ARROW_TYPES[c.type])
-                     for c, v in zip(ds.columns, cols, strict=True)})
+    return pa.table(
+        {
+            c.name: pa.array(list(v), ARROW_TYPES[c.type])
+            for c, v in zip(ds.columns, cols, strict=True)
+        }
+    )
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql", "postgresql-csv"])
@@ -372,8 +465,9 @@ def _drop_scratch_databases():  # noqa: ANN202
     if _CREATED:
         from tests.conftest import PG_URL
 
-        admin = create_engine(make_url(PG_URL).set(drivername="postgresql+psycopg"),
-                              isolation_level="AUTOCOMMIT")
+        admin = create_engine(
+            make_url(PG_URL).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+        )
         with admin.connect() as conn:
             while _CREATED:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{_CREATED.pop()}" WITH (FORCE)')
@@ -414,9 +508,12 @@ def test_the_ledger_keeps_datasets_apart(tmp_path: Path) -> None:
             merge(conn, ds, _odd_table(ds), "same-id")
     with engine.connect() as conn:
         for ds in (one, two):
-            assert conn.execute(select(func.count()).select_from(
-                fact_table(ds, "sqlite"))).scalar() == len(ODD_ROWS)
+            assert conn.execute(
+                select(func.count()).select_from(fact_table(ds, "sqlite"))
+            ).scalar() == len(ODD_ROWS)
         log = merge_log_table("sqlite")
         assert sorted(conn.execute(select(log.c.dataset_id, log.c.load_id)).all()) == [
-            ("bench_types", "same-id"), ("bench_types_two", "same-id")]
+            ("bench_types", "same-id"),
+            ("bench_types_two", "same-id"),
+        ]
     engine.dispose()

@@ -49,24 +49,43 @@ def _pg_content(url: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     try:
         with engine.connect() as conn:
-            for stmt in ("SET TimeZone = 'UTC'", "SET DateStyle = 'ISO, YMD'",
-                         "SET extra_float_digits = 3"):
+            for stmt in (
+                "SET TimeZone = 'UTC'",
+                "SET DateStyle = 'ISO, YMD'",
+                "SET extra_float_digits = 3",
+            ):
                 conn.execute(text(stmt))
-            tables = conn.execute(text(
-                "SELECT schemaname, tablename FROM pg_tables WHERE schemaname = ANY(:s)"),
-                {"s": list(LAYERS)}).all()
+            tables = conn.execute(
+                text("SELECT schemaname, tablename FROM pg_tables WHERE schemaname = ANY(:s)"),
+                {"s": list(LAYERS)},
+            ).all()
             for schema, name in tables:
-                out[f"{schema}.{name}"] = tuple(conn.execute(text(
-                    f'SELECT count(*), md5(coalesce(string_agg(x::text, E\'\\n\' '  # noqa: S608
-                    f'ORDER BY x::text), \'\')) FROM "{schema}"."{name}" AS x')).one())
-            seqs = conn.execute(text(
-                "SELECT schemaname, sequencename, last_value FROM pg_sequences "
-                "WHERE schemaname = ANY(:s)"), {"s": list(LAYERS)}).all()
+                out[f"{schema}.{name}"] = tuple(
+                    conn.execute(
+                        text(
+                            f"SELECT count(*), md5(coalesce(string_agg(x::text, E'\\n' "  # noqa: S608
+                            f'ORDER BY x::text), \'\')) FROM "{schema}"."{name}" AS x'
+                        )
+                    ).one()
+                )
+            seqs = conn.execute(
+                text(
+                    "SELECT schemaname, sequencename, last_value FROM pg_sequences "
+                    "WHERE schemaname = ANY(:s)"
+                ),
+                {"s": list(LAYERS)},
+            ).all()
             out |= {f"seq {s}.{n}": v for s, n, v in seqs}
-            out["columns"] = sorted(tuple(r) for r in conn.execute(text(
-                "SELECT table_schema, table_name, ordinal_position, column_name, data_type, "
-                "is_nullable FROM information_schema.columns WHERE table_schema = ANY(:s)"),
-                {"s": list(LAYERS)}))
+            out["columns"] = sorted(
+                tuple(r)
+                for r in conn.execute(
+                    text(
+                        "SELECT table_schema, table_name, ordinal_position, column_name, data_type, "
+                        "is_nullable FROM information_schema.columns WHERE table_schema = ANY(:s)"
+                    ),
+                    {"s": list(LAYERS)},
+                )
+            )
     finally:
         engine.dispose()
     return out
@@ -75,10 +94,16 @@ def _pg_content(url: str) -> dict[str, Any]:
 def _sqlite_content(path: Path) -> dict[str, Any]:
     conn = sqlite3.connect(path)
     try:
-        names = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-        out: dict[str, Any] = {n: sorted(repr(r) for r in conn.execute(
-            f'SELECT * FROM "{n}"')) for n in names}  # noqa: S608
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        out: dict[str, Any] = {
+            n: sorted(repr(r) for r in conn.execute(f'SELECT * FROM "{n}"'))  # noqa: S608
+            for n in names
+        }
         out["schema"] = sorted(r for r in conn.execute("SELECT type, name, sql FROM sqlite_master"))
     finally:
         conn.close()
@@ -96,9 +121,9 @@ def _fresh_lake(settings: Settings, tmp_path: Path) -> Settings:
 
 
 @PG
-def test_postgresql_dump_restores_into_an_empty_database_equal(regencies_loaded: Any,
-                                                               pg_url: str, catalog: Catalog,
-                                                               tmp_path: Path) -> None:
+def test_postgresql_dump_restores_into_an_empty_database_equal(
+    regencies_loaded: Any, pg_url: str, catalog: Catalog, tmp_path: Path
+) -> None:
     src_url = regencies_loaded.settings.warehouse_url
     before = _pg_content(src_url)
     settings = _fresh_lake(regencies_loaded.settings, tmp_path)
@@ -117,7 +142,8 @@ def test_postgresql_dump_restores_into_an_empty_database_equal(regencies_loaded:
     facts = {t: v for t, v in m["tables"].items() if t.startswith("core.fact_")}
     assert len(facts) == len(catalog.datasets) and all(v["rows"] > 0 for v in facts.values())
     assert {t: v["rows"] for t, v in m["tables"].items()} == {
-        t: v[0] for t, v in before.items() if "." in t and not t.startswith("seq ")}
+        t: v[0] for t, v in before.items() if "." in t and not t.startswith("seq ")
+    }
     assert {t.split(".")[0] for t in m["tables"]} >= {"meta", "core", "ref", "mart"}
 
     result = restore(day, pg_url, lake=lake)
@@ -133,21 +159,28 @@ def test_postgresql_dump_restores_into_an_empty_database_equal(regencies_loaded:
     # restoring user until `serasan warehouse upgrade` hands them back to serasan_owner
     restored = make_engine(pg_url)
     with restored.connect() as conn:
-        owners = set(conn.execute(text("SELECT DISTINCT tableowner FROM pg_tables "
-                                       "WHERE schemaname = 'core'")).scalars())
+        owners = set(
+            conn.execute(
+                text("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'core'")
+            ).scalars()
+        )
     assert owners == {"postgres"}
     assert upgrade(restored, catalog) == []  # no fact-table change: the schema is the code's
     with restored.connect() as conn:
-        owners = set(conn.execute(text("SELECT DISTINCT tableowner FROM pg_tables "
-                                       "WHERE schemaname = ANY(:s)"), {"s": list(LAYERS)})
-                     .scalars())
+        owners = set(
+            conn.execute(
+                text("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = ANY(:s)"),
+                {"s": list(LAYERS)},
+            ).scalars()
+        )
     restored.dispose()
     assert owners == {OWNER}
 
 
 @PG
 def test_restore_refuses_a_database_that_is_not_empty_and_a_damaged_dump(
-        regencies_loaded: Any, pg_url: str, catalog: Catalog, tmp_path: Path) -> None:
+    regencies_loaded: Any, pg_url: str, catalog: Catalog, tmp_path: Path
+) -> None:
     settings = _fresh_lake(regencies_loaded.settings, tmp_path)
     lake = open_lake(settings)
     m = dump_warehouse(settings, lake, day="2026-11-02")
@@ -167,8 +200,11 @@ def test_restore_refuses_a_database_that_is_not_empty_and_a_damaged_dump(
         restore(m["key"], f"sqlite:///{tmp_path / 'x.db'}", lake=lake)
     lake.put(m["key"], bytes(data[:-1] + bytes([data[-1] ^ 0xFF])))  # mended
     missing = make_url(pg_url).set(database=f"serasan_nope_{uuid.uuid4().hex[:8]}")
-    with pytest.raises(BackupError, match=r"cannot connect to postgresql 127\.0\.0\.1:5432/"
-                                          r"serasan_nope_.*createdb it first"):
+    with pytest.raises(
+        BackupError,
+        match=r"cannot connect to postgresql 127\.0\.0\.1:5432/"
+        r"serasan_nope_.*createdb it first",
+    ):
         restore(m["key"], missing.render_as_string(hide_password=False), lake=lake)
 
 
@@ -176,29 +212,34 @@ def test_an_unreachable_warehouse_fails_clearly(local_settings: Settings) -> Non
     from tests.test_delivery import free_port
 
     port = free_port()
-    dead = dataclasses.replace(local_settings, warehouse_url=f"postgresql://postgres:"
-                               f"Rahasia-77@127.0.0.1:{port}/wh")
-    with pytest.raises(BackupError, match=f"cannot read the warehouse postgresql "
-                                          f"127.0.0.1:{port}/wh: ") as exc:
+    dead = dataclasses.replace(
+        local_settings, warehouse_url=f"postgresql://postgres:Rahasia-77@127.0.0.1:{port}/wh"
+    )
+    with pytest.raises(
+        BackupError, match=f"cannot read the warehouse postgresql 127.0.0.1:{port}/wh: "
+    ) as exc:
         dump_warehouse(dead, open_lake(dead))
     assert "Rahasia-77" not in str(exc.value)
     assert open_lake(dead).list("backups/") == []
 
 
-def test_pg_dump_missing_fails_clearly(pg_url: str, local_settings: Settings,
-                                       monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_pg_dump_missing_fails_clearly(
+    pg_url: str, local_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     settings = dataclasses.replace(local_settings, warehouse_url=pg_url)
-    with pytest.raises(BackupError, match="pg_dump not found on PATH: install the PostgreSQL "
-                                          "client tools"):
+    with pytest.raises(
+        BackupError, match="pg_dump not found on PATH: install the PostgreSQL client tools"
+    ):
         dump_warehouse(settings, open_lake(settings))
     assert open_lake(settings).list("backups/") == []
 
 
 def test_password_goes_by_environment_never_on_the_command_line(tmp_path: Path) -> None:
     """What pg_dump and pg_restore are given: the conninfo has no password, the env has it."""
-    conninfo, env = backup._pg_connection(make_url(
-        "postgresql://loader:Rahasia-pg-3c1f@db.example:6543/gudang?sslmode=require"))
+    conninfo, env = backup._pg_connection(
+        make_url("postgresql://loader:Rahasia-pg-3c1f@db.example:6543/gudang?sslmode=require")
+    )
     assert "Rahasia" not in conninfo and env["PGPASSWORD"] == "Rahasia-pg-3c1f"
     assert "host=db.example" in conninfo and "port=6543" in conninfo
     assert "sslmode=require" in conninfo and "dbname=gudang" in conninfo
@@ -248,10 +289,15 @@ def _fill(lake: Lake) -> None:
 
 @pytest.mark.parametrize("kind", ["bucket", "folder"])
 def test_lake_backup_is_incremental_and_the_target_equals_the_source(
-        kind: str, s3_endpoint: str, tmp_path: Path) -> None:
-    source_settings = Settings(lake_url=f"s3://lake-{uuid.uuid4().hex[:8]}",
-                               warehouse_url="sqlite://", s3_endpoint=s3_endpoint,
-                               s3_access_key="test", s3_secret_key="test")
+    kind: str, s3_endpoint: str, tmp_path: Path
+) -> None:
+    source_settings = Settings(
+        lake_url=f"s3://lake-{uuid.uuid4().hex[:8]}",
+        warehouse_url="sqlite://",
+        s3_endpoint=s3_endpoint,
+        s3_access_key="test",
+        s3_secret_key="test",
+    )
     source = open_lake(source_settings)
     _fill(source)
     url = f"s3://backup-{uuid.uuid4().hex[:8]}" if kind == "bucket" else str(tmp_path / "bk")
@@ -301,8 +347,9 @@ def test_lake_backup_is_incremental_and_the_target_equals_the_source(
     assert full["copied"] == [] and full["unchanged"] == len(want) - 1
 
 
-def test_the_target_may_not_be_the_lake(s3_endpoint: str, tmp_path: Path,
-                                        local_settings: Settings) -> None:
+def test_the_target_may_not_be_the_lake(
+    s3_endpoint: str, tmp_path: Path, local_settings: Settings
+) -> None:
     s = Settings(lake_url="s3://lake-self", warehouse_url="sqlite://", s3_endpoint=s3_endpoint)
     with pytest.raises(BackupError, match="is the lake itself"):
         backup.run_backup(s, lake_only=True, target=target_settings(s, url="s3://lake-self"))
@@ -316,8 +363,9 @@ def test_the_target_may_not_be_the_lake(s3_endpoint: str, tmp_path: Path,
 
 
 @pytest.fixture
-def local_env(local_settings: Settings, catalog: Catalog, tmp_path: Path,
-              monkeypatch: pytest.MonkeyPatch) -> tuple[Settings, Path]:
+def local_env(
+    local_settings: Settings, catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Settings, Path]:
     engine = make_engine(local_settings.warehouse_url)
     upgrade(engine, catalog)
     engine.dispose()
@@ -329,8 +377,9 @@ def local_env(local_settings: Settings, catalog: Catalog, tmp_path: Path,
     return local_settings, target
 
 
-def test_cli_backup_list_and_restore(local_env: tuple[Settings, Path], tmp_path: Path,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_backup_list_and_restore(
+    local_env: tuple[Settings, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     settings, target = local_env
     assert main(["backup", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
@@ -338,7 +387,8 @@ def test_cli_backup_list_and_restore(local_env: tuple[Settings, Path], tmp_path:
     day = summary["day"]
     assert key == f"backups/warehouse/{day}/warehouse.sqlite"
     assert summary["lake"]["copied"] == 1 and summary["lake"]["copied_keys"] == [
-        "raw/x/" + "c" * 64 + "/f.csv"]
+        "raw/x/" + "c" * 64 + "/f.csv"
+    ]
     lake = open_lake(settings)
     assert (target / key).read_bytes() == lake.get(key)  # the dump is in the target too
     assert (target / key).parent.joinpath("manifest.json").is_file()
@@ -362,8 +412,7 @@ def test_cli_backup_list_and_restore(local_env: tuple[Settings, Path], tmp_path:
     dumped = out_dir / key
     assert dumped.is_file() and "lake: not asked for (--no-lake)" in capsys.readouterr().out
     into2 = tmp_path / "restored2.db"
-    assert main(["backup", "restore", "--dump", str(dumped), "--into",
-                 f"sqlite:///{into2}"]) == 0
+    assert main(["backup", "restore", "--dump", str(dumped), "--into", f"sqlite:///{into2}"]) == 0
 
 
 def test_backup_dag_parses_and_runs_through_airflow(local_env: tuple[Settings, Path]) -> None:

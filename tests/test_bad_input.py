@@ -46,6 +46,7 @@ MB = 2**20
 
 # --- helpers --------------------------------------------------------------------------------
 
+
 def _csv(rows: list[list[Any]]) -> str:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
@@ -53,8 +54,10 @@ def _csv(rows: list[list[Any]]) -> str:
 
 
 def _good_rows(n: int, start: int = 1) -> list[list[str]]:
-    return [["Mei 2026", f"CCTV-{i:03d}", "16.06.01", "Pasar Randik", "600,5"]
-            for i in range(start, start + n)]
+    return [
+        ["Mei 2026", f"CCTV-{i:03d}", "16.06.01", "Pasar Randik", "600,5"]
+        for i in range(start, start + n)
+    ]
 
 
 def _parse(data: bytes, filename: str, ds: Dataset) -> ParseResult:
@@ -127,25 +130,37 @@ def _zip_bomb(expanded_mb: int) -> bytes:
     for _ in range(expanded_mb):
         crc = zlib.crc32(bytes(MB), crc)
     workbook = b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>'
-    members = [("xl/workbook.xml", zlib.crc32(workbook), workbook, len(workbook), 0),
-               ("xl/worksheets/sheet1.xml", crc, bomb, expanded_mb * MB, 8)]
+    members = [
+        ("xl/workbook.xml", zlib.crc32(workbook), workbook, len(workbook), 0),
+        ("xl/worksheets/sheet1.xml", crc, bomb, expanded_mb * MB, 8),
+    ]
     out, central = io.BytesIO(), io.BytesIO()
     for name, crc32, payload, size, method in members:
         offset = out.tell()
         fields = (20, 0, method, 0, 0x21, crc32, len(payload), size, len(name), 0)
         out.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", *fields) + name.encode() + payload)
-        central.write(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, *fields, 0, 0, 0, 0, offset)
-                      + name.encode())
+        central.write(
+            struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, *fields, 0, 0, 0, 0, offset)
+            + name.encode()
+        )
     cd_offset, cd = out.tell(), central.getvalue()
-    out.write(cd + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(members), len(members),
-                               len(cd), cd_offset, 0))
+    out.write(
+        cd
+        + struct.pack(
+            "<4s4H2LH", b"PK\x05\x06", 0, 0, len(members), len(members), len(cd), cd_offset, 0
+        )
+    )
     return out.getvalue()
 
 
 # --- whole file unusable --------------------------------------------------------------------
 
-@pytest.mark.parametrize("data", [b"", b"\xef\xbb\xbf", b"\xff\xfe", b"  \r\n\t \n\n   "],
-                         ids=["empty", "bom-alone", "utf16-bom-alone", "whitespace"])
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"\xef\xbb\xbf", b"\xff\xfe", b"  \r\n\t \n\n   "],
+    ids=["empty", "bom-alone", "utf16-bom-alone", "whitespace"],
+)
 def test_empty_files_are_refused_as_empty(catalog: Catalog, data: bytes) -> None:
     message = _refused(data, "laporan.csv", catalog.dataset(CCTV))
     assert message == "laporan.csv: file kosong (the file is empty)"
@@ -160,20 +175,27 @@ def test_renamed_column_names_the_expected_label(catalog: Catalog) -> None:
     assert "best candidate: row 1: ['Periode', 'Kode Kamera', 'Kode Kec'" in message
 
 
-@pytest.mark.parametrize(("data", "what"), [
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), "gambar PNG (PNG image)"),
-    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "dokumen PDF (PDF document)"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "file Excel 97-2003 .xls"),
-], ids=["png", "pdf", "xls"])
-def test_binary_file_named_csv_is_refused_with_what_it_is(catalog: Catalog, data: bytes,
-                                                          what: str) -> None:
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), "gambar PNG (PNG image)"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "dokumen PDF (PDF document)"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "file Excel 97-2003 .xls"),
+    ],
+    ids=["png", "pdf", "xls"],
+)
+def test_binary_file_named_csv_is_refused_with_what_it_is(
+    catalog: Catalog, data: bytes, what: str
+) -> None:
     message = _refused(data, "laporan.csv", catalog.dataset(CCTV))
     assert message.startswith(f"laporan.csv: bukan CSV/XLSX melainkan {what}")
 
 
 def test_html_error_page_is_refused(catalog: Catalog) -> None:
-    page = (b"\n  <!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>"
-            b"<body><h1>502 Bad Gateway</h1></body></html>\n")
+    page = (
+        b"\n  <!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>"
+        b"<body><h1>502 Bad Gateway</h1></body></html>\n"
+    )
     message = _refused(page, "laporan.csv", catalog.dataset(CCTV))
     assert "berisi halaman HTML, bukan data" in message
 
@@ -187,22 +209,41 @@ def test_json_for_a_spreadsheet_dataset_is_refused(catalog: Catalog) -> None:
 
 # --- encodings ------------------------------------------------------------------------------
 
-UNICODE_ROWS = [HEADER, ["Mei 2026", "CCTV-001", "16.06.01", "Jembatan Ampera – Sekayu", "600,5"],
-                ["Juni 2026", "CCTV-002", "16.6.2", "Pasar Randik", "1.234,25"]]
+UNICODE_ROWS = [
+    HEADER,
+    ["Mei 2026", "CCTV-001", "16.06.01", "Jembatan Ampera – Sekayu", "600,5"],
+    ["Juni 2026", "CCTV-002", "16.6.2", "Pasar Randik", "1.234,25"],
+]
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"],
-                         ids=["utf16-with-bom", "utf16le-without-bom", "utf16be-without-bom"])
+@pytest.mark.parametrize(
+    "encoding",
+    ["utf-16", "utf-16-le", "utf-16-be"],
+    ids=["utf16-with-bom", "utf16le-without-bom", "utf16be-without-bom"],
+)
 def test_utf16_is_read_with_the_right_values(catalog: Catalog, encoding: str) -> None:
     data = _csv(UNICODE_ROWS).encode(encoding)
     assert data.startswith(b"\xff\xfe") == (encoding == "utf-16")  # BOM only for "utf-16"
     result = _parse(data, "cctv.csv", catalog.dataset(CCTV))
     assert result.rejects == []
     assert result.table.to_pylist() == [
-        {"periode": dt.date(2026, 5, 1), "kode_kamera": "CCTV-001", "kode_kecamatan": "16.06.01",
-         "lokasi": "Jembatan Ampera – Sekayu", "jam_online": 600.5, ROW_COL: 2},
-        {"periode": dt.date(2026, 6, 1), "kode_kamera": "CCTV-002", "kode_kecamatan": "16.06.02",
-         "lokasi": "Pasar Randik", "jam_online": 1234.25, ROW_COL: 3}]
+        {
+            "periode": dt.date(2026, 5, 1),
+            "kode_kamera": "CCTV-001",
+            "kode_kecamatan": "16.06.01",
+            "lokasi": "Jembatan Ampera – Sekayu",
+            "jam_online": 600.5,
+            ROW_COL: 2,
+        },
+        {
+            "periode": dt.date(2026, 6, 1),
+            "kode_kamera": "CCTV-002",
+            "kode_kecamatan": "16.06.02",
+            "lokasi": "Pasar Randik",
+            "jam_online": 1234.25,
+            ROW_COL: 3,
+        },
+    ]
     assert any("UTF-16" in note for note in result.notes)
 
 
@@ -229,6 +270,7 @@ def test_stray_cp1252_byte_after_100kb_of_utf8(catalog: Catalog) -> None:
 
 # --- rows that do not fit -------------------------------------------------------------------
 
+
 def test_ragged_rows_are_rejected_with_their_row_number(catalog: Catalog) -> None:
     text = _csv([HEADER, *_good_rows(2)])
     text += "Mei 2026,CCTV-010,16.06.01,Pasar Randik,600,catatan lebih\n"  # line 4: 6 cells
@@ -240,8 +282,9 @@ def test_ragged_rows_are_rejected_with_their_row_number(catalog: Catalog) -> Non
     assert result.table.column("jam_online").to_pylist() == [600.5, 600.5, 600.0]
     too_many, too_few = result.rejects
     assert (too_many.row, too_many.kind, too_many.value) == (4, "ragged", "catatan lebih")
-    assert too_many.reason_en == ("row has 6 cells, more than the 5 header columns; "
-                                  "'catatan lebih' has no header")
+    assert too_many.reason_en == (
+        "row has 6 cells, more than the 5 header columns; 'catatan lebih' has no header"
+    )
     assert "lebih banyak dari 5 kolom judul" in too_many.reason_id
     assert (too_few.row, too_few.kind, too_few.value) == (5, "ragged", None)
     assert too_few.reason_en == ("truncated row: 3 cells, required columns go up to column 5")
@@ -249,8 +292,12 @@ def test_ragged_rows_are_rejected_with_their_row_number(catalog: Catalog) -> Non
 
 
 def test_extra_labelled_column_is_ignored_not_a_reason_to_reject(catalog: Catalog) -> None:
-    rows = [[*HEADER, "Keterangan"], [*_good_rows(1)[0], "kamera baru"], _good_rows(1, 2)[0],
-            [*_good_rows(1, 3)[0], "", "tanpa judul"]]
+    rows = [
+        [*HEADER, "Keterangan"],
+        [*_good_rows(1)[0], "kamera baru"],
+        _good_rows(1, 2)[0],
+        [*_good_rows(1, 3)[0], "", "tanpa judul"],
+    ]
     result = _parse(_csv(rows).encode(), "cctv.csv", catalog.dataset(CCTV))
     assert result.table.column("kode_kamera").to_pylist() == ["CCTV-001", "CCTV-002"]
     [reject] = result.rejects  # only the cell beyond every label has no header
@@ -263,26 +310,30 @@ def test_thousands_of_columns_are_refused_naming_the_row(catalog: Catalog) -> No
     data = _csv([HEADER, *_good_rows(1), wide]).encode()
     with _bounded(seconds=2, megabytes=50):
         message = _refused(data, "cctv.csv", catalog.dataset(CCTV))
-    assert message == (f"cctv.csv: baris 3 memiliki 5000 kolom (line 3 has 5000 columns; "
-                       f"at most {MAX_COLUMNS})")
+    assert message == (
+        f"cctv.csv: baris 3 memiliki 5000 kolom (line 3 has 5000 columns; at most {MAX_COLUMNS})"
+    )
 
 
-def test_thousands_of_columns_in_a_workbook_are_refused_naming_the_row(
-        catalog: Catalog) -> None:
+def test_thousands_of_columns_in_a_workbook_are_refused_naming_the_row(catalog: Catalog) -> None:
     wide = [*_good_rows(1)[0], *(f"x{i}" for i in range(1995))]
     data = _xlsx([HEADER, *_good_rows(1, start=2), wide])
     message = _refused(data, "cctv.xlsx", catalog.dataset(CCTV))
-    assert message == (f"cctv.xlsx: baris 3 memiliki 2000 kolom (row 3 has 2000 columns; "
-                       f"at most {MAX_COLUMNS})")
+    assert message == (
+        f"cctv.xlsx: baris 3 memiliki 2000 kolom (row 3 has 2000 columns; at most {MAX_COLUMNS})"
+    )
 
 
 def test_workbook_with_a_styled_cell_far_right_is_read_fast(catalog: Catalog) -> None:
     """A formatted empty cell at column 16000 once widened every row to 16000 cells."""
+
     def style(ws: Any) -> None:
         ws.cell(1, 16000).font = Font(bold=True)
+
     data = _xlsx([HEADER, *_good_rows(4000)], style)
     assert b'<dimension ref="A1:WQJ4001"' in zipfile.ZipFile(io.BytesIO(data)).read(
-        "xl/worksheets/sheet1.xml")
+        "xl/worksheets/sheet1.xml"
+    )
     with _bounded(seconds=2.5):  # ~0.8 s here; ~4 s when every row was 16000 cells wide
         result = _parse(data, "cctv.xlsx", catalog.dataset(CCTV))
     assert result.table.num_rows == 4000 and result.rejects == []
@@ -291,15 +342,21 @@ def test_workbook_with_a_styled_cell_far_right_is_read_fast(catalog: Catalog) ->
 
 def test_workbook_with_a_wrong_dimension_loses_no_rows(catalog: Catalog) -> None:
     """Read-only openpyxl trusts <dimension>; a writer that got it wrong must not hide rows."""
-    data = _rezip(_xlsx([HEADER, *_good_rows(10)]), lambda name, body: body.replace(
-        b'<dimension ref="A1:E11"', b'<dimension ref="A1:E3"') if name.endswith(
-        "sheet1.xml") else body)
+    data = _rezip(
+        _xlsx([HEADER, *_good_rows(10)]),
+        lambda name, body: (
+            body.replace(b'<dimension ref="A1:E11"', b'<dimension ref="A1:E3"')
+            if name.endswith("sheet1.xml")
+            else body
+        ),
+    )
     result = _parse(data, "cctv.xlsx", catalog.dataset(CCTV))
     assert result.table.column(ROW_COL).to_pylist() == list(range(2, 12))
     assert result.table.column("kode_kamera")[-1].as_py() == "CCTV-010"
 
 
 # --- malformed text -------------------------------------------------------------------------
+
 
 def test_nul_byte_near_the_start_names_the_line(catalog: Catalog) -> None:
     data = _csv([HEADER, *_good_rows(3)]).encode()
@@ -315,20 +372,25 @@ def test_nul_byte_after_the_sniffed_head_names_the_line(catalog: Catalog) -> Non
     assert len(data) > 100 * 1024
     data = data.replace(b"CCTV-2500", b"CCTV\x002500")
     message = _refused(data, "cctv.csv", catalog.dataset(CCTV))
-    assert message == ("cctv.csv: baris 2501 berisi byte NUL; ini bukan file teks CSV "
-                       "(line 2501 holds a NUL byte: not a CSV text file)")
+    assert message == (
+        "cctv.csv: baris 2501 berisi byte NUL; ini bukan file teks CSV "
+        "(line 2501 holds a NUL byte: not a CSV text file)"
+    )
 
 
 def test_unterminated_quote_at_the_end_names_the_line_it_opens(catalog: Catalog) -> None:
     text = _csv([HEADER, *_good_rows(3)]).replace('"600,5"', "600")
     text += 'Mei 2026,"CCTV-009,16.06.01,Pasar,1\n' + "Mei 2026,CCTV-010,16.06.01,Pasar,1\n"
     message = _refused(text.encode(), "cctv.csv", catalog.dataset(CCTV))
-    assert message == ("cctv.csv: baris 5: tanda kutip yang dibuka di baris ini tidak pernah "
-                       "ditutup (a quote opened on this line is never closed)")
+    assert message == (
+        "cctv.csv: baris 5: tanda kutip yang dibuka di baris ini tidak pernah "
+        "ditutup (a quote opened on this line is never closed)"
+    )
 
 
 def test_unterminated_quote_paired_with_a_later_one_names_the_line_it_opens(
-        catalog: Catalog) -> None:
+    catalog: Catalog,
+) -> None:
     text = _csv([HEADER, *_good_rows(3)])  # '"600,5"' is quoted on every good row
     text += 'Mei 2026,"CCTV-009,16.06.01,Pasar,1\n' + _csv(_good_rows(5, start=10))
     message = _refused(text.encode(), "cctv.csv", catalog.dataset(CCTV))
@@ -342,8 +404,10 @@ def test_unterminated_quote_in_a_large_file_stops_at_one_megabyte(catalog: Catal
     text += _csv(_good_rows(60_000, start=10)).replace('"600,5"', "600")  # ~2.6 MB
     with _bounded(seconds=2, megabytes=60):
         message = _refused(text.encode(), "cctv.csv", catalog.dataset(CCTV))
-    assert message.startswith("cctv.csv: baris 4: sel lebih dari 1024 KB (a cell over 1 MB); "
-                              "sel ini berlanjut sampai baris ")
+    assert message.startswith(
+        "cctv.csv: baris 4: sel lebih dari 1024 KB (a cell over 1 MB); "
+        "sel ini berlanjut sampai baris "
+    )
     assert "perhaps an unclosed quote" in message
 
 
@@ -363,12 +427,14 @@ def test_line_of_20_mb_is_refused_without_holding_it(catalog: Catalog, tmp_path:
 
 # --- archives -------------------------------------------------------------------------------
 
+
 def test_truncated_workbook_is_refused(catalog: Catalog) -> None:
     data = generate_dataset(catalog.dataset(CCTV), catalog, rows=40, seed=3).data
     assert zipfile.ZipFile(io.BytesIO(data)).testzip() is None  # the whole file is fine
     message = _refused(data[: len(data) // 2], "cctv.xlsx", catalog.dataset(CCTV))
-    assert message.startswith("cctv.xlsx: file XLSX rusak atau terpotong (a damaged or "
-                              "truncated XLSX")
+    assert message.startswith(
+        "cctv.xlsx: file XLSX rusak atau terpotong (a damaged or truncated XLSX"
+    )
 
 
 def _plain_zip() -> bytes:
@@ -381,8 +447,9 @@ def _plain_zip() -> bytes:
 def test_zip_that_is_not_a_workbook_is_refused(catalog: Catalog) -> None:
     for name in ("laporan.xlsx", "laporan.csv"):  # the bytes decide, not the name
         message = _refused(_plain_zip(), name, catalog.dataset(CCTV))
-        assert message == (f"{name}: file ZIP tetapi bukan workbook XLSX (a zip archive, not "
-                           "an XLSX workbook)")
+        assert message == (
+            f"{name}: file ZIP tetapi bukan workbook XLSX (a zip archive, not an XLSX workbook)"
+        )
 
 
 def test_zip_bomb_is_refused_before_expanding(catalog: Catalog) -> None:
@@ -401,9 +468,11 @@ def test_zip_bomb_is_refused_before_expanding(catalog: Catalog) -> None:
 
 # --- through the pipeline -------------------------------------------------------------------
 
+
 def _ctx(settings: Settings, catalog: Catalog) -> RunContext:
-    ctx = RunContext(settings=settings, catalog=catalog, run_date=RUN_DATE, dag_id="test",
-                     run_id="run-1")
+    ctx = RunContext(
+        settings=settings, catalog=catalog, run_date=RUN_DATE, dag_id="test", run_id="run-1"
+    )
     upgrade(ctx.engine, catalog)
     return ctx
 
@@ -415,8 +484,10 @@ def _drop(ctx: RunContext, ds: Dataset, data: bytes, name: str) -> None:
 def _fact_rows(ctx: RunContext, ds: Dataset) -> list[dict[str, Any]]:
     t = fact_table(ds, ctx.engine.dialect.name)
     with ctx.engine.connect() as conn:
-        return [dict(r) for r in conn.execute(select(t).order_by(
-            *[t.c[k] for k in ds.primary_key])).mappings()]
+        return [
+            dict(r)
+            for r in conn.execute(select(t).order_by(*[t.c[k] for k in ds.primary_key])).mappings()
+        ]
 
 
 def _meta(ctx: RunContext, name: str) -> list[dict[str, Any]]:
@@ -436,12 +507,18 @@ def _cctv_csv(catalog: Catalog, rows: int, seed: int) -> bytes:
     return generate_dataset(catalog.dataset(CCTV), catalog, rows=rows, fmt="csv", seed=seed).data
 
 
-def test_file_over_the_dataset_size_limit_is_rejected_and_kept(local_settings: Settings,
-                                                               catalog: Catalog) -> None:
+def test_file_over_the_dataset_size_limit_is_rejected_and_kept(
+    local_settings: Settings, catalog: Catalog
+) -> None:
     ctx = _ctx(local_settings, catalog)
     base = catalog.dataset(CCTV)
-    small = base.model_copy(update={"source": base.source.model_copy(
-        update={"params": {**base.source.params, "max_bytes": 4096}})})
+    small = base.model_copy(
+        update={
+            "source": base.source.model_copy(
+                update={"params": {**base.source.params, "max_bytes": 4096}}
+            )
+        }
+    )
     assert small.id == base.id
     data = _cctv_csv(catalog, rows=400, seed=1)
     assert len(data) > 5 * 4096
@@ -457,8 +534,11 @@ def test_file_over_the_dataset_size_limit_is_rejected_and_kept(local_settings: S
     _reconciles(summary, ctx)
     assert ctx.lake.get(f"raw/{CCTV}/{sha}/besar.csv") == data  # the bytes stay in the lake
     manifest = json.loads(ctx.lake.get(f"raw/{CCTV}/{sha}/manifest.json"))
-    assert (manifest["status"], manifest["sha256"], manifest["size"]) == ("rejected", sha,
-                                                                          len(data))
+    assert (manifest["status"], manifest["sha256"], manifest["size"]) == (
+        "rejected",
+        sha,
+        len(data),
+    )
     assert manifest["error"] == summary["error"]
     [alert] = _meta(ctx, "alert")
     assert alert["load_id"] == summary["load_id"] and alert["dataset_id"] == CCTV
@@ -471,10 +551,12 @@ def test_bad_files_do_not_stop_good_ones(local_settings: Settings, catalog: Cata
     """Unusable files for one dataset, a good one beside them and one for another dataset."""
     ctx = _ctx(local_settings, catalog)
     cctv, bank = catalog.dataset(CCTV), catalog.dataset(BANK)
-    bad = {"gambar.csv": b"\x89PNG\r\n\x1a\n" + bytes(64),
-           "galat.csv": b"<!DOCTYPE html><html><body>500</body></html>",
-           "kosong.csv": b"",
-           "arsip.xlsx": _plain_zip()}
+    bad = {
+        "gambar.csv": b"\x89PNG\r\n\x1a\n" + bytes(64),
+        "galat.csv": b"<!DOCTYPE html><html><body>500</body></html>",
+        "kosong.csv": b"",
+        "arsip.xlsx": _plain_zip(),
+    }
     for name, data in bad.items():
         _drop(ctx, cctv, data, name)
     good = generate_dataset(cctv, catalog, rows=30, seed=2)
@@ -502,9 +584,9 @@ def test_bad_files_do_not_stop_good_ones(local_settings: Settings, catalog: Cata
     assert {a["load_id"] for a in _meta(ctx, "alert")} == {by_name[n]["load_id"] for n in bad}
 
 
-def test_odd_inbox_names_are_sanitised_and_stay_in_the_lake(local_settings: Settings,
-                                                            catalog: Catalog,
-                                                            tmp_path: Path) -> None:
+def test_odd_inbox_names_are_sanitised_and_stay_in_the_lake(
+    local_settings: Settings, catalog: Catalog, tmp_path: Path
+) -> None:
     ctx = _ctx(local_settings, catalog)
     ds = catalog.dataset(CCTV)
     inbox = Path(local_settings.lake_url) / inbox_prefix(catalog, ds)
@@ -534,8 +616,9 @@ def test_odd_inbox_names_are_sanitised_and_stay_in_the_lake(local_settings: Sett
     lake_root = Path(local_settings.lake_url).resolve()
     for path in tmp_path.rglob("*"):  # nothing escaped the lake folder
         if path.is_file():
-            assert (path.resolve().is_relative_to(lake_root)
-                    or path.name.startswith("warehouse.db")), path
+            assert path.resolve().is_relative_to(lake_root) or path.name.startswith(
+                "warehouse.db"
+            ), path
     assert not list(tmp_path.parent.glob("**/passwd.csv"))
     assert not any(inbox.iterdir())  # every upload left the inbox
     for key in ctx.lake.list("raw/"):
@@ -543,8 +626,9 @@ def test_odd_inbox_names_are_sanitised_and_stay_in_the_lake(local_settings: Sett
         assert all(ch.isascii() and ch.isprintable() for ch in key)
 
 
-def test_inbox_name_with_backslashes_is_sanitised_too(local_settings: Settings,
-                                                      catalog: Catalog) -> None:
+def test_inbox_name_with_backslashes_is_sanitised_too(
+    local_settings: Settings, catalog: Catalog
+) -> None:
     ctx = _ctx(local_settings, catalog)
     ds = catalog.dataset(CCTV)
     inbox = Path(local_settings.lake_url) / inbox_prefix(catalog, ds)
@@ -555,8 +639,9 @@ def test_inbox_name_with_backslashes_is_sanitised_too(local_settings: Settings,
     assert (summary["filename"], summary["status"]) == ("evil.csv", "loaded")
 
 
-def test_sql_in_headers_and_cells_never_reaches_sql(local_settings: Settings,
-                                                    catalog: Catalog) -> None:
+def test_sql_in_headers_and_cells_never_reaches_sql(
+    local_settings: Settings, catalog: Catalog
+) -> None:
     ctx = _ctx(local_settings, catalog)
     ds = catalog.dataset(CCTV)
     with ctx.engine.begin() as conn:
@@ -592,26 +677,29 @@ def test_sql_in_headers_and_cells_never_reaches_sql(local_settings: Settings,
 FORMULAS = ['=HYPERLINK("http://evil","x")', "+1+1", "@SUM(A1)", "-2+3"]
 
 
-def test_formula_cells_stay_text_and_are_neutralised_in_quarantine(local_settings: Settings,
-                                                                   catalog: Catalog) -> None:
+def test_formula_cells_stay_text_and_are_neutralised_in_quarantine(
+    local_settings: Settings, catalog: Catalog
+) -> None:
     ctx = _ctx(local_settings, catalog)
     ds = catalog.dataset(CCTV)
     good = [["Mei 2026", f"CCTV-{i}", "16.06.01", f, "600"] for i, f in enumerate(FORMULAS)]
-    bad = [["Mei 2026", f"CCTV-{i + 10}", "16.06.99", f, "600"]  # not a kecamatan of 16.06
-           for i, f in enumerate(FORMULAS)]
+    bad = [
+        ["Mei 2026", f"CCTV-{i + 10}", "16.06.99", f, "600"]  # not a kecamatan of 16.06
+        for i, f in enumerate(FORMULAS)
+    ]
     data = _csv([HEADER, *good, *bad]).encode()
     assert b'"=HYPERLINK(""http://evil"",""x"")"' in data
     _drop(ctx, ds, data, "rumus.csv")
 
     [summary] = run_dataset(ctx, ds)
 
-    assert (summary["status"], summary["rows_in"], summary["rows_loaded"]) == (
-        "quarantined", 8, 4)
+    assert (summary["status"], summary["rows_in"], summary["rows_loaded"]) == ("quarantined", 8, 4)
     _reconciles(summary, ctx)
     stored = {r["kode_kamera"]: r["lokasi"] for r in _fact_rows(ctx, ds)}
     assert stored == {f"CCTV-{i}": f for i, f in enumerate(FORMULAS)}  # exactly as typed
-    rejected = list(csv.DictReader(io.StringIO(
-        ctx.lake.get(summary["quarantine_key"]).decode("utf-8"))))
+    rejected = list(
+        csv.DictReader(io.StringIO(ctx.lake.get(summary["quarantine_key"]).decode("utf-8")))
+    )
     assert [r["baris"] for r in rejected] == ["6", "7", "8", "9"]
     assert [r["lokasi"] for r in rejected] == ["'" + f for f in FORMULAS]
     assert all(r["kode_kecamatan"] == "16.06.99" for r in rejected)

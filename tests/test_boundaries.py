@@ -12,17 +12,33 @@ import pytest
 
 from serasan.operators.config import settings_from_airflow
 
-CORE_MODULES = ["serasan.catalog", "serasan.parse", "serasan.validate", "serasan.pipeline",
-                "serasan.kpi", "serasan.exports", "serasan.alerts", "serasan.lake",
-                "serasan.generate", "serasan.warehouse.db", "serasan.warehouse.loader",
-                "serasan.delivery", "serasan.freshness", "serasan.sources.database",
-                "serasan.sources.api", "serasan.check", "serasan.assess"]
+CORE_MODULES = [
+    "serasan.catalog",
+    "serasan.parse",
+    "serasan.validate",
+    "serasan.pipeline",
+    "serasan.kpi",
+    "serasan.exports",
+    "serasan.alerts",
+    "serasan.lake",
+    "serasan.generate",
+    "serasan.warehouse.db",
+    "serasan.warehouse.loader",
+    "serasan.delivery",
+    "serasan.freshness",
+    "serasan.sources.database",
+    "serasan.sources.api",
+    "serasan.check",
+    "serasan.assess",
+]
 
 
 def test_core_imports_no_airflow() -> None:
-    code = ("import sys, importlib\n"
-            f"for m in {CORE_MODULES!r}: importlib.import_module(m)\n"
-            "print(sorted(m for m in sys.modules if m == 'airflow' or m.startswith('airflow.')))")
+    code = (
+        "import sys, importlib\n"
+        f"for m in {CORE_MODULES!r}: importlib.import_module(m)\n"
+        "print(sorted(m for m in sys.modules if m == 'airflow' or m.startswith('airflow.')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -51,9 +67,14 @@ def clean_env() -> dict[str, str]:
 
 def test_settings_come_from_airflow_connections_when_env_is_silent(clean_env) -> None:  # noqa: ANN001
     clean_env["AIRFLOW_CONN_SERASAN_WAREHOUSE"] = "postgresql://loader:pw@db.example:5432/wh"
-    clean_env["AIRFLOW_CONN_SERASAN_LAKE"] = json.dumps({
-        "conn_type": "aws", "login": "AKIA", "password": "SECRET",
-        "extra": {"endpoint_url": "http://minio:9000", "bucket": "serasan-lake"}})
+    clean_env["AIRFLOW_CONN_SERASAN_LAKE"] = json.dumps(
+        {
+            "conn_type": "aws",
+            "login": "AKIA",
+            "password": "SECRET",
+            "extra": {"endpoint_url": "http://minio:9000", "bucket": "serasan-lake"},
+        }
+    )
     s = settings_from_airflow()
     assert s.warehouse_url == "postgresql://loader:pw@db.example:5432/wh"
     assert s.lake_url == "s3://serasan-lake" and s.s3_endpoint == "minio:9000"

@@ -22,8 +22,11 @@ def driver() -> Iterator[webdriver.Chrome]:
 
 def _page(tmp_path: Path, name: str, body: str) -> Path:
     path = tmp_path / name
-    path.write_text("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                    f"<title>{name}</title></head>\n<body>{body}</body></html>\n", encoding="utf-8")
+    path.write_text(
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{name}</title></head>\n<body>{body}</body></html>\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -34,12 +37,16 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 
 def test_page_with_inline_svg_renders_without_console_errors(
-        driver: webdriver.Chrome, tmp_path: Path) -> None:
-    page = _page(tmp_path, "report.html",
-                 "<h1>Serasan report</h1>\n"
-                 '<svg id="chart" xmlns="http://www.w3.org/2000/svg" width="400" height="200" '
-                 'viewBox="0 0 400 200"><rect x="10" y="10" width="120" height="180" '
-                 'fill="steelblue"/></svg>')
+    driver: webdriver.Chrome, tmp_path: Path
+) -> None:
+    page = _page(
+        tmp_path,
+        "report.html",
+        "<h1>Serasan report</h1>\n"
+        '<svg id="chart" xmlns="http://www.w3.org/2000/svg" width="400" height="200" '
+        'viewBox="0 0 400 200"><rect x="10" y="10" width="120" height="180" '
+        'fill="steelblue"/></svg>',
+    )
     open_file(driver, page)
 
     assert driver.execute_script("return document.readyState") == "complete"
@@ -52,11 +59,15 @@ def test_page_with_inline_svg_renders_without_console_errors(
 
 
 def test_console_errors_catch_console_error_and_uncaught_exceptions(
-        driver: webdriver.Chrome, tmp_path: Path) -> None:
-    page = _page(tmp_path, "broken.html",
-                 '<p>broken</p><script>console.warn("only a warning"); console.error("bad")'
-                 '</script>\n<script>throw new Error("boom")</script>\n'
-                 '<script>Promise.reject(new Error("rejected"))</script>')
+    driver: webdriver.Chrome, tmp_path: Path
+) -> None:
+    page = _page(
+        tmp_path,
+        "broken.html",
+        '<p>broken</p><script>console.warn("only a warning"); console.error("bad")'
+        '</script>\n<script>throw new Error("boom")</script>\n'
+        '<script>Promise.reject(new Error("rejected"))</script>',
+    )
     open_file(driver, page)
     driver.find_element(By.CSS_SELECTOR, "p")  # the page went on after its scripts
 
@@ -68,10 +79,14 @@ def test_console_errors_catch_console_error_and_uncaught_exceptions(
     assert console_errors(driver) == []  # each entry is handed out once
 
 
-def test_full_page_screenshot_holds_the_whole_page(driver: webdriver.Chrome,
-                                                   tmp_path: Path) -> None:
-    page = _page(tmp_path, "tall.html",
-                 '<div style="height:5000px;background:linear-gradient(red,blue)">top</div>')
+def test_full_page_screenshot_holds_the_whole_page(
+    driver: webdriver.Chrome, tmp_path: Path
+) -> None:
+    page = _page(
+        tmp_path,
+        "tall.html",
+        '<div style="height:5000px;background:linear-gradient(red,blue)">top</div>',
+    )
     open_file(driver, page)
     assert driver.execute_script("return window.innerWidth") == WINDOW[0] == 1280
     page_height = driver.execute_script("return document.documentElement.scrollHeight")
@@ -105,8 +120,9 @@ def test_selenium_manager_is_never_run(monkeypatch: pytest.MonkeyPatch, tmp_path
         assert d.capabilities["browserVersion"].split(".")[0].isdigit()
 
 
-def test_missing_browser_fails_with_how_to_install(monkeypatch: pytest.MonkeyPatch,
-                                                   tmp_path: Path) -> None:
+def test_missing_browser_fails_with_how_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("SERASAN_TEST_CHROMIUM", str(tmp_path / "no-chromium"))
     with pytest.raises(pytest.fail.Exception, match="make test") as failed:
         with chrome():

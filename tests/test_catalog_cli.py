@@ -42,16 +42,28 @@ def test_shipped_catalog_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
     assert "12 datasets" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(("mutate", "expected"), [
-    (lambda d: d.update(opd="bappeda"), ["muba_bank_sampah.yaml", "opd", "bappeda"]),
-    (lambda d: d["columns"][3].update(type="float"), ["muba_bank_sampah.yaml", "columns[3].type"]),
-    (lambda d: d.update(primary_key=["periode", "kode_bs"]),
-     ["muba_bank_sampah.yaml", "primary_key[1]", "kode_bs"]),
-    (lambda d: d.update(pillar="smart"), ["muba_bank_sampah.yaml", "pillar"]),
-    (lambda d: d.pop("satu_data"), ["muba_bank_sampah.yaml", "satu_data", "Field required"]),
-])
-def test_broken_dataset_is_named_with_its_field(broken: tuple[Path, Path], mutate, expected,  # noqa: ANN001
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d.update(opd="bappeda"), ["muba_bank_sampah.yaml", "opd", "bappeda"]),
+        (
+            lambda d: d["columns"][3].update(type="float"),
+            ["muba_bank_sampah.yaml", "columns[3].type"],
+        ),
+        (
+            lambda d: d.update(primary_key=["periode", "kode_bs"]),
+            ["muba_bank_sampah.yaml", "primary_key[1]", "kode_bs"],
+        ),
+        (lambda d: d.update(pillar="smart"), ["muba_bank_sampah.yaml", "pillar"]),
+        (lambda d: d.pop("satu_data"), ["muba_bank_sampah.yaml", "satu_data", "Field required"]),
+    ],
+)
+def test_broken_dataset_is_named_with_its_field(
+    broken: tuple[Path, Path],
+    mutate,
+    expected,  # noqa: ANN001
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     cat, exp = broken
     _edit(cat / "datasets" / "muba_bank_sampah.yaml", mutate)
     with pytest.raises(SystemExit) as exc:
@@ -62,13 +74,15 @@ def test_broken_dataset_is_named_with_its_field(broken: tuple[Path, Path], mutat
         assert text in err, (text, err)
 
 
-def test_suite_on_an_undeclared_column_is_named(broken: tuple[Path, Path],
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_suite_on_an_undeclared_column_is_named(
+    broken: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     cat, exp = broken
     path = exp / "muba_cctv_kita.json"
     suite = json.loads(path.read_text())
-    suite["expectations"].append({"type": "expect_column_values_to_not_be_null",
-                                  "kwargs": {"column": "uptime"}})
+    suite["expectations"].append(
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "uptime"}}
+    )
     suite["expectations"].append({"type": "expect_table_row_count_to_equal", "kwargs": {}})
     path.write_text(json.dumps(suite))
     (exp / "muba_bank_sampah.json").unlink()
@@ -81,8 +95,9 @@ def test_suite_on_an_undeclared_column_is_named(broken: tuple[Path, Path],
     assert "muba_bank_sampah.json: missing" in err
 
 
-def test_kpi_query_errors_are_named(broken: tuple[Path, Path],
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_kpi_query_errors_are_named(
+    broken: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     cat, exp = broken
     kpis = yaml.safe_load((cat / "kpis.yaml").read_text())
     kpis[0]["query"] = kpis[0]["query"].replace("realisasi_rp", "realisasi")
@@ -98,13 +113,15 @@ def test_catalog_list_json(capsys: pytest.CaptureFixture[str], catalog: Catalog)
     assert {r["id"] for r in rows} == set(catalog.datasets)
     assert {"id", "regency", "opd", "pillar", "cadence"} <= set(rows[0])
     pillars = [r["pillar"] for r in rows]
-    assert all(pillars.count(p) >= 2 for p in
-               ("governance", "branding", "economy", "living", "society", "environment"))
+    assert all(
+        pillars.count(p) >= 2
+        for p in ("governance", "branding", "economy", "living", "society", "environment")
+    )
 
 
-def test_generate_command_writes_one_file_per_dataset(tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str],
-                                                      catalog: Catalog) -> None:
+def test_generate_command_writes_one_file_per_dataset(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], catalog: Catalog
+) -> None:
     assert main(["generate", "--out", str(tmp_path), "--format", "csv", "--rows", "10"]) == 0
     assert sorted(p.stem for p in tmp_path.glob("*.csv")) == sorted(catalog.datasets)
     assert main(["generate", "--out", str(tmp_path), "--dataset", "nope"]) == 2
@@ -121,12 +138,14 @@ def ingest_env(local_settings: Settings) -> Settings:
 
 
 def _ingest(*args: str) -> int:
-    return main(["ingest", "--airflow-home", os.environ["AIRFLOW_HOME"], "--date", "2026-11-01",
-                 *args])
+    return main(
+        ["ingest", "--airflow-home", os.environ["AIRFLOW_HOME"], "--date", "2026-11-01", *args]
+    )
 
 
-def test_ingest_exit_codes_and_summary(ingest_env: Settings, tmp_path: Path, catalog: Catalog,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_ingest_exit_codes_and_summary(
+    ingest_env: Settings, tmp_path: Path, catalog: Catalog, capsys: pytest.CaptureFixture[str]
+) -> None:
     ds = catalog.dataset("muba_pengunjung_taman_air")
     gen = generate_dataset(ds, catalog, rows=40, defect_rate=0.1, seed=8)
     f = tmp_path / gen.filename

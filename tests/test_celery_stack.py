@@ -84,7 +84,9 @@ def redis_url() -> Iterator[str]:
             "The Celery integration test needs it as the broker. Start it (on this machine: "
             "`redis-server --daemonize yes --bind 127.0.0.1 --port 6379`, or "
             "`service redis-server start`) or point SERASAN_TEST_REDIS_URL at a Redis database "
-            "this test may flush (redis://host:port/N).", pytrace=False)
+            "this test may flush (redis://host:port/N).",
+            pytrace=False,
+        )
     client.flushdb()
     yield REDIS_URL
     client.flushdb()
@@ -120,13 +122,21 @@ def _create_db(admin: Engine, prefix: str) -> str:
 
 def _base_env() -> dict[str, str]:
     """This process's environment without Airflow's or Serasan's settings (conftest set some)."""
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith(("AIRFLOW", "SERASAN_", "PYTHONPATH"))}
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AIRFLOW", "SERASAN_", "PYTHONPATH"))
+    }
 
 
 @pytest.fixture(scope="module")
-def deployment(redis_url: str, pg_server_url: str, s3_endpoint: str, catalog: Catalog,
-               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+def deployment(
+    redis_url: str,
+    pg_server_url: str,
+    s3_endpoint: str,
+    catalog: Catalog,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Deployment]:
     from cryptography.fernet import Fernet
 
     home = tmp_path_factory.mktemp("celery-stack")
@@ -134,10 +144,20 @@ def deployment(redis_url: str, pg_server_url: str, s3_endpoint: str, catalog: Ca
     af_db, wh_db = _create_db(admin, "serasan_af"), _create_db(admin, "serasan_wh")
     server = make_url(pg_server_url)
     # Trust auth ignores the password, but every process is given it, so the grep means something.
-    secret = {name: f"{name}-{secrets.token_urlsafe(18)}" for name in (
-        "s3-secret", "smtp-password", "pii-key", "ckan-token", "warehouse-password",
-        "airflow-db-password",
-        "airflow-admin-password", "jwt-secret", "api-secret-key")}
+    secret = {
+        name: f"{name}-{secrets.token_urlsafe(18)}"
+        for name in (
+            "s3-secret",
+            "smtp-password",
+            "pii-key",
+            "ckan-token",
+            "warehouse-password",
+            "airflow-db-password",
+            "airflow-admin-password",
+            "jwt-secret",
+            "api-secret-key",
+        )
+    }
     secret["fernet-key"] = Fernet.generate_key().decode()
     smtp = SmtpServer(free_port(), auth=("serasan-alerts", secret["smtp-password"])).start()
     ckan = FakeCkan(token=secret["ckan-token"]).start()
@@ -145,32 +165,51 @@ def deployment(redis_url: str, pg_server_url: str, s3_endpoint: str, catalog: Ca
     engine: Engine | None = None
     api: Api | None = None
     try:
-        wh_url = server.set(drivername="postgresql", database=wh_db,
-                            password=secret["warehouse-password"]).render_as_string(
-                                hide_password=False)
+        wh_url = server.set(
+            drivername="postgresql", database=wh_db, password=secret["warehouse-password"]
+        ).render_as_string(hide_password=False)
         settings = Settings(
-            lake_url=f"s3://lake-{uuid.uuid4().hex[:10]}", warehouse_url=wh_url,
-            s3_endpoint=s3_endpoint, s3_access_key="serasan-it", s3_secret_key=secret["s3-secret"],
-            smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_user="serasan-alerts",
-            smtp_password=secret["smtp-password"], smtp_from="serasan@musibanyuasinkab.go.id",
+            lake_url=f"s3://lake-{uuid.uuid4().hex[:10]}",
+            warehouse_url=wh_url,
+            s3_endpoint=s3_endpoint,
+            s3_access_key="serasan-it",
+            s3_secret_key=secret["s3-secret"],
+            smtp_host="127.0.0.1",
+            smtp_port=smtp.port,
+            smtp_user="serasan-alerts",
+            smtp_password=secret["smtp-password"],
+            smtp_from="serasan@musibanyuasinkab.go.id",
             smtp_starttls=False,  # aiosmtpd here has no certificate; AUTH over loopback
-            engineer_email="engineers@serasan.test", ckan_url=ckan.url,
-            ckan_token=secret["ckan-token"], pii_key=secret["pii-key"])
+            engineer_email="engineers@serasan.test",
+            ckan_url=ckan.url,
+            ckan_token=secret["ckan-token"],
+            pii_key=secret["pii-key"],
+        )
         pulled = [d for d in catalog.datasets_of(REGENCY) if d.source.kind != "spreadsheet"]
         assert [d.source.kind for d in pulled] == ["database"], "Musi Banyuasin's sources changed"
         conn_env = prepare_database(pulled[0], catalog, home / "apps", RUN_DATE, DEFECT_RATE)
-        db_rows = len(generate_dataset(pulled[0], catalog, fmt="csv", defect_rate=DEFECT_RATE,
-                                       seed=42).data.decode().splitlines()) - 1
+        db_rows = (
+            len(
+                generate_dataset(pulled[0], catalog, fmt="csv", defect_rate=DEFECT_RATE, seed=42)
+                .data.decode()
+                .splitlines()
+            )
+            - 1
+        )
 
         api_port = free_port()
-        af_url = server.set(drivername="postgresql+psycopg2", database=af_db,
-                            password=secret["airflow-db-password"])
+        af_url = server.set(
+            drivername="postgresql+psycopg2", database=af_db, password=secret["airflow-db-password"]
+        )
         (home / "passwords.json").write_text(json.dumps({ADMIN: secret["airflow-admin-password"]}))
         stack.env = {
-            **_base_env(), **settings.as_env(), **conn_env,
+            **_base_env(),
+            **settings.as_env(),
+            **conn_env,
             "PYTHONPATH": str(REPO),  # the workers import tests.stack for their hostname
             "GX_ANALYTICS_ENABLED": "false",
-            "SERASAN_TASK_RETRIES": "2", "SERASAN_RETRY_DELAY_SECONDS": "5",
+            "SERASAN_TASK_RETRIES": "2",
+            "SERASAN_RETRY_DELAY_SECONDS": "5",
             "AIRFLOW_HOME": str(home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -180,14 +219,14 @@ def deployment(redis_url: str, pg_server_url: str, s3_endpoint: str, catalog: Ca
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": af_url.render_as_string(hide_password=False),
-            "AIRFLOW__API__HOST": "127.0.0.1", "AIRFLOW__API__PORT": str(api_port),
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(api_port),
             "AIRFLOW__API__WORKERS": "1",  # 2 cores
             "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{api_port}",
             "AIRFLOW__API__SECRET_KEY": secret["api-secret-key"],
             "AIRFLOW__API_AUTH__JWT_SECRET": secret["jwt-secret"],
             "AIRFLOW__CELERY__BROKER_URL": redis_url,
-            "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + af_url.render_as_string(
-                hide_password=False),
+            "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + af_url.render_as_string(hide_password=False),
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",  # 2 cores
             # a queue of this run's own, should another stack share the Redis database
             "AIRFLOW__OPERATORS__DEFAULT_QUEUE": f"serasan-it-{uuid.uuid4().hex[:8]}",
@@ -213,34 +252,68 @@ def deployment(redis_url: str, pg_server_url: str, s3_endpoint: str, catalog: Ca
             stack.start("api-server", "api-server", "--workers", "1")
             queue = stack.env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"]
             for name, host in WORKERS.items():
-                stack.start(name, "celery", "worker", "--celery-hostname", f"{host}@%h",
-                            "--concurrency", "2", "--queues", queue, env={
-                                HOSTNAME_ENV: host,
-                                "AIRFLOW__CORE__HOSTNAME_CALLABLE": "tests.stack.stack_hostname",
-                                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())})
+                stack.start(
+                    name,
+                    "celery",
+                    "worker",
+                    "--celery-hostname",
+                    f"{host}@%h",
+                    "--concurrency",
+                    "2",
+                    "--queues",
+                    queue,
+                    env={
+                        HOSTNAME_ENV: host,
+                        "AIRFLOW__CORE__HOSTNAME_CALLABLE": "tests.stack.stack_hostname",
+                        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+                    },
+                )
             api = Api(f"http://127.0.0.1:{api_port}", ADMIN, secret["airflow-admin-password"])
 
             def healthy() -> bool:
                 stack.check_alive()
                 got = api.health()
-                return all(got.get(c, {}).get("status") == "healthy"
-                           for c in ("metadatabase", "scheduler", "triggerer", "dag_processor"))
+                return all(
+                    got.get(c, {}).get("status") == "healthy"
+                    for c in ("metadatabase", "scheduler", "triggerer", "dag_processor")
+                )
 
-            wait_for("the api-server, scheduler, triggerer and dag-processor to be healthy",
-                     healthy, 180, every=1)
+            wait_for(
+                "the api-server, scheduler, triggerer and dag-processor to be healthy",
+                healthy,
+                180,
+                every=1,
+            )
             for name in WORKERS:
                 stack.wait_log(name, " ready.", 120)
             api.login()
             expected = {f"serasan__{d.id}" for d in catalog.datasets_of(REGENCY)} | {
-                f"serasan__{SLUG}__kpi", f"serasan__{SLUG}__export"}
-            wait_for("the dag-processor to parse Musi Banyuasin's DAGs",
-                     lambda: set(api.dag_ids(SLUG)) == expected, 120, every=1)
+                f"serasan__{SLUG}__kpi",
+                f"serasan__{SLUG}__export",
+            }
+            wait_for(
+                "the dag-processor to parse Musi Banyuasin's DAGs",
+                lambda: set(api.dag_ids(SLUG)) == expected,
+                120,
+                every=1,
+            )
             errors = api.get("/importErrors")
             assert errors["total_entries"] == 0, errors
             engine = make_engine(wh_url)
-            yield Deployment(stack=stack, api=api, catalog=catalog, settings=settings, lake=lake,
-                             engine=engine, smtp=smtp, ckan=ckan, secrets=secret, inputs=inputs,
-                             db_rows=db_rows, home=home)
+            yield Deployment(
+                stack=stack,
+                api=api,
+                catalog=catalog,
+                settings=settings,
+                lake=lake,
+                engine=engine,
+                smtp=smtp,
+                ckan=ckan,
+                secrets=secret,
+                inputs=inputs,
+                db_rows=db_rows,
+                home=home,
+            )
     finally:
         stack.stop()
         if api is not None:
@@ -285,25 +358,37 @@ def regency_run(deployment: Deployment) -> dict[str, Any]:
                     api.trigger(dag_id, _run_id(dag_id, "run"), LOGICAL)
             states = api.wait_runs([(g, _run_id(g, "run")) for g in stage], 300, d.stack)
             for (dag_id, run_id), state in states.items():
-                out[dag_id] = {"run_id": run_id, "state": state,
-                               "tis": api.task_instances(dag_id, run_id)}
+                out[dag_id] = {
+                    "run_id": run_id,
+                    "state": state,
+                    "tis": api.task_instances(dag_id, run_id),
+                }
         print(f"\nthe regency's {len(out)} DAG runs took {time.monotonic() - started:.0f} s")
     return out
 
 
-def test_the_regencys_dags_succeed_through_the_rest_api(deployment: Deployment,
-                                                        regency_run: dict[str, Any]) -> None:
+def test_the_regencys_dags_succeed_through_the_rest_api(
+    deployment: Deployment, regency_run: dict[str, Any]
+) -> None:
     with deployment.stack.explained():
-        failed = {dag_id: [(t["task_id"], t["state"]) for t in r["tis"]]
-                  for dag_id, r in regency_run.items()
-                  if r["state"] != "success" or any(t["state"] != "success" for t in r["tis"])}
+        failed = {
+            dag_id: [(t["task_id"], t["state"]) for t in r["tis"]]
+            for dag_id, r in regency_run.items()
+            if r["state"] != "success" or any(t["state"] != "success" for t in r["tis"])
+        }
         assert failed == {}
         for dag_id, r in regency_run.items():
-            want = (["extract", "transform", "load", "notify"] if dag_id.count("__") == 1
-                    else ["compute"] if dag_id.endswith("__kpi") else ["export", "report"])
+            want = (
+                ["extract", "transform", "load", "notify"]
+                if dag_id.count("__") == 1
+                else ["compute"]
+                if dag_id.endswith("__kpi")
+                else ["export", "report"]
+            )
             assert sorted(t["task_id"] for t in r["tis"]) == sorted(want), dag_id
-            assert all(t["executor"] in (None, "CeleryExecutor") and t["queue"]
-                       for t in r["tis"]), r["tis"]
+            assert all(
+                t["executor"] in (None, "CeleryExecutor") and t["queue"] for t in r["tis"]
+            ), r["tis"]
         # each load announced its asset: the KPI and export DAGs are scheduled on these
         for ds in deployment.datasets:
             events = deployment.api.get("/assets/events", source_dag_id=f"serasan__{ds.id}")
@@ -320,8 +405,12 @@ def test_tasks_ran_on_both_workers(deployment: Deployment, regency_run: dict[str
 def _load_runs(engine: Engine, dataset_id: str) -> list[dict[str, Any]]:
     lr = table("meta", "load_run", engine.dialect.name)
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(
-            select(lr).where(lr.c.dataset_id == dataset_id).order_by(lr.c.load_id)).mappings()]
+        return [
+            dict(r)
+            for r in conn.execute(
+                select(lr).where(lr.c.dataset_id == dataset_id).order_by(lr.c.load_id)
+            ).mappings()
+        ]
 
 
 def _count(engine: Engine, t: Any, *where: Any) -> int:
@@ -330,7 +419,8 @@ def _count(engine: Engine, t: Any, *where: Any) -> int:
 
 
 def test_warehouse_quarantine_alerts_and_exports_hold_what_they_should(
-        deployment: Deployment, regency_run: dict[str, Any]) -> None:
+    deployment: Deployment, regency_run: dict[str, Any]
+) -> None:
     d = deployment
     engine, lake, catalog = d.engine, d.lake, d.catalog
     dialect = engine.dialect.name
@@ -349,8 +439,9 @@ def test_warehouse_quarantine_alerts_and_exports_hold_what_they_should(
             assert _count(engine, fact) == lr["rows_loaded"] > 0, ds.id
             assert _count(engine, fact, fact.c.load_id == lr["load_id"]) == lr["rows_loaded"]
             if ds.id in d.inputs:
-                assert lr["load_id"] == load_id_for(ds, hashlib.sha256(
-                    d.inputs[ds.id].data).hexdigest())
+                assert lr["load_id"] == load_id_for(
+                    ds, hashlib.sha256(d.inputs[ds.id].data).hexdigest()
+                )
             alerts = _count(engine, al, al.c.load_id == lr["load_id"])
             if lr["rows_rejected"]:
                 quarantined += 1
@@ -361,21 +452,26 @@ def test_warehouse_quarantine_alerts_and_exports_hold_what_they_should(
                 rejected = lake.get(key).decode("utf-8-sig").splitlines()
                 assert len(rejected) >= 2, rejected[:3]  # a header, then the rows
                 assert alerts == 1, ds.id
-                assert lake.exists(
-                    f"alerts/{opd_key(catalog, ds)}/{ds.id}/{lr['sha256'][:16]}.txt")
+                assert lake.exists(f"alerts/{opd_key(catalog, ds)}/{ds.id}/{lr['sha256'][:16]}.txt")
             else:
                 assert lr["status"] == "loaded" and alerts == 0, lr
         assert quarantined >= 3, "the defects should have sent rows to quarantine"
 
         # the outbox was drained by each DAG's notify task: every e-mail delivered, once
         with engine.connect() as conn:
-            rows = [dict(r) for r in conn.execute(
-                select(dl.c.alert_id, dl.c.channel, dl.c.recipient, dl.c.status)
-                .where(dl.c.channel == "email")).mappings()]
+            rows = [
+                dict(r)
+                for r in conn.execute(
+                    select(dl.c.alert_id, dl.c.channel, dl.c.recipient, dl.c.status).where(
+                        dl.c.channel == "email"
+                    )
+                ).mappings()
+            ]
         assert rows and all(r["status"] == "sent" for r in rows), rows
         assert len(d.smtp.box.messages) == len(rows)
-        assert {r["recipient"] for r in rows} == {a for rcpts, _ in d.smtp.box.messages
-                                                   for a in rcpts}
+        assert {r["recipient"] for r in rows} == {
+            a for rcpts, _ in d.smtp.box.messages for a in rcpts
+        }
 
         # KPIs, exports (lake, warehouse, portal) and the month's report
         kv = table("mart", "kpi_value", dialect)
@@ -389,8 +485,9 @@ def test_warehouse_quarantine_alerts_and_exports_hold_what_they_should(
             assert any(k.endswith("/manifest.json") for k in keys), (ds_id, keys)
             pkg = d.ckan.package(ds_id.replace("_", "-"))
             assert pkg is not None and pkg["resources"], ds_id
-        result = next(t for t in regency_run[f"serasan__{SLUG}__export"]["tis"]
-                      if t["task_id"] == "report")
+        result = next(
+            t for t in regency_run[f"serasan__{SLUG}__export"]["tis"] if t["task_id"] == "report"
+        )
         assert result["state"] == "success"
         assert lake.exists(f"reports/{SLUG}/2026-10.html")
 
@@ -401,24 +498,37 @@ def test_warehouse_quarantine_alerts_and_exports_hold_what_they_should(
 def _open_transactions(engine: Engine) -> list[dict[str, Any]]:
     """Other sessions inside a transaction on the warehouse database, right now."""
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(text(
-            "SELECT pid, state, backend_xid::text AS xid, left(query, 120) AS query "
-            "FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND backend_type = 'client backend' AND xact_start IS NOT NULL "
-            "AND state <> 'idle'")).mappings()]
+        return [
+            dict(r)
+            for r in conn.execute(
+                text(
+                    "SELECT pid, state, backend_xid::text AS xid, left(query, 120) AS query "
+                    "FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND backend_type = 'client backend' AND xact_start IS NOT NULL "
+                    "AND state <> 'idle'"
+                )
+            ).mappings()
+        ]
 
 
-def _reference(catalog: Catalog, ds: Dataset, files: list[tuple[dt.date, GeneratedFile]],
-               work: Path) -> tuple[list[tuple], tuple]:
+def _reference(
+    catalog: Catalog, ds: Dataset, files: list[tuple[dt.date, GeneratedFile]], work: Path
+) -> tuple[list[tuple], tuple]:
     """The same files through the same pipeline in this process, uninterrupted (folder lake,
     SQLite warehouse): the load records and the fact table's totals they should give."""
     settings = Settings(lake_url=str(work / "lake"), warehouse_url=f"sqlite:///{work / 'wh.db'}")
     engine = make_engine(settings.warehouse_url)
     upgrade(engine, catalog)
     for day, gen in files:
-        ctx = RunContext(settings=settings, catalog=catalog, run_date=day, dag_id="reference",
-                         run_id=f"reference-{day}", _engine=engine)
+        ctx = RunContext(
+            settings=settings,
+            catalog=catalog,
+            run_date=day,
+            dag_id="reference",
+            run_id=f"reference-{day}",
+            _engine=engine,
+        )
         ctx.lake.put(inbox_prefix(catalog, ds) + gen.filename, gen.data)
         run_dataset(ctx, ds)
     got = _facts(engine, ds), _fact_totals(engine, ds)
@@ -427,16 +537,25 @@ def _reference(catalog: Catalog, ds: Dataset, files: list[tuple[dt.date, Generat
 
 
 def _facts(engine: Engine, ds: Dataset) -> list[tuple]:
-    return [(r["sha256"], r["status"], r["rows_in"], r["rows_loaded"], r["rows_rejected"])
-            for r in sorted(_load_runs(engine, ds.id), key=lambda r: r["sha256"])]
+    return [
+        (r["sha256"], r["status"], r["rows_in"], r["rows_loaded"], r["rows_rejected"])
+        for r in sorted(_load_runs(engine, ds.id), key=lambda r: r["sha256"])
+    ]
 
 
 def _fact_totals(engine: Engine, ds: Dataset) -> tuple:
     fact = fact_table(ds, engine.dialect.name)
     with engine.connect() as conn:
-        return tuple(conn.execute(select(
-            func.count(), func.count(func.distinct(fact.c.kode_event)),
-            func.sum(fact.c.jumlah_peserta), func.sum(fact.c.jumlah_pengunjung))).one())
+        return tuple(
+            conn.execute(
+                select(
+                    func.count(),
+                    func.count(func.distinct(fact.c.kode_event)),
+                    func.sum(fact.c.jumlah_peserta),
+                    func.sum(fact.c.jumlah_pengunjung),
+                )
+            ).one()
+        )
 
 
 @pytest.fixture(scope="module")
@@ -449,16 +568,20 @@ def killed_run(deployment: Deployment, regency_run: dict[str, Any]) -> dict[str,
     dag_id, run_id = f"serasan__{ds.id}", "serasan-it-kill"
     with stack.explained():
         big = dataclasses.replace(
-            generate_dataset(ds, d.catalog, rows=KILL_ROWS, fmt="csv", defect_rate=0.01,
-                             seed=31), filename="event-besar.csv")
+            generate_dataset(ds, d.catalog, rows=KILL_ROWS, fmt="csv", defect_rate=0.01, seed=31),
+            filename="event-besar.csv",
+        )
         d.lake.put(inbox_prefix(d.catalog, ds) + big.filename, big.data)
         api.trigger(dag_id, run_id, KILL_LOGICAL)
 
         def load_ti() -> dict[str, Any]:
             ti = next(t for t in api.task_instances(dag_id, run_id) if t["task_id"] == "load")
             if ti["state"] in ("success", "failed", "upstream_failed"):
-                pytest.fail(f"the load finished ({ti['state']}) before it could be killed inside "
-                            f"its transaction: raise KILL_ROWS ({KILL_ROWS})", pytrace=False)
+                pytest.fail(
+                    f"the load finished ({ti['state']}) before it could be killed inside "
+                    f"its transaction: raise KILL_ROWS ({KILL_ROWS})",
+                    pytrace=False,
+                )
             return ti
 
         def load_running() -> dict[str, Any] | None:
@@ -483,18 +606,29 @@ def killed_run(deployment: Deployment, regency_run: dict[str, Any]) -> dict[str,
         pids = stack.kill(victim)
         killed_at = time.monotonic()
         print(f"\nSIGKILLed {victim} ({host}), {len(pids)} processes, inside {txn}")
-        wait_for("the killed load's transaction to be rolled back",
-                 lambda: _open_transactions(d.engine) == [], 30)
+        wait_for(
+            "the killed load's transaction to be rolled back",
+            lambda: _open_transactions(d.engine) == [],
+            30,
+        )
         [state] = api.wait_runs([(dag_id, run_id)], HEARTBEAT_TIMEOUT + 240, stack).values()
         print(f"the run finished {time.monotonic() - killed_at:.0f} s after the kill: {state}")
         survivor = next(h for h in WORKERS.values() if h != host)
-        return {"dag_id": dag_id, "run_id": run_id, "state": state, "big": big, "host": host,
-                "survivor": survivor, "tis": api.task_instances(dag_id, run_id),
-                "tries": api.tries(dag_id, run_id, "load")}
+        return {
+            "dag_id": dag_id,
+            "run_id": run_id,
+            "state": state,
+            "big": big,
+            "host": host,
+            "survivor": survivor,
+            "tis": api.task_instances(dag_id, run_id),
+            "tries": api.tries(dag_id, run_id, "load"),
+        }
 
 
 def test_a_worker_killed_mid_load_loses_and_doubles_nothing(
-        deployment: Deployment, killed_run: dict[str, Any], tmp_path: Path) -> None:
+    deployment: Deployment, killed_run: dict[str, Any], tmp_path: Path
+) -> None:
     d = deployment
     ds = d.catalog.dataset(KILL_DATASET)
     with d.stack.explained():
@@ -502,8 +636,10 @@ def test_a_worker_killed_mid_load_loses_and_doubles_nothing(
         assert all(t["state"] == "success" for t in killed_run["tis"]), killed_run["tis"]
         tries = killed_run["tries"]
         assert len(tries) >= 2, tries
-        assert (tries[0]["hostname"], tries[-1]["hostname"]) == (killed_run["host"],
-                                                                 killed_run["survivor"]), tries
+        assert (tries[0]["hostname"], tries[-1]["hostname"]) == (
+            killed_run["host"],
+            killed_run["survivor"],
+        ), tries
         assert tries[0]["state"] != "success" and tries[-1]["state"] == "success", tries
         later = [t for t in killed_run["tis"] if t["task_id"] == "notify"]
         assert [t["hostname"] for t in later] == [killed_run["survivor"]]
@@ -519,8 +655,7 @@ def test_a_worker_killed_mid_load_loses_and_doubles_nothing(
         assert _count(d.engine, fact, fact.c.load_id == lr["load_id"]) == lr["rows_loaded"]
 
         got = _facts(d.engine, ds), _fact_totals(d.engine, ds)
-        want = _reference(d.catalog, ds, [(RUN_DATE, d.inputs[ds.id]), (KILL_DATE, big)],
-                          tmp_path)
+        want = _reference(d.catalog, ds, [(RUN_DATE, d.inputs[ds.id]), (KILL_DATE, big)], tmp_path)
         assert got == want  # the same loads and the same facts as a run nobody interrupted
         count, distinct = got[1][:2]
         assert count == distinct  # the key is unique: nothing doubled
@@ -529,8 +664,9 @@ def test_a_worker_killed_mid_load_loses_and_doubles_nothing(
 # ------------------------------------------------------------------------ secrets
 
 
-def test_logs_hold_no_secrets(deployment: Deployment, regency_run: dict[str, Any],
-                              killed_run: dict[str, Any]) -> None:
+def test_logs_hold_no_secrets(
+    deployment: Deployment, regency_run: dict[str, Any], killed_run: dict[str, Any]
+) -> None:
     """Every task log of the run (both workers, every try) and every process's output."""
     d = deployment
     with d.stack.explained():
@@ -542,7 +678,8 @@ def test_logs_hold_no_secrets(deployment: Deployment, regency_run: dict[str, Any
         values = dict(d.secrets)
         # a password can also travel base64-encoded (SMTP AUTH PLAIN, HTTP basic auth)
         values["smtp-auth-plain"] = base64.b64encode(
-            f"\0serasan-alerts\0{d.secrets['smtp-password']}".encode()).decode()
+            f"\0serasan-alerts\0{d.secrets['smtp-password']}".encode()
+        ).decode()
         leaks = []
         for path in files:
             body = path.read_text(errors="replace")
@@ -550,5 +687,7 @@ def test_logs_hold_no_secrets(deployment: Deployment, regency_run: dict[str, Any
         assert leaks == []
         assert len(files) > 30 and sum(p.stat().st_size for p in files) > 100_000
         print(f"\n{len(files)} log files, none with any of {len(values)} secret values")
-        assert re.search(r"serasan-worker-[ab]", "".join(
-            p.read_text(errors="replace") for p in d.stack.logs.glob("worker-*.log")))
+        assert re.search(
+            r"serasan-worker-[ab]",
+            "".join(p.read_text(errors="replace") for p in d.stack.logs.glob("worker-*.log")),
+        )

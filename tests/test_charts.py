@@ -11,10 +11,20 @@ from serasan.charts import bar_chart, decimals_for, format_id, line_chart
 NS = "http://www.w3.org/2000/svg"
 SVG = f"{{{NS}}}"
 
-MONTHS = [("2026-01", 61.5), ("2026-02", 64.25), ("2026-03", None), ("2026-04", 70.0),
-          ("2026-05", 72.125)]
-TARGETS = [("2026-01", 65.0), ("2026-02", 65.0), ("2026-03", 75.0), ("2026-04", 75.0),
-           ("2026-05", 80.0)]
+MONTHS = [
+    ("2026-01", 61.5),
+    ("2026-02", 64.25),
+    ("2026-03", None),
+    ("2026-04", 70.0),
+    ("2026-05", 72.125),
+]
+TARGETS = [
+    ("2026-01", 65.0),
+    ("2026-02", 65.0),
+    ("2026-03", 75.0),
+    ("2026-04", 75.0),
+    ("2026-05", 80.0),
+]
 KECAMATAN = [("Serasan", 37.5), ("Serasan Timur", None), ("Subi", 150.0), ("Bunguran", 12.5)]
 
 
@@ -50,22 +60,25 @@ def _all_outputs() -> list[str]:
 # --- format_id / decimals_for ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("value", "decimals", "expected"), [
-    (1234567.891, 2, "1.234.567,89"),
-    (1234567.891, 0, "1.234.568"),
-    (-3.5, 1, "-3,5"),
-    (-1234567.5, 2, "-1.234.567,50"),
-    (0, 2, "0,00"),
-    (0.0, 0, "0"),
-    (-0.0, 2, "0,00"),
-    (-0.001, 2, "0,00"),
-    (-0.4, 0, "0"),
-    (999.999, 2, "1.000,00"),
-    (12, 0, "12"),
-    (1e15, 0, "1.000.000.000.000.000"),
-    (None, 2, "–"),
-    (float("nan"), 2, "–"),
-])
+@pytest.mark.parametrize(
+    ("value", "decimals", "expected"),
+    [
+        (1234567.891, 2, "1.234.567,89"),
+        (1234567.891, 0, "1.234.568"),
+        (-3.5, 1, "-3,5"),
+        (-1234567.5, 2, "-1.234.567,50"),
+        (0, 2, "0,00"),
+        (0.0, 0, "0"),
+        (-0.0, 2, "0,00"),
+        (-0.001, 2, "0,00"),
+        (-0.4, 0, "0"),
+        (999.999, 2, "1.000,00"),
+        (12, 0, "12"),
+        (1e15, 0, "1.000.000.000.000.000"),
+        (None, 2, "–"),
+        (float("nan"), 2, "–"),
+    ],
+)
 def test_format_id(value: float | None, decimals: int, expected: str) -> None:
     assert format_id(value, decimals) == expected
 
@@ -76,14 +89,17 @@ def test_format_id_never_prints_negative_zero() -> None:
     assert format_id(-0.49, 1) == "-0,5"  # a real negative keeps its sign
 
 
-@pytest.mark.parametrize(("values", "expected"), [
-    ([150.5, 1234.25, -300.1], 0),
-    ([1.0, 2, 3.0, None], 0),
-    ([12.5, 45.25], 1),
-    ([1.5, 45.25], 2),
-    ([0, 250.5], 0),
-    ([None], 0),
-])
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([150.5, 1234.25, -300.1], 0),
+        ([1.0, 2, 3.0, None], 0),
+        ([12.5, 45.25], 1),
+        ([1.5, 45.25], 2),
+        ([0, 250.5], 0),
+        ([None], 0),
+    ],
+)
 def test_decimals_for(values: list[float | None], expected: int) -> None:
     assert decimals_for(values) == expected
 
@@ -165,8 +181,10 @@ def test_gridline_count_stays_in_range(top: float) -> None:
 
 
 def test_all_missing_says_belum_ada_data() -> None:
-    for svg in (line_chart([("2026-01", None), ("2026-02", None)], title="T", unit="%"),
-                line_chart([], title="T", unit="%")):
+    for svg in (
+        line_chart([("2026-01", None), ("2026-02", None)], title="T", unit="%"),
+        line_chart([], title="T", unit="%"),
+    ):
         root = _root(svg)
         assert "Belum ada data" in _texts(root)
         assert not _with_class(root, "circle", "point")
@@ -248,8 +266,15 @@ NASTY = "Kec. <Bukit> & \"Timur\" 'Lama'"
 
 
 def test_labels_and_titles_are_escaped_and_round_trip() -> None:
-    line = _root(line_chart([(NASTY, 5.0), ("b", None)], title=NASTY, unit="<u>",
-                            highlight=NASTY, target=[(NASTY, 6.0)]))
+    line = _root(
+        line_chart(
+            [(NASTY, 5.0), ("b", None)],
+            title=NASTY,
+            unit="<u>",
+            highlight=NASTY,
+            target=[(NASTY, 6.0)],
+        )
+    )
     assert line.get("aria-label") == NASTY and line[0].text == NASTY
     point = _with_class(line, "circle", "point")[0]
     assert point.get("data-period") == NASTY

@@ -51,8 +51,9 @@ def _write(tmp_path: Path, name: str, data: bytes) -> Path:
 
 
 def _csv_rows(catalog: Catalog, rate: float) -> list[dict[str, str]]:
-    gen = generate_dataset(catalog.dataset(DS), catalog, rows=ROWS, fmt="csv", seed=SEED,
-                           defect_rate=rate)
+    gen = generate_dataset(
+        catalog.dataset(DS), catalog, rows=ROWS, fmt="csv", seed=SEED, defect_rate=rate
+    )
     return list(csv.DictReader(io.StringIO(gen.data.decode("utf-8"))))
 
 
@@ -105,34 +106,46 @@ def _injected(catalog: Catalog) -> tuple[set[int], set[int]]:
     assert len(clean) == len(dirty) == ROWS
     changed = {i for i, (a, b) in enumerate(zip(clean, dirty, strict=True)) if a != b}
     keys = Counter((r["periode"], r["kode_kamera"]) for r in dirty)
-    partners = {i for i, r in enumerate(dirty) if i not in changed
-                and keys[(r["periode"], r["kode_kamera"])] > 1}
+    partners = {
+        i
+        for i, r in enumerate(dirty)
+        if i not in changed and keys[(r["periode"], r["kode_kamera"])] > 1
+    }
     return ({i + XLSX_FIRST_ROW for i in changed}, {i + XLSX_FIRST_ROW for i in partners})
 
 
 @pytest.fixture
 def defective(catalog: Catalog, tmp_path: Path) -> Path:
     gen = generate_dataset(catalog.dataset(DS), catalog, rows=ROWS, seed=SEED, defect_rate=RATE)
-    assert set(gen.defects) == {"unknown_region", "negative_amount", "missing_value",
-                                "duplicate_key", "future_date"}
+    assert set(gen.defects) == {
+        "unknown_region",
+        "negative_amount",
+        "missing_value",
+        "duplicate_key",
+        "future_date",
+    }
     return _write(tmp_path, gen.filename, gen.data)
 
 
-def test_clean_file_has_no_problems(capsys: pytest.CaptureFixture[str], catalog: Catalog,
-                                    tmp_path: Path) -> None:
+def test_clean_file_has_no_problems(
+    capsys: pytest.CaptureFixture[str], catalog: Catalog, tmp_path: Path
+) -> None:
     gen = generate_dataset(catalog.dataset(DS), catalog, rows=ROWS, seed=SEED)
     path = _write(tmp_path, gen.filename, gen.data)
     code, out, err = _check(capsys, "--dataset", DS, str(path))
     assert code == 0 and err == ""
-    assert out.splitlines() == [f"{path} ({DS}): 60 baris, 60 valid, 0 ditolak",
-                                "Tidak ada masalah."]
+    assert out.splitlines() == [
+        f"{path} ({DS}): 60 baris, 60 valid, 0 ditolak",
+        "Tidak ada masalah.",
+    ]
     code, out, _ = _check(capsys, "--dataset", DS, str(path), "--lang", "en")
     assert code == 0
     assert out.splitlines() == [f"{path} ({DS}): 60 rows, 60 valid, 0 rejected", "No problems."]
 
 
 def test_defects_are_listed_by_row_and_column_in_indonesian(
-        capsys: pytest.CaptureFixture[str], catalog: Catalog, defective: Path) -> None:
+    capsys: pytest.CaptureFixture[str], catalog: Catalog, defective: Path
+) -> None:
     code, out, err = _check(capsys, "--dataset", DS, str(defective))
     assert code == 1 and err == ""
     head, *lines = out.splitlines()
@@ -156,8 +169,7 @@ def test_defects_are_listed_by_row_and_column_in_indonesian(
     assert head == f"{defective} ({DS}): 60 baris, {60 - len(rows)} valid, {len(rows)} ditolak"
 
 
-def test_json_output(capsys: pytest.CaptureFixture[str], catalog: Catalog,
-                     defective: Path) -> None:
+def test_json_output(capsys: pytest.CaptureFixture[str], catalog: Catalog, defective: Path) -> None:
     code, out, _ = _check(capsys, "--dataset", DS, str(defective), "--json")
     assert code == 1
     result = json.loads(out)
@@ -167,21 +179,27 @@ def test_json_output(capsys: pytest.CaptureFixture[str], catalog: Catalog,
     assert {(p["row"], p["column"]) for p in result["problems"]} == _expected(catalog)
     assert result["rows_rejected"] == len({p["row"] for p in result["problems"]})
     rules = {p["rule"] for p in result["problems"]}
-    assert rules == {"expect_column_values_to_not_be_null",
-                     "expect_column_values_to_be_valid_kode_wilayah",
-                     "expect_column_values_to_be_in_period",
-                     "expect_column_values_to_be_between",
-                     "expect_compound_columns_to_be_unique"}
+    assert rules == {
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_be_valid_kode_wilayah",
+        "expect_column_values_to_be_in_period",
+        "expect_column_values_to_be_between",
+        "expect_compound_columns_to_be_unique",
+    }
     assert any("tidak boleh negatif" in p["message"] for p in result["problems"])
 
 
-def test_english_output(capsys: pytest.CaptureFixture[str], catalog: Catalog,
-                        defective: Path) -> None:
+def test_english_output(
+    capsys: pytest.CaptureFixture[str], catalog: Catalog, defective: Path
+) -> None:
     code, out, _ = _check(capsys, "--dataset", DS, str(defective), "--lang", "en")
     assert code == 1
     head, *lines = out.splitlines()
-    assert re.fullmatch(rf"{re.escape(str(defective))} \({DS}\): 60 rows, \d+ valid, "
-                        r"\d+ rejected", head)
+    assert re.fullmatch(
+        rf"{re.escape(str(defective))} \({DS}\): 60 rows, \d+ valid, "
+        r"\d+ rejected",
+        head,
+    )
     matches = [LINE_EN.match(line) for line in lines]
     assert all(matches), lines
     assert {(int(m[1]), m[2]) for m in matches if m} == _expected(catalog)
@@ -192,33 +210,50 @@ def test_english_output(capsys: pytest.CaptureFixture[str], catalog: Catalog,
 
 
 def test_rows_the_parser_rejects_are_listed_without_a_column(
-        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    rows = "\n".join([
-        "Periode,Kode Kamera,Kode Kecamatan,Lokasi,Jam Online",
-        "Mei 2026,CCTV-001,16.06.01,Pasar Randik,600",
-        "Mei 2026,CCTV-002,16.06.01,Pasar Randik,600,lebih",
-        "Jumlah,,,,1200", ""])
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    rows = "\n".join(
+        [
+            "Periode,Kode Kamera,Kode Kecamatan,Lokasi,Jam Online",
+            "Mei 2026,CCTV-001,16.06.01,Pasar Randik,600",
+            "Mei 2026,CCTV-002,16.06.01,Pasar Randik,600,lebih",
+            "Jumlah,,,,1200",
+            "",
+        ]
+    )
     path = _write(tmp_path, "cctv.csv", rows.encode())
     code, out, _ = _check(capsys, "--dataset", DS, str(path))
     assert code == 1  # the ragged row; the summary row alone would not fail the check
     assert out.splitlines()[1:] == [
         "  baris 3: baris berisi 6 sel, lebih banyak dari 5 kolom judul; nilai 'lebih' tidak "
         "punya judul kolom",
-        "  baris 4: baris ringkasan (Jumlah/Total) tidak dimuat"]
+        "  baris 4: baris ringkasan (Jumlah/Total) tidak dimuat",
+    ]
     path.write_bytes("\n".join(rows.splitlines()[:2] + ["Jumlah,,,,600", ""]).encode())
     code, out, _ = _check(capsys, "--dataset", DS, str(path))
     assert code == 0 and "baris 3: baris ringkasan" in out
 
 
-@pytest.mark.parametrize(("name", "data", "message"), [
-    ("foto.csv", b"\x89PNG\r\n\x1a\n" + bytes(32),
-     "error: foto.csv: bukan CSV/XLSX melainkan gambar PNG (PNG image)"),
-    ("kosong.csv", b"", "error: kosong.csv: file kosong (the file is empty)"),
-    ("halaman.csv", b"<html><body>Not found</body></html>",
-     "error: halaman.csv: berisi halaman HTML, bukan data"),
-], ids=["png", "empty", "html"])
-def test_unusable_file_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str,
-                               data: bytes, message: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        (
+            "foto.csv",
+            b"\x89PNG\r\n\x1a\n" + bytes(32),
+            "error: foto.csv: bukan CSV/XLSX melainkan gambar PNG (PNG image)",
+        ),
+        ("kosong.csv", b"", "error: kosong.csv: file kosong (the file is empty)"),
+        (
+            "halaman.csv",
+            b"<html><body>Not found</body></html>",
+            "error: halaman.csv: berisi halaman HTML, bukan data",
+        ),
+    ],
+    ids=["png", "empty", "html"],
+)
+def test_unusable_file_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, data: bytes, message: str
+) -> None:
     path = _write(tmp_path, name, data)
     code, out, err = _check(capsys, "--dataset", DS, str(path))
     assert code == 2 and out == ""
@@ -230,8 +265,9 @@ def test_unusable_file_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert message.removeprefix("error: ") in result["error"]
 
 
-def test_unknown_dataset_and_missing_file_exit_2(capsys: pytest.CaptureFixture[str],
-                                                 tmp_path: Path) -> None:
+def test_unknown_dataset_and_missing_file_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     path = _write(tmp_path, "ada.csv", b"a,b\n1,2\n")
     code, out, err = _check(capsys, "--dataset", "tidak_ada", str(path))
     assert (code, out) == (2, "")

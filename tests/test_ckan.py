@@ -44,8 +44,19 @@ DS_ID = "muba_kelompok_tani_karet"
 SLUG = "muba-kelompok-tani-karet"
 ORG = "pemkab-musi-banyuasin"
 FAST: dict[str, Any] = {"retries": 2, "backoff": 0.01, "timeout": 5}
-SATU_DATA_KEYS = ("produsen_data", "walidata", "frekuensi", "satuan", "level_penyajian",
-                  "jadwal_rilis", "konsep", "definisi", "klasifikasi", "ukuran", "kontak")
+SATU_DATA_KEYS = (
+    "produsen_data",
+    "walidata",
+    "frekuensi",
+    "satuan",
+    "level_penyajian",
+    "jadwal_rilis",
+    "konsep",
+    "definisi",
+    "klasifikasi",
+    "ukuran",
+    "kontak",
+)
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +84,11 @@ def ds(catalog: Catalog) -> Dataset:
 
 def csv_file(period: str, extra: str = "") -> PeriodFile:
     """A period's CSV with what trips naive multipart handling: CRLF, non-ASCII, a '--' line."""
-    text = ("kode_provinsi,nama_desa_kelurahan,nama_kelompok,jumlah_anggota,periode\r\n"
-            f"16,Sungai Lilin,Karya Makmur,{len(period) + 20},{period}\r\n"
-            f"16,Désa Ujung,--Tani Jaya--,31,{period}\r\n{extra}")
+    text = (
+        "kode_provinsi,nama_desa_kelurahan,nama_kelompok,jumlah_anggota,periode\r\n"
+        f"16,Sungai Lilin,Karya Makmur,{len(period) + 20},{period}\r\n"
+        f"16,Désa Ujung,--Tani Jaya--,31,{period}\r\n{extra}"
+    )
     data = text.encode("utf-8")
     return PeriodFile(period, f"{DS_ID}_{period}.csv", data, hashlib.sha256(data).hexdigest())
 
@@ -83,18 +96,40 @@ def csv_file(period: str, extra: str = "") -> PeriodFile:
 def export_metadata(ds: Dataset) -> dict[str, Any]:
     """Shaped like the exporter's metadata JSON, with the odd fields it may grow."""
     sd = ds.satu_data
-    return {"id": ds.id, "judul": ds.title, "deskripsi": ds.description, "periode": "2025",
-            "kode_wilayah": ds.regency, "pilar": ds.pillar, "produsen_data": sd.produsen_data,
-            "lisensi": sd.lisensi, "jumlah_baris": 2, "variabel": [{"nama": "tahun"}],
-            "standar_data": {"kode_standar": "SD-1606-DISBUN-01", "versi": 2,
-                             "lengkap": True, "satuan": "ignored: the catalog says it"},
-            "catatan": None}
+    return {
+        "id": ds.id,
+        "judul": ds.title,
+        "deskripsi": ds.description,
+        "periode": "2025",
+        "kode_wilayah": ds.regency,
+        "pilar": ds.pillar,
+        "produsen_data": sd.produsen_data,
+        "lisensi": sd.lisensi,
+        "jumlah_baris": 2,
+        "variabel": [{"nama": "tahun"}],
+        "standar_data": {
+            "kode_standar": "SD-1606-DISBUN-01",
+            "versi": 2,
+            "lengkap": True,
+            "satuan": "ignored: the catalog says it",
+        },
+        "catatan": None,
+    }
 
 
-def publish(wh: Engine, ckan: FakeCkan, catalog: Catalog, ds: Dataset, files: list[PeriodFile],
-            **kw: Any) -> PublishResult:
-    return publish_dataset(wh, ckan.url, kw.pop("token", TOKEN), catalog, ds,
-                           export_metadata(ds), files, **{**FAST, **kw})
+def publish(
+    wh: Engine, ckan: FakeCkan, catalog: Catalog, ds: Dataset, files: list[PeriodFile], **kw: Any
+) -> PublishResult:
+    return publish_dataset(
+        wh,
+        ckan.url,
+        kw.pop("token", TOKEN),
+        catalog,
+        ds,
+        export_metadata(ds),
+        files,
+        **{**FAST, **kw},
+    )
 
 
 def rows(wh: Engine) -> dict[str, dict[str, Any]]:
@@ -121,26 +156,32 @@ def with_org(catalog: Catalog, ckan_org: str | None) -> Catalog:
 # -- names, licences, tags, the package
 
 
-@pytest.mark.parametrize(("dataset_id", "slug"), [
-    ("muba_kelompok_tani_karet", "muba-kelompok-tani-karet"),
-    ("muaraenim_produksi_karet", "muaraenim-produksi-karet"),
-    ("ab", "ab"),
-    ("x" * 100, "x" * 100),
-])
+@pytest.mark.parametrize(
+    ("dataset_id", "slug"),
+    [
+        ("muba_kelompok_tani_karet", "muba-kelompok-tani-karet"),
+        ("muaraenim_produksi_karet", "muaraenim-produksi-karet"),
+        ("ab", "ab"),
+        ("x" * 100, "x" * 100),
+    ],
+)
 def test_slug_from_dataset_id(dataset_id: str, slug: str) -> None:
     assert package_slug(dataset_id) == slug
 
 
-@pytest.mark.parametrize(("name", "why"), [
-    ("a", "2-100 characters"),
-    ("", "2-100 characters"),
-    ("x" * 101, "2-100 characters"),
-    ("muba karet", "lowercase a-z"),
-    ("muba.karet", "lowercase a-z"),
-    ("muba/karet", "lowercase a-z"),
-    ("karet-ñ", "lowercase a-z"),
-    ("new", "reserved"),
-])
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("a", "2-100 characters"),
+        ("", "2-100 characters"),
+        ("x" * 101, "2-100 characters"),
+        ("muba karet", "lowercase a-z"),
+        ("muba.karet", "lowercase a-z"),
+        ("muba/karet", "lowercase a-z"),
+        ("karet-ñ", "lowercase a-z"),
+        ("new", "reserved"),
+    ],
+)
 def test_invalid_package_names_are_refused(name: str, why: str) -> None:
     with pytest.raises(CkanConfigError, match=why):
         validate_package_name(name)
@@ -156,11 +197,20 @@ def test_slug_is_what_the_portal_accepts(ckan: FakeCkan, catalog: Catalog) -> No
     assert len(ckan.packages) == len(catalog.datasets)
 
 
-@pytest.mark.parametrize(("lisensi", "expected"), [
-    ("CC-BY-4.0", "cc-by"), ("cc by 4.0", "cc-by"), ("CC-BY-SA-4.0", "cc-by-sa"),
-    ("CC0-1.0", "cc-zero"), ("CC-BY-NC-4.0", "cc-nc"), ("ODbL-1.0", "odc-odbl"),
-    ("ODC-BY-1.0", "odc-by"), ("PDDL-1.0", "odc-pddl"), ("OGL-UK-3.0", "uk-ogl"),
-])
+@pytest.mark.parametrize(
+    ("lisensi", "expected"),
+    [
+        ("CC-BY-4.0", "cc-by"),
+        ("cc by 4.0", "cc-by"),
+        ("CC-BY-SA-4.0", "cc-by-sa"),
+        ("CC0-1.0", "cc-zero"),
+        ("CC-BY-NC-4.0", "cc-nc"),
+        ("ODbL-1.0", "odc-odbl"),
+        ("ODC-BY-1.0", "odc-by"),
+        ("PDDL-1.0", "odc-pddl"),
+        ("OGL-UK-3.0", "uk-ogl"),
+    ],
+)
 def test_licences_map_to_ckan_ids(lisensi: str, expected: str) -> None:
     assert license_id(lisensi) == expected
 
@@ -180,8 +230,9 @@ def test_tags_follow_ckan_rules() -> None:
 
 
 def test_package_dict_from_catalog_and_metadata(catalog: Catalog, ds: Dataset) -> None:
-    sd = ds.satu_data.model_copy(update={"konsep": None,
-                                         "tags": ["karet", "Karet", "x", "karet/lateks"]})
+    sd = ds.satu_data.model_copy(
+        update={"konsep": None, "tags": ["karet", "Karet", "x", "karet/lateks"]}
+    )
     pkg = package_dict(catalog, ds.model_copy(update={"satu_data": sd}), export_metadata(ds))
     assert pkg["name"] == SLUG and pkg["owner_org"] == ORG
     assert pkg["title"] == ds.title and pkg["notes"] == ds.description
@@ -197,8 +248,16 @@ def test_package_dict_from_catalog_and_metadata(catalog: Catalog, ds: Dataset) -
     assert extras["satuan"] == ds.satu_data.satuan  # and over a nested field
     assert extras["kode_standar"] == "SD-1606-DISBUN-01" and extras["versi"] == "2"
     assert extras["lengkap"] == "ya"
-    for not_extra in ("id", "judul", "deskripsi", "periode", "jumlah_baris", "variabel",
-                      "catatan", "standar_data"):
+    for not_extra in (
+        "id",
+        "judul",
+        "deskripsi",
+        "periode",
+        "jumlah_baris",
+        "variabel",
+        "catatan",
+        "standar_data",
+    ):
         assert not_extra not in extras
 
 
@@ -221,8 +280,9 @@ def test_configured_portal() -> None:
 # -- publishing
 
 
-def test_first_publish_creates_package_and_resources(wh: Engine, ckan: FakeCkan,
-                                                     catalog: Catalog, ds: Dataset) -> None:
+def test_first_publish_creates_package_and_resources(
+    wh: Engine, ckan: FakeCkan, catalog: Catalog, ds: Dataset
+) -> None:
     files = [csv_file("2024"), csv_file("2025")]
     result = publish(wh, ckan, catalog, ds, files)
     assert result == PublishResult(SLUG, created=True, resources_created=2)
@@ -232,8 +292,12 @@ def test_first_publish_creates_package_and_resources(wh: Engine, ckan: FakeCkan,
     extras = {e["key"]: e["value"] for e in pkg["extras"]}
     for key in SATU_DATA_KEYS:
         assert extras[key] == getattr(ds.satu_data, key)
-    assert {t["name"] for t in pkg["tags"]} == {"perkebunan", "karet", "kelompok tani",
-                                                "Smart Economy"}
+    assert {t["name"] for t in pkg["tags"]} == {
+        "perkebunan",
+        "karet",
+        "kelompok tani",
+        "Smart Economy",
+    }
     held = resources(ckan)
     state = rows(wh)
     for f in files:
@@ -242,14 +306,18 @@ def test_first_publish_creates_package_and_resources(wh: Engine, ckan: FakeCkan,
         assert ckan.uploads[res["id"]] == f.data  # byte for byte through multipart
         assert requests.get(res["url"], timeout=5).content == f.data  # and served back
         row = state[f.period]
-        assert (row["status"], row["sha256"], row["resource_id"]) == ("published", f.sha256,
-                                                                      res["id"])
+        assert (row["status"], row["sha256"], row["resource_id"]) == (
+            "published",
+            f.sha256,
+            res["id"],
+        )
         assert row["package_name"] == SLUG and row["attempts"] == 1 and row["last_error"] is None
         assert row["portal"] == ckan.url
 
 
-def test_republishing_unchanged_data_writes_nothing(wh: Engine, ckan: FakeCkan,
-                                                    catalog: Catalog, ds: Dataset) -> None:
+def test_republishing_unchanged_data_writes_nothing(
+    wh: Engine, ckan: FakeCkan, catalog: Catalog, ds: Dataset
+) -> None:
     files = [csv_file("2024"), csv_file("2025")]
     publish(wh, ckan, catalog, ds, files)
     before = rows(wh)
@@ -260,8 +328,9 @@ def test_republishing_unchanged_data_writes_nothing(wh: Engine, ckan: FakeCkan,
     assert rows(wh) == before
 
 
-def test_changed_period_replaces_only_its_resource(wh: Engine, ckan: FakeCkan,
-                                                   catalog: Catalog, ds: Dataset) -> None:
+def test_changed_period_replaces_only_its_resource(
+    wh: Engine, ckan: FakeCkan, catalog: Catalog, ds: Dataset
+) -> None:
     publish(wh, ckan, catalog, ds, [csv_file("2024"), csv_file("2025")])
     ids = {p: r["id"] for p, r in resources(ckan).items()}
     old_2024 = ckan.uploads[ids["2024"]]
@@ -278,8 +347,9 @@ def test_changed_period_replaces_only_its_resource(wh: Engine, ckan: FakeCkan,
     assert rows(wh)["2025"]["sha256"] == revised.sha256
 
 
-def test_new_period_only_creates_its_resource(wh: Engine, ckan: FakeCkan, catalog: Catalog,
-                                              ds: Dataset) -> None:
+def test_new_period_only_creates_its_resource(
+    wh: Engine, ckan: FakeCkan, catalog: Catalog, ds: Dataset
+) -> None:
     publish(wh, ckan, catalog, ds, [csv_file("2024"), csv_file("2025")])
     ckan.clear_log()
     files = [csv_file("2024"), csv_file("2025"), csv_file("2026")]
@@ -291,7 +361,8 @@ def test_new_period_only_creates_its_resource(wh: Engine, ckan: FakeCkan, catalo
 
 
 def test_metadata_change_updates_package_and_keeps_resources(
-        wh: Engine, ckan: FakeCkan, catalog: Catalog, ds: Dataset) -> None:
+    wh: Engine, ckan: FakeCkan, catalog: Catalog, ds: Dataset
+) -> None:
     files = [csv_file("2024"), csv_file("2025")]
     publish(wh, ckan, catalog, ds, files)
     ids = {p: r["id"] for p, r in resources(ckan).items()}
@@ -308,8 +379,9 @@ def test_metadata_change_updates_package_and_keeps_resources(
     assert writes(ckan) == []
 
 
-def test_outage_503_leaves_rows_pending_then_publishes(wh: Engine, ckan: FakeCkan,
-                                                       catalog: Catalog, ds: Dataset) -> None:
+def test_outage_503_leaves_rows_pending_then_publishes(
+    wh: Engine, ckan: FakeCkan, catalog: Catalog, ds: Dataset
+) -> None:
     files = [csv_file("2024"), csv_file("2025")]
     ckan.fail(503, times=100)
     result = publish(wh, ckan, catalog, ds, files)  # does not raise
@@ -329,8 +401,9 @@ def test_outage_503_leaves_rows_pending_then_publishes(wh: Engine, ckan: FakeCka
     state = rows(wh)
     assert {r["status"] for r in state.values()} == {"published"}
     assert all(r["attempts"] == 4 and r["last_error"] is None for r in state.values())
-    assert unpublished(wh, ckan.url, DS_ID, shas) == [] and pending_periods(
-        wh, ckan.url, DS_ID) == []
+    assert (
+        unpublished(wh, ckan.url, DS_ID, shas) == [] and pending_periods(wh, ckan.url, DS_ID) == []
+    )
 
 
 def test_retries_back_off(wh: Engine, ckan: FakeCkan, catalog: Catalog, ds: Dataset) -> None:
@@ -343,8 +416,9 @@ def test_retries_back_off(wh: Engine, ckan: FakeCkan, catalog: Catalog, ds: Data
     assert gaps[0] >= 0.05 and gaps[1] >= 0.1 and gaps[2] >= 0.2  # 0.05 s, doubling
 
 
-def test_connection_refused_loses_nothing(wh: Engine, ckan: FakeCkan, catalog: Catalog,
-                                          ds: Dataset) -> None:
+def test_connection_refused_loses_nothing(
+    wh: Engine, ckan: FakeCkan, catalog: Catalog, ds: Dataset
+) -> None:
     publish(wh, ckan, catalog, ds, [csv_file("2024")])
     first = rows(wh)["2024"]
     ckan.down()
@@ -367,8 +441,9 @@ def test_connection_refused_loses_nothing(wh: Engine, ckan: FakeCkan, catalog: C
     assert {r["status"] for r in rows(wh).values()} == {"published"}
 
 
-def test_outage_during_uploads_stops_waiting(wh: Engine, ckan: FakeCkan, catalog: Catalog,
-                                             ds: Dataset) -> None:
+def test_outage_during_uploads_stops_waiting(
+    wh: Engine, ckan: FakeCkan, catalog: Catalog, ds: Dataset
+) -> None:
     """The package is there; the uploads fail: the first exhausts its retries, the rest wait."""
     publish(wh, ckan, catalog, ds, [csv_file("2024")])
     ckan.clear_log()
@@ -385,8 +460,9 @@ def test_outage_during_uploads_stops_waiting(wh: Engine, ckan: FakeCkan, catalog
     assert result == PublishResult(SLUG, resources_created=2, unchanged=1)
 
 
-def test_lost_answer_is_not_uploaded_twice(wh: Engine, ckan: FakeCkan, catalog: Catalog,
-                                           ds: Dataset) -> None:
+def test_lost_answer_is_not_uploaded_twice(
+    wh: Engine, ckan: FakeCkan, catalog: Catalog, ds: Dataset
+) -> None:
     """The portal created the resource but the answer was a 502: the retry sees it is there."""
     ckan.fail(502, action="resource_create", processed=True)
     result = publish(wh, ckan, catalog, ds, [csv_file("2024")])
@@ -396,8 +472,9 @@ def test_lost_answer_is_not_uploaded_twice(wh: Engine, ckan: FakeCkan, catalog: 
     assert rows(wh)["2024"]["resource_id"] == resources(ckan)["2024"]["id"]
 
 
-def test_validation_error_is_recorded_without_retries(wh: Engine, ckan: FakeCkan,
-                                                      catalog: Catalog, ds: Dataset) -> None:
+def test_validation_error_is_recorded_without_retries(
+    wh: Engine, ckan: FakeCkan, catalog: Catalog, ds: Dataset
+) -> None:
     unknown_org = with_org(catalog, "pemkab-tidak-ada")
     result = publish(wh, ckan, unknown_org, ds, [csv_file("2024"), csv_file("2025")])
     assert result.pending == ["2024", "2025"]
@@ -408,14 +485,19 @@ def test_validation_error_is_recorded_without_retries(wh: Engine, ckan: FakeCkan
         assert "owner_org: ['Organization does not exist']" in row["last_error"]
 
 
-def test_refused_upload_does_not_stop_the_others(wh: Engine, ckan: FakeCkan, catalog: Catalog,
-                                                 ds: Dataset) -> None:
-    ckan.fail(409, action="resource_create",
-              error={"__type": "Validation Error", "upload": ["File upload too large"]})
+def test_refused_upload_does_not_stop_the_others(
+    wh: Engine, ckan: FakeCkan, catalog: Catalog, ds: Dataset
+) -> None:
+    ckan.fail(
+        409,
+        action="resource_create",
+        error={"__type": "Validation Error", "upload": ["File upload too large"]},
+    )
     result = publish(wh, ckan, catalog, ds, [csv_file("2024"), csv_file("2025")])
     assert result.pending == ["2024"] and result.resources_created == 1
-    assert result.errors == ["period 2024: resource_create: CKAN refused it: "
-                             "upload: ['File upload too large']"]
+    assert result.errors == [
+        "period 2024: resource_create: CKAN refused it: upload: ['File upload too large']"
+    ]
     assert len(ckan.requests("resource_create")) == 2  # one each, no retry
     state = rows(wh)
     assert state["2024"]["status"] == "pending" and "too large" in state["2024"]["last_error"]
@@ -424,8 +506,9 @@ def test_refused_upload_does_not_stop_the_others(wh: Engine, ckan: FakeCkan, cat
     assert result == PublishResult(SLUG, resources_created=1, unchanged=1)
 
 
-def test_blocked_periods_are_never_uploaded(wh: Engine, ckan: FakeCkan, catalog: Catalog,
-                                            ds: Dataset) -> None:
+def test_blocked_periods_are_never_uploaded(
+    wh: Engine, ckan: FakeCkan, catalog: Catalog, ds: Dataset
+) -> None:
     leaky = csv_file("2025", extra="16,Sekayu,Tani Maju,3171234567890001,2025\r\n")
     result = publish(wh, ckan, catalog, ds, [csv_file("2024"), leaky], blocked={"2025"})
     assert result == PublishResult(SLUG, created=True, resources_created=1, blocked=["2025"])
@@ -446,8 +529,9 @@ def test_blocked_periods_are_never_uploaded(wh: Engine, ckan: FakeCkan, catalog:
     assert ckan.uploads[resources(ckan)["2025"]["id"]] == clean.data
 
 
-def test_missing_ckan_org_records_pending_then_raises(wh: Engine, ckan: FakeCkan,
-                                                      catalog: Catalog, ds: Dataset) -> None:
+def test_missing_ckan_org_records_pending_then_raises(
+    wh: Engine, ckan: FakeCkan, catalog: Catalog, ds: Dataset
+) -> None:
     with pytest.raises(CkanConfigError, match="ckan_org"):
         publish(wh, ckan, with_org(catalog, None), ds, [csv_file("2024")])
     assert ckan.requests() == []
@@ -455,15 +539,19 @@ def test_missing_ckan_org_records_pending_then_raises(wh: Engine, ckan: FakeCkan
     assert row["status"] == "pending" and "ckan_org" in row["last_error"]
 
 
-def test_token_never_in_logs_or_warehouse(wh: Engine, ckan: FakeCkan, catalog: Catalog,
-                                          ds: Dataset, caplog: pytest.LogCaptureFixture) -> None:
+def test_token_never_in_logs_or_warehouse(
+    wh: Engine, ckan: FakeCkan, catalog: Catalog, ds: Dataset, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)  # urllib3's and requests' debug lines included
     wrong = "ckan-token-WRONG-77aa01"
     results = [publish(wh, ckan, catalog, ds, [csv_file("2023")], token=wrong)]  # echoed 403
     ckan.fail(503, times=3)
     results.append(publish(wh, ckan, catalog, ds, [csv_file("2024")]))
-    ckan.fail(409, action="resource_create",  # a portal that echoes the token it was sent
-              error={"__type": "Validation Error", "upload": [f"bad upload for {TOKEN}"]})
+    ckan.fail(
+        409,
+        action="resource_create",  # a portal that echoes the token it was sent
+        error={"__type": "Validation Error", "upload": [f"bad upload for {TOKEN}"]},
+    )
     results.append(publish(wh, ckan, catalog, ds, [csv_file("2025")]))
     ckan.down()
     results.append(publish(wh, ckan, catalog, ds, [csv_file("2026")]))
@@ -484,25 +572,30 @@ def test_token_never_in_logs_or_warehouse(wh: Engine, ckan: FakeCkan, catalog: C
 # -- the fake portal keeps CKAN's rules (what the publisher is tested against)
 
 
-def _raw(ckan: FakeCkan, action: str, body: dict[str, Any],
-         token: str | None = TOKEN) -> requests.Response:
+def _raw(
+    ckan: FakeCkan, action: str, body: dict[str, Any], token: str | None = TOKEN
+) -> requests.Response:
     headers = {"Authorization": token} if token else {}
-    return requests.post(f"{ckan.url}/api/3/action/{action}", json=body, headers=headers,
-                         timeout=5)
+    return requests.post(f"{ckan.url}/api/3/action/{action}", json=body, headers=headers, timeout=5)
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("Muba Karet", NAME_INVALID),
-    ("a", "Must be at least 2 characters long"),
-    ("k" * 101, "Name must be a maximum of 100 characters long"),
-    ("new", "That name cannot be used"),
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("Muba Karet", NAME_INVALID),
+        ("a", "Must be at least 2 characters long"),
+        ("k" * 101, "Name must be a maximum of 100 characters long"),
+        ("new", "That name cannot be used"),
+    ],
+)
 def test_fake_refuses_bad_names_like_ckan(ckan: FakeCkan, name: str, message: str) -> None:
     answer = _raw(ckan, "package_create", {"name": name, "owner_org": ORG})
     assert answer.status_code == 409
-    assert answer.json() == {"help": f"{ckan.url}/api/3/action/help_show?name=package_create",
-                             "success": False,
-                             "error": {"__type": "Validation Error", "name": [message]}}
+    assert answer.json() == {
+        "help": f"{ckan.url}/api/3/action/help_show?name=package_create",
+        "success": False,
+        "error": {"__type": "Validation Error", "name": [message]},
+    }
 
 
 def test_fake_ckan_rules(ckan: FakeCkan) -> None:
@@ -518,25 +611,39 @@ def test_fake_ckan_rules(ckan: FakeCkan) -> None:
         portal.action.package_create(name="muba-sawit", owner_org="pemkab-lain")
     assert err.value.error_dict["owner_org"] == ["Organization does not exist"]
     with pytest.raises(ValidationError) as err:
-        portal.action.package_create(name="muba-sawit", owner_org=ORG,
-                                     tags=[{"name": "karet"}, {"name": "k"},
-                                           {"name": "karet!"}])
+        portal.action.package_create(
+            name="muba-sawit",
+            owner_org=ORG,
+            tags=[{"name": "karet"}, {"name": "k"}, {"name": "karet!"}],
+        )
     assert err.value.error_dict["tags"] == [
-        {}, {"name": ['Tag "k" length is less than minimum 2']},
-        {"name": ['Tag "karet!" must be alphanumeric characters or symbols: -_.']}]
+        {},
+        {"name": ['Tag "k" length is less than minimum 2']},
+        {"name": ['Tag "karet!" must be alphanumeric characters or symbols: -_.']},
+    ]
     with pytest.raises(ValidationError) as err:
-        portal.action.package_create(name="muba-sawit", owner_org=ORG, extras=[
-            {"key": "satuan", "value": "ton"}, {"key": "satuan", "value": "kg"},
-            {"key": "jumlah", "value": 3}, {"key": "name", "value": "x"}])
+        portal.action.package_create(
+            name="muba-sawit",
+            owner_org=ORG,
+            extras=[
+                {"key": "satuan", "value": "ton"},
+                {"key": "satuan", "value": "kg"},
+                {"key": "jumlah", "value": 3},
+                {"key": "name", "value": "x"},
+            ],
+        )
     assert err.value.error_dict["extras_validation"] == ['Duplicate key "satuan"']
     assert err.value.error_dict["extras"][2] == {"value": ["Must be a string"]}
     assert err.value.error_dict["extras"][3] == {
-        "key": ["There is a schema field with the same name"]}
+        "key": ["There is a schema field with the same name"]
+    }
     with pytest.raises(NotFound):
         portal.action.package_show(id="tidak-ada")
     assert _raw(ckan, "package_show", {"id": "tidak-ada"}).status_code == 404
-    assert _raw(ckan, "package_create", {"name": "x1", "owner_org": ORG},
-                token=None).status_code == 403
+    assert (
+        _raw(ckan, "package_create", {"name": "x1", "owner_org": ORG}, token=None).status_code
+        == 403
+    )
     with pytest.raises(NotAuthorized):
         RemoteCKAN(ckan.url).action.package_create(name="muba-sawit", owner_org=ORG)
 
@@ -546,8 +653,9 @@ def test_fake_package_update_drops_resources_not_passed_back(ckan: FakeCkan) -> 
     portal = RemoteCKAN(ckan.url, apikey=TOKEN)
     pkg = portal.action.package_create(name="muba-karet", owner_org=ORG)
     portal.action.resource_create(package_id=pkg["id"], name="a.csv", url="")
-    kept = portal.action.package_update(**{**portal.action.package_show(id=pkg["id"]),
-                                           "title": "Karet"})
+    kept = portal.action.package_update(
+        **{**portal.action.package_show(id=pkg["id"]), "title": "Karet"}
+    )
     assert len(kept["resources"]) == 1
     gone = portal.action.package_update(id=pkg["id"], name="muba-karet", owner_org=ORG)
     assert gone["resources"] == []

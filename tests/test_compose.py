@@ -67,18 +67,33 @@ DOCKERFILE = DOCKER / "Dockerfile"
 STATSD_MAPPING = DOCKER / "statsd" / "mapping.yml"
 
 # What the issue lists: service -> what it is
-AIRFLOW_COMMANDS = {"airflow-apiserver": "api-server", "airflow-scheduler": "scheduler",
-                    "airflow-dag-processor": "dag-processor", "airflow-triggerer": "triggerer",
-                    "airflow-worker": "celery worker"}
-REQUIRED = {"postgres", "minio", "minio-init", "redis", "mailpit", "airflow-init",
-            "statsd-exporter", *AIRFLOW_COMMANDS}
+AIRFLOW_COMMANDS = {
+    "airflow-apiserver": "api-server",
+    "airflow-scheduler": "scheduler",
+    "airflow-dag-processor": "dag-processor",
+    "airflow-triggerer": "triggerer",
+    "airflow-worker": "celery worker",
+}
+REQUIRED = {
+    "postgres",
+    "minio",
+    "minio-init",
+    "redis",
+    "mailpit",
+    "airflow-init",
+    "statsd-exporter",
+    *AIRFLOW_COMMANDS,
+}
 ONE_SHOT = {"minio-init", "airflow-init"}
 AIRFLOW_SERVICES = {"airflow-init", *AIRFLOW_COMMANDS}
 CELERY_EXECUTOR = "airflow.providers.celery.executors.celery_executor"
 
 # the modules whose environment reads decide which SERASAN_* names the stack may set
-READS_ENV = (PROJECT / "serasan" / "settings.py", PROJECT / "serasan" / "backup.py",
-             PROJECT / "serasan" / "retention.py")
+READS_ENV = (
+    PROJECT / "serasan" / "settings.py",
+    PROJECT / "serasan" / "backup.py",
+    PROJECT / "serasan" / "retention.py",
+)
 # the oldest pg_dump/pg_restore the backups accept: the server's major version (postgres:15)
 MIN_PG_CLIENT = 15
 
@@ -128,6 +143,7 @@ def _env(service: dict[str, Any]) -> dict[str, str]:
 
 def _interpolate(value: str, env: dict[str, str]) -> str:
     """Compose's interpolation, for the forms this stack uses."""
+
     def one(m: re.Match[str]) -> str:
         name, op, arg = m.group(1), m.group(2) or "", m.group(3) or ""
         have = env.get(name)
@@ -141,8 +157,7 @@ def _interpolate(value: str, env: dict[str, str]) -> str:
     return REF.sub(one, value).replace("$$", "$")
 
 
-def _resolved_env(service: dict[str, Any], values: dict[str, str] | None = None
-                  ) -> dict[str, str]:
+def _resolved_env(service: dict[str, Any], values: dict[str, str] | None = None) -> dict[str, str]:
     values = _env_example() if values is None else values
     return {k: _interpolate(v, values) for k, v in _env(service).items()}
 
@@ -168,13 +183,20 @@ def _env_reads(path: Path) -> tuple[set[str], set[str]]:
     `os.getenv(N)`, with N a string or a module constant holding one), and the prefixes it reads
     by (module constants `..._PREFIX = "SERASAN_..._"`)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    consts = {t.id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
-              and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
-              for t in node.targets if isinstance(t, ast.Name)}
+    consts = {
+        t.id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
 
     def is_env(node: ast.expr) -> bool:
-        return (isinstance(node, ast.Name) and node.id == "env") or \
-            (isinstance(node, ast.Attribute) and node.attr == "environ")
+        return (isinstance(node, ast.Name) and node.id == "env") or (
+            isinstance(node, ast.Attribute) and node.attr == "environ"
+        )
 
     def value(node: ast.expr) -> str | None:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -186,17 +208,25 @@ def _env_reads(path: Path) -> tuple[set[str], set[str]]:
         key = None
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
             if (node.func.attr == "get" and is_env(node.func.value)) or (
-                    node.func.attr == "getenv" and isinstance(node.func.value, ast.Name)
-                    and node.func.value.id == "os"):
+                node.func.attr == "getenv"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "os"
+            ):
                 key = node.args[0]
-        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and \
-                is_env(node.value):
+        elif (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.ctx, ast.Load)
+            and is_env(node.value)
+        ):
             key = node.slice
         name = value(key) if key is not None else None
         if name and re.fullmatch(r"SERASAN_[A-Z0-9_]+", name):
             names.add(name)
-    prefixes = {v for k, v in consts.items()
-                if k.endswith("_PREFIX") and re.fullmatch(r"SERASAN_[A-Z0-9_]+_", v)}
+    prefixes = {
+        v
+        for k, v in consts.items()
+        if k.endswith("_PREFIX") and re.fullmatch(r"SERASAN_[A-Z0-9_]+_", v)
+    }
     return names, prefixes
 
 
@@ -209,8 +239,9 @@ def _code_names() -> tuple[set[str], set[str]]:
         assert n, f"{path.name} is not read as expected: no SERASAN_* name found"
         names |= n
         prefixes |= p
-    assert {"SERASAN_LAKE_URL", "SERASAN_BACKUP_LAKE_URL"} <= names and prefixes, \
+    assert {"SERASAN_LAKE_URL", "SERASAN_BACKUP_LAKE_URL"} <= names and prefixes, (
         "settings.py and backup.py are not read as expected"
+    )
     return names, prefixes
 
 
@@ -218,8 +249,11 @@ def _airflow_options() -> tuple[dict[str, set[str]], dict[str, str]]:
     """Every [section] option of the installed Airflow and providers; section -> provider."""
     import airflow
 
-    core = yaml.safe_load((Path(airflow.__file__).parent / "config_templates" / "config.yml")
-                          .read_text(encoding="utf-8"))
+    core = yaml.safe_load(
+        (Path(airflow.__file__).parent / "config_templates" / "config.yml").read_text(
+            encoding="utf-8"
+        )
+    )
     options = {s: set(doc.get("options") or {}) for s, doc in core.items()}
     owner = dict.fromkeys(options, "apache-airflow")
     for ep in importlib.metadata.entry_points(group="apache_airflow_provider"):
@@ -256,7 +290,8 @@ def _published(service: dict[str, Any]) -> set[str]:
 
 
 def test_every_listed_service_exists_with_a_pinned_image_or_the_build(
-        services: dict[str, dict[str, Any]]) -> None:
+    services: dict[str, dict[str, Any]],
+) -> None:
     assert REQUIRED <= set(services), f"missing: {sorted(REQUIRED - set(services))}"
     values = _env_example()
     for name, svc in services.items():
@@ -268,8 +303,9 @@ def test_every_listed_service_exists_with_a_pinned_image_or_the_build(
     assert services["postgres"]["image"] == "postgres:15"
     for name in AIRFLOW_SERVICES:
         build = services[name]["build"]
-        assert (DOCKER / build["context"] / build["dockerfile"]).resolve() == \
-            DOCKER / "Dockerfile", name
+        assert (
+            DOCKER / build["context"] / build["dockerfile"]
+        ).resolve() == DOCKER / "Dockerfile", name
         assert _env(services[name])["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
 
 
@@ -284,14 +320,16 @@ def test_each_airflow_service_runs_its_component(services: dict[str, dict[str, A
 
 
 def test_long_running_services_have_healthchecks_and_restart(
-        services: dict[str, dict[str, Any]]) -> None:
+    services: dict[str, dict[str, Any]],
+) -> None:
     for name, svc in services.items():
         if name in ONE_SHOT:
             assert str(svc.get("restart", "no")) == "no", f"{name} is a one-shot"
             continue
         test = _healthcheck(svc)
-        assert test and test[0] in ("CMD", "CMD-SHELL") and len(test) > 1, \
+        assert test and test[0] in ("CMD", "CMD-SHELL") and len(test) > 1, (
             f"{name} has no healthcheck"
+        )
         assert svc.get("restart") in ("always", "unless-stopped"), f"{name}: restart policy"
 
 
@@ -314,8 +352,12 @@ def test_one_shot_services_gate_the_stack(services: dict[str, dict[str, Any]]) -
     assert init["postgres"]["condition"] == "service_healthy"
     assert init["minio-init"]["condition"] == "service_completed_successfully"
     assert services["minio-init"]["depends_on"]["minio"]["condition"] == "service_healthy"
-    waited = {t for s in services.values() for t, d in (s.get("depends_on") or {}).items()
-              if d["condition"] == "service_completed_successfully"}
+    waited = {
+        t
+        for s in services.values()
+        for t, d in (s.get("depends_on") or {}).items()
+        if d["condition"] == "service_completed_successfully"
+    }
     assert waited == ONE_SHOT
 
 
@@ -336,15 +378,19 @@ def test_healthchecks_are_real_commands(services: dict[str, dict[str, Any]]) -> 
     env = _env(services["airflow-scheduler"])
     assert env["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"] == "True"
     assert hc("airflow-scheduler").endswith("http://localhost:8974/health")
-    flags = {f for a in vars(cli_config).values() if isinstance(a, cli_config.Arg)
-             for f in a.flags}
+    flags = {f for a in vars(cli_config).values() if isinstance(a, cli_config.Arg) for f in a.flags}
     assert {"--job-type", "--local"} <= flags
-    assert hc("airflow-dag-processor") == \
-        f"airflow jobs check --job-type {DagProcessorJobRunner.job_type} --local"
-    assert hc("airflow-triggerer") == \
-        f"airflow jobs check --job-type {TriggererJobRunner.job_type} --local"
-    m = re.search(r"celery --app (\S+) inspect ping -d \"celery@\$\$\{HOSTNAME\}\"",
-                  hc("airflow-worker"))
+    assert (
+        hc("airflow-dag-processor")
+        == f"airflow jobs check --job-type {DagProcessorJobRunner.job_type} --local"
+    )
+    assert (
+        hc("airflow-triggerer")
+        == f"airflow jobs check --job-type {TriggererJobRunner.job_type} --local"
+    )
+    m = re.search(
+        r"celery --app (\S+) inspect ping -d \"celery@\$\$\{HOSTNAME\}\"", hc("airflow-worker")
+    )
     assert m, hc("airflow-worker")
     module, attr = m.group(1).rsplit(".", 1)
     assert module == CELERY_EXECUTOR and attr == "app"  # imported in the test below
@@ -366,20 +412,32 @@ def test_the_celery_executor_and_its_app_import(services: dict[str, dict[str, An
             f"apache-airflow-providers-celery=={pins.get('apache-airflow-providers-celery')} "
             f"with celery=={pins.get('celery')}. Pin versions that work together (install "
             "requirements.txt, `make install`), or no task of the stack will run",
-            pytrace=False)
+            pytrace=False,
+        )
 
 
-def test_named_volumes_hold_the_state(compose: dict[str, Any],
-                                      services: dict[str, dict[str, Any]]) -> None:
+def test_named_volumes_hold_the_state(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
     declared = set(compose["volumes"])
-    wanted = {"postgres": "/var/lib/postgresql/data", "minio": "/data", "redis": "/data",
-              "airflow-worker": "/opt/airflow/logs", "airflow-apiserver": "/opt/airflow/logs"}
+    wanted = {
+        "postgres": "/var/lib/postgresql/data",
+        "minio": "/data",
+        "redis": "/data",
+        "airflow-worker": "/opt/airflow/logs",
+        "airflow-apiserver": "/opt/airflow/logs",
+    }
     for name, target in wanted.items():
-        named = {v.split(":")[0] for v in services[name]["volumes"]
-                 if str(v).split(":")[1] == target}
+        named = {
+            v.split(":")[0] for v in services[name]["volumes"] if str(v).split(":")[1] == target
+        }
         assert named and named <= declared, f"{name}: {target} is not on a named volume"
-    used = {str(v).split(":")[0] for s in services.values() for v in s.get("volumes") or []
-            if not str(v).startswith(".")}
+    used = {
+        str(v).split(":")[0]
+        for s in services.values()
+        for v in s.get("volumes") or []
+        if not str(v).startswith(".")
+    }
     assert used == declared
 
 
@@ -408,8 +466,11 @@ def test_env_example_holds_placeholders_only() -> None:
 
 
 def test_no_secret_is_written_in_the_compose_files(compose: dict[str, Any]) -> None:
-    blocks = {"x-airflow-common": compose["x-airflow-common"], **compose["services"],
-              **{f"override:{k}": v for k, v in _load(WORKER_OVERRIDE)["services"].items()}}
+    blocks = {
+        "x-airflow-common": compose["x-airflow-common"],
+        **compose["services"],
+        **{f"override:{k}": v for k, v in _load(WORKER_OVERRIDE)["services"].items()},
+    }
     for name, svc in blocks.items():
         for key, value in _env(svc).items():
             if _secret_looking(key):
@@ -423,8 +484,9 @@ def test_no_secret_is_written_in_the_compose_files(compose: dict[str, Any]) -> N
 
 
 def test_no_env_file_is_tracked_and_docker_env_is_ignored() -> None:
-    tracked = subprocess.run(["git", "-C", str(PROJECT), "ls-files"], capture_output=True,
-                             text=True, check=True).stdout.splitlines()
+    tracked = subprocess.run(
+        ["git", "-C", str(PROJECT), "ls-files"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     assert not [p for p in tracked if Path(p).name == ".env"], "a .env file is committed"
     ignored = subprocess.run(["git", "-C", str(PROJECT), "check-ignore", "-q", "docker/.env"])
     assert ignored.returncode == 0, "docker/.env is not git-ignored"
@@ -435,31 +497,41 @@ def test_no_env_file_is_tracked_and_docker_env_is_ignored() -> None:
 # ------------------------------------------------------------------ Serasan's settings
 
 
-def test_serasan_variables_are_the_ones_the_code_reads(services: dict[str, dict[str, Any]]
-                                                        ) -> None:
+def test_serasan_variables_are_the_ones_the_code_reads(services: dict[str, dict[str, Any]]) -> None:
     names, prefixes = _code_names()
     for name in AIRFLOW_SERVICES:
         env = _env(services[name])
         serasan = {k for k in env if k.startswith("SERASAN_")}
-        unknown = {k for k in serasan
-                   if k not in names and not any(k.startswith(p) for p in prefixes)}
-        assert not unknown, (f"{name} sets {sorted(unknown)}, which neither "
-                             f"{' nor '.join(p.name for p in READS_ENV)} reads")
-        for needed in ("SERASAN_LAKE_URL", "SERASAN_S3_ENDPOINT", "SERASAN_S3_ACCESS_KEY",
-                       "SERASAN_S3_SECRET_KEY", "SERASAN_WAREHOUSE_URL",
-                       "SERASAN_BACKUP_LAKE_URL"):
+        unknown = {
+            k for k in serasan if k not in names and not any(k.startswith(p) for p in prefixes)
+        }
+        assert not unknown, (
+            f"{name} sets {sorted(unknown)}, which neither "
+            f"{' nor '.join(p.name for p in READS_ENV)} reads"
+        )
+        for needed in (
+            "SERASAN_LAKE_URL",
+            "SERASAN_S3_ENDPOINT",
+            "SERASAN_S3_ACCESS_KEY",
+            "SERASAN_S3_SECRET_KEY",
+            "SERASAN_WAREHOUSE_URL",
+            "SERASAN_BACKUP_LAKE_URL",
+        ):
             assert env.get(needed), f"{name} lacks {needed}"
 
 
-def test_settings_from_the_stack_point_at_its_services(services: dict[str, dict[str, Any]]
-                                                       ) -> None:
+def test_settings_from_the_stack_point_at_its_services(services: dict[str, dict[str, Any]]) -> None:
     for name in AIRFLOW_SERVICES:
         s = Settings.from_env(_resolved_env(services[name]))
         assert s.lake_url == "s3://serasan-lake" and s.s3_endpoint == "minio:9000", name
         assert not s.s3_secure
         wh = make_url(s.warehouse_url)
-        assert (wh.drivername, wh.host, wh.port, wh.database) == \
-            ("postgresql", "postgres", 5432, "serasan"), name
+        assert (wh.drivername, wh.host, wh.port, wh.database) == (
+            "postgresql",
+            "postgres",
+            5432,
+            "serasan",
+        ), name
         expected = "serasan_admin" if name == "airflow-init" else "serasan_etl"
         assert wh.username == expected, f"{name} connects to the warehouse as {wh.username}"
         assert (s.smtp_host, s.smtp_port) == ("mailpit", 1025) and not s.starttls
@@ -478,31 +550,45 @@ def test_airflow_is_wired_to_the_stack(services: dict[str, dict[str, Any]]) -> N
         assert (broker.scheme, broker.hostname, broker.port) == ("redis", "redis", 6379), name
         assert broker.password == redis_pw
         db = urlsplit(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
-        assert (db.scheme, db.hostname, db.port, db.path, db.username) == \
-            ("postgresql+psycopg2", "postgres", 5432, "/airflow", "airflow"), name
+        assert (db.scheme, db.hostname, db.port, db.path, db.username) == (
+            "postgresql+psycopg2",
+            "postgres",
+            5432,
+            "/airflow",
+            "airflow",
+        ), name
         backend = urlsplit(env["AIRFLOW__CELERY__RESULT_BACKEND"])
-        assert (backend.scheme, backend.hostname, backend.path) == \
-            ("db+postgresql", "postgres", "/airflow"), name
+        assert (backend.scheme, backend.hostname, backend.path) == (
+            "db+postgresql",
+            "postgres",
+            "/airflow",
+        ), name
         assert env["AIRFLOW__METRICS__STATSD_ON"] == "True"
         assert env["AIRFLOW__METRICS__STATSD_HOST"] == "statsd-exporter"
-        assert f"--statsd.listen-udp=:{env['AIRFLOW__METRICS__STATSD_PORT']}" in \
-            _command(services["statsd-exporter"])
+        assert f"--statsd.listen-udp=:{env['AIRFLOW__METRICS__STATSD_PORT']}" in _command(
+            services["statsd-exporter"]
+        )
         # Serasan's own gauges go to the same exporter, over UDP
         assert env["SERASAN_STATSD_HOST"] == "statsd-exporter"
-        assert f"--statsd.listen-udp=:{env['SERASAN_STATSD_PORT']}" in \
-            _command(services["statsd-exporter"])
-        assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == \
-            "http://airflow-apiserver:8080/execution/"
+        assert f"--statsd.listen-udp=:{env['SERASAN_STATSD_PORT']}" in _command(
+            services["statsd-exporter"]
+        )
+        assert (
+            env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"]
+            == "http://airflow-apiserver:8080/execution/"
+        )
         assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
-        for key in ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET",
-                    "AIRFLOW__API__SECRET_KEY"):
+        for key in (
+            "AIRFLOW__CORE__FERNET_KEY",
+            "AIRFLOW__API_AUTH__JWT_SECRET",
+            "AIRFLOW__API__SECRET_KEY",
+        ):
             assert WHOLE_REF.match(raw[key]), f"{name}: {key}"
     assert "8080" in _published(services["airflow-apiserver"])
     assert importlib.util.find_spec("psycopg2"), "the metadata URL uses psycopg2"
 
 
-def test_airflow_keys_exist_in_the_installed_airflow_and_providers(compose: dict[str, Any]
-                                                                   ) -> None:
+def test_airflow_keys_exist_in_the_installed_airflow_and_providers(compose: dict[str, Any]) -> None:
     options, owner = _airflow_options()
     blocks = [compose["x-airflow-common"], *compose["services"].values()]
     keys = {k for b in blocks for k in _env(b) if k.startswith("AIRFLOW__")}
@@ -515,11 +601,13 @@ def test_airflow_keys_exist_in_the_installed_airflow_and_providers(compose: dict
     assert not missing, (
         f"{missing} are not options of Airflow {importlib.metadata.version('apache-airflow')} "
         "or of an installed provider. If they belong to a provider, install requirements.txt "
-        "(`make install`); otherwise fix the name")
+        "(`make install`); otherwise fix the name"
+    )
     celery = {k for k in keys if k.startswith("AIRFLOW__CELERY__")}
     assert celery and owner["celery"] == "apache-airflow-providers-celery"
-    assert "apache-airflow-providers-celery" in _pins(), \
+    assert "apache-airflow-providers-celery" in _pins(), (
         "the CeleryExecutor needs apache-airflow-providers-celery pinned in requirements.txt"
+    )
 
 
 def test_the_image_is_the_pinned_airflow_on_python_311() -> None:
@@ -531,8 +619,9 @@ def test_the_image_is_the_pinned_airflow_on_python_311() -> None:
     assert m.group(2) == f"{sys.version_info.major}.{sys.version_info.minor}" == "3.11"
     assert "pip install --no-cache-dir -r /opt/serasan/requirements.txt" in dockerfile
     check = re.search(r'python -c "import ([^"]+)"', dockerfile)
-    assert check and {"airflow.providers.celery", "statsd"} <= \
-        {s.strip() for s in check.group(1).split(",")}, "the build must prove StatsD and Celery"
+    assert check and {"airflow.providers.celery", "statsd"} <= {
+        s.strip() for s in check.group(1).split(",")
+    }, "the build must prove StatsD and Celery"
 
 
 # ------------------------------------------------------------------ PostgreSQL
@@ -544,27 +633,32 @@ def _script_var(script: Path, name: str) -> str:
     return m.group(1)
 
 
-def test_init_script_creates_the_roles_of_warehouse_roles(services: dict[str, dict[str, Any]]
-                                                          ) -> None:
+def test_init_script_creates_the_roles_of_warehouse_roles(
+    services: dict[str, dict[str, Any]],
+) -> None:
     text_ = PG_INIT.read_text(encoding="utf-8")
     groups = dict(re.findall(r"^(OWNER|LOADER|READER)_ROLE=(\w+)$", text_, re.MULTILINE))
     assert groups == {"OWNER": roles.OWNER, "LOADER": roles.LOADER, "READER": roles.READER}
     pg = services["postgres"]
     assert "./postgres/init.sh:/docker-entrypoint-initdb.d/10-serasan.sh:ro" in pg["volumes"]
-    required = set(re.search(r"for var in ([^;]+); do", text_).group(1).replace("\\", " ")
-                   .split())
+    required = set(re.search(r"for var in ([^;]+); do", text_).group(1).replace("\\", " ").split())
     assert required <= set(_env(pg)), f"postgres lacks {sorted(required - set(_env(pg)))}"
     common = _resolved_env(services["airflow-worker"])
-    assert make_url(common["SERASAN_WAREHOUSE_URL"]).username == \
-        _script_var(PG_INIT, "WAREHOUSE_ETL_USER")
-    assert make_url(_resolved_env(services["airflow-init"])["SERASAN_WAREHOUSE_URL"]).username == \
-        _script_var(PG_INIT, "WAREHOUSE_ADMIN_USER")
-    assert urlsplit(common["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]).username == \
-        _script_var(PG_INIT, "AIRFLOW_DB_USER")
-    assert urlsplit(common["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]).path == \
-        "/" + _script_var(PG_INIT, "AIRFLOW_DB")
-    assert make_url(common["SERASAN_WAREHOUSE_URL"]).database == \
-        _script_var(PG_INIT, "WAREHOUSE_DB")
+    assert make_url(common["SERASAN_WAREHOUSE_URL"]).username == _script_var(
+        PG_INIT, "WAREHOUSE_ETL_USER"
+    )
+    assert make_url(
+        _resolved_env(services["airflow-init"])["SERASAN_WAREHOUSE_URL"]
+    ).username == _script_var(PG_INIT, "WAREHOUSE_ADMIN_USER")
+    assert urlsplit(common["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]).username == _script_var(
+        PG_INIT, "AIRFLOW_DB_USER"
+    )
+    assert urlsplit(common["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]).path == "/" + _script_var(
+        PG_INIT, "AIRFLOW_DB"
+    )
+    assert make_url(common["SERASAN_WAREHOUSE_URL"]).database == _script_var(
+        PG_INIT, "WAREHOUSE_DB"
+    )
 
 
 @pytest.fixture
@@ -573,44 +667,68 @@ def initialised(pg_server_url: str) -> Iterator[dict[str, str]]:
     (the group roles are the real, cluster-wide ones); everything it made is dropped after."""
     server = make_url(pg_server_url)
     tag = uuid.uuid4().hex[:8]
-    names = {"AIRFLOW_DB": f"serasan_t_af_{tag}", "AIRFLOW_DB_USER": f"serasan_t_af_{tag}",
-             "WAREHOUSE_DB": f"serasan_t_wh_{tag}",
-             "WAREHOUSE_ADMIN_USER": f"serasan_t_admin_{tag}",
-             "WAREHOUSE_ETL_USER": f"serasan_t_etl_{tag}",
-             "WAREHOUSE_BI_USER": f"serasan_t_bi_{tag}"}
-    passwords = {"AIRFLOW_DB_PASSWORD": "af'pw\"" + tag,  # quoting is psql's, not the shell's
-                 "WAREHOUSE_ADMIN_PASSWORD": "admin-" + tag,
-                 "WAREHOUSE_ETL_PASSWORD": "etl-pw-" + tag,
-                 "WAREHOUSE_BI_PASSWORD": "bi;pw--" + tag}
-    env = {"PATH": os.environ["PATH"], "PGHOST": server.host or "127.0.0.1",
-           "PGPORT": str(server.port or 5432), "PGPASSWORD": server.password or "",
-           "POSTGRES_USER": server.username or "postgres", "POSTGRES_DB": server.database or
-           "postgres", **names, **passwords}
+    names = {
+        "AIRFLOW_DB": f"serasan_t_af_{tag}",
+        "AIRFLOW_DB_USER": f"serasan_t_af_{tag}",
+        "WAREHOUSE_DB": f"serasan_t_wh_{tag}",
+        "WAREHOUSE_ADMIN_USER": f"serasan_t_admin_{tag}",
+        "WAREHOUSE_ETL_USER": f"serasan_t_etl_{tag}",
+        "WAREHOUSE_BI_USER": f"serasan_t_bi_{tag}",
+    }
+    passwords = {
+        "AIRFLOW_DB_PASSWORD": "af'pw\"" + tag,  # quoting is psql's, not the shell's
+        "WAREHOUSE_ADMIN_PASSWORD": "admin-" + tag,
+        "WAREHOUSE_ETL_PASSWORD": "etl-pw-" + tag,
+        "WAREHOUSE_BI_PASSWORD": "bi;pw--" + tag,
+    }
+    env = {
+        "PATH": os.environ["PATH"],
+        "PGHOST": server.host or "127.0.0.1",
+        "PGPORT": str(server.port or 5432),
+        "PGPASSWORD": server.password or "",
+        "POSTGRES_USER": server.username or "postgres",
+        "POSTGRES_DB": server.database or "postgres",
+        **names,
+        **passwords,
+    }
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     try:
         for _ in range(2):  # the second run changes nothing and still succeeds
-            run = subprocess.run(["bash", str(PG_INIT)], env=env, capture_output=True,
-                                 text=True, timeout=120)
+            run = subprocess.run(
+                ["bash", str(PG_INIT)], env=env, capture_output=True, text=True, timeout=120
+            )
             assert run.returncode == 0, run.stderr
         yield {**env, "server": pg_server_url}
     finally:
         with admin.connect() as conn:
             for db in (names["AIRFLOW_DB"], names["WAREHOUSE_DB"]):
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-            for key in ("AIRFLOW_DB_USER", "WAREHOUSE_ADMIN_USER", "WAREHOUSE_ETL_USER",
-                        "WAREHOUSE_BI_USER"):
+            for key in (
+                "AIRFLOW_DB_USER",
+                "WAREHOUSE_ADMIN_USER",
+                "WAREHOUSE_ETL_USER",
+                "WAREHOUSE_BI_USER",
+            ):
                 conn.execute(text(f'DROP ROLE IF EXISTS "{names[key]}"'))
         admin.dispose()
 
 
 def _url(init: dict[str, str], user_key: str, password_key: str, db_key: str) -> str:
-    return make_url(init["server"]).set(
-        drivername="postgresql", username=init[user_key], password=init[password_key],
-        database=init[db_key]).render_as_string(hide_password=False)
+    return (
+        make_url(init["server"])
+        .set(
+            drivername="postgresql",
+            username=init[user_key],
+            password=init[password_key],
+            database=init[db_key],
+        )
+        .render_as_string(hide_password=False)
+    )
 
 
 def test_init_script_on_a_real_server_lets_each_user_do_its_part(
-        initialised: dict[str, str], catalog: Catalog, tmp_path: Path) -> None:
+    initialised: dict[str, str], catalog: Catalog, tmp_path: Path
+) -> None:
     i = initialised
     admin_url = _url(i, "WAREHOUSE_ADMIN_USER", "WAREHOUSE_ADMIN_PASSWORD", "WAREHOUSE_DB")
     etl_url = _url(i, "WAREHOUSE_ETL_USER", "WAREHOUSE_ETL_PASSWORD", "WAREHOUSE_DB")
@@ -619,31 +737,55 @@ def test_init_script_on_a_real_server_lets_each_user_do_its_part(
     admin, etl, bi = engines
     try:
         with admin.connect() as conn:
-            members = set(conn.execute(text(
-                "SELECT g.rolname, u.rolname, g.rolcanlogin, u.rolcanlogin FROM pg_auth_members m "
-                "JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member "
-                "WHERE u.rolname = ANY(:u)"),
-                {"u": [i["WAREHOUSE_ADMIN_USER"], i["WAREHOUSE_ETL_USER"],
-                       i["WAREHOUSE_BI_USER"]]}).all())
-        assert members == {(roles.OWNER, i["WAREHOUSE_ADMIN_USER"], False, True),
-                           (roles.LOADER, i["WAREHOUSE_ETL_USER"], False, True),
-                           (roles.READER, i["WAREHOUSE_BI_USER"], False, True)}
+            members = set(
+                conn.execute(
+                    text(
+                        "SELECT g.rolname, u.rolname, g.rolcanlogin, u.rolcanlogin FROM pg_auth_members m "
+                        "JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member "
+                        "WHERE u.rolname = ANY(:u)"
+                    ),
+                    {
+                        "u": [
+                            i["WAREHOUSE_ADMIN_USER"],
+                            i["WAREHOUSE_ETL_USER"],
+                            i["WAREHOUSE_BI_USER"],
+                        ]
+                    },
+                ).all()
+            )
+        assert members == {
+            (roles.OWNER, i["WAREHOUSE_ADMIN_USER"], False, True),
+            (roles.LOADER, i["WAREHOUSE_ETL_USER"], False, True),
+            (roles.READER, i["WAREHOUSE_BI_USER"], False, True),
+        }
         # airflow-init's two commands, as its users: Airflow's schema, then the warehouse's
         airflow_url = _url(i, "AIRFLOW_DB_USER", "AIRFLOW_DB_PASSWORD", "AIRFLOW_DB")
         bin_dir = Path(sys.executable).parent
-        base = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow"),
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN":
-                    airflow_url.replace("postgresql://", "postgresql+psycopg2://", 1)}
-        for argv, url in (([str(bin_dir / "airflow"), "db", "migrate"], None),
-                          ([str(bin_dir / "serasan"), "warehouse", "upgrade"], admin_url),
-                          ([str(bin_dir / "serasan"), "warehouse", "upgrade"], etl_url)):
+        base = {
+            **os.environ,
+            "AIRFLOW_HOME": str(tmp_path / "airflow"),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_url.replace(
+                "postgresql://", "postgresql+psycopg2://", 1
+            ),
+        }
+        for argv, url in (
+            ([str(bin_dir / "airflow"), "db", "migrate"], None),
+            ([str(bin_dir / "serasan"), "warehouse", "upgrade"], admin_url),
+            ([str(bin_dir / "serasan"), "warehouse", "upgrade"], etl_url),
+        ):
             env = {**base, **({"SERASAN_WAREHOUSE_URL": url} if url else {})}
             run = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
             assert run.returncode == 0, f"{' '.join(argv[1:])} as {url}: {run.stderr[-2000:]}"
         with admin.connect() as conn:
-            owners = dict(conn.execute(text(
-                "SELECT nspname, pg_get_userbyid(nspowner) FROM pg_namespace "
-                "WHERE nspname = ANY(:s)"), {"s": list(LAYERS)}).all())
+            owners = dict(
+                conn.execute(
+                    text(
+                        "SELECT nspname, pg_get_userbyid(nspowner) FROM pg_namespace "
+                        "WHERE nspname = ANY(:s)"
+                    ),
+                    {"s": list(LAYERS)},
+                ).all()
+            )
         assert owners == dict.fromkeys(LAYERS, roles.OWNER)
         assert upgrade(etl, catalog) == []  # the DAGs' user only checks: the schema is current
         with etl.begin() as conn:  # merges stage in temporary tables
@@ -658,11 +800,15 @@ def test_init_script_on_a_real_server_lets_each_user_do_its_part(
         af = make_engine(airflow_url)
         engines.append(af)
         with af.connect() as conn:  # migrated as, and owned by, the airflow user
-            assert conn.execute(text(
-                "SELECT tableowner FROM pg_tables WHERE tablename = 'dag_run'")).scalar() == \
-                i["AIRFLOW_DB_USER"]
-        stranger = make_engine(_url(i, "WAREHOUSE_ETL_USER", "WAREHOUSE_ETL_PASSWORD",
-                                    "AIRFLOW_DB"))
+            assert (
+                conn.execute(
+                    text("SELECT tableowner FROM pg_tables WHERE tablename = 'dag_run'")
+                ).scalar()
+                == i["AIRFLOW_DB_USER"]
+            )
+        stranger = make_engine(
+            _url(i, "WAREHOUSE_ETL_USER", "WAREHOUSE_ETL_PASSWORD", "AIRFLOW_DB")
+        )
         engines.append(stranger)
         with pytest.raises(DBAPIError, match="CONNECT"), stranger.connect():
             pass
@@ -672,11 +818,16 @@ def test_init_script_on_a_real_server_lets_each_user_do_its_part(
 
 
 def test_init_script_refuses_missing_short_or_placeholder_passwords() -> None:
-    env = {"PATH": os.environ["PATH"], "AIRFLOW_DB_PASSWORD": "short",
-           "WAREHOUSE_ADMIN_PASSWORD": "change-me-warehouse-admin",
-           "WAREHOUSE_ETL_PASSWORD": "long-enough-password", "PGHOST": "/nonexistent"}
-    run = subprocess.run(["bash", str(PG_INIT)], env=env, capture_output=True, text=True,
-                         timeout=30)
+    env = {
+        "PATH": os.environ["PATH"],
+        "AIRFLOW_DB_PASSWORD": "short",
+        "WAREHOUSE_ADMIN_PASSWORD": "change-me-warehouse-admin",
+        "WAREHOUSE_ETL_PASSWORD": "long-enough-password",
+        "PGHOST": "/nonexistent",
+    }
+    run = subprocess.run(
+        ["bash", str(PG_INIT)], env=env, capture_output=True, text=True, timeout=30
+    )
     assert run.returncode == 2
     assert "AIRFLOW_DB_PASSWORD is shorter than 12 characters" in run.stderr
     assert "WAREHOUSE_ADMIN_PASSWORD is still the placeholder" in run.stderr
@@ -687,22 +838,31 @@ def test_init_script_refuses_missing_short_or_placeholder_passwords() -> None:
 
 
 def _policy_bucket(doc: dict[str, Any]) -> set[str]:
-    return {r.removeprefix("arn:aws:s3:::").split("/")[0]
-            for s in doc["Statement"] for r in s["Resource"]}
+    return {
+        r.removeprefix("arn:aws:s3:::").split("/")[0]
+        for s in doc["Statement"]
+        for r in s["Resource"]
+    }
 
 
 def test_minio_init_applies_the_catalogs_inbox_policies(
-        services: dict[str, dict[str, Any]], catalog: Catalog) -> None:
-    users = sorted(inbox_user(load_catalog(), kode, opd.code)
-                   for kode, reg in catalog.regencies.items() for opd in reg.opds)
+    services: dict[str, dict[str, Any]], catalog: Catalog
+) -> None:
+    users = sorted(
+        inbox_user(load_catalog(), kode, opd.code)
+        for kode, reg in catalog.regencies.items()
+        for opd in reg.opds
+    )
     files = sorted(p.name for p in POLICY_DIR.glob("*.json"))
-    assert files == sorted(f"{POLICY_PREFIX}{u}.json" for u in users), \
+    assert files == sorted(f"{POLICY_PREFIX}{u}.json" for u in users), (
         "docker/minio/policies/ is not one file per OPD: run `serasan inbox policies`"
+    )
     init = services["minio-init"]
     env = _env(init)
     inbox_vars = {k for k in env if k.startswith("SERASAN_INBOX_PASSWORD_")}
-    assert inbox_vars == {"SERASAN_INBOX_PASSWORD_" + u.upper().replace("-", "_")
-                          for u in users}  # the names apply-policies.sh derives
+    assert inbox_vars == {
+        "SERASAN_INBOX_PASSWORD_" + u.upper().replace("-", "_") for u in users
+    }  # the names apply-policies.sh derives
     bucket = env["LAKE_BUCKET"]
     for f in POLICY_DIR.glob("*.json"):
         assert _policy_bucket(json.loads(f.read_text())) == {bucket}, f.name
@@ -716,8 +876,10 @@ def test_minio_init_applies_the_catalogs_inbox_policies(
     assert "apply-policies.sh" in MINIO_INIT.read_text()
     pipeline = _resolved_env(init)
     common = _resolved_env(services["airflow-worker"])
-    assert (pipeline["PIPELINE_ACCESS_KEY"], pipeline["PIPELINE_SECRET_KEY"]) == \
-        (common["SERASAN_S3_ACCESS_KEY"], common["SERASAN_S3_SECRET_KEY"])
+    assert (pipeline["PIPELINE_ACCESS_KEY"], pipeline["PIPELINE_SECRET_KEY"]) == (
+        common["SERASAN_S3_ACCESS_KEY"],
+        common["SERASAN_S3_SECRET_KEY"],
+    )
 
 
 FAKE_MC = """#!/usr/bin/env bash
@@ -736,40 +898,61 @@ def _fake_mc(tmp_path: Path) -> Path:
 
 
 def test_minio_init_script_sets_up_bucket_pipeline_and_opds(
-        services: dict[str, dict[str, Any]], tmp_path: Path) -> None:
-    values = {k: (f"secret-{uuid.uuid4().hex[:10]}" if "change-me" in v else v)
-              for k, v in _env_example().items()}
+    services: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    values = {
+        k: (f"secret-{uuid.uuid4().hex[:10]}" if "change-me" in v else v)
+        for k, v in _env_example().items()
+    }
     values["SERASAN_S3_ACCESS_KEY"] = "serasan-pipeline"
-    env = {"PATH": os.environ["PATH"], "MC": str(_fake_mc(tmp_path)),
-           "FAKE_MC_LOG": str(tmp_path / "log"), **_resolved_env(services["minio-init"], values)}
-    run = subprocess.run(["bash", str(MINIO_INIT)], env=env, capture_output=True, text=True,
-                         timeout=60)
+    env = {
+        "PATH": os.environ["PATH"],
+        "MC": str(_fake_mc(tmp_path)),
+        "FAKE_MC_LOG": str(tmp_path / "log"),
+        **_resolved_env(services["minio-init"], values),
+    }
+    run = subprocess.run(
+        ["bash", str(MINIO_INIT)], env=env, capture_output=True, text=True, timeout=60
+    )
     assert run.returncode == 0, run.stderr
     calls = [line.split("\t") for line in (tmp_path / "log").read_text().splitlines()]
     argv = [c[0] for c in calls]
-    secrets_ = [v for k, v in env.items()  # access keys are user names: they are arguments
-                if _secret_looking(k) and not k.endswith("ACCESS_KEY")]
+    secrets_ = [
+        v
+        for k, v in env.items()  # access keys are user names: they are arguments
+        if _secret_looking(k) and not k.endswith("ACCESS_KEY")
+    ]
     assert not [a for a in argv for s in secrets_ if s in a], "a secret reached mc's argv"
-    assert calls[0] == ["alias set serasan-admin http://minio:9000",
-                        f"{values['MINIO_ROOT_USER']}|{values['MINIO_ROOT_PASSWORD']}"]
+    assert calls[0] == [
+        "alias set serasan-admin http://minio:9000",
+        f"{values['MINIO_ROOT_USER']}|{values['MINIO_ROOT_PASSWORD']}",
+    ]
     assert argv[1:6] == [
         "mb --ignore-existing serasan-admin/serasan-lake",
         "mb --ignore-existing serasan-admin/serasan-backup",
         f"admin policy create serasan-admin serasan-pipeline {PIPELINE_POLICY}",
         "admin user add serasan-admin serasan-pipeline",
-        "admin policy attach serasan-admin serasan-pipeline --user serasan-pipeline"]
+        "admin policy attach serasan-admin serasan-pipeline --user serasan-pipeline",
+    ]
     assert calls[4][1] == values["SERASAN_S3_SECRET_KEY"]
-    opd_policies = [a for a in argv if a.startswith(f"admin policy create serasan-admin "
-                                                    f"{POLICY_PREFIX}")]
+    opd_policies = [
+        a for a in argv if a.startswith(f"admin policy create serasan-admin {POLICY_PREFIX}")
+    ]
     assert len(opd_policies) == len(list(POLICY_DIR.glob("*.json")))
 
 
 def test_minio_init_script_refuses_placeholders_before_calling_mc(
-        services: dict[str, dict[str, Any]], tmp_path: Path) -> None:
-    env = {"PATH": os.environ["PATH"], "MC": str(_fake_mc(tmp_path)),
-           "FAKE_MC_LOG": str(tmp_path / "log"), **_resolved_env(services["minio-init"])}
-    run = subprocess.run(["bash", str(MINIO_INIT)], env=env, capture_output=True, text=True,
-                         timeout=60)
+    services: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    env = {
+        "PATH": os.environ["PATH"],
+        "MC": str(_fake_mc(tmp_path)),
+        "FAKE_MC_LOG": str(tmp_path / "log"),
+        **_resolved_env(services["minio-init"]),
+    }
+    run = subprocess.run(
+        ["bash", str(MINIO_INIT)], env=env, capture_output=True, text=True, timeout=60
+    )
     assert run.returncode == 2
     assert "MINIO_ROOT_PASSWORD is still the placeholder" in run.stderr
     assert "SERASAN_INBOX_PASSWORD_MUARAENIM_DLH is still the placeholder" in run.stderr
@@ -783,28 +966,41 @@ def pipeline_s3() -> Iterator[tuple[str, dict[str, str]]]:
     requests)."""
     with moto_server(INITIAL_NO_AUTH_ACTION_COUNT="1000") as endpoint:
         url = f"http://{endpoint}"
-        root = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
-                    aws_secret_access_key="test")
+        root = dict(
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
         s3, iam = boto3.client("s3", **root), boto3.client("iam", **root)
         for bucket in ("serasan-lake", "serasan-backup", "other-bucket"):
             s3.create_bucket(Bucket=bucket)
         s3.put_object(Bucket="other-bucket", Key="x.csv", Body=b"a\n")
         iam.create_user(UserName="serasan-pipeline")
-        iam.put_user_policy(UserName="serasan-pipeline", PolicyName="serasan-pipeline",
-                            PolicyDocument=PIPELINE_POLICY.read_text())
+        iam.put_user_policy(
+            UserName="serasan-pipeline",
+            PolicyName="serasan-pipeline",
+            PolicyDocument=PIPELINE_POLICY.read_text(),
+        )
         made = iam.create_access_key(UserName="serasan-pipeline")["AccessKey"]
         httpx.post(f"{url}/moto-api/reset-auth", content=b"0").raise_for_status()
         yield endpoint, {"id": made["AccessKeyId"], "secret": made["SecretAccessKey"]}
 
 
 def test_pipeline_policy_lets_the_lake_work_and_nothing_more(
-        pipeline_s3: tuple[str, dict[str, str]]) -> None:
+    pipeline_s3: tuple[str, dict[str, str]],
+) -> None:
     endpoint, keys = pipeline_s3
     # create_bucket=False: moto authorizes HEAD bucket as "s3:HeadBucket", which is no IAM
     # action (MinIO and AWS check s3:ListBucket, which the policy grants); MinIO refuses
     # policies with unknown actions, so the policy cannot name it
-    lake = S3Lake(bucket="serasan-lake", endpoint=endpoint, access_key=keys["id"],
-                  secret_key=keys["secret"], create_bucket=False)
+    lake = S3Lake(
+        bucket="serasan-lake",
+        endpoint=endpoint,
+        access_key=keys["id"],
+        secret_key=keys["secret"],
+        create_bucket=False,
+    )
     big = os.urandom(6 * 1024 * 1024)  # over 5 MiB: a multipart upload
     lake.put("raw/ds/abc/big.bin", big)
     lake.put("raw/ds/abc/x.csv", b"a,b\n1,2\n", overwrite=False)
@@ -820,14 +1016,21 @@ def test_pipeline_policy_lets_the_lake_work_and_nothing_more(
     assert "X-Amz-Signature=" in (upload_link(lake, key, hours=1) or "")
     lake.delete("raw/ds/abc/x.csv")  # retention deletes
     assert not lake.exists("raw/ds/abc/x.csv")
-    client = Minio(endpoint=endpoint, access_key=keys["id"], secret_key=keys["secret"],
-                   secure=False, region="us-east-1")
+    client = Minio(
+        endpoint=endpoint,
+        access_key=keys["id"],
+        secret_key=keys["secret"],
+        secure=False,
+        region="us-east-1",
+    )
     for what, call in {
         "list buckets": lambda: client.list_buckets(),
-        "read another bucket": lambda: client.get_object(bucket_name="other-bucket",
-                                                         object_name="x.csv"),
+        "read another bucket": lambda: client.get_object(
+            bucket_name="other-bucket", object_name="x.csv"
+        ),
         "write another bucket": lambda: client.put_object(
-            bucket_name="other-bucket", object_name="y.csv", data=io.BytesIO(b"y"), length=1),
+            bucket_name="other-bucket", object_name="y.csv", data=io.BytesIO(b"y"), length=1
+        ),
         "create a bucket": lambda: client.make_bucket(bucket_name="new-bucket"),
     }.items():
         with pytest.raises(S3Error) as err:
@@ -836,12 +1039,14 @@ def test_pipeline_policy_lets_the_lake_work_and_nothing_more(
 
 
 def test_pipeline_policy_lets_the_backup_copy_the_lake_and_nothing_more(
-        pipeline_s3: tuple[str, dict[str, str]]) -> None:
+    pipeline_s3: tuple[str, dict[str, str]],
+) -> None:
     """serasan/backup.py's own lake copy into the backup bucket, with the pipeline's keys (what
     serasan__backup does on the stack): allowed; deleting there, or another bucket: refused."""
     endpoint, keys = pipeline_s3
-    creds = dict(endpoint=endpoint, access_key=keys["id"], secret_key=keys["secret"],
-                 create_bucket=False)  # see the test above: HEAD bucket is no IAM action
+    creds = dict(
+        endpoint=endpoint, access_key=keys["id"], secret_key=keys["secret"], create_bucket=False
+    )  # see the test above: HEAD bucket is no IAM action
     lake = S3Lake(bucket="serasan-lake", **creds)
     target = S3Lake(bucket="serasan-backup", **creds)
     big = os.urandom(6 * 1024 * 1024)  # a multipart upload into the backup bucket
@@ -853,11 +1058,17 @@ def test_pipeline_policy_lets_the_backup_copy_the_lake_and_nothing_more(
     assert target.exists(first["manifest"]) and lake.exists(first["manifest"])
     again = backup_lake(lake, target, day="2026-01-02")
     assert again["copied"] == [] and again["unchanged"] == again["objects"]
-    client = Minio(endpoint=endpoint, access_key=keys["id"], secret_key=keys["secret"],
-                   secure=False, region="us-east-1")
+    client = Minio(
+        endpoint=endpoint,
+        access_key=keys["id"],
+        secret_key=keys["secret"],
+        secure=False,
+        region="us-east-1",
+    )
     for what, call in {
         "write another bucket": lambda: client.put_object(
-            bucket_name="other-bucket", object_name="z.csv", data=io.BytesIO(b"z"), length=1),
+            bucket_name="other-bucket", object_name="z.csv", data=io.BytesIO(b"z"), length=1
+        ),
         "list another bucket": lambda: list(client.list_objects(bucket_name="other-bucket")),
     }.items():
         with pytest.raises(S3Error) as err:
@@ -872,8 +1083,13 @@ def test_pipeline_policy_lets_the_backup_copy_the_lake_and_nothing_more(
 def test_iam_enforcement_is_on(pipeline_s3: tuple[str, dict[str, str]]) -> None:
     """Without this, the test above could pass on moto's free unauthenticated requests."""
     endpoint, _ = pipeline_s3
-    root = boto3.client("s3", endpoint_url=f"http://{endpoint}", region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")
+    root = boto3.client(
+        "s3",
+        endpoint_url=f"http://{endpoint}",
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
     with pytest.raises(ClientError) as err:
         root.list_objects_v2(Bucket="serasan-lake")
     assert err.value.response["Error"]["Code"] == "InvalidAccessKeyId"
@@ -904,7 +1120,8 @@ def test_statsd_exporter_reads_a_valid_mapping(services: dict[str, dict[str, Any
 
 
 def test_backups_are_the_dags_with_a_backup_bucket_of_their_own(
-        compose: dict[str, Any], services: dict[str, dict[str, Any]]) -> None:
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
     """One mechanism: serasan/backup.py, as the serasan__backup DAG on the workers; no backup
     service or volume of the stack's own. Its target is the bucket minio-init creates."""
     assert not [n for n in services if n.startswith("backup")], "backups are the DAG's job"
@@ -920,30 +1137,57 @@ def test_backups_are_the_dags_with_a_backup_bucket_of_their_own(
         target = target_settings(settings, env)
         assert target is not None and target.lake_url == f"s3://{bucket}"
         # empty SERASAN_BACKUP_S3_*: the stack's MinIO, with the pipeline's keys
-        assert (target.s3_endpoint, target.s3_access_key, target.s3_secret_key,
-                target.s3_secure) == (settings.s3_endpoint, settings.s3_access_key,
-                                      settings.s3_secret_key, settings.s3_secure)
-        override = {**env, "SERASAN_BACKUP_S3_ENDPOINT": "backup-host:9000",
-                    "SERASAN_BACKUP_S3_SECURE": "true", "SERASAN_BACKUP_S3_ACCESS_KEY": "bk",
-                    "SERASAN_BACKUP_S3_SECRET_KEY": "bk-secret"}
+        assert (
+            target.s3_endpoint,
+            target.s3_access_key,
+            target.s3_secret_key,
+            target.s3_secure,
+        ) == (
+            settings.s3_endpoint,
+            settings.s3_access_key,
+            settings.s3_secret_key,
+            settings.s3_secure,
+        )
+        override = {
+            **env,
+            "SERASAN_BACKUP_S3_ENDPOINT": "backup-host:9000",
+            "SERASAN_BACKUP_S3_SECURE": "true",
+            "SERASAN_BACKUP_S3_ACCESS_KEY": "bk",
+            "SERASAN_BACKUP_S3_SECRET_KEY": "bk-secret",
+        }
         other = target_settings(Settings.from_env(override), override)
-        assert other is not None and (other.s3_endpoint, other.s3_access_key,
-                                      other.s3_secret_key, other.s3_secure) == \
-            ("backup-host:9000", "bk", "bk-secret", True)
+        assert other is not None and (
+            other.s3_endpoint,
+            other.s3_access_key,
+            other.s3_secret_key,
+            other.s3_secure,
+        ) == ("backup-host:9000", "bk", "bk-secret", True)
 
 
 def test_minio_init_refuses_a_backup_bucket_the_policy_does_not_allow(
-        services: dict[str, dict[str, Any]], tmp_path: Path) -> None:
-    values = {k: (f"secret-{uuid.uuid4().hex[:10]}" if "change-me" in v else v)
-              for k, v in _env_example().items()}
-    base = {"PATH": os.environ["PATH"], "MC": str(_fake_mc(tmp_path)),
-            "FAKE_MC_LOG": str(tmp_path / "log"),
-            **_resolved_env(services["minio-init"], values)}
-    for bucket, message in (("elsewhere", "pipeline-policy.json does not name the bucket "
-                                          "elsewhere"),
-                            (base["LAKE_BUCKET"], "BACKUP_BUCKET must differ from LAKE_BUCKET")):
-        run = subprocess.run(["bash", str(MINIO_INIT)], env={**base, "BACKUP_BUCKET": bucket},
-                             capture_output=True, text=True, timeout=60)
+    services: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    values = {
+        k: (f"secret-{uuid.uuid4().hex[:10]}" if "change-me" in v else v)
+        for k, v in _env_example().items()
+    }
+    base = {
+        "PATH": os.environ["PATH"],
+        "MC": str(_fake_mc(tmp_path)),
+        "FAKE_MC_LOG": str(tmp_path / "log"),
+        **_resolved_env(services["minio-init"], values),
+    }
+    for bucket, message in (
+        ("elsewhere", "pipeline-policy.json does not name the bucket elsewhere"),
+        (base["LAKE_BUCKET"], "BACKUP_BUCKET must differ from LAKE_BUCKET"),
+    ):
+        run = subprocess.run(
+            ["bash", str(MINIO_INIT)],
+            env={**base, "BACKUP_BUCKET": bucket},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert run.returncode == 2 and message in run.stderr, run.stderr
     assert not (tmp_path / "log").exists()
 
@@ -960,7 +1204,8 @@ def _instructions(dockerfile: Path) -> list[tuple[str, str]]:
 
 
 def test_the_image_has_a_postgresql_client_for_the_backup_dag(
-        services: dict[str, dict[str, Any]]) -> None:
+    services: dict[str, dict[str, Any]],
+) -> None:
     steps = _instructions(DOCKERFILE)
     apt = [i for i, (op, args) in enumerate(steps) if op == "RUN" and "apt-get install" in args]
     assert len(apt) == 1, "docker/Dockerfile must install the PostgreSQL client with apt-get"
@@ -968,22 +1213,25 @@ def test_the_image_has_a_postgresql_client_for_the_backup_dag(
     majors = [int(m) for m in re.findall(r"(?<![\w-])postgresql-client-(\d+)(?![\w.-])", run)]
     server = re.fullmatch(r"postgres:(\d+)(?:[.-]\S*)?", services["postgres"]["image"])
     assert server, services["postgres"]["image"]
-    assert majors and min(majors) >= max(MIN_PG_CLIENT, int(server.group(1))), \
+    assert majors and min(majors) >= max(MIN_PG_CLIENT, int(server.group(1))), (
         f"pg_dump must be of PostgreSQL {MIN_PG_CLIENT}+ and the server's major or newer: {run}"
+    )
     assert "apt-get update" in run and "--no-install-recommends" in run
     assert "rm -rf /var/lib/apt/lists/*" in run
     users = [(i, args) for i, (op, args) in enumerate(steps) if op == "USER"]
     before = [args for i, args in users if i < apt[0]]
     after = [args for i, args in users if i > apt[0]]
     assert before and before[-1] == "root", "apt-get runs as root"
-    assert after and after[0] == "airflow" and users[-1][1] == "airflow", \
+    assert after and after[0] == "airflow" and users[-1][1] == "airflow", (
         "the image must switch back to USER airflow"
+    )
     check = [args for op, args in steps if op == "RUN" and "python -c" in args]
     assert check and "pg_dump --version" in check[-1], "the build must prove pg_dump runs"
 
 
 def test_the_backup_dag_can_dump_as_the_etl_user_and_the_drill_restores(
-        initialised: dict[str, str], catalog: Catalog, tmp_path: Path) -> None:
+    initialised: dict[str, str], catalog: Catalog, tmp_path: Path
+) -> None:
     """What serasan__backup runs on the stack (pg_dump as serasan_etl, the workers' warehouse
     user) and docker/README.md's restore drill (a database owned by serasan_owner, restored by
     serasan_admin, then `serasan warehouse upgrade`), with the users init.sh makes."""
@@ -996,9 +1244,13 @@ def test_the_backup_dag_can_dump_as_the_etl_user_and_the_drill_restores(
     finally:
         admin.dispose()
     lake = LocalLake(tmp_path / "lake")
-    settings = Settings.from_env({"SERASAN_HOME": str(tmp_path),
-                                  "SERASAN_LAKE_URL": str(tmp_path / "lake"),
-                                  "SERASAN_WAREHOUSE_URL": etl_url})
+    settings = Settings.from_env(
+        {
+            "SERASAN_HOME": str(tmp_path),
+            "SERASAN_LAKE_URL": str(tmp_path / "lake"),
+            "SERASAN_WAREHOUSE_URL": etl_url,
+        }
+    )
     manifest = dump_warehouse(settings, lake, day="2026-01-02")
     assert manifest["user"] == i["WAREHOUSE_ETL_USER"] and manifest["tables"]
     drill = f"serasan_t_drill_{uuid.uuid4().hex[:8]}"
@@ -1006,17 +1258,22 @@ def test_the_backup_dag_can_dump_as_the_etl_user_and_the_drill_restores(
     try:
         with server.connect() as conn:  # docker compose exec postgres createdb -O serasan_owner
             conn.execute(text(f'CREATE DATABASE "{drill}" OWNER {roles.OWNER}'))
-        drill_url = make_url(admin_url).set(database=drill).render_as_string(
-            hide_password=False)
+        drill_url = make_url(admin_url).set(database=drill).render_as_string(hide_password=False)
         result = restore("2026-01-02", drill_url, lake=lake)
         assert result["equal"], result["differences"]
         restored = make_engine(drill_url)
         try:
             upgrade(restored, catalog)  # hands the restored objects back to serasan_owner
             with restored.connect() as conn:
-                owners = set(conn.execute(text(
-                    "SELECT DISTINCT pg_get_userbyid(nspowner) FROM pg_namespace "
-                    "WHERE nspname = ANY(:s)"), {"s": list(LAYERS)}).scalars())
+                owners = set(
+                    conn.execute(
+                        text(
+                            "SELECT DISTINCT pg_get_userbyid(nspowner) FROM pg_namespace "
+                            "WHERE nspname = ANY(:s)"
+                        ),
+                        {"s": list(LAYERS)},
+                    ).scalars()
+                )
         finally:
             restored.dispose()
         assert owners == {roles.OWNER}
@@ -1040,15 +1297,17 @@ def _hosts_in(env: dict[str, str]) -> set[str]:
     return hosts - {""}
 
 
-def test_every_host_the_airflow_services_use_is_a_service(services: dict[str, dict[str, Any]]
-                                                          ) -> None:
+def test_every_host_the_airflow_services_use_is_a_service(
+    services: dict[str, dict[str, Any]],
+) -> None:
     for name in AIRFLOW_SERVICES:
         hosts = _hosts_in(_resolved_env(services[name]))
         assert hosts <= set(services), f"{name} points at {sorted(hosts - set(services))}"
 
 
 def test_worker_override_reaches_every_service_on_the_main_host(
-        services: dict[str, dict[str, Any]]) -> None:
+    services: dict[str, dict[str, Any]],
+) -> None:
     override = _load(WORKER_OVERRIDE)["services"]
     assert set(override) == {"airflow-worker"}
     worker = override["airflow-worker"]
@@ -1057,9 +1316,14 @@ def test_worker_override_reaches_every_service_on_the_main_host(
     needed = _hosts_in(env)
     assert needed == mapped, f"not mapped to the main host: {sorted(needed - mapped)}"
     # ... and the main host publishes the port each of them is used on
-    wanted = {"postgres": "5432", "redis": "6379", "minio": "9000",
-              "airflow-apiserver": "8080", "mailpit": "1025",
-              "statsd-exporter": f"{env['AIRFLOW__METRICS__STATSD_PORT']}/udp"}
+    wanted = {
+        "postgres": "5432",
+        "redis": "6379",
+        "minio": "9000",
+        "airflow-apiserver": "8080",
+        "mailpit": "1025",
+        "statsd-exporter": f"{env['AIRFLOW__METRICS__STATSD_PORT']}/udp",
+    }
     assert set(wanted) == needed
     for host, port in wanted.items():
         assert port in _published(services[host]), f"{host} does not publish {port}"

@@ -41,8 +41,13 @@ NAN = float("nan")
 INF = float("inf")
 S, I64, F, D = pa.string(), pa.int64(), pa.float64(), pa.date32()
 
-KODE, NIK, PERIOD, MONEY, REGISTRY = (rules.KODE_WILAYAH, rules.NIK, rules.IN_PERIOD, rules.MONEY,
-                                      rules.IN_REGISTRY)
+KODE, NIK, PERIOD, MONEY, REGISTRY = (
+    rules.KODE_WILAYAH,
+    rules.NIK,
+    rules.IN_PERIOD,
+    rules.MONEY,
+    rules.IN_REGISTRY,
+)
 REG_PARAM = rules.registry_param("uji_registri_kamera", "kode_kamera")
 
 
@@ -87,84 +92,168 @@ def test_custom_types_are_registered_in_gx_and_build_from_json() -> None:
 # ----------------------------------------------------------------- 2. exact failing rows
 
 KODE_TABLE = {
-    "kec": pa.array(["16.06.01", "16.06.99", "16.03.01", "160601", " 16.06.01", None,
-                     "16.06", "16.06.01.2001", "16.06.15"], S),
-    "desa": pa.array(["16.06.01.1009", "16.06.01.2999", "16.06.02.2001", "16.03.01.2011",
-                      None, "16.06.01", "16.06.01.1009 ", "16.06.01.1010", "16.06.15.2001"], S),
-    "kab": pa.array(["16.01", "16.71", "16.74", "16.75", "16", "31.71", None, "16.13",
-                     "16.06"], S),
+    "kec": pa.array(
+        [
+            "16.06.01",
+            "16.06.99",
+            "16.03.01",
+            "160601",
+            " 16.06.01",
+            None,
+            "16.06",
+            "16.06.01.2001",
+            "16.06.15",
+        ],
+        S,
+    ),
+    "desa": pa.array(
+        [
+            "16.06.01.1009",
+            "16.06.01.2999",
+            "16.06.02.2001",
+            "16.03.01.2011",
+            None,
+            "16.06.01",
+            "16.06.01.1009 ",
+            "16.06.01.1010",
+            "16.06.15.2001",
+        ],
+        S,
+    ),
+    "kab": pa.array(["16.01", "16.71", "16.74", "16.75", "16", "31.71", None, "16.13", "16.06"], S),
     "num": pa.array([1606.01, None, 16.06, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0], F),
 }
 NIK_CASES = [  # (value, valid with check_kecamatan, valid without)
-    ("1606011501900001", True, True),      # Sekayu, man born 15-01-1990
-    ("1606015501900001", True, True),      # woman: day 15 + 40
-    ("1606014101900001", True, True),      # woman born on the 1st
-    ("1606017112900001", True, True),      # woman born on the 31st, December
-    ("1606010001900001", False, False),    # day 00
-    ("1606013201900001", False, False),    # day 32
-    ("1606014001900001", False, False),    # day 40: neither a man's nor a woman's
-    ("1606017201900001", False, False),    # day 72
-    ("1606011513900001", False, False),    # month 13
-    ("1606011500900001", False, False),    # month 00
-    ("0006011501900001", False, False),    # province 00
-    ("9906011501900001", False, False),    # province 99
-    ("2006011501900001", False, False),    # province 20 does not exist
-    ("1606991501900001", False, True),     # 16.06.99: no such kecamatan in Musi Banyuasin
-    ("1603051501900001", False, True),     # 16.03.05: moved to PALI, not in the reference
-    ("1614011501900001", False, False),    # 16.14: no such kabupaten in Sumatera Selatan
-    ("1601991501900001", True, True),      # 16.01 OKU: its kecamatan are not in the reference
-    ("1671011501900001", True, True),      # Kota Palembang
-    ("3174991501900001", True, True),      # DKI: not checked against the Sumsel reference
-    ("1799991501900001", True, True),      # Bengkulu: province code only
-    ("9601011501900001", True, True),      # Papua Barat Daya (since 2022)
-    ("160601150190001", False, False),     # 15 digits
-    ("16060115019000011", False, False),   # 17 digits
-    ("16060115019O0001", False, False),    # letter O for zero
-    ("1606 011501900001", False, False),   # a space
+    ("1606011501900001", True, True),  # Sekayu, man born 15-01-1990
+    ("1606015501900001", True, True),  # woman: day 15 + 40
+    ("1606014101900001", True, True),  # woman born on the 1st
+    ("1606017112900001", True, True),  # woman born on the 31st, December
+    ("1606010001900001", False, False),  # day 00
+    ("1606013201900001", False, False),  # day 32
+    ("1606014001900001", False, False),  # day 40: neither a man's nor a woman's
+    ("1606017201900001", False, False),  # day 72
+    ("1606011513900001", False, False),  # month 13
+    ("1606011500900001", False, False),  # month 00
+    ("0006011501900001", False, False),  # province 00
+    ("9906011501900001", False, False),  # province 99
+    ("2006011501900001", False, False),  # province 20 does not exist
+    ("1606991501900001", False, True),  # 16.06.99: no such kecamatan in Musi Banyuasin
+    ("1603051501900001", False, True),  # 16.03.05: moved to PALI, not in the reference
+    ("1614011501900001", False, False),  # 16.14: no such kabupaten in Sumatera Selatan
+    ("1601991501900001", True, True),  # 16.01 OKU: its kecamatan are not in the reference
+    ("1671011501900001", True, True),  # Kota Palembang
+    ("3174991501900001", True, True),  # DKI: not checked against the Sumsel reference
+    ("1799991501900001", True, True),  # Bengkulu: province code only
+    ("9601011501900001", True, True),  # Papua Barat Daya (since 2022)
+    ("160601150190001", False, False),  # 15 digits
+    ("16060115019000011", False, False),  # 17 digits
+    ("16060115019O0001", False, False),  # letter O for zero
+    ("1606 011501900001", False, False),  # a space
     ("1606011501900001\n", False, False),  # Python's $ would allow this newline; RE2 does not
-    ("\u0661\u0666\u0660\u0666\u0660\u0661\u0661\u0665\u0660\u0661\u0669\u0660"
-     "\u0660\u0660\u0660\u0661", False, False),  # Arabic-Indic digits: \d, not [0-9]
+    (
+        "\u0661\u0666\u0660\u0666\u0660\u0661\u0661\u0665\u0660\u0661\u0669\u0660"
+        "\u0660\u0660\u0660\u0661",
+        False,
+        False,
+    ),  # Arabic-Indic digits: \d, not [0-9]
     ("", False, False),
-    (None, False, False),                  # missing: neither expected nor unexpected
+    (None, False, False),  # missing: neither expected nor unexpected
 ]
-NIK_TABLE = {"nik": pa.array([v for v, _, _ in NIK_CASES], S),
-             "nik_int": pa.array([1606011501900001] * (len(NIK_CASES) - 1) + [None], I64)}
+NIK_TABLE = {
+    "nik": pa.array([v for v, _, _ in NIK_CASES], S),
+    "nik_int": pa.array([1606011501900001] * (len(NIK_CASES) - 1) + [None], I64),
+}
 NIK_STRICT = [i for i, (v, ok, _) in enumerate(NIK_CASES) if v is not None and not ok]
 NIK_LOOSE = [i for i, (v, _, ok) in enumerate(NIK_CASES) if v is not None and not ok]
 
 d = dt.date
 PERIOD_TABLE = {
-    "bulan": pa.array([d(2026, 10, 1), d(2026, 10, 2), d(2026, 11, 1), d(2026, 12, 1),
-                       d(2014, 12, 1), d(2015, 1, 1), None, d(2020, 2, 29)], D),
-    "hari": pa.array([d(2026, 11, 1), d(2026, 11, 2), d(2015, 1, 1), d(2014, 12, 31), None,
-                      d(2020, 2, 29), d(2026, 1, 1), d(2019, 7, 17)], D),
-    "triwulan": pa.array([d(2026, 4, 1), d(2026, 5, 1), d(2026, 7, 2), d(2026, 10, 1),
-                          d(2027, 1, 1), None, d(2015, 1, 1), d(2014, 10, 1)], D),
+    "bulan": pa.array(
+        [
+            d(2026, 10, 1),
+            d(2026, 10, 2),
+            d(2026, 11, 1),
+            d(2026, 12, 1),
+            d(2014, 12, 1),
+            d(2015, 1, 1),
+            None,
+            d(2020, 2, 29),
+        ],
+        D,
+    ),
+    "hari": pa.array(
+        [
+            d(2026, 11, 1),
+            d(2026, 11, 2),
+            d(2015, 1, 1),
+            d(2014, 12, 31),
+            None,
+            d(2020, 2, 29),
+            d(2026, 1, 1),
+            d(2019, 7, 17),
+        ],
+        D,
+    ),
+    "triwulan": pa.array(
+        [
+            d(2026, 4, 1),
+            d(2026, 5, 1),
+            d(2026, 7, 2),
+            d(2026, 10, 1),
+            d(2027, 1, 1),
+            None,
+            d(2015, 1, 1),
+            d(2014, 10, 1),
+        ],
+        D,
+    ),
     "tahun": pa.array([2015, 2014, 2026, 2027, None, 999, 10000, 2020], I64),
-    "tahun_tgl": pa.array([d(2026, 1, 1), d(2026, 2, 1), d(2026, 1, 2), d(2027, 1, 1), None,
-                           d(2015, 1, 1), d(2014, 1, 1), d(2020, 1, 1)], D),
+    "tahun_tgl": pa.array(
+        [
+            d(2026, 1, 1),
+            d(2026, 2, 1),
+            d(2026, 1, 2),
+            d(2027, 1, 1),
+            None,
+            d(2015, 1, 1),
+            d(2014, 1, 1),
+            d(2020, 1, 1),
+        ],
+        D,
+    ),
     "tahun_f": pa.array([2020.0, 2020.5, NAN, None, 2026.0, 2027.0, INF, -2020.0], F),
     "teks": pa.array(["2026-10-01", None, "2026", "x", "", "2026-01-01", None, "1"], S),
 }
 MONEY_TABLE = {
     "rp": pa.array([0.0, -1.0, 1e15, 1e15 + 1, INF, -INF, NAN, None, 150000.5, -0.0], F),
     "rp_int": pa.array([0, -1, 10**15, 10**15 + 1, None, 5, 7, 9, -(10**16), 12], I64),
-    "flag": pa.array([True, False, None, True, True, False, False, True, True, True],
-                     pa.bool_()),
+    "flag": pa.array([True, False, None, True, True, False, False, True, True, True], pa.bool_()),
     "teks": pa.array(["1000", None, "0", "", "x", None, None, None, None, None], S),
     # no nulls: int64 in pandas too, compared exactly (2**62 + 1 is no float64)
     "rp_bulat": pa.array([0, -1, 10**15, 10**15 + 1, 2**62 + 1, -(2**62) - 1, 7, 8, 9, 10], I64),
     # decimals reach GX as Python Decimal objects
-    "rp_desimal": pa.array([Decimal("0.00"), Decimal("-0.01"), None, Decimal("1e16"),
-                            Decimal("150000.50"), None, None, None, None, Decimal("1e15")],
-                           pa.decimal128(20, 2)),
+    "rp_desimal": pa.array(
+        [
+            Decimal("0.00"),
+            Decimal("-0.01"),
+            None,
+            Decimal("1e16"),
+            Decimal("150000.50"),
+            None,
+            None,
+            None,
+            None,
+            Decimal("1e15"),
+        ],
+        pa.decimal128(20, 2),
+    ),
 }
 REGISTRY_TABLE = {
-    "kamera": pa.array(["CCTV-0001", "CCTV-0002", "CCTV-9999", None, "cctv-0001",
-                        "CCTV-0001 "], S),
+    "kamera": pa.array(["CCTV-0001", "CCTV-0002", "CCTV-9999", None, "cctv-0001", "CCTV-0001 "], S),
     "tahun": pa.array([2024, None, 2025, 2023, 2024, 1], I64),
-    "tanggal": pa.array([d(2026, 1, 1), d(2026, 1, 2), None, d(2026, 1, 1), d(2025, 1, 1),
-                         d(2026, 1, 1)], D),
+    "tanggal": pa.array(
+        [d(2026, 1, 1), d(2026, 1, 2), None, d(2026, 1, 1), d(2025, 1, 1), d(2026, 1, 1)], D
+    ),
 }
 PERIOD_PARAM = {"$PARAMETER": "run_date"}
 
@@ -182,23 +271,57 @@ HAND_CASES = [
     (exp(NIK, column="nik", check_kecamatan=False), NIK_LOOSE),
     (exp(NIK, column="nik_int"), list(range(len(NIK_CASES) - 1))),  # a NIK is text
     # period
-    (exp(PERIOD, column="bulan", granularity="month", min_date="2015-01-01",
-         max_date=PERIOD_PARAM), [1, 3, 4, 7]),
+    (
+        exp(
+            PERIOD,
+            column="bulan",
+            granularity="month",
+            min_date="2015-01-01",
+            max_date=PERIOD_PARAM,
+        ),
+        [1, 3, 4, 7],
+    ),
     (exp(PERIOD, column="bulan", granularity="month"), [1, 7]),
-    (exp(PERIOD, column="hari", granularity="day", min_date="2015-01-01",
-         max_date=PERIOD_PARAM), [1, 3]),
+    (
+        exp(PERIOD, column="hari", granularity="day", min_date="2015-01-01", max_date=PERIOD_PARAM),
+        [1, 3],
+    ),
     (exp(PERIOD, column="hari", granularity="day", max_date="2020-12-31"), [0, 1, 6]),
-    (exp(PERIOD, column="triwulan", granularity="quarter", min_date="2015-01-01",
-         max_date=PERIOD_PARAM), [1, 2, 4, 7]),
-    (exp(PERIOD, column="tahun", granularity="year", min_date="2015-01-01",
-         max_date=PERIOD_PARAM), [1, 3, 5, 6]),
+    (
+        exp(
+            PERIOD,
+            column="triwulan",
+            granularity="quarter",
+            min_date="2015-01-01",
+            max_date=PERIOD_PARAM,
+        ),
+        [1, 2, 4, 7],
+    ),
+    (
+        exp(
+            PERIOD, column="tahun", granularity="year", min_date="2015-01-01", max_date=PERIOD_PARAM
+        ),
+        [1, 3, 5, 6],
+    ),
     (exp(PERIOD, column="tahun", granularity="year", max_date=PERIOD_PARAM), [3, 5, 6]),
-    (exp(PERIOD, column="tahun", granularity="year", min_date="2015-06-01",
-         max_date=2025), [0, 1, 2, 3, 5, 6]),  # 1 Jan 2015 is before 1 Jun 2015
-    (exp(PERIOD, column="tahun", granularity="month", max_date=PERIOD_PARAM),
-     [0, 1, 2, 3, 5, 6, 7]),  # an integer is a year, never a month
-    (exp(PERIOD, column="tahun_tgl", granularity="year", min_date="2015-01-01",
-         max_date=PERIOD_PARAM), [1, 2, 3, 6]),
+    (
+        exp(PERIOD, column="tahun", granularity="year", min_date="2015-06-01", max_date=2025),
+        [0, 1, 2, 3, 5, 6],
+    ),  # 1 Jan 2015 is before 1 Jun 2015
+    (
+        exp(PERIOD, column="tahun", granularity="month", max_date=PERIOD_PARAM),
+        [0, 1, 2, 3, 5, 6, 7],
+    ),  # an integer is a year, never a month
+    (
+        exp(
+            PERIOD,
+            column="tahun_tgl",
+            granularity="year",
+            min_date="2015-01-01",
+            max_date=PERIOD_PARAM,
+        ),
+        [1, 2, 3, 6],
+    ),
     (exp(PERIOD, column="tahun_f", granularity="year", max_date=PERIOD_PARAM), [1, 5, 6, 7]),
     (exp(PERIOD, column="teks", granularity="day"), [0, 2, 3, 4, 5, 7]),
     # money
@@ -211,18 +334,57 @@ HAND_CASES = [
     (exp(MONEY, column="flag"), [0, 1, 3, 4, 5, 6, 7, 8, 9]),  # a boolean is no amount
     (exp(MONEY, column="teks"), [0, 2, 3, 4]),  # nor is text, even "1000"
     # registry keys, from the suite parameter
-    (exp(REGISTRY, column="kamera", registry="uji_registri_kamera",
-         registry_column="kode_kamera", value_set={"$PARAMETER": REG_PARAM}), [2, 4, 5]),
-    (exp(REGISTRY, column="tahun", registry="uji_registri_tahun", registry_column="tahun",
-         value_set=[2023, 2024]), [2, 5]),
-    (exp(REGISTRY, column="tanggal", registry="uji_registri_tanggal",
-         registry_column="tanggal", value_set=[d(2026, 1, 1)]), [1, 4]),
-    (exp(REGISTRY, column="kamera", registry="uji_registri_kamera",
-         registry_column="kode_kamera", value_set=[]), [0, 1, 2, 4, 5]),
+    (
+        exp(
+            REGISTRY,
+            column="kamera",
+            registry="uji_registri_kamera",
+            registry_column="kode_kamera",
+            value_set={"$PARAMETER": REG_PARAM},
+        ),
+        [2, 4, 5],
+    ),
+    (
+        exp(
+            REGISTRY,
+            column="tahun",
+            registry="uji_registri_tahun",
+            registry_column="tahun",
+            value_set=[2023, 2024],
+        ),
+        [2, 5],
+    ),
+    (
+        exp(
+            REGISTRY,
+            column="tanggal",
+            registry="uji_registri_tanggal",
+            registry_column="tanggal",
+            value_set=[d(2026, 1, 1)],
+        ),
+        [1, 4],
+    ),
+    (
+        exp(
+            REGISTRY,
+            column="kamera",
+            registry="uji_registri_kamera",
+            registry_column="kode_kamera",
+            value_set=[],
+        ),
+        [0, 1, 2, 4, 5],
+    ),
 ]
-TABLES = {"kec": KODE_TABLE, "desa": KODE_TABLE, "kab": KODE_TABLE, "num": KODE_TABLE,
-          "nik": NIK_TABLE, "nik_int": NIK_TABLE, "kamera": REGISTRY_TABLE,
-          "tanggal": REGISTRY_TABLE}
+TABLES = {
+    "kec": KODE_TABLE,
+    "desa": KODE_TABLE,
+    "kab": KODE_TABLE,
+    "num": KODE_TABLE,
+    "nik": NIK_TABLE,
+    "nik_int": NIK_TABLE,
+    "kamera": REGISTRY_TABLE,
+    "tanggal": REGISTRY_TABLE,
+}
 PARAMS_WITH_REGISTRY = {**PARAMS, REG_PARAM: ["CCTV-0001", "CCTV-0002", "CCTV-0003"]}
 
 
@@ -241,11 +403,17 @@ def test_hand_cases_cover_every_custom_type() -> None:
     assert {e["type"] for e, _ in HAND_CASES} == set(rules.CUSTOM_TYPES)
 
 
-@pytest.mark.parametrize(("expectation", "failing"), HAND_CASES,
-                         ids=[f"{i}-{e['type'].removeprefix('expect_column_values_to_')}-"
-                              f"{e['kwargs']['column']}" for i, (e, _) in enumerate(HAND_CASES)])
-def test_custom_rule_finds_exactly_the_failing_rows(expectation: dict[str, Any],
-                                                    failing: list[int]) -> None:
+@pytest.mark.parametrize(
+    ("expectation", "failing"),
+    HAND_CASES,
+    ids=[
+        f"{i}-{e['type'].removeprefix('expect_column_values_to_')}-{e['kwargs']['column']}"
+        for i, (e, _) in enumerate(HAND_CASES)
+    ],
+)
+def test_custom_rule_finds_exactly_the_failing_rows(
+    expectation: dict[str, Any], failing: list[int]
+) -> None:
     table = _table_for(expectation)
     assert rows_of(rules.mask(expectation, table, PARAMS_WITH_REGISTRY)) == failing
     v = validate(table, suite(expectation), PARAMS_WITH_REGISTRY)  # GX agrees, or this raises
@@ -257,8 +425,11 @@ def test_custom_rule_finds_exactly_the_failing_rows(expectation: dict[str, Any],
 def test_all_custom_rules_in_one_gx_run() -> None:
     for tables in (KODE_TABLE, NIK_TABLE, PERIOD_TABLE, MONEY_TABLE, REGISTRY_TABLE):
         table = pa.table(tables)
-        cases = [(e, f) for e, f in HAND_CASES if e["kwargs"]["column"] in tables
-                 and _table_for(e).schema == table.schema]
+        cases = [
+            (e, f)
+            for e, f in HAND_CASES
+            if e["kwargs"]["column"] in tables and _table_for(e).schema == table.schema
+        ]
         v = validate(table, suite(*(e for e, _ in cases)), PARAMS_WITH_REGISTRY)
         assert [rows_of(r.mask) for r in v.results] == [f for _, f in cases]
         assert_consistent(v, table)
@@ -266,23 +437,38 @@ def test_all_custom_rules_in_one_gx_run() -> None:
 
 def test_nulls_are_ignored_like_gx_does() -> None:
     """Missing values (None, NaN) are neither expected nor unexpected; a column of them passes."""
-    table = pa.table({"s": pa.array([None, None], S), "f": pa.array([NAN, None], F),
-                      "d": pa.array([None, None], D), "i": pa.array([None, None], I64)})
-    rules_ = [exp(KODE, column="s", level="kecamatan", parent="16.06"), exp(NIK, column="s"),
-              exp(PERIOD, column="d", granularity="month", max_date=PERIOD_PARAM),
-              exp(PERIOD, column="i", granularity="year", min_date="2015-01-01"),
-              exp(MONEY, column="f"),
-              exp(REGISTRY, column="s", registry="r", registry_column="k", value_set=[])]
+    table = pa.table(
+        {
+            "s": pa.array([None, None], S),
+            "f": pa.array([NAN, None], F),
+            "d": pa.array([None, None], D),
+            "i": pa.array([None, None], I64),
+        }
+    )
+    rules_ = [
+        exp(KODE, column="s", level="kecamatan", parent="16.06"),
+        exp(NIK, column="s"),
+        exp(PERIOD, column="d", granularity="month", max_date=PERIOD_PARAM),
+        exp(PERIOD, column="i", granularity="year", min_date="2015-01-01"),
+        exp(MONEY, column="f"),
+        exp(REGISTRY, column="s", registry="r", registry_column="k", value_set=[]),
+    ]
     v = validate(table, suite(*rules_), PARAMS)
     assert v.success and [r.unexpected_count for r in v.results] == [0] * len(rules_)
 
 
 def test_empty_table() -> None:
     table = pa.table({"s": pa.array([], S), "d": pa.array([], D), "f": pa.array([], F)})
-    v = validate(table, suite(exp(KODE, column="s", level="kecamatan", parent="16.06"),
-                              exp(NIK, column="s"), exp(MONEY, column="f"),
-                              exp(PERIOD, column="d", granularity="day",
-                                  max_date=PERIOD_PARAM)), PARAMS)
+    v = validate(
+        table,
+        suite(
+            exp(KODE, column="s", level="kecamatan", parent="16.06"),
+            exp(NIK, column="s"),
+            exp(MONEY, column="f"),
+            exp(PERIOD, column="d", granularity="day", max_date=PERIOD_PARAM),
+        ),
+        PARAMS,
+    )
     assert v.success and v.row_count == 0
 
 
@@ -296,38 +482,70 @@ def test_missing_registry_parameter_is_named() -> None:
 # ----------------------------------------------------------------- 3. rules in words
 
 
-@pytest.mark.parametrize(("expectation", "pesan", "message"), [
-    (exp(KODE, column="kode_desa", level="desa_kelurahan", parent="16.06"),
-     "'kode_desa' bukan kode desa/kelurahan Kemendagri di Kabupaten Musi Banyuasin (16.06)",
-     "'kode_desa' is not a Kemendagri village (desa/kelurahan) code in Kabupaten Musi Banyuasin "
-     "(16.06)"),
-    (exp(NIK, column="nik"),
-     "'nik' bukan NIK yang sah: harus 16 angka, dengan kode wilayah, tanggal lahir (perempuan "
-     "ditambah 40) dan bulan lahir yang benar",
-     "'nik' is not a valid NIK: it must be 16 digits with a real region code, day of birth "
-     "(plus 40 for women) and month of birth"),
-    (exp(PERIOD, column="periode", granularity="month", min_date="2015-01-01",
-         max_date=PERIOD_PARAM),
-     "'periode' harus tanggal 1 suatu bulan, antara 2015-01-01 dan 2026-11-01",
-     "'periode' must be the first day of a month, between 2015-01-01 and 2026-11-01"),
-    (exp(PERIOD, column="tahun", granularity="year", min_date="2015-01-01",
-         max_date=PERIOD_PARAM),
-     "'tahun' harus sebuah tahun (mis. 2025), antara 2015 dan 2026",
-     "'tahun' must be a year (e.g. 2025), between 2015 and 2026"),
-    (exp(PERIOD, column="tanggal", granularity="day", max_date=PERIOD_PARAM),
-     "'tanggal' harus tanggal yang sah, tidak setelah 2026-11-01",
-     "'tanggal' must be a valid date, not after 2026-11-01"),
-    (exp(MONEY, column="nilai_rp"),
-     "'nilai_rp' harus jumlah rupiah dari 0 sampai 1.000.000.000.000.000",
-     "'nilai_rp' must be a rupiah amount from 0 to 1,000,000,000,000,000"),
-    (exp(REGISTRY, column="kode_kamera", registry="muba_registri_kamera_cctv",
-         registry_column="kode_kamera",
-         value_set={"$PARAMETER": "registry__muba_registri_kamera_cctv__kode_kamera"}),
-     "'kode_kamera' tidak terdaftar di muba_registri_kamera_cctv (kolom kode_kamera)",
-     "'kode_kamera' is not registered in muba_registri_kamera_cctv (column kode_kamera)"),
-])
-def test_custom_rules_in_both_languages(expectation: dict[str, Any], pesan: str,
-                                        message: str) -> None:
+@pytest.mark.parametrize(
+    ("expectation", "pesan", "message"),
+    [
+        (
+            exp(KODE, column="kode_desa", level="desa_kelurahan", parent="16.06"),
+            "'kode_desa' bukan kode desa/kelurahan Kemendagri di Kabupaten Musi Banyuasin (16.06)",
+            "'kode_desa' is not a Kemendagri village (desa/kelurahan) code in Kabupaten Musi Banyuasin "
+            "(16.06)",
+        ),
+        (
+            exp(NIK, column="nik"),
+            "'nik' bukan NIK yang sah: harus 16 angka, dengan kode wilayah, tanggal lahir (perempuan "
+            "ditambah 40) dan bulan lahir yang benar",
+            "'nik' is not a valid NIK: it must be 16 digits with a real region code, day of birth "
+            "(plus 40 for women) and month of birth",
+        ),
+        (
+            exp(
+                PERIOD,
+                column="periode",
+                granularity="month",
+                min_date="2015-01-01",
+                max_date=PERIOD_PARAM,
+            ),
+            "'periode' harus tanggal 1 suatu bulan, antara 2015-01-01 dan 2026-11-01",
+            "'periode' must be the first day of a month, between 2015-01-01 and 2026-11-01",
+        ),
+        (
+            exp(
+                PERIOD,
+                column="tahun",
+                granularity="year",
+                min_date="2015-01-01",
+                max_date=PERIOD_PARAM,
+            ),
+            "'tahun' harus sebuah tahun (mis. 2025), antara 2015 dan 2026",
+            "'tahun' must be a year (e.g. 2025), between 2015 and 2026",
+        ),
+        (
+            exp(PERIOD, column="tanggal", granularity="day", max_date=PERIOD_PARAM),
+            "'tanggal' harus tanggal yang sah, tidak setelah 2026-11-01",
+            "'tanggal' must be a valid date, not after 2026-11-01",
+        ),
+        (
+            exp(MONEY, column="nilai_rp"),
+            "'nilai_rp' harus jumlah rupiah dari 0 sampai 1.000.000.000.000.000",
+            "'nilai_rp' must be a rupiah amount from 0 to 1,000,000,000,000,000",
+        ),
+        (
+            exp(
+                REGISTRY,
+                column="kode_kamera",
+                registry="muba_registri_kamera_cctv",
+                registry_column="kode_kamera",
+                value_set={"$PARAMETER": "registry__muba_registri_kamera_cctv__kode_kamera"},
+            ),
+            "'kode_kamera' tidak terdaftar di muba_registri_kamera_cctv (kolom kode_kamera)",
+            "'kode_kamera' is not registered in muba_registri_kamera_cctv (column kode_kamera)",
+        ),
+    ],
+)
+def test_custom_rules_in_both_languages(
+    expectation: dict[str, Any], pesan: str, message: str
+) -> None:
     # the registry's keys are not needed to say what the rule is
     assert rules.describe(expectation, PARAMS) == pesan
     assert rules.describe(expectation, PARAMS, "en") == message
@@ -341,11 +559,16 @@ def test_shipped_suites_use_the_custom_rules_with_both_messages(ds_id: str) -> N
     types = {e["type"] for e in the_suite["expectations"]}
     assert "expect_column_values_to_be_in_set" not in types or all(
         e["kwargs"]["column"] != (ds.region.column if ds.region else None)
-        for e in the_suite["expectations"] if e["type"] == "expect_column_values_to_be_in_set")
+        for e in the_suite["expectations"]
+        if e["type"] == "expect_column_values_to_be_in_set"
+    )
     if ds.region:
         kode = by_col[(KODE, ds.region.column)]
-        assert kode["kwargs"] == {"column": ds.region.column, "level": ds.region.level,
-                                  "parent": ds.regency}
+        assert kode["kwargs"] == {
+            "column": ds.region.column,
+            "level": ds.region.level,
+            "parent": ds.regency,
+        }
     period = by_col[(PERIOD, ds.period.column)]
     assert period["kwargs"]["granularity"] == ds.period.granularity
     assert period["kwargs"]["max_date"] == {"$PARAMETER": "run_date"}
@@ -355,9 +578,11 @@ def test_shipped_suites_use_the_custom_rules_with_both_messages(ds_id: str) -> N
         if c.unit == "Rupiah":
             assert (MONEY, c.name) in by_col
     assert "expect_column_values_to_match_regex" not in {
-        e["type"] for e in the_suite["expectations"]
+        e["type"]
+        for e in the_suite["expectations"]
         if (ds.column(e["kwargs"].get("column") or "") or ds.columns[0]).generate.get("kind")
-        == "nik"}
+        == "nik"
+    }
     for e in the_suite["expectations"]:
         if e["type"] in rules.CUSTOM_TYPES:
             meta = e["meta"]
@@ -395,44 +620,89 @@ def _suite_problems(tmp_path: Path, ds: Dataset, *expectations: dict[str, Any]) 
     return check_suite(ds, tmp_path)
 
 
-@pytest.mark.parametrize(("expectation", "problem"), [
-    (exp(KODE, column="kode_kecamatan", level="desa", parent="16.06"), "level: 'desa'"),
-    (exp(KODE, column="kode_kecamatan", level="desa_kelurahan", parent="16.06"),
-     "holds kecamatan codes"),
-    (exp(KODE, column="kode_kecamatan", level="kecamatan", parent="16.03"),
-     "under the dataset's regency 16.06"),
-    (exp(KODE, column="kode_kecamatan", level="kecamatan"), "under the dataset's regency"),
-    (exp(KODE, column="kode_kecamatan", level="kecamatan", parent="16.06.01"),
-     "is a kecamatan, not above kecamatan"),
-    (exp(KODE, column="kode_kecamatan", level="kecamatan", parent="99.99"),
-     "not a code in warehouse/seed/wilayah.csv"),
-    (exp(KODE, column="jam_online", level="kecamatan", parent="16.06"),
-     "of type number; this rule needs string"),
-    (exp(KODE, column="kode_kecamatan", parent="16.06"), "missing kwarg 'level'"),
-    (exp(NIK, column="jam_online"), "needs string"),
-    (exp(NIK, column="lokasi", check_kecamatan="ya"), "check_kecamatan"),
-    (exp(NIK, column="lokasi", mostly=0.9), "mostly"),
-    (exp(PERIOD, column="periode", granularity="day"), "period is per month"),
-    (exp(PERIOD, column="periode", granularity="monthly"), "granularity: 'monthly'"),
-    (exp(PERIOD, column="periode", granularity="month", max_date="kemarin"), "max_date"),
-    (exp(PERIOD, column="periode", granularity="month", min_date="2026-01-01",
-         max_date="2025-01-01"), "min_date is after max_date"),
-    (exp(PERIOD, column="periode", granularity="month", cadence="monthly"),
-     "unknown kwarg 'cadence'"),
-    (exp(MONEY, column="lokasi"), "needs integer or number"),
-    (exp(MONEY, column="jam_online", max_value=-5), "max_value"),
-    (exp(REGISTRY, column="kode_kamera", registry="muba_registri_kamera_cctv",
-         registry_column="kode_kamera", value_set={"$PARAMETER": "registri_kamera"}),
-     "registry__muba_registri_kamera_cctv__kode_kamera"),
-    (exp(REGISTRY, column="kode_kamera", registry="muba_cctv_kita",
-         registry_column="kode_kamera",
-         value_set={"$PARAMETER": "registry__muba_cctv_kita__kode_kamera"}),
-     "its own registry"),
-    (exp(REGISTRY, column="kode_kamera", registry="Registri Kamera",
-         registry_column="kode_kamera", value_set=[]), "expected a dataset id"),
-])
-def test_check_suite_reports_mistakes_in_custom_rules(tmp_path: Path, expectation: dict[str, Any],
-                                                      problem: str) -> None:
+@pytest.mark.parametrize(
+    ("expectation", "problem"),
+    [
+        (exp(KODE, column="kode_kecamatan", level="desa", parent="16.06"), "level: 'desa'"),
+        (
+            exp(KODE, column="kode_kecamatan", level="desa_kelurahan", parent="16.06"),
+            "holds kecamatan codes",
+        ),
+        (
+            exp(KODE, column="kode_kecamatan", level="kecamatan", parent="16.03"),
+            "under the dataset's regency 16.06",
+        ),
+        (exp(KODE, column="kode_kecamatan", level="kecamatan"), "under the dataset's regency"),
+        (
+            exp(KODE, column="kode_kecamatan", level="kecamatan", parent="16.06.01"),
+            "is a kecamatan, not above kecamatan",
+        ),
+        (
+            exp(KODE, column="kode_kecamatan", level="kecamatan", parent="99.99"),
+            "not a code in warehouse/seed/wilayah.csv",
+        ),
+        (
+            exp(KODE, column="jam_online", level="kecamatan", parent="16.06"),
+            "of type number; this rule needs string",
+        ),
+        (exp(KODE, column="kode_kecamatan", parent="16.06"), "missing kwarg 'level'"),
+        (exp(NIK, column="jam_online"), "needs string"),
+        (exp(NIK, column="lokasi", check_kecamatan="ya"), "check_kecamatan"),
+        (exp(NIK, column="lokasi", mostly=0.9), "mostly"),
+        (exp(PERIOD, column="periode", granularity="day"), "period is per month"),
+        (exp(PERIOD, column="periode", granularity="monthly"), "granularity: 'monthly'"),
+        (exp(PERIOD, column="periode", granularity="month", max_date="kemarin"), "max_date"),
+        (
+            exp(
+                PERIOD,
+                column="periode",
+                granularity="month",
+                min_date="2026-01-01",
+                max_date="2025-01-01",
+            ),
+            "min_date is after max_date",
+        ),
+        (
+            exp(PERIOD, column="periode", granularity="month", cadence="monthly"),
+            "unknown kwarg 'cadence'",
+        ),
+        (exp(MONEY, column="lokasi"), "needs integer or number"),
+        (exp(MONEY, column="jam_online", max_value=-5), "max_value"),
+        (
+            exp(
+                REGISTRY,
+                column="kode_kamera",
+                registry="muba_registri_kamera_cctv",
+                registry_column="kode_kamera",
+                value_set={"$PARAMETER": "registri_kamera"},
+            ),
+            "registry__muba_registri_kamera_cctv__kode_kamera",
+        ),
+        (
+            exp(
+                REGISTRY,
+                column="kode_kamera",
+                registry="muba_cctv_kita",
+                registry_column="kode_kamera",
+                value_set={"$PARAMETER": "registry__muba_cctv_kita__kode_kamera"},
+            ),
+            "its own registry",
+        ),
+        (
+            exp(
+                REGISTRY,
+                column="kode_kamera",
+                registry="Registri Kamera",
+                registry_column="kode_kamera",
+                value_set=[],
+            ),
+            "expected a dataset id",
+        ),
+    ],
+)
+def test_check_suite_reports_mistakes_in_custom_rules(
+    tmp_path: Path, expectation: dict[str, Any], problem: str
+) -> None:
     problems = _suite_problems(tmp_path, CATALOG.datasets["muba_cctv_kita"], expectation)
     assert problems and any(problem in p for p in problems), problems
     assert all("expectations[0]" in p for p in problems)
@@ -440,17 +710,25 @@ def test_check_suite_reports_mistakes_in_custom_rules(tmp_path: Path, expectatio
 
 def test_check_suite_accepts_well_formed_custom_rules(tmp_path: Path) -> None:
     ds = CATALOG.datasets["muba_kelompok_tani_karet"]
-    assert _suite_problems(
-        tmp_path, ds,
-        exp(KODE, column="kode_desa", level="desa_kelurahan", parent="16.06"),
-        exp(KODE, column="kode_desa", level="desa_kelurahan", parent="16.06.01"),
-        exp(NIK, column="nik_ketua", check_kecamatan=False),
-        exp(PERIOD, column="tahun", granularity="year", min_date=2015, max_date=PERIOD_PARAM),
-        exp(MONEY, column="produksi_kg", max_value=1e9),
-        exp(REGISTRY, column="kode_kelompok", registry="muba_registri_kelompok_tani",
-            registry_column="kode_kelompok",
-            value_set={"$PARAMETER": "registry__muba_registri_kelompok_tani__kode_kelompok"}),
-    ) == []
+    assert (
+        _suite_problems(
+            tmp_path,
+            ds,
+            exp(KODE, column="kode_desa", level="desa_kelurahan", parent="16.06"),
+            exp(KODE, column="kode_desa", level="desa_kelurahan", parent="16.06.01"),
+            exp(NIK, column="nik_ketua", check_kecamatan=False),
+            exp(PERIOD, column="tahun", granularity="year", min_date=2015, max_date=PERIOD_PARAM),
+            exp(MONEY, column="produksi_kg", max_value=1e9),
+            exp(
+                REGISTRY,
+                column="kode_kelompok",
+                registry="muba_registri_kelompok_tani",
+                registry_column="kode_kelompok",
+                value_set={"$PARAMETER": "registry__muba_registri_kelompok_tani__kode_kelompok"},
+            ),
+        )
+        == []
+    )
 
 
 # ----------------------------------------------------------------- 6. registry keys, from the wareh
@@ -460,27 +738,54 @@ def _registry_dataset() -> Dataset:
     """A test-only registry: the CCTV devices Diskominfo has installed."""
     base = CATALOG.datasets["muba_cctv_kita"].model_dump()
     base.update(
-        id="uji_registri_kamera", title="Registri Perangkat CCTV (uji)", cadence="yearly",
+        id="uji_registri_kamera",
+        title="Registri Perangkat CCTV (uji)",
+        cadence="yearly",
         columns=[
-            {"name": "kode_kamera", "type": "string", "nullable": False,
-             "description": "Nomor registrasi perangkat"},
-            {"name": "tahun_pasang", "type": "integer", "nullable": False,
-             "description": "Tahun pemasangan"},
-            {"name": "kode_kecamatan", "type": "string", "nullable": True,
-             "description": "Kecamatan lokasi"}],
-        primary_key=["kode_kamera"], period={"column": "tahun_pasang", "granularity": "year"},
-        region={"column": "kode_kecamatan", "level": "kecamatan"}, load_mode="upsert")
+            {
+                "name": "kode_kamera",
+                "type": "string",
+                "nullable": False,
+                "description": "Nomor registrasi perangkat",
+            },
+            {
+                "name": "tahun_pasang",
+                "type": "integer",
+                "nullable": False,
+                "description": "Tahun pemasangan",
+            },
+            {
+                "name": "kode_kecamatan",
+                "type": "string",
+                "nullable": True,
+                "description": "Kecamatan lokasi",
+            },
+        ],
+        primary_key=["kode_kamera"],
+        period={"column": "tahun_pasang", "granularity": "year"},
+        region={"column": "kode_kecamatan", "level": "kecamatan"},
+        load_mode="upsert",
+    )
     return Dataset.model_validate(base)
 
 
 def _with_registry() -> Catalog:
     reg = _registry_dataset()
-    return Catalog(root=CATALOG.root, regencies=CATALOG.regencies,
-                   datasets={**CATALOG.datasets, reg.id: reg}, kpis=CATALOG.kpis)
+    return Catalog(
+        root=CATALOG.root,
+        regencies=CATALOG.regencies,
+        datasets={**CATALOG.datasets, reg.id: reg},
+        kpis=CATALOG.kpis,
+    )
 
 
-CCTV_RULE = exp(REGISTRY, column="kode_kamera", registry="uji_registri_kamera",
-                registry_column="kode_kamera", value_set={"$PARAMETER": REG_PARAM})
+CCTV_RULE = exp(
+    REGISTRY,
+    column="kode_kamera",
+    registry="uji_registri_kamera",
+    registry_column="kode_kamera",
+    value_set={"$PARAMETER": REG_PARAM},
+)
 
 
 @pytest.fixture
@@ -495,9 +800,10 @@ def engine(engine):  # noqa: ANN001, ANN201 - extends conftest's engine
 def test_registry_params_read_the_warehouse_and_catch_unregistered_cameras(engine: Any) -> None:
     catalog = _with_registry()
     reg = catalog.datasets["uji_registri_kamera"]
-    the_suite = {"name": "muba_cctv_kita",
-                 "expectations": [*CATALOG.suites["muba_cctv_kita"]["expectations"], CCTV_RULE,
-                                  CCTV_RULE]}
+    the_suite = {
+        "name": "muba_cctv_kita",
+        "expectations": [*CATALOG.suites["muba_cctv_kita"]["expectations"], CCTV_RULE, CCTV_RULE],
+    }
     with pytest.raises(RegistryError, match="no fact table yet"):
         registry_params(engine, catalog, the_suite)
     table = fact_table(reg, engine.dialect.name)
@@ -506,9 +812,13 @@ def test_registry_params_read_the_warehouse_and_catch_unregistered_cameras(engin
 
     registered = [f"CCTV-{i:04d}" for i in range(1, 41)]  # 60 cameras report, 40 are registered
     with engine.begin() as conn:
-        conn.execute(insert(table), [{"kode_kamera": k, "tahun_pasang": 2024,
-                                      "kode_kecamatan": None, "load_id": "uji"}
-                                     for k in reversed(registered)])
+        conn.execute(
+            insert(table),
+            [
+                {"kode_kamera": k, "tahun_pasang": 2024, "kode_kecamatan": None, "load_id": "uji"}
+                for k in reversed(registered)
+            ],
+        )
     params = registry_params(engine, catalog, the_suite)
     assert params == {REG_PARAM: registered}  # distinct, sorted
 
@@ -525,14 +835,20 @@ def test_registry_params_read_the_warehouse_and_catch_unregistered_cameras(engin
 def test_registry_errors_are_plain() -> None:
     with pytest.raises(RegistryError, match="not a dataset of the catalog"):
         registry_params(make_engine("sqlite://"), CATALOG, suite(CCTV_RULE))
-    wrong_col = exp(REGISTRY, column="kode_kamera", registry="uji_registri_kamera",
-                    registry_column="nomor", value_set={"$PARAMETER": "x"})
+    wrong_col = exp(
+        REGISTRY,
+        column="kode_kamera",
+        registry="uji_registri_kamera",
+        registry_column="nomor",
+        value_set={"$PARAMETER": "x"},
+    )
     with pytest.raises(RegistryError, match="no column 'nomor'"):
         registry_params(make_engine("sqlite://"), _with_registry(), suite(wrong_col))
     # a suite without registry rules needs no database at all
     assert registry_params(None, CATALOG, CATALOG.suites["muba_cctv_kita"]) == {}  # type: ignore[arg-type]
     assert registry_refs(suite(CCTV_RULE, CCTV_RULE)) == [
-        (REG_PARAM, "uji_registri_kamera", "kode_kamera")]
+        (REG_PARAM, "uji_registri_kamera", "kode_kamera")
+    ]
 
 
 def test_check_registry_refs_across_datasets() -> None:
@@ -540,10 +856,20 @@ def test_check_registry_refs_across_datasets() -> None:
     suites = {**CATALOG.suites, "uji_registri_kamera": suite()}
     good = {**suites, "muba_cctv_kita": suite(CCTV_RULE)}
     assert check_registry_refs(catalog, good) == []
-    typed = exp(REGISTRY, column="jam_online", registry="uji_registri_kamera",
-                registry_column="kode_kamera", value_set={"$PARAMETER": REG_PARAM})
-    unknown = exp(REGISTRY, column="kode_kamera", registry="muba_registri_kamera_cctv",
-                  registry_column="kode_kamera", value_set={"$PARAMETER": "x"})
+    typed = exp(
+        REGISTRY,
+        column="jam_online",
+        registry="uji_registri_kamera",
+        registry_column="kode_kamera",
+        value_set={"$PARAMETER": REG_PARAM},
+    )
+    unknown = exp(
+        REGISTRY,
+        column="kode_kamera",
+        registry="muba_registri_kamera_cctv",
+        registry_column="kode_kamera",
+        value_set={"$PARAMETER": "x"},
+    )
     problems = check_registry_refs(catalog, {**suites, "muba_cctv_kita": suite(typed, unknown)})
     assert len(problems) == 2
     assert "'jam_online' is number but uji_registri_kamera.kode_kamera is string" in problems[0]

@@ -36,13 +36,17 @@ def test_every_dag_file_imports_without_errors(runner: Runner) -> None:
     assert {Path(p).name for p in DAGS_DIR.glob("*.py")} == {"serasan_dags.py", "serasan_alerts.py"}
 
 
-def test_one_dag_per_dataset_and_kpi_export_dags_per_regency(runner: Runner,
-                                                             catalog: Catalog) -> None:
+def test_one_dag_per_dataset_and_kpi_export_dags_per_regency(
+    runner: Runner, catalog: Catalog
+) -> None:
     expected = {f"serasan__{d}" for d in catalog.datasets}
     for reg in catalog.regencies.values():
         expected |= {f"serasan__{reg.slug}__kpi", f"serasan__{reg.slug}__export"}
-    assert set(runner.dag_ids) == expected | {"serasan__alerts", "serasan__retention",
-                                              "serasan__backup"}
+    assert set(runner.dag_ids) == expected | {
+        "serasan__alerts",
+        "serasan__retention",
+        "serasan__backup",
+    }
 
 
 def test_dags_have_tags_owners_and_no_cycles(runner: Runner, catalog: Catalog) -> None:
@@ -51,17 +55,25 @@ def test_dags_have_tags_owners_and_no_cycles(runner: Runner, catalog: Catalog) -
         assert "serasan" in dag.tags
         assert all(t.owner and t.owner != "airflow" for t in dag.tasks), dag_id
         assert dag.topological_sort()  # raises on a cycle
-        if dag_id.count("__") == 1 and dag_id not in ("serasan__alerts", "serasan__retention",
-                                                      "serasan__backup"):
+        if dag_id.count("__") == 1 and dag_id not in (
+            "serasan__alerts",
+            "serasan__retention",
+            "serasan__backup",
+        ):
             ds = catalog.dataset(dag_id.removeprefix("serasan__"))
             assert {catalog.regency(ds.regency).slug, ds.opd, ds.pillar} <= set(dag.tags)
-            assert [t.task_id for t in dag.topological_sort()] == ["extract", "transform", "load",
-                                                                   "notify"]
+            assert [t.task_id for t in dag.topological_sort()] == [
+                "extract",
+                "transform",
+                "load",
+                "notify",
+            ]
             assert dag.catchup is False
 
 
-def test_regency_dags_are_scheduled_on_their_datasets_assets(runner: Runner,
-                                                             catalog: Catalog) -> None:
+def test_regency_dags_are_scheduled_on_their_datasets_assets(
+    runner: Runner, catalog: Catalog
+) -> None:
     dag = runner.bag.get_dag("serasan__muaraenim__kpi")
     names = {a.name for a in dag.timetable.asset_condition.objects}
     assert names == {f"serasan.{d.id}" for d in catalog.datasets_of("16.03")}
@@ -92,8 +104,13 @@ def test_dag_test_of_each_kind(runner: Runner, catalog: Catalog, s3_settings: Se
         assert kpi["state"] == "success"
         assert kpi["tasks"]["compute"]["result"]["kpis"]["ME-ENV-01"] > 0
         portal = FakeCkan().start()  # the Satu Data portal, on loopback
-        os.environ.update({"SERASAN_CKAN_URL": portal.url, "SERASAN_CKAN_TOKEN": CKAN_TOKEN,
-                           "SERASAN_PII_KEY": "kunci-uji-dag-5c2e9a"})
+        os.environ.update(
+            {
+                "SERASAN_CKAN_URL": portal.url,
+                "SERASAN_CKAN_TOKEN": CKAN_TOKEN,
+                "SERASAN_PII_KEY": "kunci-uji-dag-5c2e9a",
+            }
+        )
         try:
             exp = runner.run("serasan__muaraenim__export", LOGICAL)
         finally:
@@ -103,8 +120,13 @@ def test_dag_test_of_each_kind(runner: Runner, catalog: Catalog, s3_settings: Se
         assert result["datasets"][ds.id]["written"] > 0 and result["periods_blocked"] == 0
         keys = lake.list(f"exports/muaraenim/{ds.id}/")
         names = {k.rsplit("/", 1)[-1] for k in keys}
-        assert {"changelog.json", "dcat.jsonld", "metadata.json", "datapackage.json",
-                "manifest.json"} <= names
+        assert {
+            "changelog.json",
+            "dcat.jsonld",
+            "metadata.json",
+            "datapackage.json",
+            "manifest.json",
+        } <= names
         periods = {k.split("/")[3] for k in keys if k.endswith("/manifest.json")}
         assert {f"{ds.id}_{p}.{ext}" for p in periods for ext in ("csv", "json")} <= names
         pkg = portal.package(ds.id.replace("_", "-"))
@@ -122,13 +144,18 @@ def test_dag_test_of_each_kind(runner: Runner, catalog: Catalog, s3_settings: Se
         assert row.dag_id == f"serasan__{ds.id}" and row.run_id == res["run_id"]
         assert row.logical_date == RUN_DATE
     finally:
-        for key in [*s3_settings.as_env(), "SERASAN_CKAN_URL", "SERASAN_CKAN_TOKEN",
-                    "SERASAN_PII_KEY"]:
+        for key in [
+            *s3_settings.as_env(),
+            "SERASAN_CKAN_URL",
+            "SERASAN_CKAN_TOKEN",
+            "SERASAN_PII_KEY",
+        ]:
             os.environ.pop(key, None)
 
 
-def test_blocked_load_fails_the_dag_run(runner: Runner, catalog: Catalog,
-                                        local_settings: Settings) -> None:
+def test_blocked_load_fails_the_dag_run(
+    runner: Runner, catalog: Catalog, local_settings: Settings
+) -> None:
     _use(local_settings)
     try:
         ds = catalog.dataset("muaraenim_produksi_karet")
@@ -143,9 +170,13 @@ def test_blocked_load_fails_the_dag_run(runner: Runner, catalog: Catalog,
             os.environ.pop(key, None)
 
 
-def test_pulled_sources_run_through_their_dags(runner: Runner, catalog: Catalog,
-                                               local_settings: Settings, pg_url: str,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pulled_sources_run_through_their_dags(
+    runner: Runner,
+    catalog: Catalog,
+    local_settings: Settings,
+    pg_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The database DAG pulls from a real PostgreSQL, the API DAG from a real HTTP server."""
     import csv
     import io
@@ -161,15 +192,20 @@ def test_pulled_sources_run_through_their_dags(runner: Runner, catalog: Catalog,
     rows = list(csv.DictReader(io.StringIO(gen.data.decode())))
     app = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
     params = db_ds.source.params
-    table = Table(params["table"], MetaData(), *[Column(c, Text) for c in db_ds.column_names],
-                  Column(params["watermark_column"], DateTime))
+    table = Table(
+        params["table"],
+        MetaData(),
+        *[Column(c, Text) for c in db_ds.column_names],
+        Column(params["watermark_column"], DateTime),
+    )
     table.create(bind=app)
     yesterday = dt.datetime.combine(RUN_DATE - dt.timedelta(days=1), dt.time(9))
     with app.begin() as conn:
         conn.execute(insert(table), [{**r, params["watermark_column"]: yesterday} for r in rows])
         older = yesterday - dt.timedelta(days=3)
-        conn.execute(insert(table), [{**rows[0], "jenis_pajak": "BPHTB",
-                                      params["watermark_column"]: older}])
+        conn.execute(
+            insert(table), [{**rows[0], "jenis_pajak": "BPHTB", params["watermark_column"]: older}]
+        )
     app.dispose()
     monkeypatch.setenv(f"SERASAN_CONN_{params['conn_id'].upper()}", pg_url)
     _use(local_settings)
@@ -195,20 +231,21 @@ def test_pulled_sources_run_through_their_dags(runner: Runner, catalog: Catalog,
 
 @pytest.mark.parametrize("regencies_loaded", ["embedded"], indirect=True)
 def test_kpi_dags_fill_every_kpi_and_export_dags_write_the_reports(
-        runner: Runner, regencies_loaded: RunContext, tmp_path: Path) -> None:
+    runner: Runner, regencies_loaded: RunContext, tmp_path: Path
+) -> None:
     """`dag.test()` of both regencies' KPI and export DAGs on a copy of the demo warehouse
     (every dataset loaded), with mart.kpi_value emptied first."""
     import shutil
     import sqlite3
 
     src = regencies_loaded
-    with sqlite3.connect(src.engine.url.database) as a, \
-            sqlite3.connect(tmp_path / "wh.db") as b:
+    with sqlite3.connect(src.engine.url.database) as a, sqlite3.connect(tmp_path / "wh.db") as b:
         a.backup(b)
     shutil.copytree(src.settings.lake_url, tmp_path / "lake")
     shutil.rmtree(tmp_path / "lake" / "reports")
-    settings = Settings(lake_url=str(tmp_path / "lake"),
-                        warehouse_url=f"sqlite:///{tmp_path / 'wh.db'}")
+    settings = Settings(
+        lake_url=str(tmp_path / "lake"), warehouse_url=f"sqlite:///{tmp_path / 'wh.db'}"
+    )
     engine = make_engine(settings.warehouse_url)
     mart = table("mart", "kpi_value", "sqlite")
     with engine.begin() as conn:
@@ -227,13 +264,23 @@ def test_kpi_dags_fill_every_kpi_and_export_dags_write_the_reports(
         for key in settings.as_env():
             os.environ.pop(key, None)
     with engine.connect() as conn:
-        valued = {r.kpi_code for r in conn.execute(
-            select(mart.c.kpi_code).where(mart.c.value.is_not(None)))}
-        got = [tuple(r) for r in conn.execute(select(mart).order_by(
-            mart.c.kpi_code, mart.c.period, mart.c.kode_wilayah))]
+        valued = {
+            r.kpi_code
+            for r in conn.execute(select(mart.c.kpi_code).where(mart.c.value.is_not(None)))
+        }
+        got = [
+            tuple(r)
+            for r in conn.execute(
+                select(mart).order_by(mart.c.kpi_code, mart.c.period, mart.c.kode_wilayah)
+            )
+        ]
     engine.dispose()
     assert valued == set(src.catalog.kpis)
     with src.engine.connect() as conn:
-        want = [tuple(r) for r in conn.execute(select(mart).order_by(
-            mart.c.kpi_code, mart.c.period, mart.c.kode_wilayah))]
+        want = [
+            tuple(r)
+            for r in conn.execute(
+                select(mart).order_by(mart.c.kpi_code, mart.c.period, mart.c.kode_wilayah)
+            )
+        ]
     assert got == want  # the DAG computes exactly what the core computes

@@ -50,8 +50,9 @@ class Mailbox:
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        msg = email.message_from_bytes(envelope.original_content or envelope.content,
-                                       policy=email.policy.default)
+        msg = email.message_from_bytes(
+            envelope.original_content or envelope.content, policy=email.policy.default
+        )
         if msg["Subject"]:  # a long subject is folded after "Subject:"; clients unfold it so
             msg.replace_header("Subject", str(msg["Subject"]).strip())
         with self.lock:
@@ -75,8 +76,9 @@ class SmtpServer:
         self.auth = auth
         self.controller: Controller | None = None
 
-    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
-                      data: Any) -> AuthResult:
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
         ok = self.auth and (data.login.decode(), data.password.decode()) == self.auth
         return AuthResult(success=bool(ok), handled=False)
 
@@ -112,8 +114,9 @@ class Webhook:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                hook.requests.append({"path": self.path, "headers": dict(self.headers),
-                                      "json": json.loads(body)})
+                hook.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "json": json.loads(body)}
+                )
                 status = hook.statuses.pop(0) if hook.statuses else 200
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -141,8 +144,13 @@ def webhook() -> Iterator[Webhook]:
 
 
 def with_smtp(settings: Settings, port: int, **extra: Any) -> Settings:
-    return dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=port,
-                               smtp_from="serasan@muaraenimkab.go.id", **extra)
+    return dataclasses.replace(
+        settings,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_from="serasan@muaraenimkab.go.id",
+        **extra,
+    )
 
 
 def deliveries(ctx_or_engine: Any) -> list[dict[str, Any]]:
@@ -152,10 +160,17 @@ def deliveries(ctx_or_engine: Any) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute(select(dl).order_by(dl.c.dedupe_key)).mappings()]
 
 
-def _ctx(settings: Settings, catalog: Catalog, run_id: str = "run-1",
-         force: bool = False) -> RunContext:
-    ctx = RunContext(settings=settings, catalog=catalog, run_date=RUN_DATE, dag_id="test",
-                     run_id=run_id, force=force)
+def _ctx(
+    settings: Settings, catalog: Catalog, run_id: str = "run-1", force: bool = False
+) -> RunContext:
+    ctx = RunContext(
+        settings=settings,
+        catalog=catalog,
+        run_date=RUN_DATE,
+        dag_id="test",
+        run_id=run_id,
+        force=force,
+    )
     upgrade(ctx.engine, catalog)
     return ctx
 
@@ -179,8 +194,13 @@ def test_keys_kinds_and_backoff() -> None:
     assert key == "quality|x-1|email|a@b.go.id"
     long = delivery.alert_id("engineer", "d" * 100, "t" * 50, "r" * 50)
     assert len(long) == delivery.MAX_ID and delivery.kind_of(long) == "engineer"
-    assert [delivery.backoff_total(n) // dt.timedelta(minutes=1) for n in range(5)] == \
-        [0, 5, 15, 35, 75]
+    assert [delivery.backoff_total(n) // dt.timedelta(minutes=1) for n in range(5)] == [
+        0,
+        5,
+        15,
+        35,
+        75,
+    ]
     assert delivery.backoff_total(20) - delivery.backoff_total(19) == delivery.BACKOFF_CAP
     stamp = delivery.stamp(T0 + delivery.backoff_total(3))
     assert delivery.enqueued_at(stamp, 3) == T0
@@ -189,8 +209,9 @@ def test_keys_kinds_and_backoff() -> None:
 # ------------------------------------------------------------------------ e-mail
 
 
-def test_quality_alert_is_emailed_once(settings: Settings, catalog: Catalog,
-                                       smtp: SmtpServer) -> None:
+def test_quality_alert_is_emailed_once(
+    settings: Settings, catalog: Catalog, smtp: SmtpServer
+) -> None:
     """The OPD gets the Bahasa Indonesia alert with masked examples and the rejected-rows file,
     once: not again on a second drain, nor after the same file is processed again."""
     settings = with_smtp(settings, smtp.port)
@@ -205,8 +226,10 @@ def test_quality_alert_is_emailed_once(settings: Settings, catalog: Catalog,
     assert msg["To"] == "dinsos@muaraenimkab.go.id"
     assert msg["From"] == "serasan@muaraenimkab.go.id"
     ds = catalog.dataset("muaraenim_penerima_bansos")
-    assert msg["Subject"] == (f"[Serasan] {ds.title}: {summary['rows_rejected']} dari "
-                              f"{summary['rows_in']} baris ditolak (quarantined)")
+    assert msg["Subject"] == (
+        f"[Serasan] {ds.title}: {summary['rows_rejected']} dari "
+        f"{summary['rows_in']} baris ditolak (quarantined)"
+    )
     body = Mailbox.text(msg)
     assert "Yth. Operator Data Dinsos," in body
     assert "Contoh baris (data pribadi disamarkan):" in body
@@ -216,8 +239,7 @@ def test_quality_alert_is_emailed_once(settings: Settings, catalog: Catalog,
     assert "Daftar lengkap baris yang ditolak" in body
 
     [row] = deliveries(ctx)
-    assert row["dedupe_key"] == (f"quality|{summary['load_id']}|email|"
-                                 f"dinsos@muaraenimkab.go.id")
+    assert row["dedupe_key"] == (f"quality|{summary['load_id']}|email|dinsos@muaraenimkab.go.id")
     assert (row["status"], row["attempts"], row["last_error"]) == ("sent", 1, None)
     assert row["sent_at"]
 
@@ -252,8 +274,12 @@ def test_smtp_outage_delays_but_never_loses(settings: Settings, catalog: Catalog
     assert f"127.0.0.1:{port}" in row["last_error"]
     assert row["next_attempt_at"] == delivery.stamp(T0 + delivery.BACKOFF_BASE)
     # not yet due: a drain a minute later does not even try
-    assert delivery.drain(ctx.engine, settings, now=T0 + dt.timedelta(minutes=1)) == \
-        {"sent": 0, "retrying": 0, "failed": 0, "errors": []}
+    assert delivery.drain(ctx.engine, settings, now=T0 + dt.timedelta(minutes=1)) == {
+        "sent": 0,
+        "retrying": 0,
+        "failed": 0,
+        "errors": [],
+    }
     assert deliveries(ctx)[0]["attempts"] == 1
 
     server = SmtpServer(port).start()
@@ -268,21 +294,31 @@ def test_smtp_outage_delays_but_never_loses(settings: Settings, catalog: Catalog
         server.stop()
 
 
-def test_secrets_stay_out_of_errors_logs_and_repr(local_settings: Settings, catalog: Catalog,
-                                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_secrets_stay_out_of_errors_logs_and_repr(
+    local_settings: Settings, catalog: Catalog, caplog: pytest.LogCaptureFixture
+) -> None:
     """A refused login is retried later; the password is in no error, log line or summary."""
     server = SmtpServer(free_port(), auth=("serasan", "right-pass")).start()
     try:
         secret = "Sup3r-s3cret-pw"
-        settings = with_smtp(local_settings, server.port, smtp_user="serasan",
-                             smtp_password=secret, smtp_starttls=False,
-                             webhook_url="http://127.0.0.1:9/h?token=" + secret,
-                             webhook_token=secret)
+        settings = with_smtp(
+            local_settings,
+            server.port,
+            smtp_user="serasan",
+            smtp_password=secret,
+            smtp_starttls=False,
+            webhook_url="http://127.0.0.1:9/h?token=" + secret,
+            webhook_token=secret,
+        )
         engine = make_engine(settings.warehouse_url)
         upgrade(engine, catalog)
-        alert = delivery.OutboxAlert(alert_id=delivery.alert_id("engineer", "x", "y", "z"),
-                                     kind="engineer", recipients=["eng@example.org"],
-                                     subject="s", body="b")
+        alert = delivery.OutboxAlert(
+            alert_id=delivery.alert_id("engineer", "x", "y", "z"),
+            kind="engineer",
+            recipients=["eng@example.org"],
+            subject="s",
+            body="b",
+        )
         delivery.enqueue(engine, settings, alert, now=T0)
         with caplog.at_level(logging.DEBUG):
             result = delivery.drain(engine, settings, now=T0)
@@ -290,8 +326,13 @@ def test_secrets_stay_out_of_errors_logs_and_repr(local_settings: Settings, cata
         rows = deliveries(engine)
         assert all(r["status"] == "pending" and r["attempts"] == 1 for r in rows)
         assert any("535" in r["last_error"] or "Authentication" in r["last_error"] for r in rows)
-        for text in [*(r["last_error"] for r in rows), caplog.text, repr(settings),
-                     settings.describe(), json.dumps(result)]:
+        for text in [
+            *(r["last_error"] for r in rows),
+            caplog.text,
+            repr(settings),
+            settings.describe(),
+            json.dumps(result),
+        ]:
             assert secret not in text
         assert "smtp: 127.0.0.1" in settings.describe()
 
@@ -304,11 +345,18 @@ def test_secrets_stay_out_of_errors_logs_and_repr(local_settings: Settings, cata
 
 
 def test_settings_from_environment() -> None:
-    s = Settings.from_env({"SERASAN_SMTP_HOST": "mail.go.id", "SERASAN_SMTP_USER": "u",
-                           "SERASAN_SMTP_PASSWORD": "p", "SERASAN_WEBHOOK_URL": "https://gw/x",
-                           "SERASAN_WEBHOOK_TOKEN": "tok", "SERASAN_ENGINEER_EMAIL": "a@x, b@x",
-                           "SERASAN_WALIDATA_EMAIL_MUARAENIM": "walidata@muaraenimkab.go.id",
-                           "SERASAN_OUTBOX_MAX_AGE_HOURS": "3"})
+    s = Settings.from_env(
+        {
+            "SERASAN_SMTP_HOST": "mail.go.id",
+            "SERASAN_SMTP_USER": "u",
+            "SERASAN_SMTP_PASSWORD": "p",
+            "SERASAN_WEBHOOK_URL": "https://gw/x",
+            "SERASAN_WEBHOOK_TOKEN": "tok",
+            "SERASAN_ENGINEER_EMAIL": "a@x, b@x",
+            "SERASAN_WALIDATA_EMAIL_MUARAENIM": "walidata@muaraenimkab.go.id",
+            "SERASAN_OUTBOX_MAX_AGE_HOURS": "3",
+        }
+    )
     assert s.starttls and s.smtp_port_or_default == 587  # a login is never sent in clear
     assert delivery.channels(s) == ["email", "webhook"]
     assert delivery.engineers(s) == ["a@x", "b@x"]
@@ -323,23 +371,29 @@ def test_settings_from_environment() -> None:
 # ------------------------------------------------------------------------ webhook
 
 
-def test_webhook_payload_token_and_retry(settings: Settings, catalog: Catalog,
-                                         webhook: Webhook) -> None:
+def test_webhook_payload_token_and_retry(
+    settings: Settings, catalog: Catalog, webhook: Webhook
+) -> None:
     """POST JSON with the bearer token; a 500 is retried later, then it is delivered once."""
     settings = dataclasses.replace(settings, webhook_url=webhook.url, webhook_token="t0ken-123")
     ctx = _ctx(settings, catalog)
     summary, _ = _load_bansos(ctx, catalog)
     webhook.statuses = [500]
 
-    first = delivery.drain(ctx.engine, settings, now=T0,
-                           phones={"dinsos@muaraenimkab.go.id": "0812"})
+    first = delivery.drain(
+        ctx.engine, settings, now=T0, phones={"dinsos@muaraenimkab.go.id": "0812"}
+    )
     assert (first["sent"], first["retrying"]) == (0, 1) and "HTTP 500" in first["errors"][0]
     [row] = deliveries(ctx)
     assert (row["channel"], row["status"], row["attempts"]) == ("webhook", "pending", 1)
     assert "HTTP 500" in row["last_error"]
 
-    second = delivery.drain(ctx.engine, settings, now=T0 + dt.timedelta(minutes=10),
-                            phones={"dinsos@muaraenimkab.go.id": "0812"})
+    second = delivery.drain(
+        ctx.engine,
+        settings,
+        now=T0 + dt.timedelta(minutes=10),
+        phones={"dinsos@muaraenimkab.go.id": "0812"},
+    )
     assert second["sent"] == 1
     assert delivery.drain(ctx.engine, settings, now=T0 + dt.timedelta(days=2))["sent"] == 0
     assert len(webhook.requests) == 2  # the failed try and the delivery, nothing after
@@ -358,15 +412,22 @@ def test_webhook_payload_token_and_retry(settings: Settings, catalog: Catalog,
     assert payload["id"] == row["dedupe_key"]
 
 
-def test_two_channels_and_a_channel_added_later(local_settings: Settings, catalog: Catalog,
-                                                smtp: SmtpServer, webhook: Webhook) -> None:
+def test_two_channels_and_a_channel_added_later(
+    local_settings: Settings, catalog: Catalog, smtp: SmtpServer, webhook: Webhook
+) -> None:
     """Each channel and recipient is its own delivery; enabling a channel later sends only on
     that channel, never again on the first."""
     engine = make_engine(local_settings.warehouse_url)
     upgrade(engine, catalog)
-    alert = delivery.OutboxAlert(alert_id=delivery.alert_id("digest", "muaraenim-dlh", "d1"),
-                                 kind="digest", recipients=["a@x.go.id", "b@x.go.id", "A@x.go.id"],
-                                 subject="s", body="b", regency="16.03", opd="dlh")
+    alert = delivery.OutboxAlert(
+        alert_id=delivery.alert_id("digest", "muaraenim-dlh", "d1"),
+        kind="digest",
+        recipients=["a@x.go.id", "b@x.go.id", "A@x.go.id"],
+        subject="s",
+        body="b",
+        regency="16.03",
+        opd="dlh",
+    )
     email_only = with_smtp(local_settings, smtp.port)
     delivery.enqueue(engine, email_only, alert, now=T0)
     delivery.enqueue(engine, email_only, alert, now=T0)  # a second enqueue changes nothing
@@ -383,18 +444,30 @@ def test_two_channels_and_a_channel_added_later(local_settings: Settings, catalo
     engine.dispose()
 
 
-def test_concurrent_drains_send_each_delivery_once(local_settings: Settings, catalog: Catalog,
-                                                   smtp: SmtpServer) -> None:
+def test_concurrent_drains_send_each_delivery_once(
+    local_settings: Settings, catalog: Catalog, smtp: SmtpServer
+) -> None:
     settings = with_smtp(local_settings, smtp.port)
     engine = make_engine(settings.warehouse_url)
     upgrade(engine, catalog)
     for i in range(12):
-        delivery.enqueue(engine, settings, delivery.OutboxAlert(
-            alert_id=delivery.alert_id("digest", f"opd{i}", "d"), kind="digest",
-            recipients=[f"opd{i}@x.go.id"], subject=f"s{i}", body="b"), now=T0)
+        delivery.enqueue(
+            engine,
+            settings,
+            delivery.OutboxAlert(
+                alert_id=delivery.alert_id("digest", f"opd{i}", "d"),
+                kind="digest",
+                recipients=[f"opd{i}@x.go.id"],
+                subject=f"s{i}",
+                body="b",
+            ),
+            now=T0,
+        )
     results: list[dict[str, Any]] = []
-    threads = [threading.Thread(target=lambda: results.append(
-        delivery.drain(engine, settings, now=T0))) for _ in range(3)]
+    threads = [
+        threading.Thread(target=lambda: results.append(delivery.drain(engine, settings, now=T0)))
+        for _ in range(3)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -408,18 +481,24 @@ def test_concurrent_drains_send_each_delivery_once(local_settings: Settings, cat
 # ------------------------------------------------------------------------ engineers
 
 
-def test_outbox_that_does_not_drain_alerts_the_engineers(settings: Settings,
-                                                         catalog: Catalog) -> None:
+def test_outbox_that_does_not_drain_alerts_the_engineers(
+    settings: Settings, catalog: Catalog
+) -> None:
     """Deliveries pending longer than N hours: one message a day to the engineer address,
     never to the OPD; the stuck alert itself still goes out when SMTP is back."""
     port = free_port()
-    settings = with_smtp(settings, port, engineer_email="data-eng@serasan.go.id",
-                         outbox_max_age_hours=6)
+    settings = with_smtp(
+        settings, port, engineer_email="data-eng@serasan.go.id", outbox_max_age_hours=6
+    )
     ctx = _ctx(settings, catalog)
     summary, _ = _load_bansos(ctx, catalog)
     delivery.drain(ctx.engine, settings, now=T0)  # SMTP down: pending
-    assert delivery.watch_outbox(ctx.engine, settings, RUN_DATE,
-                                 now=T0 + dt.timedelta(hours=5))["stuck"] == 0
+    assert (
+        delivery.watch_outbox(ctx.engine, settings, RUN_DATE, now=T0 + dt.timedelta(hours=5))[
+            "stuck"
+        ]
+        == 0
+    )
 
     server = SmtpServer(port).start()
     try:
@@ -443,23 +522,35 @@ def test_outbox_that_does_not_drain_alerts_the_engineers(settings: Settings,
         server.stop()
 
 
-def test_deliver_now_without_a_warehouse_sends_directly(tmp_path: Any,
-                                                        smtp: SmtpServer) -> None:
+def test_deliver_now_without_a_warehouse_sends_directly(tmp_path: Any, smtp: SmtpServer) -> None:
     """A failure callback whose warehouse is the problem still reaches the engineers."""
-    settings = with_smtp(Settings(lake_url=str(tmp_path / "lake"),
-                                  warehouse_url=f"sqlite:///{tmp_path / 'none' / 'w.db'}"),
-                         smtp.port, engineer_email="eng@serasan.go.id")
-    alert = delivery.task_failure_alert(settings, dag_id="serasan__x", task_id="load",
-                                        run_id="manual__1", error="OperationalError: no table")
+    settings = with_smtp(
+        Settings(
+            lake_url=str(tmp_path / "lake"), warehouse_url=f"sqlite:///{tmp_path / 'none' / 'w.db'}"
+        ),
+        smtp.port,
+        engineer_email="eng@serasan.go.id",
+    )
+    alert = delivery.task_failure_alert(
+        settings,
+        dag_id="serasan__x",
+        task_id="load",
+        run_id="manual__1",
+        error="OperationalError: no table",
+    )
     result = delivery.deliver_now(settings, alert)
     assert result["sent"] == 1
     [msg] = smtp.box.to("eng@serasan.go.id")
     assert "serasan__x" in msg["Subject"] and "manual__1" in Mailbox.text(msg)
 
 
-def test_alerts_cli_drains_and_reports(local_settings: Settings, catalog: Catalog,
-                                       smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_alerts_cli_drains_and_reports(
+    local_settings: Settings,
+    catalog: Catalog,
+    smtp: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     from serasan.cli import main
 
     ctx = _ctx(local_settings, catalog)

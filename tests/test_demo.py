@@ -38,8 +38,9 @@ def demo_env(local_settings: Settings) -> Settings:
     os.environ.update(saved)
 
 
-def test_demo_twice_is_idempotent(demo_env: Settings, catalog: Catalog, tmp_path: Path,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_twice_is_idempotent(
+    demo_env: Settings, catalog: Catalog, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     home = Path(os.environ["AIRFLOW_HOME"])
     date = dt.date(2026, 11, 1)
     assert run_demo(catalog, demo_env, home, date, 0.03, tmp_path / "w1") == 0
@@ -60,8 +61,11 @@ def test_demo_twice_is_idempotent(demo_env: Settings, catalog: Catalog, tmp_path
 
     engine = make_engine(demo_env.warehouse_url)
     with engine.connect() as conn:
-        loads = conn.execute(select(text("status, rows_in, rows_loaded, rows_rejected"))
-                             .select_from(text("meta__load_run"))).all()
+        loads = conn.execute(
+            select(text("status, rows_in, rows_loaded, rows_rejected")).select_from(
+                text("meta__load_run")
+            )
+        ).all()
     engine.dispose()
     assert len(loads) == len(catalog.datasets)
     assert all(r.rows_in == r.rows_loaded + r.rows_rejected for r in loads)

@@ -33,8 +33,13 @@ DATASETS = ("muba_kelompok_tani_karet", "muba_bank_sampah", "muba_event_sport_to
 
 
 def _ctx(settings: Settings, catalog: Catalog, key: str | None = KEY) -> RunContext:
-    ctx = RunContext(settings=dataclasses.replace(settings, pii_key=key), catalog=catalog,
-                     run_date=RUN_DATE, dag_id="test", run_id="run-1")
+    ctx = RunContext(
+        settings=dataclasses.replace(settings, pii_key=key),
+        catalog=catalog,
+        run_date=RUN_DATE,
+        dag_id="test",
+        run_id="run-1",
+    )
     upgrade(ctx.engine, catalog)
     return ctx
 
@@ -59,8 +64,12 @@ def _periods(ctx: RunContext, ds_id: str) -> dict[str, str]:
     """period -> lake prefix, from meta.export_run."""
     runs = ctx.t("meta", "export_run")
     with ctx.engine.connect() as conn:
-        return {r.period: r.lake_prefix for r in conn.execute(
-            select(runs).where(runs.c.dataset_id == ds_id, runs.c.status == "ready"))}
+        return {
+            r.period: r.lake_prefix
+            for r in conn.execute(
+                select(runs).where(runs.c.dataset_id == ds_id, runs.c.status == "ready")
+            )
+        }
 
 
 @pytest.fixture
@@ -72,7 +81,8 @@ def loaded(settings: Settings, catalog: Catalog) -> RunContext:
 
 
 def test_every_period_has_all_files_and_frictionless_validates_them(
-        loaded: RunContext, tmp_path: Path) -> None:
+    loaded: RunContext, tmp_path: Path
+) -> None:
     from frictionless import Package
 
     ctx = loaded
@@ -99,8 +109,12 @@ def test_every_period_has_all_files_and_frictionless_validates_them(
             assert len(key) == len(ds.primary_key)
             rows = _csv(ctx.lake.get(prefix + f"{base}.csv"))
             header = list(rows[0])
-            assert header[:4] == ["kode_provinsi", "nama_provinsi", "kode_kabupaten_kota",
-                                  "nama_kabupaten_kota"]
+            assert header[:4] == [
+                "kode_provinsi",
+                "nama_provinsi",
+                "kode_kabupaten_kota",
+                "nama_kabupaten_kota",
+            ]
             assert header[-2:] == ["satuan", "tahun" if ds.cadence == "yearly" else "periode"]
             assert {r["kode_kabupaten_kota"] for r in rows} == {"16.06"}
             assert {r["kode_bps_kabupaten_kota"] for r in rows} == {"1606"}
@@ -109,8 +123,7 @@ def test_every_period_has_all_files_and_frictionless_validates_them(
             assert all(r[f"kode_{level}"].startswith("16.06.") for r in rows)
             records = json.loads(ctx.lake.get(prefix + f"{base}.json"))
             assert [list(r) for r in records] == [header] * len(records)
-            assert [str(r[f"kode_{level}"]) for r in records] == [r[f"kode_{level}"]
-                                                                  for r in rows]
+            assert [str(r[f"kode_{level}"]) for r in records] == [r[f"kode_{level}"] for r in rows]
             for pii_col in ds.pii_columns:
                 assert pii_col not in header
     # the row counts equal the warehouse's
@@ -120,8 +133,7 @@ def test_every_period_has_all_files_and_frictionless_validates_them(
         n = len(conn.execute(select(fact)).all())
     runs = ctx.t("meta", "export_run")
     with ctx.engine.connect() as conn:
-        exported = sum(r.rows for r in conn.execute(select(runs).where(
-            runs.c.dataset_id == ds.id)))
+        exported = sum(r.rows for r in conn.execute(select(runs).where(runs.c.dataset_id == ds.id)))
     assert exported == n
 
 
@@ -132,11 +144,22 @@ def test_metadata_carries_the_satu_data_standard_and_dcat_the_files(loaded: RunC
     period, prefix = sorted(_periods(ctx, ds.id).items())[0]
     meta = json.loads(ctx.lake.get(prefix + "metadata.json"))
     sd = ds.satu_data
-    assert meta["standar_data"] == {"konsep": sd.konsep, "definisi": sd.definisi,
-                                    "klasifikasi": sd.klasifikasi, "ukuran": sd.ukuran,
-                                    "satuan": sd.satuan}
-    for f in ("produsen_data", "walidata", "frekuensi", "level_penyajian", "jadwal_rilis",
-              "lisensi", "kontak"):
+    assert meta["standar_data"] == {
+        "konsep": sd.konsep,
+        "definisi": sd.definisi,
+        "klasifikasi": sd.klasifikasi,
+        "ukuran": sd.ukuran,
+        "satuan": sd.satuan,
+    }
+    for f in (
+        "produsen_data",
+        "walidata",
+        "frekuensi",
+        "level_penyajian",
+        "jadwal_rilis",
+        "lisensi",
+        "kontak",
+    ):
         assert meta[f] == getattr(sd, f)
     header = list(_csv(ctx.lake.get(prefix + f"{ds.id}_{period}.csv"))[0])
     assert [v["nama_variabel"] for v in meta["metadata_variabel"]] == header  # MS-Var per column
@@ -164,13 +187,15 @@ def test_exporting_unchanged_data_again_writes_nothing(loaded: RunContext) -> No
     before = _lake_state(ctx)
     again = exports.export_regency(ctx, "16.06")
     assert again["periods_written"] == 0
-    assert all(r["unchanged"] == first["datasets"][d]["written"]
-               for d, r in again["datasets"].items())
+    assert all(
+        r["unchanged"] == first["datasets"][d]["written"] for d, r in again["datasets"].items()
+    )
     assert _lake_state(ctx) == before
 
 
-def test_a_revision_and_a_retraction_are_in_the_changelog(settings: Settings,
-                                                          catalog: Catalog) -> None:
+def test_a_revision_and_a_retraction_are_in_the_changelog(
+    settings: Settings, catalog: Catalog
+) -> None:
     ctx = _ctx(settings, catalog)
     ds = catalog.dataset("muaraenim_timbulan_sampah")  # replace_period, monthly
     _ingest(ctx, ds.id, rows=40, seed=1)
@@ -180,8 +205,13 @@ def test_a_revision_and_a_retraction_are_in_the_changelog(settings: Settings,
     assert revised["written"] > 0
     lr = ctx.t("meta", "load_run")
     with ctx.engine.connect() as conn:
-        second = conn.execute(select(lr.c.load_id).where(lr.c.dataset_id == ds.id)
-                              .order_by(lr.c.load_id)).scalars().all()
+        second = (
+            conn.execute(
+                select(lr.c.load_id).where(lr.c.dataset_id == ds.id).order_by(lr.c.load_id)
+            )
+            .scalars()
+            .all()
+        )
     slug = catalog.regency(ds.regency).slug
     log = json.loads(ctx.lake.get(f"exports/{slug}/{ds.id}/changelog.json"))["perubahan"]
     revisions = [c for c in log if c["perubahan"] == "revised"]
@@ -194,9 +224,8 @@ def test_a_revision_and_a_retraction_are_in_the_changelog(settings: Settings,
     after = exports.export_dataset(ctx, ds)
     assert after["written"] > 0
     log = json.loads(ctx.lake.get(f"exports/{slug}/{ds.id}/changelog.json"))["perubahan"]
-    latest = log[-after["written"]:]
-    assert all("penarikan" in c["alasan"] and "berkas salah kirim" in c["alasan"]
-               for c in latest)
+    latest = log[-after["written"] :]
+    assert all("penarikan" in c["alasan"] and "berkas salah kirim" in c["alasan"] for c in latest)
 
 
 def test_pseudonyms_link_people_and_never_look_like_a_nik(loaded: RunContext) -> None:
@@ -225,8 +254,7 @@ def test_pseudonyms_link_people_and_never_look_like_a_nik(loaded: RunContext) ->
                 assert r[col].encode() not in text, col
 
 
-def test_without_a_key_pseudonym_columns_are_dropped(settings: Settings,
-                                                      catalog: Catalog) -> None:
+def test_without_a_key_pseudonym_columns_are_dropped(settings: Settings, catalog: Catalog) -> None:
     ctx = _ctx(settings, catalog, key=None)
     _ingest(ctx, "muba_kelompok_tani_karet")
     exports.export_regency(ctx, "16.06")
@@ -245,9 +273,11 @@ def test_small_counts_are_suppressed_at_desa_level(loaded: RunContext) -> None:
     with ctx.engine.begin() as conn:  # make some counts small, as a small bank sampah has
         keys = conn.execute(select(*[fact.c[k] for k in ds.primary_key])).all()[:6]
         for i, k in enumerate(keys):
-            conn.execute(fact.update().where(*[fact.c[c] == v for c, v in
-                                               zip(ds.primary_key, k, strict=True)])
-                         .values(nasabah_aktif=i))  # 0..5
+            conn.execute(
+                fact.update()
+                .where(*[fact.c[c] == v for c, v in zip(ds.primary_key, k, strict=True)])
+                .values(nasabah_aktif=i)
+            )  # 0..5
     exports.export_dataset(ctx, ds)
     small = {tuple(str(v) for v in k) for k in keys}
     seen = {}
@@ -262,15 +292,19 @@ def test_small_counts_are_suppressed_at_desa_level(loaded: RunContext) -> None:
 
 
 def test_personal_data_in_free_text_blocks_the_period_and_alerts_the_walidata(
-        settings: Settings, catalog: Catalog) -> None:
+    settings: Settings, catalog: Catalog
+) -> None:
     ctx = _ctx(settings, catalog)
     ds = catalog.dataset("muba_kelompok_tani_karet")
     _ingest(ctx, ds.id)
     fact = fact_table(ds, ctx.engine.dialect.name)
     with ctx.engine.begin() as conn:  # someone typed a phone number into the group's name
         tahun, kode = conn.execute(select(fact.c.tahun, fact.c.kode_kelompok)).first()
-        conn.execute(fact.update().where(fact.c.tahun == tahun, fact.c.kode_kelompok == kode)
-                     .values(nama_kelompok="Tani Maju (hub. 0812-7788-9900)"))
+        conn.execute(
+            fact.update()
+            .where(fact.c.tahun == tahun, fact.c.kode_kelompok == kode)
+            .values(nama_kelompok="Tani Maju (hub. 0812-7788-9900)")
+        )
     result = exports.export_dataset(ctx, ds)
     assert result["blocked"] == [str(tahun)]
     slug = catalog.regency(ds.regency).slug
@@ -291,15 +325,19 @@ def test_personal_data_in_free_text_blocks_the_period_and_alerts_the_walidata(
     with ctx.engine.connect() as conn:
         assert len(conn.execute(select(alert).where(alert.c.dataset_id == ds.id)).all()) == 1
     with ctx.engine.begin() as conn:  # fixed at the source
-        conn.execute(fact.update().where(fact.c.tahun == tahun, fact.c.kode_kelompok == kode)
-                     .values(nama_kelompok="Tani Maju"))
+        conn.execute(
+            fact.update()
+            .where(fact.c.tahun == tahun, fact.c.kode_kelompok == kode)
+            .values(nama_kelompok="Tani Maju")
+        )
     fixed = exports.export_dataset(ctx, ds)
     assert fixed["blocked"] == [] and fixed["written"] == 1
     assert ctx.lake.list(f"exports/{slug}/{ds.id}/{tahun}/")
 
 
 def test_the_jakarta_ukm_register_leaves_without_phone_numbers_or_npwp(
-        shared_dir: Path, catalog: Catalog, local_settings: Settings) -> None:
+    shared_dir: Path, catalog: Catalog, local_settings: Settings
+) -> None:
     """A real register full of phone numbers and NPWP: after export, none survives."""
     import yaml
 
@@ -310,16 +348,32 @@ def test_the_jakarta_ukm_register_leaves_without_phone_numbers_or_npwp(
     ds = Dataset.model_validate(spec)
     data = (shared_dir / "samples/jakarta" / ds.source.params["sample"]).read_bytes()
     parsed = parse_file(data, ds.source.params["sample"], ds)
-    jakarta = Regency(kode=ds.regency, slug="jakarta", name="Provinsi DKI Jakarta",
-                      walidata="Diskominfotik DKI Jakarta", walidata_email="data@jakarta.go.id",
-                      opds=[{"code": ds.opd, "name": "DKUKMP",
-                             "contacts": [{"name": "Data", "email": "data@jakarta.go.id"}]}])
-    cat = dataclasses.replace(catalog, regencies={**catalog.regencies, ds.regency: jakarta},
-                              datasets={**catalog.datasets, ds.id: ds})
-    ctx = RunContext(settings=dataclasses.replace(local_settings, pii_key=KEY), catalog=cat,
-                     run_date=RUN_DATE)
-    records = [{**r, "tahun": 2014, "load_id": "jakarta-ukm"}
-               for r in parsed.table.drop_columns([ROW_COL]).to_pylist()]
+    jakarta = Regency(
+        kode=ds.regency,
+        slug="jakarta",
+        name="Provinsi DKI Jakarta",
+        walidata="Diskominfotik DKI Jakarta",
+        walidata_email="data@jakarta.go.id",
+        opds=[
+            {
+                "code": ds.opd,
+                "name": "DKUKMP",
+                "contacts": [{"name": "Data", "email": "data@jakarta.go.id"}],
+            }
+        ],
+    )
+    cat = dataclasses.replace(
+        catalog,
+        regencies={**catalog.regencies, ds.regency: jakarta},
+        datasets={**catalog.datasets, ds.id: ds},
+    )
+    ctx = RunContext(
+        settings=dataclasses.replace(local_settings, pii_key=KEY), catalog=cat, run_date=RUN_DATE
+    )
+    records = [
+        {**r, "tahun": 2014, "load_id": "jakarta-ukm"}
+        for r in parsed.table.drop_columns([ROW_COL]).to_pylist()
+    ]
     pe = exports.build_period(ctx, ds, "2014", records, exports.Regions({}, {}))
     out = pe.files["jakarta_ukm_2014_2014.csv"] + pe.files["jakarta_ukm_2014_2014.json"]
     assert pe.findings == []  # the scanner reads every cell of both files: nothing
@@ -343,8 +397,9 @@ def test_the_jakarta_ukm_register_leaves_without_phone_numbers_or_npwp(
     assert kinds >= {"phone", "npwp"}
 
 
-def test_zero_false_hits_on_the_demo_exports(settings: Settings, catalog: Catalog,
-                                              tmp_path: Path) -> None:
+def test_zero_false_hits_on_the_demo_exports(
+    settings: Settings, catalog: Catalog, tmp_path: Path
+) -> None:
     """Every demo dataset exported: the scanner, reading every cell, finds nothing."""
     from contextlib import ExitStack
 
@@ -377,11 +432,17 @@ def test_zero_false_hits_on_the_demo_exports(settings: Settings, catalog: Catalo
         if len(parts) == 5 and parts[4].startswith(parts[2]):  # the data files, not metadata
             ds = catalog.dataset(parts[2])
             numeric = [c.name for c in ds.columns if c.type in ("integer", "number")]
-            assert pii.scan_file(key, ctx.lake.get(key), numeric_columns=numeric,
-                                 allow=exports.allowed_contacts(ctx, ds)) == []
+            assert (
+                pii.scan_file(
+                    key,
+                    ctx.lake.get(key),
+                    numeric_columns=numeric,
+                    allow=exports.allowed_contacts(ctx, ds),
+                )
+                == []
+            )
             scanned += 1
     assert scanned > 20
-
 
 
 def test_a_key_the_rows_do_not_honour_is_not_declared(loaded: RunContext) -> None:
@@ -417,7 +478,9 @@ def test_a_catalog_edit_is_a_metadata_change_not_a_revision(loaded: RunContext) 
     assert out["written"] == len(_periods(ctx, ds.id))
     ch = ctx.t("meta", "export_change")
     with ctx.engine.connect() as conn:
-        changes = [r.change for r in conn.execute(select(ch).where(ch.c.dataset_id == ds.id)
-                                                  .order_by(ch.c.id))]
+        changes = [
+            r.change
+            for r in conn.execute(select(ch).where(ch.c.dataset_id == ds.id).order_by(ch.c.id))
+        ]
     n = out["written"]
     assert changes == ["added"] * n + ["metadata"] * n

@@ -24,18 +24,28 @@ DLH = "data.dlh@musibanyuasinkab.go.id"
 WALIDATA = "satudata@musibanyuasinkab.go.id"  # the catalog's walidata_email
 
 
-@pytest.mark.parametrize(("cadence", "run_date", "start", "end", "deadline"), [
-    ("monthly", D(2026, 11, 11), D(2026, 10, 1), D(2026, 10, 31), D(2026, 11, 10)),
-    ("monthly", D(2026, 11, 10), D(2026, 9, 1), D(2026, 9, 30), D(2026, 10, 10)),  # still on time
-    ("monthly", D(2027, 1, 11), D(2026, 12, 1), D(2026, 12, 31), D(2027, 1, 10)),
-    ("quarterly", D(2026, 10, 16), D(2026, 7, 1), D(2026, 9, 30), D(2026, 10, 15)),
-    ("quarterly", D(2026, 10, 15), D(2026, 4, 1), D(2026, 6, 30), D(2026, 7, 15)),
-    ("yearly", D(2027, 2, 1), D(2026, 1, 1), D(2026, 12, 31), D(2027, 1, 31)),
-    ("yearly", D(2027, 1, 31), D(2025, 1, 1), D(2025, 12, 31), D(2026, 1, 31)),
-    ("daily", D(2026, 11, 3), D(2026, 11, 1), D(2026, 11, 1), D(2026, 11, 2)),
-])
-def test_due_period_and_deadline(cadence: str, run_date: dt.date, start: dt.date, end: dt.date,
-                                 deadline: dt.date) -> None:
+@pytest.mark.parametrize(
+    ("cadence", "run_date", "start", "end", "deadline"),
+    [
+        ("monthly", D(2026, 11, 11), D(2026, 10, 1), D(2026, 10, 31), D(2026, 11, 10)),
+        (
+            "monthly",
+            D(2026, 11, 10),
+            D(2026, 9, 1),
+            D(2026, 9, 30),
+            D(2026, 10, 10),
+        ),  # still on time
+        ("monthly", D(2027, 1, 11), D(2026, 12, 1), D(2026, 12, 31), D(2027, 1, 10)),
+        ("quarterly", D(2026, 10, 16), D(2026, 7, 1), D(2026, 9, 30), D(2026, 10, 15)),
+        ("quarterly", D(2026, 10, 15), D(2026, 4, 1), D(2026, 6, 30), D(2026, 7, 15)),
+        ("yearly", D(2027, 2, 1), D(2026, 1, 1), D(2026, 12, 31), D(2027, 1, 31)),
+        ("yearly", D(2027, 1, 31), D(2025, 1, 1), D(2025, 12, 31), D(2026, 1, 31)),
+        ("daily", D(2026, 11, 3), D(2026, 11, 1), D(2026, 11, 1), D(2026, 11, 2)),
+    ],
+)
+def test_due_period_and_deadline(
+    cadence: str, run_date: dt.date, start: dt.date, end: dt.date, deadline: dt.date
+) -> None:
     assert freshness.due_period(cadence, run_date) == freshness.Due(cadence, start, end, deadline)
 
 
@@ -53,30 +63,57 @@ def test_loaded_periods_cover_the_due_period(catalog: Catalog) -> None:
     assert not freshness.covers(monthly, "2026-09-01", oct_)
     assert not freshness.covers(monthly, "", oct_) and not freshness.covers(monthly, None, oct_)
     y2025 = freshness.due_period("yearly", D(2026, 11, 11))
-    assert freshness.covers(yearly, "2024,2025", y2025) and not freshness.covers(yearly, "2024",
-                                                                                 y2025)
+    assert freshness.covers(yearly, "2024,2025", y2025) and not freshness.covers(
+        yearly, "2024", y2025
+    )
 
 
 def _ctx(settings: Settings, catalog: Catalog, run_date: dt.date) -> RunContext:
-    ctx = RunContext(settings=settings, catalog=catalog, run_date=run_date, dag_id="test",
-                     run_id=f"run-{run_date}")
+    ctx = RunContext(
+        settings=settings,
+        catalog=catalog,
+        run_date=run_date,
+        dag_id="test",
+        run_id=f"run-{run_date}",
+    )
     upgrade(ctx.engine, catalog)
     return ctx
 
 
-def _record_load(ctx: RunContext, ds: Dataset, logical: dt.date, period: dt.date,
-                 status: str = "loaded", rows_in: int = 10, rejected: int = 0) -> None:
+def _record_load(
+    ctx: RunContext,
+    ds: Dataset,
+    logical: dt.date,
+    period: dt.date,
+    status: str = "loaded",
+    rows_in: int = 10,
+    rejected: int = 0,
+) -> None:
     """A finished load as `pipeline.load` records it, for a given period and logical date."""
     lr = ctx.t("meta", "load_run")
     col = ds.column(ds.period.column)
     assert col is not None
     periods = str(period.year) if col.type == "integer" else period.isoformat()
     with ctx.engine.begin() as conn:
-        conn.execute(lr.insert().values(
-            load_id=f"{ds.id}-{logical:%Y%m%d}{status[:4]}", dataset_id=ds.id,
-            regency=ds.regency, opd=ds.opd, raw_key="raw/x", sha256="0" * 64, size_bytes=1,
-            dag_id="test", run_id="r", logical_date=logical, status=status, rows_in=rows_in,
-            rows_loaded=rows_in - rejected, rows_rejected=rejected, periods=periods))
+        conn.execute(
+            lr.insert().values(
+                load_id=f"{ds.id}-{logical:%Y%m%d}{status[:4]}",
+                dataset_id=ds.id,
+                regency=ds.regency,
+                opd=ds.opd,
+                raw_key="raw/x",
+                sha256="0" * 64,
+                size_bytes=1,
+                dag_id="test",
+                run_id="r",
+                logical_date=logical,
+                status=status,
+                rows_in=rows_in,
+                rows_loaded=rows_in - rejected,
+                rows_rejected=rejected,
+                periods=periods,
+            )
+        )
 
 
 def _all_on_time_but(ctx: RunContext, catalog: Catalog, *missing: str) -> None:
@@ -91,7 +128,10 @@ def _send(ctx: RunContext) -> dict[str, Any]:
 
 
 def test_late_monthly_dataset_alerts_the_opd_then_the_walidata(
-        settings: Settings, catalog: Catalog, smtp: SmtpServer) -> None:  # noqa: F811
+    settings: Settings,
+    catalog: Catalog,
+    smtp: SmtpServer,  # noqa: F811
+) -> None:
     settings = with_smtp(settings, smtp.port)
     ctx = _ctx(settings, catalog, D(2026, 11, 11))  # October was due by 10 November
     _all_on_time_but(ctx, catalog, LATE_DS, "muba_pengunjung_taman_air")
@@ -123,8 +163,10 @@ def test_late_monthly_dataset_alerts_the_opd_then_the_walidata(
     body = Mailbox.text(msg)
     assert "Yth. Operator Data DLH," in body
     assert "Per 11 November 2026, data berikut belum kami terima" in body
-    assert (f"{bank.title} ({LATE_DS}): data periode Oktober 2026, batas kirim 10 November "
-            f"2026, terlambat 1 hari") in body
+    assert (
+        f"{bank.title} ({LATE_DS}): data periode Oktober 2026, batas kirim 10 November "
+        f"2026, terlambat 1 hari"
+    ) in body
     assert ctx.lake.location(inbox_prefix(catalog, bank)) in body
     assert "walidata (" not in body
     assert ctx.lake.exists("alerts/musibanyuasin-dlh/terlambat/2026-11-11.txt")
@@ -141,37 +183,47 @@ def test_late_monthly_dataset_alerts_the_opd_then_the_walidata(
     assert len(smtp.box.to(DLH)) == 2
     [escalated] = smtp.box.to(WALIDATA)
     assert "terlambat 8 hari" in Mailbox.text(escalated)
-    assert ("lebih dari 7 hari, pemberitahuan ini juga disampaikan kepada walidata (Dinas "
-            "Komunikasi dan Informatika Kabupaten Musi Banyuasin)") in Mailbox.text(escalated)
+    assert (
+        "lebih dari 7 hari, pemberitahuan ini juga disampaikan kepada walidata (Dinas "
+        "Komunikasi dan Informatika Kabupaten Musi Banyuasin)"
+    ) in Mailbox.text(escalated)
     keys = {r["dedupe_key"] for r in deliveries(ctx) if r["kind"] == "late"}
-    assert keys == {f"late|late:musibanyuasin-dlh:2026-11-11|email|{DLH}",
-                    f"late|late:musibanyuasin-dlh:2026-11-18|email|{DLH}",
-                    f"late|late:musibanyuasin-dlh:2026-11-18|email|{WALIDATA}"}
+    assert keys == {
+        f"late|late:musibanyuasin-dlh:2026-11-11|email|{DLH}",
+        f"late|late:musibanyuasin-dlh:2026-11-18|email|{DLH}",
+        f"late|late:musibanyuasin-dlh:2026-11-18|email|{WALIDATA}",
+    }
 
 
-def test_no_alert_when_everything_arrived_on_time(local_settings: Settings,
-                                                  catalog: Catalog) -> None:
+def test_no_alert_when_everything_arrived_on_time(
+    local_settings: Settings, catalog: Catalog
+) -> None:
     ctx = _ctx(local_settings, catalog, D(2026, 11, 11))
     _all_on_time_but(ctx, catalog)
     assert freshness.check_lateness(ctx) == []
 
 
 def test_walidata_address_from_settings_wins(local_settings: Settings, catalog: Catalog) -> None:
-    ctx = _ctx(dataclasses.replace(local_settings, walidata_emails=(
-        ("musibanyuasin", "walidata@musibanyuasinkab.go.id"),)), catalog, D(2026, 11, 30))
+    ctx = _ctx(
+        dataclasses.replace(
+            local_settings, walidata_emails=(("musibanyuasin", "walidata@musibanyuasinkab.go.id"),)
+        ),
+        catalog,
+        D(2026, 11, 30),
+    )
     muba, muaraenim = catalog.regency("16.06"), catalog.regency("16.03")
     assert freshness.walidata_recipients(ctx, muba) == ["walidata@musibanyuasinkab.go.id"]
     assert freshness.walidata_recipients(ctx, muaraenim) == ["satudata@muaraenimkab.go.id"]
 
 
-def test_daily_digest_per_opd(settings: Settings, catalog: Catalog,
-                              smtp: SmtpServer) -> None:  # noqa: F811
+def test_daily_digest_per_opd(settings: Settings, catalog: Catalog, smtp: SmtpServer) -> None:  # noqa: F811
     settings = with_smtp(settings, smtp.port)
     ctx = _ctx(settings, catalog, D(2026, 11, 11))
     park = catalog.dataset("muba_pengunjung_taman_air")
     _all_on_time_but(ctx, catalog, LATE_DS, park.id)
-    _record_load(ctx, park, D(2026, 11, 10), D(2026, 10, 1), status="quarantined",
-                 rows_in=120, rejected=7)
+    _record_load(
+        ctx, park, D(2026, 11, 10), D(2026, 10, 1), status="quarantined", rows_in=120, rejected=7
+    )
 
     ids = freshness.digests(ctx)
     opds = freshness.opds_with_datasets(catalog)
@@ -185,8 +237,11 @@ def test_daily_digest_per_opd(settings: Settings, catalog: Catalog,
     body = Mailbox.text(msg)
     assert "Berikut ringkasan status data Dinas Lingkungan Hidup per 11 November 2026:" in body
     assert "dataset" in body and "periode wajib" in body and "batas kirim" in body
-    lines = {line.split("|")[0].strip(): [c.strip() for c in line.split("|")]
-             for line in body.splitlines() if line.count("|") == 6}
+    lines = {
+        line.split("|")[0].strip(): [c.strip() for c in line.split("|")]
+        for line in body.splitlines()
+        if line.count("|") == 6
+    }
     assert lines[LATE_DS][1:4] == ["Oktober 2026", "2026-11-10", "BELUM DIKIRIM, terlambat 1 hari"]
     assert lines[LATE_DS][4:] == ["belum pernah", "-", "-"]
     assert lines[park.id][3:] == ["tepat waktu", "2026-11-10 (sebagian ditolak)", "120", "7"]
@@ -203,13 +258,15 @@ def test_daily_digest_per_opd(settings: Settings, catalog: Catalog,
     assert f"digest|digest:musibanyuasin-dlh:2026-11-11|email|{DLH}" in digest_keys
     with ctx.engine.connect() as conn:
         al = ctx.t("meta", "alert")
-        lake_key = conn.execute(select(al.c.lake_key).where(
-            al.c.alert_id == "digest:musibanyuasin-dlh:2026-11-11")).scalar_one()
+        lake_key = conn.execute(
+            select(al.c.lake_key).where(al.c.alert_id == "digest:musibanyuasin-dlh:2026-11-11")
+        ).scalar_one()
     assert ctx.lake.get(lake_key).decode().startswith("Subject: [Serasan] Ringkasan harian")
 
 
-def test_received_late_shows_in_the_digest_not_as_a_reminder(local_settings: Settings,
-                                                             catalog: Catalog) -> None:
+def test_received_late_shows_in_the_digest_not_as_a_reminder(
+    local_settings: Settings, catalog: Catalog
+) -> None:
     ctx = _ctx(local_settings, catalog, D(2026, 11, 20))
     _all_on_time_but(ctx, catalog, LATE_DS)
     bank = catalog.dataset(LATE_DS)
@@ -220,6 +277,7 @@ def test_received_late_shows_in_the_digest_not_as_a_reminder(local_settings: Set
     freshness.digests(ctx)
     with ctx.engine.connect() as conn:
         al = ctx.t("meta", "alert")
-        body = conn.execute(select(al.c.body).where(
-            al.c.alert_id == "digest:musibanyuasin-dlh:2026-11-20")).scalar_one()
+        body = conn.execute(
+            select(al.c.body).where(al.c.alert_id == "digest:musibanyuasin-dlh:2026-11-20")
+        ).scalar_one()
     assert "diterima terlambat 4 hari" in body

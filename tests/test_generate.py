@@ -51,8 +51,7 @@ def _sheet(ds_id: str, **kwargs):
 
 def _region_codes(ds: Dataset) -> set[str]:
     level = ds.region.level
-    return {k for k, r in WILAYAH.items()
-            if r["level"] == level and k.startswith(ds.regency + ".")}
+    return {k for k, r in WILAYAH.items() if r["level"] == level and k.startswith(ds.regency + ".")}
 
 
 def _period(ds: Dataset, text: str) -> datetime.date | int:
@@ -97,6 +96,7 @@ def _detect(ds: Dataset, rows: list[dict[str, str]]) -> list[list[str]]:
 
 # --- determinism ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_same_arguments_give_identical_bytes(fmt):
     ds = CATALOG.datasets["muba_kelompok_tani_karet"]
@@ -118,19 +118,31 @@ def test_xlsx_has_no_clock_in_it():
 
 def test_bytes_do_not_depend_on_the_process():
     """Hash randomisation and the clock (XLSX zip entry times) must not leak into the files."""
-    code = ("import hashlib; from serasan.catalog import load_catalog; "
-            "from serasan.generate import generate_dataset; c = load_catalog(); "
-            "print(' '.join(hashlib.sha256(generate_dataset(d, c, rows=20, fmt=f, "
-            "defect_rate=0.3).data).hexdigest() for d in c.datasets.values() "
-            "for f in ('csv', 'xlsx')))")
+    code = (
+        "import hashlib; from serasan.catalog import load_catalog; "
+        "from serasan.generate import generate_dataset; c = load_catalog(); "
+        "print(' '.join(hashlib.sha256(generate_dataset(d, c, rows=20, fmt=f, "
+        "defect_rate=0.3).data).hexdigest() for d in c.datasets.values() "
+        "for f in ('csv', 'xlsx')))"
+    )
     digests = {
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
         for seed in ("1", "2")
     }
     assert len(digests) == 1
-    here = [hashlib.sha256(generate_dataset(d, CATALOG, rows=20, fmt=f, defect_rate=0.3).data)
-            .hexdigest() for d in CATALOG.datasets.values() for f in ("csv", "xlsx")]
+    here = [
+        hashlib.sha256(
+            generate_dataset(d, CATALOG, rows=20, fmt=f, defect_rate=0.3).data
+        ).hexdigest()
+        for d in CATALOG.datasets.values()
+        for f in ("csv", "xlsx")
+    ]
     assert digests == {" ".join(here) + "\n"}
 
 
@@ -144,6 +156,7 @@ def test_defects_leave_the_other_rows_untouched():
 
 
 # --- every dataset, both formats ------------------------------------------------------------
+
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 @pytest.mark.parametrize("ds_id", IDS)
@@ -165,8 +178,9 @@ def test_generate_writes_one_file_per_dataset(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"{i}.csv" for i in IDS]
     for f in files:
         assert f.path == tmp_path / "out" / f"{f.dataset_id}.csv"
-        again = generate_dataset(CATALOG.datasets[f.dataset_id], CATALOG, rows=10, fmt="csv",
-                                 defect_rate=0.2)
+        again = generate_dataset(
+            CATALOG.datasets[f.dataset_id], CATALOG, rows=10, fmt="csv", defect_rate=0.2
+        )
         assert f.path.read_bytes() == again.data
         assert (f.rows, f.defects) == (again.rows, again.defects)
 
@@ -178,6 +192,7 @@ def test_generate_a_selection_as_xlsx(tmp_path):
 
 
 # --- CSV contract ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("ds_id", IDS)
 def test_csv_header_is_the_column_names_and_rows_as_asked(ds_id):
@@ -212,6 +227,7 @@ def test_rows_are_capped_by_a_finite_key():
 
 
 # --- XLSX contract --------------------------------------------------------------------------
+
 
 def test_xlsx_layout_and_indonesian_text():
     ds = CATALOG.datasets["muba_bank_sampah"]
@@ -257,6 +273,7 @@ def test_xlsx_cells_are_text_or_numbers_never_formulas():
 
 # --- clean data -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("ds_id", IDS)
 def test_clean_data_passes_every_rule(ds_id):
     ds = CATALOG.datasets[ds_id]
@@ -265,8 +282,11 @@ def test_clean_data_passes_every_rule(ds_id):
     assert not any(_detect(ds, rows))  # includes unique keys and real region codes
     keys = [tuple(r[k] for k in ds.primary_key) for r in rows]
     assert len(set(keys)) == len(keys)
-    kecamatan = {k.replace(".", "") for k, r in WILAYAH.items()
-                 if r["level"] == "kecamatan" and r["kode_induk"] == ds.regency}
+    kecamatan = {
+        k.replace(".", "")
+        for k, r in WILAYAH.items()
+        if r["level"] == "kecamatan" and r["kode_induk"] == ds.regency
+    }
     for row in rows:
         if ds.region:
             assert row[ds.region.column] in _region_codes(ds)
@@ -328,6 +348,7 @@ def test_as_of_bounds_the_periods():
 
 # --- defects --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("ds_id", IDS)
 def test_defects_are_counted_and_detectable(ds_id):
     ds = CATALOG.datasets[ds_id]
@@ -363,10 +384,18 @@ def test_defects_appear_in_xlsx_too():
 
 # --- arguments ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kwargs", [
-    {"fmt": "xls"}, {"fmt": "XLSX"}, {"defect_rate": -0.1}, {"defect_rate": 1.5},
-    {"defect_rate": float("nan")}, {"rows": -1},
-])
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"fmt": "xls"},
+        {"fmt": "XLSX"},
+        {"defect_rate": -0.1},
+        {"defect_rate": 1.5},
+        {"defect_rate": float("nan")},
+        {"rows": -1},
+    ],
+)
 def test_invalid_arguments_are_refused(kwargs, tmp_path):
     with pytest.raises(ValueError):
         generate_dataset(CATALOG.datasets["muba_cctv_kita"], CATALOG, **kwargs)

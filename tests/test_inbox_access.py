@@ -56,19 +56,24 @@ OPDS = (("16.03", "disbun"), ("16.06", "disbun"))
 
 
 def test_committed_policies_equal_the_catalog(catalog: Catalog) -> None:
-    expected = {f"{name}.json": policy_json(doc)
-                for name, doc in policies(load_catalog(), BUCKET).items()}
+    expected = {
+        f"{name}.json": policy_json(doc) for name, doc in policies(load_catalog(), BUCKET).items()
+    }
     committed = {p.name: p.read_text(encoding="utf-8") for p in POLICY_DIR.glob("*.json")}
     assert committed == expected, (
         "docker/minio/policies/ drifted from the catalog; regenerate with "
         "serasan.inbox_access.write_policies(load_catalog(), 'serasan-lake', "
-        "Path('docker/minio/policies'))")
+        "Path('docker/minio/policies'))"
+    )
 
 
 def test_every_opd_has_exactly_one_policy(catalog: Catalog) -> None:
     docs = policies(catalog, BUCKET)
-    users = [inbox_user(catalog, kode, opd.code)
-             for kode, reg in catalog.regencies.items() for opd in reg.opds]
+    users = [
+        inbox_user(catalog, kode, opd.code)
+        for kode, reg in catalog.regencies.items()
+        for opd in reg.opds
+    ]
     assert len(users) == len(set(users))
     assert sorted(docs) == sorted(f"serasan-inbox-{u}" for u in users)
     for ds in catalog.datasets.values():  # the user name is the pipeline's inbox folder
@@ -85,21 +90,28 @@ def test_policy_grants_nothing_beyond_the_own_inbox(catalog: Catalog) -> None:
     grants = {(a, r) for s in doc["Statement"] for a in s["Action"] for r in s["Resource"]}
     assert all(s["Effect"] == "Allow" for s in doc["Statement"])
     folder = f"arn:aws:s3:::{BUCKET}/inbox/musibanyuasin-bapenda/*"
-    assert grants == {("s3:ListBucket", f"arn:aws:s3:::{BUCKET}"),
-                      ("s3:GetBucketLocation", f"arn:aws:s3:::{BUCKET}"),
-                      ("s3:PutObject", folder), ("s3:GetObject", folder),
-                      ("s3:AbortMultipartUpload", folder)}
+    assert grants == {
+        ("s3:ListBucket", f"arn:aws:s3:::{BUCKET}"),
+        ("s3:GetBucketLocation", f"arn:aws:s3:::{BUCKET}"),
+        ("s3:PutObject", folder),
+        ("s3:GetObject", folder),
+        ("s3:AbortMultipartUpload", folder),
+    }
     listing = next(s for s in doc["Statement"] if s["Action"] == ["s3:ListBucket"])
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": [
-        "inbox/musibanyuasin-bapenda/*", "inbox/musibanyuasin-bapenda/"]}}
+    assert listing["Condition"] == {
+        "StringLike": {
+            "s3:prefix": ["inbox/musibanyuasin-bapenda/*", "inbox/musibanyuasin-bapenda/"]
+        }
+    }
     with pytest.raises(KeyError, match="not an OPD"):
         policy_for(catalog, "16.06", "ortala", BUCKET)  # an OPD of the other regency
     with pytest.raises(ValueError, match="bucket"):
         policy_for(catalog, "16.06", "bapenda", "Bad_Bucket")
 
 
-def test_write_policies_is_deterministic_and_drops_stale_files(catalog: Catalog,
-                                                               tmp_path: Path) -> None:
+def test_write_policies_is_deterministic_and_drops_stale_files(
+    catalog: Catalog, tmp_path: Path
+) -> None:
     (tmp_path / "serasan-inbox-gone-opd.json").write_text("{}\n")
     (tmp_path / "README.md").write_text("kept\n")
     first = {p.name: p.read_bytes() for p in write_policies(catalog, BUCKET, tmp_path)}
@@ -128,26 +140,43 @@ def iam_s3(catalog: Catalog) -> Iterator[IamEndpoint]:
     """moto_server enforcing IAM, with the bucket and one IAM user per OPD under test."""
     with moto_server(INITIAL_NO_AUTH_ACTION_COUNT=str(SETUP_BUDGET)) as endpoint:
         url = f"http://{endpoint}"
-        root = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
-                    aws_secret_access_key="test")
+        root = dict(
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
         s3, iam = boto3.client("s3", **root), boto3.client("iam", **root)
         s3.create_bucket(Bucket=BUCKET)
-        for key in ("raw/ds/abc/x.csv", "exports/16.03/ds/2026-10/data.csv",
-                    "inbox/musibanyuasin-disbun/muba_kelompok_tani_karet/theirs.csv"):
+        for key in (
+            "raw/ds/abc/x.csv",
+            "exports/16.03/ds/2026-10/data.csv",
+            "inbox/musibanyuasin-disbun/muba_kelompok_tani_karet/theirs.csv",
+        ):
             s3.put_object(Bucket=BUCKET, Key=key, Body=b"a,b\n1,2\n")
         keys = {}
         for kode, code in OPDS:
             user = inbox_user(catalog, kode, code)
             iam.create_user(UserName=user)
-            iam.put_user_policy(UserName=user, PolicyName=f"serasan-inbox-{user}",
-                                PolicyDocument=json.dumps(policy_for(catalog, kode, code, BUCKET)))
+            iam.put_user_policy(
+                UserName=user,
+                PolicyName=f"serasan-inbox-{user}",
+                PolicyDocument=json.dumps(policy_for(catalog, kode, code, BUCKET)),
+            )
             made = iam.create_access_key(UserName=user)["AccessKey"]
             keys[user] = {"id": made["AccessKeyId"], "secret": made["SecretAccessKey"]}
         # from now on every request is authenticated and checked against the user's policy
         httpx.post(f"{url}/moto-api/reset-auth", content=b"0").raise_for_status()
-        users = {u: Minio(endpoint=endpoint, access_key=k["id"],
-                          secret_key=k["secret"], secure=False, region="us-east-1")
-                 for u, k in keys.items()}
+        users = {
+            u: Minio(
+                endpoint=endpoint,
+                access_key=k["id"],
+                secret_key=k["secret"],
+                secure=False,
+                region="us-east-1",
+            )
+            for u, k in keys.items()
+        }
         yield IamEndpoint(endpoint=url, users=users, keys=keys)
 
 
@@ -156,14 +185,24 @@ OWN_KEY = f"inbox/{ME}/muaraenim_produksi_karet/x.csv"
 
 
 def _put(client: Minio, key: str, data: bytes = b"tahun,kode\n2025,16.03.01\n") -> None:
-    client.put_object(bucket_name=BUCKET, object_name=key, data=io.BytesIO(data),
-                      length=len(data), content_type="text/csv")
+    client.put_object(
+        bucket_name=BUCKET,
+        object_name=key,
+        data=io.BytesIO(data),
+        length=len(data),
+        content_type="text/csv",
+    )
 
 
 def test_enforcement_is_on(iam_s3: IamEndpoint) -> None:
     """Without this, every check below could pass on moto's free unauthenticated requests."""
-    root = boto3.client("s3", endpoint_url=iam_s3.endpoint, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")
+    root = boto3.client(
+        "s3",
+        endpoint_url=iam_s3.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
     with pytest.raises(ClientError) as err:
         root.list_objects_v2(Bucket=BUCKET)
     assert err.value.response["Error"]["Code"] == "InvalidAccessKeyId"
@@ -178,29 +217,39 @@ def test_opd_writes_reads_and_lists_its_own_inbox(iam_s3: IamEndpoint) -> None:
     finally:
         resp.close()
         resp.release_conn()
-    listed = [o.object_name for o in me.list_objects(bucket_name=BUCKET, prefix=f"inbox/{ME}/",
-                                                     recursive=True)]
+    listed = [
+        o.object_name
+        for o in me.list_objects(bucket_name=BUCKET, prefix=f"inbox/{ME}/", recursive=True)
+    ]
     assert OWN_KEY in listed
     keys = iam_s3.keys[ME]
-    as_user = boto3.client("s3", endpoint_url=iam_s3.endpoint, region_name="us-east-1",
-                           aws_access_key_id=keys["id"], aws_secret_access_key=keys["secret"])
+    as_user = boto3.client(
+        "s3",
+        endpoint_url=iam_s3.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=keys["id"],
+        aws_secret_access_key=keys["secret"],
+    )
     as_user.get_bucket_location(Bucket=BUCKET)  # what the Console and region-less SDKs ask first
 
 
 DENIED = {
-    "put into another OPD's inbox":
-        lambda c: _put(c, f"inbox/{OTHER}/muba_kelompok_tani_karet/x.csv"),
-    "put beside the own folder (no trailing slash)":
-        lambda c: _put(c, f"inbox/{ME}2/muaraenim_produksi_karet/x.csv"),
+    "put into another OPD's inbox": lambda c: _put(
+        c, f"inbox/{OTHER}/muba_kelompok_tani_karet/x.csv"
+    ),
+    "put beside the own folder (no trailing slash)": lambda c: _put(
+        c, f"inbox/{ME}2/muaraenim_produksi_karet/x.csv"
+    ),
     "put into the inbox root": lambda c: _put(c, "inbox/x.csv"),
     "put into raw/": lambda c: _put(c, "raw/ds/abc/x.csv"),
     "put into exports/": lambda c: _put(c, "exports/16.03/ds/2026-10/data.csv"),
-    "get from exports/": lambda c: c.get_object(bucket_name=BUCKET,
-                                                object_name="exports/16.03/ds/2026-10/data.csv"),
+    "get from exports/": lambda c: c.get_object(
+        bucket_name=BUCKET, object_name="exports/16.03/ds/2026-10/data.csv"
+    ),
     "get from raw/": lambda c: c.get_object(bucket_name=BUCKET, object_name="raw/ds/abc/x.csv"),
     "get another OPD's upload": lambda c: c.get_object(
-        bucket_name=BUCKET,
-        object_name=f"inbox/{OTHER}/muba_kelompok_tani_karet/theirs.csv"),
+        bucket_name=BUCKET, object_name=f"inbox/{OTHER}/muba_kelompok_tani_karet/theirs.csv"
+    ),
     "delete the own upload": lambda c: c.remove_object(bucket_name=BUCKET, object_name=OWN_KEY),
     "list buckets": lambda c: c.list_buckets(),
 }
@@ -224,10 +273,14 @@ def test_the_other_opd_is_confined_the_same_way(iam_s3: IamEndpoint) -> None:
     assert err.value.code == "AccessDenied"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "moto 5.2.5 evaluates only StringEquals conditions and passes no request context: the "
-    "StringLike s3:prefix condition is ignored, so moto lets any prefix be listed. MinIO and "
-    "AWS enforce it. strict: when moto starts enforcing it this test passes and must be unmarked"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "moto 5.2.5 evaluates only StringEquals conditions and passes no request context: the "
+        "StringLike s3:prefix condition is ignored, so moto lets any prefix be listed. MinIO and "
+        "AWS enforce it. strict: when moto starts enforcing it this test passes and must be unmarked"
+    ),
+)
 def test_listing_another_prefix_is_denied(iam_s3: IamEndpoint) -> None:
     with pytest.raises(S3Error) as err:
         list(iam_s3.client(ME).list_objects(bucket_name=BUCKET, prefix="raw/", recursive=True))
@@ -264,7 +317,8 @@ class FakeAdmin:
 
 
 def test_apply_minio_sets_up_every_opd_and_can_run_again(
-        catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import minio.minioadmin
 
     monkeypatch.setattr(minio.minioadmin, "MinioAdmin", FakeAdmin)
@@ -279,21 +333,25 @@ def test_apply_minio_sets_up_every_opd_and_can_run_again(
     assert init["credentials"].retrieve().secret_key == "admin-secret"
     added = {kw["policy_name"]: kw["policy"] for op, kw in FakeAdmin.calls if op == "policy_add"}
     assert added == docs
-    assert {kw["access_key"]: kw["secret_key"] for op, kw in FakeAdmin.calls
-            if op == "user_add"} == passwords
+    assert {
+        kw["access_key"]: kw["secret_key"] for op, kw in FakeAdmin.calls if op == "user_add"
+    } == passwords
     assert FakeAdmin.attached == {(f"serasan-inbox-{u}", u) for u in passwords}
 
 
 def test_apply_minio_checks_passwords_before_calling_the_server(
-        catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import minio.minioadmin
 
     monkeypatch.setattr(minio.minioadmin, "MinioAdmin", FakeAdmin)
     FakeAdmin.calls = []
     with pytest.raises(ValueError, match="no password for .*muaraenim-dinsos"):
         apply_minio(catalog, BUCKET, "minio:9000", "a", "b", {"muaraenim-dlh": "long-enough"})
-    every = {u: "long-enough" for u in (n.removeprefix("serasan-inbox-")
-                                         for n in policies(catalog, BUCKET))}
+    every = {
+        u: "long-enough"
+        for u in (n.removeprefix("serasan-inbox-") for n in policies(catalog, BUCKET))
+    }
     with pytest.raises(ValueError, match="not OPD users of the catalog: nobody"):
         apply_minio(catalog, BUCKET, "minio:9000", "a", "b", {**every, "nobody": "long-enough"})
     with pytest.raises(ValueError, match="shorter than 8 characters: muaraenim-dlh"):
@@ -301,8 +359,9 @@ def test_apply_minio_checks_passwords_before_calling_the_server(
     assert FakeAdmin.calls == []
 
 
-def test_apply_minio_raises_other_admin_errors(catalog: Catalog,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_apply_minio_raises_other_admin_errors(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import minio.minioadmin
 
     class Refusing(FakeAdmin):
@@ -344,13 +403,20 @@ def test_apply_script_uses_env_credentials_on_stdin_and_can_run_again(tmp_path: 
     (tmp_path / "state").mkdir()
     users = sorted(p.stem.removeprefix("serasan-inbox-") for p in POLICY_DIR.glob("*.json"))
     secret = {u: f"s3cret-{uuid.uuid4().hex[:8]}" for u in users}
-    env = {"PATH": os.environ["PATH"], "MC": str(fake), "FAKE_MC_LOG": str(tmp_path / "log"),
-           "FAKE_MC_STATE": str(tmp_path / "state"), "MINIO_URL": "http://minio:9000",
-           "MINIO_ROOT_USER": "admin", "MINIO_ROOT_PASSWORD": "root-secret",
-           **{_password_var(u): pw for u, pw in secret.items()}}
+    env = {
+        "PATH": os.environ["PATH"],
+        "MC": str(fake),
+        "FAKE_MC_LOG": str(tmp_path / "log"),
+        "FAKE_MC_STATE": str(tmp_path / "state"),
+        "MINIO_URL": "http://minio:9000",
+        "MINIO_ROOT_USER": "admin",
+        "MINIO_ROOT_PASSWORD": "root-secret",
+        **{_password_var(u): pw for u, pw in secret.items()},
+    }
     for _ in range(2):
-        run = subprocess.run(["bash", str(APPLY_SCRIPT)], env=env, capture_output=True,
-                             text=True, timeout=60)
+        run = subprocess.run(
+            ["bash", str(APPLY_SCRIPT)], env=env, capture_output=True, text=True, timeout=60
+        )
         assert run.returncode == 0, run.stderr
     calls = [line.split("\t") for line in (tmp_path / "log").read_text().splitlines()]
     argv = [c[0] for c in calls]
@@ -358,21 +424,29 @@ def test_apply_script_uses_env_credentials_on_stdin_and_can_run_again(tmp_path: 
     assert ["alias set serasan-admin http://minio:9000", "admin|root-secret"] in calls
     for u in users:
         name = f"serasan-inbox-{u}"
-        assert argv.count(f"admin policy create serasan-admin {name} "
-                          f"{POLICY_DIR / (name + '.json')}") == 2
+        assert (
+            argv.count(f"admin policy create serasan-admin {name} {POLICY_DIR / (name + '.json')}")
+            == 2
+        )
         assert [f"admin user add serasan-admin {u}", secret[u]] in calls
         assert argv.count(f"admin policy attach serasan-admin {name} --user {u}") == 2
 
 
 def test_apply_script_refuses_to_start_without_every_password(tmp_path: Path) -> None:
     fake = tmp_path / "mc"
-    fake.write_text("#!/bin/sh\necho called >> \"$0.log\"\n")
+    fake.write_text('#!/bin/sh\necho called >> "$0.log"\n')
     fake.chmod(0o755)
-    env = {"PATH": os.environ["PATH"], "MC": str(fake), "MINIO_URL": "http://minio:9000",
-           "MINIO_ROOT_USER": "admin", "MINIO_ROOT_PASSWORD": "root-secret",
-           _password_var("muaraenim-dlh"): "short"}
-    run = subprocess.run(["bash", str(APPLY_SCRIPT)], env=env, capture_output=True, text=True,
-                         timeout=60)
+    env = {
+        "PATH": os.environ["PATH"],
+        "MC": str(fake),
+        "MINIO_URL": "http://minio:9000",
+        "MINIO_ROOT_USER": "admin",
+        "MINIO_ROOT_PASSWORD": "root-secret",
+        _password_var("muaraenim-dlh"): "short",
+    }
+    run = subprocess.run(
+        ["bash", str(APPLY_SCRIPT)], env=env, capture_output=True, text=True, timeout=60
+    )
     assert run.returncode == 2
     assert "SERASAN_INBOX_PASSWORD_MUARAENIM_DINSOS is not set" in run.stderr
     assert "SERASAN_INBOX_PASSWORD_MUARAENIM_DLH is shorter than 8 characters" in run.stderr
@@ -383,8 +457,12 @@ def test_apply_script_refuses_to_start_without_every_password(tmp_path: Path) ->
 
 
 def test_upload_link_puts_exactly_that_key(s3_endpoint: str) -> None:
-    lake = S3Lake(bucket=f"lake-{uuid.uuid4().hex[:10]}", endpoint=s3_endpoint,
-                  access_key="test", secret_key="test")
+    lake = S3Lake(
+        bucket=f"lake-{uuid.uuid4().hex[:10]}",
+        endpoint=s3_endpoint,
+        access_key="test",
+        secret_key="test",
+    )
     key = "inbox/muaraenim-disbun/muaraenim_produksi_karet/produksi-2025.xlsx"
     url = upload_link(lake, key, hours=2)
     assert url is not None and "X-Amz-Expires=7200" in url

@@ -62,6 +62,7 @@ def _by(result: ParseResult, column: str) -> dict[Any, dict[str, Any]]:
 
 # --- the fixtures themselves ----------------------------------------------------------------
 
+
 def test_there_is_one_fixture_per_sample(shared_dir: Path) -> None:
     samples = {p.name for p in (shared_dir / "samples" / "jakarta").glob("*.csv")}
     assert len(samples) == 7
@@ -93,6 +94,7 @@ def test_every_record_is_read_and_every_line_accounted_for(shared_dir: Path, nam
 
 # --- one file at a time ---------------------------------------------------------------------
 
+
 def test_penduduk_2014_reads_whole_numbers_written_as_floats(shared_dir: Path) -> None:
     _, data, result = _parse(shared_dir, "penduduk_2014.yaml")
     records = [cells for _, cells in _records(data)[1:]]
@@ -100,22 +102,38 @@ def test_penduduk_2014_reads_whole_numbers_written_as_floats(shared_dir: Path) -
     assert result.rejects == [] and result.table.num_rows == 267
     rows = _rows(result)
     assert rows[0] == {
-        "tahun": 2014, "nama_provinsi": "PROVINSI DKI JAKARTA",
-        "nama_kabupaten_kota": "KAB.ADM.KEP.SERIBU", "nama_kecamatan": "KEP. SERIBU UTR",
-        "nama_kelurahan": "P. PANGGANG", "laki_laki_wni": 3266, "perempuan_wni": 3092,
-        "laki_laki_wna": None, "perempuan_wna": None, ROW_COL: 2}
+        "tahun": 2014,
+        "nama_provinsi": "PROVINSI DKI JAKARTA",
+        "nama_kabupaten_kota": "KAB.ADM.KEP.SERIBU",
+        "nama_kecamatan": "KEP. SERIBU UTR",
+        "nama_kelurahan": "P. PANGGANG",
+        "laki_laki_wni": 3266,
+        "perempuan_wni": 3092,
+        "laki_laki_wna": None,
+        "perempuan_wna": None,
+        ROW_COL: 2,
+    }
     assert rows[-1] == {
-        "tahun": 2014, "nama_provinsi": "PROVINSI DKI JAKARTA",
-        "nama_kabupaten_kota": "JAKARTA TIMUR", "nama_kecamatan": "CIPAYUNG",
-        "nama_kelurahan": "CEGER", "laki_laki_wni": 9915, "perempuan_wni": 9407,
-        "laki_laki_wna": 1, "perempuan_wna": None, ROW_COL: 268}
+        "tahun": 2014,
+        "nama_provinsi": "PROVINSI DKI JAKARTA",
+        "nama_kabupaten_kota": "JAKARTA TIMUR",
+        "nama_kecamatan": "CIPAYUNG",
+        "nama_kelurahan": "CEGER",
+        "laki_laki_wni": 9915,
+        "perempuan_wni": 9407,
+        "laki_laki_wna": 1,
+        "perempuan_wna": None,
+        ROW_COL: 268,
+    }
     gambir = _by(result, "nama_kelurahan")["GAMBIR"]
     assert (gambir["laki_laki_wna"], gambir["perempuan_wna"]) == (3, 2)
     assert set(result.table.column("tahun").to_pylist()) == {2014}
-    assert sum(result.table.column("laki_laki_wni").to_pylist()) == sum(
-        int(float(r[5])) for r in records) == 5_103_614
-    assert result.table.column("laki_laki_wna").null_count == sum(
-        1 for r in records if r[7] == "")
+    assert (
+        sum(result.table.column("laki_laki_wni").to_pylist())
+        == sum(int(float(r[5])) for r in records)
+        == 5_103_614
+    )
+    assert result.table.column("laki_laki_wna").null_count == sum(1 for r in records if r[7] == "")
 
 
 def test_penduduk_bekerja_with_cr_only_line_ends(shared_dir: Path) -> None:
@@ -123,13 +141,24 @@ def test_penduduk_bekerja_with_cr_only_line_ends(shared_dir: Path) -> None:
     assert b"\n" not in data and data.count(b"\r") == 18  # old Mac line ends, none at the end
     assert result.rejects == [] and result.table.num_rows == 18
     rows = _rows(result)
-    assert rows[0] == {"jenis_industri": "Pertanian", "jenis_kelamin": "Laki-laki",
-                       "jumlah_penduduk": 13895, "tahun": None, ROW_COL: 2}
-    assert rows[-1] == {"jenis_industri": "Jasa-jasa", "jenis_kelamin": "Perempuan",
-                        "jumlah_penduduk": 565266, "tahun": None, ROW_COL: 19}
+    assert rows[0] == {
+        "jenis_industri": "Pertanian",
+        "jenis_kelamin": "Laki-laki",
+        "jumlah_penduduk": 13895,
+        "tahun": None,
+        ROW_COL: 2,
+    }
+    assert rows[-1] == {
+        "jenis_industri": "Jasa-jasa",
+        "jenis_kelamin": "Perempuan",
+        "jumlah_penduduk": 565266,
+        "tahun": None,
+        ROW_COL: 19,
+    }
     assert {r["jenis_kelamin"] for r in rows} == set(ds.column("jenis_kelamin").allowed)
-    assert Counter((r["jenis_industri"], r["jenis_kelamin"]) for r in rows).most_common(1)[0][
-        1] == 1  # the key fits
+    assert (
+        Counter((r["jenis_industri"], r["jenis_kelamin"]) for r in rows).most_common(1)[0][1] == 1
+    )  # the key fits
     # the year is only in the file name: the period column is declared, absent, and said so
     assert result.notes == ["column 'tahun' is absent from the file; left empty"]
 
@@ -144,7 +173,10 @@ def test_bencana_mixes_utf8_and_cp1252_bytes(shared_dir: Path) -> None:
     assert all(r[ROW_COL] == r["no"] + 1 for r in by_no.values())
     first = by_no[1]  # the only record with an 11th (empty) cell: not ragged
     assert (first["bencana"], first["tanggal"], first["jam"]) == (
-        "Kecelakaan Transportasi", dt.date(2014, 1, 19), None)
+        "Kecelakaan Transportasi",
+        dt.date(2014, 1, 19),
+        None,
+    )
     assert (first["bujur"], first["lintang"]) == (132.748, -5.64085)
     assert first["keterangan"].endswith("melakukan evakuasi para korban")  # 'Keterangan '
     assert (by_no[2]["jam"], by_no[58]["lintang"]) == ("04:05:00+0800", 0.0595602)
@@ -157,8 +189,9 @@ def test_bencana_mixes_utf8_and_cp1252_bytes(shared_dir: Path) -> None:
     assert "Hari Jum’at pkl. 06.00" in by_no[30]["keterangan"]
     assert "(Jalur Merak – Bakauheni)" in by_no[25]["lokasi"]
     assert "ketinggian ± 3 meter" in by_no[25]["keterangan"]
-    assert not any("\ufffd" in (v or "") for r in by_no.values() for v in r.values()
-                   if isinstance(v, str))
+    assert not any(
+        "\ufffd" in (v or "") for r in by_no.values() for v in r.values() if isinstance(v, str)
+    )
 
 
 def test_kebakaran_reads_month_first_dates(shared_dir: Path) -> None:
@@ -177,13 +210,15 @@ def test_kebakaran_reads_month_first_dates(shared_dir: Path) -> None:
             assert by_no[no]["tanggal"] == dt.date(y, m, d)
     assert by_no[1]["tanggal"] == dt.date(2013, 1, 1)
     assert [r["tanggal"] for r in _rows(result) if r["no"] in (479, 480)] == [
-        dt.date(2013, 2, 3)] * 2  # '2/3/2013': 3 February
+        dt.date(2013, 2, 3)
+    ] * 2  # '2/3/2013': 3 February
     assert by_no[1592]["tanggal"] == dt.date(2013, 12, 31)
     first_13th = next(r for r in _rows(result) if r["tanggal"] == dt.date(2013, 1, 13))
     assert body[first_13th["no"] - 1][1][at["tanggal"]] == "1/13/2013"
     # the area column writes 1,000 (thousands) and 0.5 (decimal): read as 1234.5-style
-    assert result.notes == ["column 'luas_area_kejadian' mixes 1.234,5 and 1234.5 (3 vs 14 "
-                            "values); read as 1234.5"]
+    assert result.notes == [
+        "column 'luas_area_kejadian' mixes 1.234,5 and 1234.5 (3 vs 14 values); read as 1234.5"
+    ]
     assert by_no[1]["luas_area_kejadian"] == 102.0
     assert by_no[14]["luas_area_kejadian"] == 0.5
     assert by_no[18]["luas_area_kejadian"] == 9600.0
@@ -200,11 +235,14 @@ def test_kebakaran_reads_month_first_dates(shared_dir: Path) -> None:
         (653, "luas_area_kejadian", "3x3", "parse"),
         (1025, "luas_area_kejadian", "7,5", "parse"),
         (1408, "luas_area_kejadian", "7,5", "parse"),
-        (1586, "luas_area_kejadian", "1,5", "parse")]
-    assert result.rejects[0].reason_en == ("column 'luas_area_kejadian' holds 'lantai 1 - 6', "
-                                           "expected a number such as 1234567.89")
-    assert result.rejects[0].reason_id == ("kolom 'luas_area_kejadian' berisi 'lantai 1 - 6', "
-                                           "seharusnya angka, misalnya 1234567.89")
+        (1586, "luas_area_kejadian", "1,5", "parse"),
+    ]
+    assert result.rejects[0].reason_en == (
+        "column 'luas_area_kejadian' holds 'lantai 1 - 6', expected a number such as 1234567.89"
+    )
+    assert result.rejects[0].reason_id == (
+        "kolom 'luas_area_kejadian' berisi 'lantai 1 - 6', seharusnya angka, misalnya 1234567.89"
+    )
     for reject in result.rejects:  # each is the record the csv module sees on that line
         line_cells = dict(records)[reject.row]
         assert line_cells[at["luas_area_kejadian"]] == reject.value
@@ -220,11 +258,17 @@ def test_kepadatan_with_flattened_merged_header(shared_dir: Path) -> None:
     rows = _rows(result)
     first, last = rows[0], rows[-1]
     assert (first["nama_kelurahan"], first["luas_wilayah_km2"], first["kepadatan_jiwa_km2"]) == (
-        "P. PANGGANG", 0.91, 6779)  # ' 0.91 '
+        "P. PANGGANG",
+        0.91,
+        6779,
+    )  # ' 0.91 '
     assert (first["laki_laki_35_39"], first["perempuan_35_39"]) == (231, 235)
     assert (first["laki_laki_75"], first["perempuan_75"]) == (13, 27)  # '>75  Perempuan'
     assert (last["nama_kelurahan"], last["luas_wilayah_km2"], last["kepadatan_jiwa_km2"]) == (
-        "CEGER", 3.63, 5492)
+        "CEGER",
+        3.63,
+        5492,
+    )
     assert (last["laki_laki_75"], last["perempuan_75"], last[ROW_COL]) == (45, 44, 268)
     assert set(result.table.column("tahun").to_pylist()) == {2013}
 
@@ -236,16 +280,29 @@ def test_transportasi_with_every_value_quoted(shared_dir: Path) -> None:
     assert result.rejects == [] and result.table.num_rows == 33
     by_kode = _by(result, "kode_provinsi")
     assert by_kode["1100"] == {
-        "kode_provinsi": "1100", "nama_provinsi": "Nanggroe Aceh Darussalam", "lintang": 5.55,
-        "bujur": 95.31667, "panjang_jalan": 18682.0, "rasio_penduduk": 234, "vcr": 0.241,
-        "smp": 1319119, "rasio_kendaraan": 71, "tahun": None, ROW_COL: 2}
+        "kode_provinsi": "1100",
+        "nama_provinsi": "Nanggroe Aceh Darussalam",
+        "lintang": 5.55,
+        "bujur": 95.31667,
+        "panjang_jalan": 18682.0,
+        "rasio_penduduk": 234,
+        "vcr": 0.241,
+        "smp": 1319119,
+        "rasio_kendaraan": 71,
+        "tahun": None,
+        ROW_COL: 2,
+    }
     assert by_kode["3100"]["vcr"] == 0.82  # '.82'
     assert by_kode["1300"]["lintang"] == -0.95
     assert by_kode["1400"]["panjang_jalan"] == 19297.8
     assert by_kode["8100"]["vcr"] == 0.024
     last = _rows(result)[-1]
     assert (last["nama_provinsi"], last["vcr"], last["smp"], last[ROW_COL]) == (
-        "Papua", 0.147, 228340, 34)
+        "Papua",
+        0.147,
+        228340,
+        34,
+    )
 
 
 def test_ukm_register_with_personal_data(shared_dir: Path) -> None:
@@ -257,20 +314,33 @@ def test_ukm_register_with_personal_data(shared_dir: Path) -> None:
     assert rows[0]["nama"] == "123 UKM" and rows[0]["kota"] == "Jakarta Selatan"
     second = rows[1]
     assert (second["nama"], second["rt"], second["rw"], second["telepon"], second["npwp"]) == (
-        "3R ALAM SEJAHTERA, PT", "003", "005", "(021) 8454416", "03.015.022.1-009.000")
+        "3R ALAM SEJAHTERA, PT",
+        "003",
+        "005",
+        "(021) 8454416",
+        "03.015.022.1-009.000",
+    )
     assert rows[-1]["nama"] == "ZURIEL, PT" and rows[-1]["npwp"] == "21.829.007.0.18"
     # one address runs over three lines; the records after it keep their own line numbers
     multi = next(r for r in rows if r["nama"] == "PISANGAN MASRUN")
-    assert multi["alamat"] == ("Jl. Pisangan Lama I  No. 10, RT004/005, Pisangan Timur\n, "
-                               "Pulo Gadung, Jakarta Timur")
+    assert multi["alamat"] == (
+        "Jl. Pisangan Lama I  No. 10, RT004/005, Pisangan Timur\n, Pulo Gadung, Jakarta Timur"
+    )
     assert multi["kelurahan"] == "Pisangan Timur"
     # businesses whose names begin with TOTAL are data, not summary rows
     totals = {line: cells[0] for line, cells in records if cells[0].startswith("TOTAL ")}
-    assert totals == {13888: "TOTAL BUAH, PO", 13889: "TOTAL HEALTH INDONESIA, PT",
-                      13890: "TOTAL MAKMUR"}
+    assert totals == {
+        13888: "TOTAL BUAH, PO",
+        13889: "TOTAL HEALTH INDONESIA, PT",
+        13890: "TOTAL MAKMUR",
+    }
     assert {line: by_line[line]["nama"] for line in totals} == totals
     assert Counter(r["ukuran_usaha"] for r in rows) == {
-        "Usaha Mikro": 15053, "Usaha Kecil": 1632, "Usaha Menengah": 881, None: 386}
+        "Usaha Mikro": 15053,
+        "Usaha Kecil": 1632,
+        "Usaha Menengah": 881,
+        None: 386,
+    }
     # the register has no unique key: the same (nama, kota) pairs repeat as in the file
     raw_pairs = Counter((c[0].strip(), c[8].strip()) for _, c in _records(data, "utf-8")[1:])
     parsed_pairs = Counter((r["nama"], r["kota"]) for r in rows)

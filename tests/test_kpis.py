@@ -49,7 +49,8 @@ def test_at_least_three_kpis_per_pillar_for_each_regency(catalog: Catalog) -> No
     for kode in catalog.regencies:
         by_pillar = {p: [k for k in catalog.kpis_of(kode) if k.pillar == p] for p in PILLARS}
         assert all(len(ks) >= 3 for ks in by_pillar.values()), {
-            p: len(ks) for p, ks in by_pillar.items()}
+            p: len(ks) for p, ks in by_pillar.items()
+        }
     for k in catalog.kpis.values():
         assert k.konsep and k.definisi and k.rumus and k.satuan and k.sources
     assert any(k.level == "kecamatan" for k in catalog.kpis.values())
@@ -60,8 +61,13 @@ def test_at_least_three_kpis_per_pillar_for_each_regency(catalog: Catalog) -> No
 def test_yearly_targets_take_the_latest_earlier_year(catalog: Catalog) -> None:
     base = next(iter(catalog.kpis.values()))
     k = base.model_copy(update={"target": {2025: 90.0, 2027: 95.0}})
-    assert [k.target_for(y) for y in (2024, 2025, 2026, 2027, 2030)] == [None, 90.0, 90.0, 95.0,
-                                                                        95.0]
+    assert [k.target_for(y) for y in (2024, 2025, 2026, 2027, 2030)] == [
+        None,
+        90.0,
+        90.0,
+        95.0,
+        95.0,
+    ]
     assert base.model_copy(update={"target": 7.5}).target_for(1999) == 7.5
 
 
@@ -78,10 +84,17 @@ def test_status_by_polarity() -> None:
 
 
 def test_period_keys() -> None:
-    assert kpi.periods_between("monthly", "2025-11", "2026-02") == ["2025-11", "2025-12",
-                                                                    "2026-01", "2026-02"]
-    assert kpi.periods_between("quarterly", "2025-Q4", "2026-Q2") == ["2025-Q4", "2026-Q1",
-                                                                      "2026-Q2"]
+    assert kpi.periods_between("monthly", "2025-11", "2026-02") == [
+        "2025-11",
+        "2025-12",
+        "2026-01",
+        "2026-02",
+    ]
+    assert kpi.periods_between("quarterly", "2025-Q4", "2026-Q2") == [
+        "2025-Q4",
+        "2026-Q1",
+        "2026-Q2",
+    ]
     assert kpi.period_span("2026-Q1") == (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
     assert kpi.latest_ended("quarterly", dt.date(2026, 10, 31)) == "2026-Q3"
     assert kpi.latest_ended("monthly", dt.date(2026, 10, 31)) == "2026-10"
@@ -113,17 +126,19 @@ def test_every_kpi_has_values_on_both_backends(regencies_loaded: RunContext) -> 
             assert not kec
 
 
-def test_sqlite_and_postgresql_agree(catalog: Catalog, tmp_path_factory: pytest.TempPathFactory,
-                                     request: pytest.FixtureRequest) -> None:
+def test_sqlite_and_postgresql_agree(
+    catalog: Catalog, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> None:
     """The same data through both backends gives the same KPI table."""
     from tests.conftest import _load_every_dataset
 
     pg = request.getfixturevalue("pg_url")
     work = tmp_path_factory.mktemp("agree")
     out = []
-    for settings in (Settings(lake_url=str(work / "lake-a"),
-                              warehouse_url=f"sqlite:///{work / 'a.db'}"),
-                     Settings(lake_url=str(work / "lake-b"), warehouse_url=pg)):
+    for settings in (
+        Settings(lake_url=str(work / "lake-a"), warehouse_url=f"sqlite:///{work / 'a.db'}"),
+        Settings(lake_url=str(work / "lake-b"), warehouse_url=pg),
+    ):
         ctx = _load_every_dataset(settings, catalog, work / "apps")
         out.append({(r["kpi_code"], r["period"], r["kode_wilayah"]): r for r in _values(ctx)})
         ctx.engine.dispose()
@@ -177,7 +192,9 @@ def test_lineage_names_the_loads_of_each_period(settings: Settings, catalog: Cat
     october = facts[facts["periode"].astype(str).str.startswith("2026-10")]
     csv = "periode,kode_kecamatan,timbulan_ton,terkelola_ton\n" + "".join(
         f"{r.periode.isoformat()},{r.kode_kecamatan},{r.timbulan_ton + 1:.2f},"
-        f"{r.terkelola_ton:.2f}\n" for r in october.itertuples())
+        f"{r.terkelola_ton:.2f}\n"
+        for r in october.itertuples()
+    )
     ctx.lake.put(inbox_prefix(catalog, ds) + "oktober-revisi.csv", csv.encode())
     [second] = run_dataset(ctx, ds)
     assert second["status"] == "loaded", second
@@ -187,8 +204,9 @@ def test_lineage_names_the_loads_of_each_period(settings: Settings, catalog: Cat
     assert rows["2026-09"]["load_ids"] == first["load_id"]
 
 
-def test_missing_sources_are_recorded_with_a_reason_never_zero(settings: Settings,
-                                                               catalog: Catalog) -> None:
+def test_missing_sources_are_recorded_with_a_reason_never_zero(
+    settings: Settings, catalog: Catalog
+) -> None:
     ctx = warehouse_context(settings, catalog)
     [blocked] = deliver(ctx, "muaraenim_produksi_karet", defect_rate=0.3, seed=9)  # policy block
     assert blocked["status"] == "blocked"
@@ -216,9 +234,9 @@ def _due(k: Kpi) -> dt.date:
 
 
 @pytest.mark.parametrize("regencies_loaded", ["embedded"], indirect=True)
-def test_recomputing_a_period_replaces_only_that_period(regencies_loaded: RunContext,
-                                                        tmp_path_factory: pytest.TempPathFactory
-                                                        ) -> None:
+def test_recomputing_a_period_replaces_only_that_period(
+    regencies_loaded: RunContext, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """On a copy of the shared SQLite warehouse (the SQL is the same on PostgreSQL)."""
     import sqlite3
 
@@ -226,8 +244,11 @@ def test_recomputing_a_period_replaces_only_that_period(regencies_loaded: RunCon
     db = tmp_path_factory.mktemp("recompute") / "wh.db"
     with sqlite3.connect(src.engine.url.database) as a, sqlite3.connect(db) as b:
         a.backup(b)
-    ctx = dataclasses.replace(src, settings=dataclasses.replace(
-        src.settings, warehouse_url=f"sqlite:///{db}"), _engine=None)
+    ctx = dataclasses.replace(
+        src,
+        settings=dataclasses.replace(src.settings, warehouse_url=f"sqlite:///{db}"),
+        _engine=None,
+    )
     mart = ctx.t("mart", "kpi_value")
     with ctx.engine.begin() as conn:
         conn.execute(update(mart).where(mart.c.kpi_code == "MUBA-GOV-01").values(value=-1.0))
@@ -244,8 +265,9 @@ def test_recomputing_a_period_replaces_only_that_period(regencies_loaded: RunCon
 def test_a_query_that_breaks_the_region_contract_is_named(regencies_loaded: RunContext) -> None:
     ctx = regencies_loaded
     k = ctx.catalog.kpis["MUBA-GOV-01"]
-    wrong = k.model_copy(update={"query": k.query.replace("'16.06' AS kode_wilayah",
-                                                          "'16.03' AS kode_wilayah")})
+    wrong = k.model_copy(
+        update={"query": k.query.replace("'16.06' AS kode_wilayah", "'16.03' AS kode_wilayah")}
+    )
     assert wrong.query != k.query
     with ctx.engine.connect() as conn, pytest.raises(kpi.KpiError, match="MUBA-GOV-01.*16.03"):
         kpi.evaluate(conn, wrong, ctx.catalog, ctx.run_date)

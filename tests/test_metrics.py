@@ -26,21 +26,32 @@ def test_counts_reconcile_with_the_load_runs(regencies_loaded: RunContext) -> No
     ms = metrics.collect(ctx.engine, ctx.catalog, RUN_DATE)
     lr = ctx.t("meta", "load_run")
     with ctx.engine.connect() as conn:
-        want = {r.dataset_id: r for r in conn.execute(select(
-            lr.c.dataset_id, func.sum(lr.c.rows_in).label("i"),
-            func.sum(lr.c.rows_loaded).label("l"),
-            func.sum(lr.c.rows_rejected).label("r")).group_by(lr.c.dataset_id))}
+        want = {
+            r.dataset_id: r
+            for r in conn.execute(
+                select(
+                    lr.c.dataset_id,
+                    func.sum(lr.c.rows_in).label("i"),
+                    func.sum(lr.c.rows_loaded).label("l"),
+                    func.sum(lr.c.rows_rejected).label("r"),
+                ).group_by(lr.c.dataset_id)
+            )
+        }
     assert set(_by(ms, "rows_loaded")) == set(ctx.catalog.datasets)
     for ds_id, r in want.items():
-        assert _by(ms, "rows_in")[ds_id] == r.i == _by(ms, "rows_loaded")[ds_id] + _by(
-            ms, "rows_rejected")[ds_id]
+        assert (
+            _by(ms, "rows_in")[ds_id]
+            == r.i
+            == _by(ms, "rows_loaded")[ds_id] + _by(ms, "rows_rejected")[ds_id]
+        )
         assert _by(ms, "rows_loaded")[ds_id] == r.l > 0
     # every dataset was exported after it loaded
     assert set(_by(ms, "export_lag_days").values()) == {0.0}
 
 
-def test_export_lag_counts_days_since_an_unexported_load(settings: Settings,
-                                                         catalog: Catalog) -> None:
+def test_export_lag_counts_days_since_an_unexported_load(
+    settings: Settings, catalog: Catalog
+) -> None:
     ctx = warehouse_context(settings, catalog)
     ds = catalog.dataset("muba_bank_sampah")
     [summary] = deliver(ctx, ds.id, rows=40, seed=3)
@@ -48,8 +59,12 @@ def test_export_lag_counts_days_since_an_unexported_load(settings: Settings,
     later = RUN_DATE + dt.timedelta(days=9)
     lag = _by(metrics.collect(ctx.engine, catalog, later), "export_lag_days")
     assert lag[ds.id] == 9.0 and lag["muba_cctv_kita"] == 0.0  # never loaded: nothing waits
-    exports.export_regency(dataclasses.replace(ctx, settings=dataclasses.replace(
-        settings, pii_key="kunci-uji-metrik-77aa")), "16.06")
+    exports.export_regency(
+        dataclasses.replace(
+            ctx, settings=dataclasses.replace(settings, pii_key="kunci-uji-metrik-77aa")
+        ),
+        "16.06",
+    )
     assert _by(metrics.collect(ctx.engine, catalog, later), "export_lag_days")[ds.id] == 0.0
 
 
@@ -67,8 +82,10 @@ def test_statsd_gauges_arrive_over_udp(regencies_loaded: RunContext) -> None:
     assert all(pattern.match(line) for line in lines), lines[:3]
     loaded = _by(ms, "rows_loaded")
     some = next(iter(sorted(loaded)))
-    assert any(line.startswith(f"serasan.rows_loaded:{loaded[some]:g}|g|#dataset:{some},")
-               for line in lines)
+    assert any(
+        line.startswith(f"serasan.rows_loaded:{loaded[some]:g}|g|#dataset:{some},")
+        for line in lines
+    )
 
 
 def test_prometheus_text_format(regencies_loaded: RunContext) -> None:
@@ -88,16 +105,23 @@ def test_publish_goes_to_the_configured_collector(regencies_loaded: RunContext) 
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as server:
         server.bind(("127.0.0.1", 0))
         server.settimeout(5)
-        env = {**ctx.settings.as_env(), "SERASAN_STATSD_HOST": "127.0.0.1",
-               "SERASAN_STATSD_PORT": str(server.getsockname()[1])}
+        env = {
+            **ctx.settings.as_env(),
+            "SERASAN_STATSD_HOST": "127.0.0.1",
+            "SERASAN_STATSD_PORT": str(server.getsockname()[1]),
+        }
         settings = Settings.from_env(env)
         assert Settings.from_env(settings.as_env()) == settings
         n = metrics.publish(settings, ctx.engine, ctx.catalog, RUN_DATE)
         assert n > 0 and server.recv(65535).decode().startswith("serasan.")
 
 
-def test_metrics_command(local_settings: Settings, catalog: Catalog,
-                         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+def test_metrics_command(
+    local_settings: Settings,
+    catalog: Catalog,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+) -> None:
     from serasan.cli import main
 
     for key, value in local_settings.as_env().items():

@@ -27,8 +27,9 @@ UPSERT = "muba_pengunjung_taman_air"  # upsert on `tanggal`, quarantine policy
 
 
 def _ctx(settings: Settings, catalog: Catalog, run_id: str = "r1") -> RunContext:
-    ctx = RunContext(settings=settings, catalog=catalog, run_date=RUN_DATE, dag_id="t",
-                     run_id=run_id)
+    ctx = RunContext(
+        settings=settings, catalog=catalog, run_date=RUN_DATE, dag_id="t", run_id=run_id
+    )
     upgrade(ctx.engine, catalog)
     with ctx.engine.begin() as conn:  # until `upgrade` creates them itself
         ensure_history_tables(conn, catalog)
@@ -73,19 +74,34 @@ def _timbulan(period: str, values: dict[str, tuple[float, float]]) -> list[str]:
     return [f"{period},{kec},{a},{b}" for kec, (a, b) in values.items()]
 
 
-JAN_V1 = {"16.03.01": (10.5, 5.25), "16.03.02": (20.0, 6.0), "16.03.03": (30.0, 7.0),
-          "16.03.04": (40.0, 8.0), "16.03.06": (50.0, 9.0)}
+JAN_V1 = {
+    "16.03.01": (10.5, 5.25),
+    "16.03.02": (20.0, 6.0),
+    "16.03.03": (30.0, 7.0),
+    "16.03.04": (40.0, 8.0),
+    "16.03.06": (50.0, 9.0),
+}
 # the corrected January: two values changed, 16.03.06 dropped, 16.03.07 added, two identical
-JAN_V2 = {"16.03.01": (10.5, 5.25), "16.03.02": (21.0, 6.5), "16.03.03": (30.0, 7.0),
-          "16.03.04": (44.0, 8.0), "16.03.07": (70.0, 1.0)}
+JAN_V2 = {
+    "16.03.01": (10.5, 5.25),
+    "16.03.02": (21.0, 6.5),
+    "16.03.03": (30.0, 7.0),
+    "16.03.04": (44.0, 8.0),
+    "16.03.07": (70.0, 1.0),
+}
 FEB = {"16.03.01": (11.0, 4.0), "16.03.02": (12.0, 3.0)}
 
 
 def test_retract_a_replace_period_correction_restores_the_state_before_it(
-        settings: Settings, catalog: Catalog) -> None:
+    settings: Settings, catalog: Catalog
+) -> None:
     ctx = _ctx(settings, catalog)
-    v1 = _send(ctx, REPLACE, _timbulan("2026-01-01", JAN_V1) + _timbulan("2026-02-01", FEB),
-               "timbulan-v1.csv")
+    v1 = _send(
+        ctx,
+        REPLACE,
+        _timbulan("2026-01-01", JAN_V1) + _timbulan("2026-02-01", FEB),
+        "timbulan-v1.csv",
+    )
     assert v1["status"] == "loaded" and v1["rows_loaded"] == 7
     after_v1 = _fact(ctx, REPLACE)
     assert _hist(ctx, REPLACE) == []
@@ -123,7 +139,9 @@ def test_retract_a_replace_period_correction_restores_the_state_before_it(
     assert _fact(ctx, REPLACE) == [] and _hist(ctx, REPLACE) == []
     ops = _operations(ctx)
     assert [(o["kind"], o["load_id"], o["actor"]) for o in ops] == [
-        ("retract", v2["load_id"], "walidata"), ("retract", v1["load_id"], "walidata")]
+        ("retract", v2["load_id"], "walidata"),
+        ("retract", v1["load_id"], "walidata"),
+    ]
     assert ops[0]["reason"] == "sent by mistake" and ops[0]["dataset_id"] == REPLACE
     detail = json.loads(ops[0]["detail"])
     assert detail["rows_removed"] == 3 and detail["rows_restored"] == 3
@@ -133,8 +151,10 @@ def test_retract_a_replace_period_correction_restores_the_state_before_it(
     again = _ctx(settings, catalog, "r3")
     ds = catalog.dataset(REPLACE)
     header = ",".join(ds.column_names)
-    again.lake.put(inbox_prefix(catalog, ds) + "same.csv", "\n".join(
-        [header, *_timbulan("2026-01-01", JAN_V2), ""]).encode())
+    again.lake.put(
+        inbox_prefix(catalog, ds) + "same.csv",
+        "\n".join([header, *_timbulan("2026-01-01", JAN_V2), ""]).encode(),
+    )
     assert run_dataset(again, ds) == []
     assert _fact(again, REPLACE) == []
 
@@ -144,13 +164,19 @@ def _visits(days: dict[int, tuple[int, int]]) -> list[str]:
 
 
 VISITS_V1 = {d: (100 + d, 1_000_000 + d) for d in range(1, 11)}
-VISITS_V2 = {**{d: VISITS_V1[d] for d in range(6, 11)},  # five days sent again unchanged
-             3: (999, 9_990_000), 4: (400, 4_000_000), 5: (0, 0),  # three corrected
-             11: (111, 1_100_000), 12: (112, 1_200_000)}  # two new
+VISITS_V2 = {
+    **{d: VISITS_V1[d] for d in range(6, 11)},  # five days sent again unchanged
+    3: (999, 9_990_000),
+    4: (400, 4_000_000),
+    5: (0, 0),  # three corrected
+    11: (111, 1_100_000),
+    12: (112, 1_200_000),
+}  # two new
 
 
 def test_retract_an_upsert_correction_restores_the_state_before_it(
-        settings: Settings, catalog: Catalog) -> None:
+    settings: Settings, catalog: Catalog
+) -> None:
     ctx = _ctx(settings, catalog)
     v1 = _send(ctx, UPSERT, _visits(VISITS_V1), "visits-v1.csv")
     assert v1["status"] == "loaded" and v1["rows_loaded"] == 10
@@ -182,8 +208,9 @@ def test_unchanged_rows_touch_nothing(settings: Settings, catalog: Catalog) -> N
     before = (_fact(ctx, UPSERT), _fact(ctx, REPLACE))
     # same rows, other order: other bytes, so another load id
     again_upsert = _send(ctx, UPSERT, list(reversed(_visits(VISITS_V1))), "visits-again.csv")
-    again_replace = _send(ctx, REPLACE, list(reversed(_timbulan("2026-01-01", JAN_V1))),
-                          "timbulan-again.csv")
+    again_replace = _send(
+        ctx, REPLACE, list(reversed(_timbulan("2026-01-01", JAN_V1))), "timbulan-again.csv"
+    )
     assert again_upsert["rows_loaded"] == 10 and again_replace["rows_loaded"] == 5
     assert (_fact(ctx, UPSERT), _fact(ctx, REPLACE)) == before
     assert _hist(ctx, UPSERT) == [] and _hist(ctx, REPLACE) == []
@@ -197,9 +224,14 @@ def test_unchanged_rows_touch_nothing(settings: Settings, catalog: Catalog) -> N
 def _without_rule(catalog: Catalog, ds_id: str, column: str) -> Catalog:
     """A copy of the catalog whose suite for `ds_id` no longer checks `column` for a minimum."""
     suite = copy.deepcopy(catalog.suites[ds_id])
-    kept = [e for e in suite["expectations"]
-            if not (e["type"] == "expect_column_values_to_be_between"
-                    and e["kwargs"].get("column") == column)]
+    kept = [
+        e
+        for e in suite["expectations"]
+        if not (
+            e["type"] == "expect_column_values_to_be_between"
+            and e["kwargs"].get("column") == column
+        )
+    ]
     assert len(kept) == len(suite["expectations"]) - 1
     suite["expectations"] = kept
     changed = dataclasses.replace(catalog)
@@ -208,11 +240,13 @@ def _without_rule(catalog: Catalog, ds_id: str, column: str) -> Catalog:
 
 
 def test_reprocess_after_a_suite_change_loads_the_rows_it_rejected(
-        settings: Settings, catalog: Catalog) -> None:
+    settings: Settings, catalog: Catalog
+) -> None:
     ctx = _ctx(settings, catalog)
     v1_jan = {**JAN_V1, "16.03.08": (12.0, -1.0)}  # a negative amount: rejected
-    v1 = _send(ctx, REPLACE, _timbulan("2026-01-01", v1_jan) + _timbulan("2026-02-01", FEB),
-               "v1.csv")
+    v1 = _send(
+        ctx, REPLACE, _timbulan("2026-01-01", v1_jan) + _timbulan("2026-02-01", FEB), "v1.csv"
+    )
     assert v1["status"] == "quarantined" and v1["rows_rejected"] == 1
     v2_jan = {**JAN_V2, "16.03.09": (3.0, -2.0)}
     v2 = _send(ctx, REPLACE, _timbulan("2026-01-01", v2_jan), "v2.csv")
@@ -229,21 +263,26 @@ def test_reprocess_after_a_suite_change_loads_the_rows_it_rejected(
     # the money rule is dropped: the negative amounts are now loaded, in load order
     relaxed = dataclasses.replace(ctx, catalog=_without_rule(catalog, REPLACE, "terkelola_ton"))
     result = reprocess(relaxed, REPLACE, "2026-01", "data-engineer", "suite v2: no minimum")
-    assert [(x["load_id"], x["status_after"], x["rows_loaded_after"]) for x in result["loads"]] \
-        == [(v1["load_id"], "loaded", 8), (v2["load_id"], "loaded", 6)]
+    assert [(x["load_id"], x["status_after"], x["rows_loaded_after"]) for x in result["loads"]] == [
+        (v1["load_id"], "loaded", 8),
+        (v2["load_id"], "loaded", 6),
+    ]
     facts = _fact(ctx, REPLACE)
     jan = {r[1]: r[2:] for r in facts if r[0].isoformat() == "2026-01-01"}
     feb = {r[1]: r[2:] for r in facts if r[0].isoformat() == "2026-02-01"}
     assert {k: v[:2] for k, v in jan.items()} == v2_jan  # v2 replaced January again
     assert jan["16.03.09"][-1] == v2["load_id"]
     assert {k: v[:2] for k, v in feb.items()} == FEB and {v[-1] for v in feb.values()} == {
-        v1["load_id"]}
+        v1["load_id"]
+    }
     assert "16.03.08" in {h[1] for h in _hist(ctx, REPLACE)}  # v1's rejected row, now loaded
     assert _load_run(ctx, v1["load_id"])["rows_loaded"] == 8
     assert _load_run(ctx, v2["load_id"])["status"] == "loaded"
     ops = _operations(ctx)
     assert [(o["kind"], o["period"], o["actor"]) for o in ops] == [
-        ("reprocess", "2026-01", "tester"), ("reprocess", "2026-01", "data-engineer")]
+        ("reprocess", "2026-01", "tester"),
+        ("reprocess", "2026-01", "data-engineer"),
+    ]
     assert json.loads(ops[1]["detail"])["loads"][0]["rows_loaded_before"] == 7
 
     # and the reprocessed loads can still be withdrawn, newest first

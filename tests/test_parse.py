@@ -25,6 +25,7 @@ Cells = list[list[Any]]
 
 # --- helpers --------------------------------------------------------------------------------
 
+
 def _ds(ds_id: str) -> Dataset:
     return CATALOG.datasets[ds_id]
 
@@ -33,8 +34,9 @@ def _labels(ds_id: str) -> list[str]:
     return [c.header for c in _ds(ds_id).columns]
 
 
-def _csv(rows: Cells, delim: str = ",", newline: str = "\n", encoding: str = "utf-8",
-         bom: bool = False) -> bytes:
+def _csv(
+    rows: Cells, delim: str = ",", newline: str = "\n", encoding: str = "utf-8", bom: bool = False
+) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=delim, lineterminator="\n")
     for row in rows:
@@ -77,6 +79,7 @@ def _norm(text: str) -> str:
 
 
 # --- 1. round trip with the generator -------------------------------------------------------
+
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("ds_id", IDS)
@@ -131,8 +134,10 @@ def test_generated_defects_are_readable_values_not_parse_rejects(ds_id, fmt):
     assert result.rows_in == gf.rows
     assert result.rejects == []
     measures = [c.name for c in ds.columns if c.type in ("integer", "number")]
-    negative_rows = sum(any(v is not None and v < 0 for v in (row[m] for m in measures))
-                        for row in result.table.to_pylist())
+    negative_rows = sum(
+        any(v is not None and v < 0 for v in (row[m] for m in measures))
+        for row in result.table.to_pylist()
+    )
     assert negative_rows == gf.defects.get("negative_amount", 0)
 
 
@@ -178,13 +183,17 @@ def test_number_convention_is_decided_per_column():
     assert _col(result, "terkelola_ton") == [1234.5, 1234.0, 12345678.0, 250.0]
 
 
-@pytest.mark.parametrize(("timbulan", "terkelola", "column", "hint"), [
-    ("1.234,5", "1.234,5", "timbulan_ton", "1234567.89"),  # Indonesian text in a dot column
-    ("600", "12.5", "terkelola_ton", "1.234.567,89"),  # dot decimal in an Indonesian column
-    ("600", "nan", "terkelola_ton", "1.234.567,89"),  # float() would take it; it is no number
-])
+@pytest.mark.parametrize(
+    ("timbulan", "terkelola", "column", "hint"),
+    [
+        ("1.234,5", "1.234,5", "timbulan_ton", "1234567.89"),  # Indonesian text in a dot column
+        ("600", "12.5", "terkelola_ton", "1.234.567,89"),  # dot decimal in an Indonesian column
+        ("600", "nan", "terkelola_ton", "1.234.567,89"),  # float() would take it; it is no number
+    ],
+)
 def test_a_value_written_against_its_column_convention_is_rejected_not_misread(
-        timbulan, terkelola, column, hint):
+    timbulan, terkelola, column, hint
+):
     rows = [
         _labels(SAMPAH),
         ["Mei 2026", "16.03.01", "512.5", "1.200,25"],
@@ -244,27 +253,39 @@ def test_month_period_accepts_a_month_name_and_truncates_to_the_first():
 
 
 def test_excel_serial_numbers_and_date_cells_in_xlsx():
-    result = _aduan([46027, 46027.75, dt.datetime(2026, 1, 6, 8, 30), dt.date(2026, 1, 7),
-                     "8 Januari 2026"], fmt="xlsx")
+    result = _aduan(
+        [46027, 46027.75, dt.datetime(2026, 1, 6, 8, 30), dt.date(2026, 1, 7), "8 Januari 2026"],
+        fmt="xlsx",
+    )
     assert result.rejects == []
-    assert _col(result, "tanggal") == [dt.date(2026, 1, 5), dt.date(2026, 1, 5),
-                                       dt.date(2026, 1, 6), dt.date(2026, 1, 7),
-                                       dt.date(2026, 1, 8)]
+    assert _col(result, "tanggal") == [
+        dt.date(2026, 1, 5),
+        dt.date(2026, 1, 5),
+        dt.date(2026, 1, 6),
+        dt.date(2026, 1, 7),
+        dt.date(2026, 1, 8),
+    ]
 
 
 def test_a_day_over_twelve_makes_the_file_day_first():
     result = _aduan(["13/02/2026", "03/04/2026", "5/6/26"])
     assert result.rejects == []
-    assert _col(result, "tanggal") == [dt.date(2026, 2, 13), dt.date(2026, 4, 3),
-                                       dt.date(2026, 6, 5)]
+    assert _col(result, "tanggal") == [
+        dt.date(2026, 2, 13),
+        dt.date(2026, 4, 3),
+        dt.date(2026, 6, 5),
+    ]
     assert not any("ambiguous" in n for n in result.notes)
 
 
 def test_a_second_field_over_twelve_makes_the_file_month_first():
     result = _aduan(["02/13/2026", "03/04/2026", "5/6/26"])
     assert result.rejects == []
-    assert _col(result, "tanggal") == [dt.date(2026, 2, 13), dt.date(2026, 3, 4),
-                                       dt.date(2026, 5, 6)]
+    assert _col(result, "tanggal") == [
+        dt.date(2026, 2, 13),
+        dt.date(2026, 3, 4),
+        dt.date(2026, 5, 6),
+    ]
 
 
 def test_a_file_mixing_day_first_and_month_first_is_refused_naming_the_column():
@@ -277,8 +298,11 @@ def test_a_file_mixing_day_first_and_month_first_is_refused_naming_the_column():
 def test_an_all_ambiguous_file_is_read_day_first_and_says_so():
     result = _aduan(["03/04/2026", "05/06/2026", "2026-07-08"])
     assert result.rejects == []
-    assert _col(result, "tanggal") == [dt.date(2026, 4, 3), dt.date(2026, 6, 5),
-                                       dt.date(2026, 7, 8)]
+    assert _col(result, "tanggal") == [
+        dt.date(2026, 4, 3),
+        dt.date(2026, 6, 5),
+        dt.date(2026, 7, 8),
+    ]
     [note] = [n for n in result.notes if "D/M/Y" in n]
     assert "Tanggal Masuk" in note and "ambiguous" in note
 
@@ -293,6 +317,7 @@ def test_a_date_impossible_both_ways_is_one_reject_not_a_file_failure():
 
 # --- 5. encodings, line endings, delimiters -------------------------------------------------
 
+
 def _aduan_rows(name: str = "Siti Aminah") -> Cells:
     return [
         ["Rekap Pengaduan"],
@@ -303,16 +328,21 @@ def _aduan_rows(name: str = "Siti Aminah") -> Cells:
     ]
 
 
-@pytest.mark.parametrize(("label", "encode"), [
-    ("utf-8", lambda rows: _csv(rows)),
-    ("utf-8 with BOM", lambda rows: _csv(rows, bom=True)),
-    ("cp1252", lambda rows: _csv(rows, encoding="cp1252")),
-    ("CR only", lambda rows: _csv(rows, newline="\r")),
-    ("CRLF", lambda rows: _csv(rows, newline="\r\n")),
-    ("semicolon, cp1252, CRLF", lambda rows: _csv(rows, delim=";", encoding="cp1252",
-                                                   newline="\r\n")),
-    ("tab", lambda rows: _csv(rows, delim="\t")),
-])
+@pytest.mark.parametrize(
+    ("label", "encode"),
+    [
+        ("utf-8", lambda rows: _csv(rows)),
+        ("utf-8 with BOM", lambda rows: _csv(rows, bom=True)),
+        ("cp1252", lambda rows: _csv(rows, encoding="cp1252")),
+        ("CR only", lambda rows: _csv(rows, newline="\r")),
+        ("CRLF", lambda rows: _csv(rows, newline="\r\n")),
+        (
+            "semicolon, cp1252, CRLF",
+            lambda rows: _csv(rows, delim=";", encoding="cp1252", newline="\r\n"),
+        ),
+        ("tab", lambda rows: _csv(rows, delim="\t")),
+    ],
+)
 def test_encodings_line_endings_and_delimiters(label, encode):
     data = encode(_aduan_rows("Andrés Situmorang"))
     result = _parse(data, "aduan.csv", ADUAN)
@@ -331,9 +361,11 @@ def test_cp1252_bytes_are_really_cp1252():
 
 
 def test_semicolon_delimiter_with_indonesian_decimals():
-    rows = [_labels(SAMPAH),
-            ["Mei 2026", "16.03.01", "1.234,5", "600,25"],
-            ["Mei 2026", "16.03.02", "512,75", "300"]]
+    rows = [
+        _labels(SAMPAH),
+        ["Mei 2026", "16.03.01", "1.234,5", "600,25"],
+        ["Mei 2026", "16.03.02", "512,75", "300"],
+    ]
     data = "\n".join(";".join(r) for r in rows).encode()  # unquoted: commas are decimals here
     result = _parse(data, "sampah.csv", SAMPAH)
     assert result.rejects == []
@@ -343,21 +375,59 @@ def test_semicolon_delimiter_with_indonesian_decimals():
 
 # --- 6. header ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("header", [
-    ["Nomor Tiket", "Tanggal Masuk", "Kode Kecamatan", "Kategori", "Nama Pelapor",
-     "No. HP Pelapor", "Status"],
-    ["nomor_tiket", "tanggal", "kode_kecamatan", "kategori", "nama_pelapor", "telepon_pelapor",
-     "status"],
-    ["  NOMOR  TIKET ", "tanggal masuk", "Kode-Kecamatan", "KATEGORI", "nama pelapor",
-     "No HP Pelapor", "STATUS "],
-    ["Status", "kategori", "Nomor Tiket", "TANGGAL", "Kode Kecamatan", "Nama_Pelapor",
-     "No. HP Pelapor"],
-])
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        [
+            "Nomor Tiket",
+            "Tanggal Masuk",
+            "Kode Kecamatan",
+            "Kategori",
+            "Nama Pelapor",
+            "No. HP Pelapor",
+            "Status",
+        ],
+        [
+            "nomor_tiket",
+            "tanggal",
+            "kode_kecamatan",
+            "kategori",
+            "nama_pelapor",
+            "telepon_pelapor",
+            "status",
+        ],
+        [
+            "  NOMOR  TIKET ",
+            "tanggal masuk",
+            "Kode-Kecamatan",
+            "KATEGORI",
+            "nama pelapor",
+            "No HP Pelapor",
+            "STATUS ",
+        ],
+        [
+            "Status",
+            "kategori",
+            "Nomor Tiket",
+            "TANGGAL",
+            "Kode Kecamatan",
+            "Nama_Pelapor",
+            "No. HP Pelapor",
+        ],
+    ],
+)
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_header_found_below_title_rows_by_label_or_name(header, fmt):
-    value = {"nomor_tiket": "LPR-0009", "tanggal": "5 Januari 2026", "kode_kecamatan": "16.03.01",
-             "kategori": "Kesehatan", "nama_pelapor": "Budi", "telepon_pelapor": "081111111",
-             "status": "Selesai"}
+    value = {
+        "nomor_tiket": "LPR-0009",
+        "tanggal": "5 Januari 2026",
+        "kode_kecamatan": "16.03.01",
+        "kategori": "Kesehatan",
+        "nama_pelapor": "Budi",
+        "telepon_pelapor": "081111111",
+        "status": "Selesai",
+    }
     names = {_norm(h): c.name for c in _ds(ADUAN).columns for h in (c.name, c.header)}
     order = [names[_norm(h)] for h in header]
     rows = [*TITLE, header, [value[n] for n in order]]
@@ -393,16 +463,20 @@ def test_file_without_any_header_is_refused():
         _parse(b"apa saja\nbukan data\n", "catatan.csv", ADUAN)
 
 
-@pytest.mark.parametrize("data", [
-    b"Nomor Tiket,Tanggal Masuk\nLPR-0001,5 Januari 2026\n",  # a CSV renamed .xlsx
-    b"PK\x03\x04 this zip is cut short",  # a damaged workbook
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"Nomor Tiket,Tanggal Masuk\nLPR-0001,5 Januari 2026\n",  # a CSV renamed .xlsx
+        b"PK\x03\x04 this zip is cut short",  # a damaged workbook
+    ],
+)
 def test_xlsx_named_file_that_is_not_a_workbook_is_refused(data):
     with pytest.raises(ParseError, match=r"laporan\.xlsx"):
         _parse(data, "laporan.xlsx", ADUAN)
 
 
 # --- 7. summary rows and blank lines --------------------------------------------------------
+
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_summary_rows_are_rejected_as_summary_and_blank_lines_are_not_rows(fmt):
@@ -422,7 +496,9 @@ def test_summary_rows_are_rejected_as_summary_and_blank_lines_are_not_rows(fmt):
     assert _col(result, ROW_COL) == [3, 5]
     assert _col(result, "timbulan_ton") == [512.5, 600.0]
     assert [(r.row, r.kind, r.column, r.value) for r in result.rejects] == [
-        (6, "summary", None, "Jumlah"), (8, "summary", None, "TOTAL KESELURUHAN")]
+        (6, "summary", None, "Jumlah"),
+        (8, "summary", None, "TOTAL KESELURUHAN"),
+    ]
     assert dict(result.rejects[0].record)["timbulan_ton"] == "1.112,5"
 
 
@@ -430,8 +506,14 @@ def test_summary_rows_are_rejected_as_summary_and_blank_lines_are_not_rows(fmt):
 
 PAJAK_ROWS: Cells = [
     *TITLE,  # rows 1-3
-    ["Periode", "Kode Kecamatan", "Jenis Pajak", "Target (Rp)", "Realisasi (Rp)",
-     "Jumlah Wajib Pajak"],  # row 4
+    [
+        "Periode",
+        "Kode Kecamatan",
+        "Jenis Pajak",
+        "Target (Rp)",
+        "Realisasi (Rp)",
+        "Jumlah Wajib Pajak",
+    ],  # row 4
     ["Mei 2026", "16.06.01", "PBB-P2", "Rp 1.000.000", "Rp 900.000", "15"],  # 5
     ["Mei 2026", "16.06.02", "BPHTB", "abc", "Rp 900.000", "16"],  # 6
     ["Mei 2026", "16.06.03", "Pajak Hotel", "Rp 1.000.000", "Rp 900.000", "17"],  # 7
@@ -452,9 +534,11 @@ def test_bad_values_become_rejects_with_row_column_value_and_reason(fmt):
 
     got = {r.row: r for r in result.rejects}
     assert sorted(got) == [6, 9, 10]
-    expected = {6: ("target_rp", "abc", "Target (Rp)", "angka"),
-                9: ("jumlah_wajib_pajak", "12,5", "Jumlah Wajib Pajak", "bilangan bulat"),
-                10: ("periode", "31/02/2026", "Periode", "tanggal")}
+    expected = {
+        6: ("target_rp", "abc", "Target (Rp)", "angka"),
+        9: ("jumlah_wajib_pajak", "12,5", "Jumlah Wajib Pajak", "bilangan bulat"),
+        10: ("periode", "31/02/2026", "Periode", "tanggal"),
+    }
     for row, (column, value, label, expected_id) in expected.items():
         rej = got[row]
         assert rej.kind == "parse"
@@ -469,16 +553,27 @@ def test_bad_values_become_rejects_with_row_column_value_and_reason(fmt):
 
     record = dict(got[6].record)
     assert list(record) == _ds(PAJAK).column_names
-    assert record == {"periode": "Mei 2026", "kode_kecamatan": "16.06.02",
-                      "jenis_pajak": "BPHTB", "target_rp": "abc", "realisasi_rp": "Rp 900.000",
-                      "jumlah_wajib_pajak": "16"}
+    assert record == {
+        "periode": "Mei 2026",
+        "kode_kecamatan": "16.06.02",
+        "jenis_pajak": "BPHTB",
+        "target_rp": "abc",
+        "realisasi_rp": "Rp 900.000",
+        "jumlah_wajib_pajak": "16",
+    }
     assert dict(got[10].record)["kode_kecamatan"] == "16.06.05"
 
 
-@pytest.mark.parametrize(("column", "bad"), [
-    ("jumlah_peserta", "banyak"), ("jumlah_peserta", "12,5"), ("tanggal", "30/02/2026"),
-    ("tanggal", "besok"), ("jumlah_pengunjung", "1.5e3"),
-])
+@pytest.mark.parametrize(
+    ("column", "bad"),
+    [
+        ("jumlah_peserta", "banyak"),
+        ("jumlah_peserta", "12,5"),
+        ("tanggal", "30/02/2026"),
+        ("tanggal", "besok"),
+        ("jumlah_pengunjung", "1.5e3"),
+    ],
+)
 def test_one_bad_cell_in_a_generated_file_rejects_exactly_that_row(column, bad):
     ds_id = "muba_event_sport_tourism"
     gf = generate_dataset(_ds(ds_id), CATALOG, rows=8, fmt="csv", seed=5)
@@ -499,19 +594,57 @@ BANSOS = "muaraenim_penerima_bansos"  # periode, nik, nama_penerima, kode_desa, 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_codes_keep_leading_zeros_and_dots(fmt):
-    aduan = _parse(_file([_labels(ADUAN),
-                          ["LPR-0001", "5 Januari 2026", "16.06.01", "Kesehatan", "Siti",
-                           "081234567890", "Selesai"],
-                          ["0042", "6 Januari 2026", "16.03.10", "Kesehatan", "",
-                           "0812-3456-7890", "Selesai"]], fmt), f"aduan.{fmt}", ADUAN)
+    aduan = _parse(
+        _file(
+            [
+                _labels(ADUAN),
+                [
+                    "LPR-0001",
+                    "5 Januari 2026",
+                    "16.06.01",
+                    "Kesehatan",
+                    "Siti",
+                    "081234567890",
+                    "Selesai",
+                ],
+                [
+                    "0042",
+                    "6 Januari 2026",
+                    "16.03.10",
+                    "Kesehatan",
+                    "",
+                    "0812-3456-7890",
+                    "Selesai",
+                ],
+            ],
+            fmt,
+        ),
+        f"aduan.{fmt}",
+        ADUAN,
+    )
     assert aduan.rejects == []
     assert _col(aduan, "kode_kecamatan") == ["16.06.01", "16.03.10"]
     assert _col(aduan, "telepon_pelapor") == ["081234567890", "0812-3456-7890"]
     assert _col(aduan, "nomor_tiket") == ["LPR-0001", "0042"]
 
-    bansos = _parse(_file([_labels(BANSOS),
-                           ["Mei 2026", "1603014501900001", "Siti", "16.03.01.2001",
-                            "Santunan Lansia", "Rp 300.000"]], fmt), f"bansos.{fmt}", BANSOS)
+    bansos = _parse(
+        _file(
+            [
+                _labels(BANSOS),
+                [
+                    "Mei 2026",
+                    "1603014501900001",
+                    "Siti",
+                    "16.03.01.2001",
+                    "Santunan Lansia",
+                    "Rp 300.000",
+                ],
+            ],
+            fmt,
+        ),
+        f"bansos.{fmt}",
+        BANSOS,
+    )
     assert bansos.rejects == []
     assert bansos.table.to_pylist()[0]["nik"] == "1603014501900001"
     assert bansos.table.to_pylist()[0]["kode_desa"] == "16.03.01.2001"

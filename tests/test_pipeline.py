@@ -22,10 +22,17 @@ from serasan.warehouse.facts import fact_table
 from tests.conftest import RUN_DATE
 
 
-def _ctx(settings: Settings, catalog: Catalog, run_id: str = "run-1",
-         force: bool = False) -> RunContext:
-    ctx = RunContext(settings=settings, catalog=catalog, run_date=RUN_DATE, dag_id="test",
-                     run_id=run_id, force=force)
+def _ctx(
+    settings: Settings, catalog: Catalog, run_id: str = "run-1", force: bool = False
+) -> RunContext:
+    ctx = RunContext(
+        settings=settings,
+        catalog=catalog,
+        run_date=RUN_DATE,
+        dag_id="test",
+        run_id=run_id,
+        force=force,
+    )
     upgrade(ctx.engine, catalog)
     return ctx
 
@@ -39,8 +46,9 @@ def _fact_rows(ctx: RunContext, ds_id: str) -> list[tuple]:
     ds = ctx.catalog.dataset(ds_id)
     t = fact_table(ds, ctx.engine.dialect.name)
     with ctx.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(select(t).order_by(
-            *[t.c[k] for k in ds.primary_key]))]
+        return [
+            tuple(r) for r in conn.execute(select(t).order_by(*[t.c[k] for k in ds.primary_key]))
+        ]
 
 
 def _checksum(ctx: RunContext, ds_id: str) -> str:
@@ -67,8 +75,7 @@ def test_quarantine_policy_end_to_end(settings: Settings, catalog: Catalog) -> N
     assert manifest["sha256"] == sha and manifest["size"] == len(gen.data)
     assert ctx.lake.list(inbox_prefix(catalog, catalog.dataset(ds_id))) == []
     # every rejected row is in the quarantine file with a reason; loaded rows in the fact table
-    rejected = list(csv.DictReader(io.StringIO(
-        ctx.lake.get(summary["quarantine_key"]).decode())))
+    rejected = list(csv.DictReader(io.StringIO(ctx.lake.get(summary["quarantine_key"]).decode())))
     assert len(rejected) == summary["rows_rejected"]
     assert all(r["alasan"] and r["baris"] for r in rejected)
     assert len(_fact_rows(ctx, ds_id)) == summary["rows_loaded"]
@@ -87,8 +94,9 @@ def test_quarantine_policy_end_to_end(settings: Settings, catalog: Catalog) -> N
     assert ctx.lake.get(alert["lake_key"]).decode().count(alert["subject"]) == 1
 
 
-def test_same_file_again_is_skipped_and_changes_nothing(settings: Settings,
-                                                        catalog: Catalog) -> None:
+def test_same_file_again_is_skipped_and_changes_nothing(
+    settings: Settings, catalog: Catalog
+) -> None:
     ctx = _ctx(settings, catalog)
     ds_id = "muaraenim_timbulan_sampah"
     gen = generate_dataset(catalog.dataset(ds_id), catalog, rows=60, defect_rate=0.05, seed=3)
@@ -125,8 +133,9 @@ def test_block_policy_loads_nothing(local_settings: Settings, catalog: Catalog) 
     assert "TIDAK ADA" in ctx.lake.get(summary["alert_key"]).decode()
 
 
-def test_warn_policy_loads_all_rows_the_table_can_hold(local_settings: Settings,
-                                                       catalog: Catalog) -> None:
+def test_warn_policy_loads_all_rows_the_table_can_hold(
+    local_settings: Settings, catalog: Catalog
+) -> None:
     ctx = _ctx(local_settings, catalog)
     ds_id = "muaraenim_survei_kepuasan"
     assert catalog.dataset(ds_id).quality_policy == "warn"
@@ -142,8 +151,9 @@ def test_warn_policy_loads_all_rows_the_table_can_hold(local_settings: Settings,
     assert summary["rows_loaded"] > gen.rows - gen.rows * 0.2
 
 
-def test_unusable_file_is_rejected_with_a_reason(local_settings: Settings,
-                                                 catalog: Catalog) -> None:
+def test_unusable_file_is_rejected_with_a_reason(
+    local_settings: Settings, catalog: Catalog
+) -> None:
     ctx = _ctx(local_settings, catalog)
     ds_id = "muba_bank_sampah"
     _drop(ctx, ds_id, b"nama,alamat\nBudi,Sekayu\n", "salah.csv")
@@ -160,8 +170,7 @@ def test_alert_examples_mask_personal_data(local_settings: Settings, catalog: Ca
     _drop(ctx, ds_id, gen.data, gen.filename)
     [summary] = run_dataset(ctx, catalog.dataset(ds_id))
     body = ctx.lake.get(summary["alert_key"]).decode()
-    rejected = list(csv.DictReader(io.StringIO(
-        ctx.lake.get(summary["quarantine_key"]).decode())))
+    rejected = list(csv.DictReader(io.StringIO(ctx.lake.get(summary["quarantine_key"]).decode())))
     niks = [r["nik"] for r in rejected if r["nik"]]
     names = [r["nama_penerima"] for r in rejected if r["nama_penerima"]]
     assert niks and names
@@ -170,8 +179,9 @@ def test_alert_examples_mask_personal_data(local_settings: Settings, catalog: Ca
     assert "*" in body
 
 
-def test_kpis_and_exports_on_loaded_data(settings: Settings, catalog: Catalog,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kpis_and_exports_on_loaded_data(
+    settings: Settings, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ctx = _ctx(settings, catalog)
     with ExitStack() as stack:
         for ds in catalog.datasets_of("16.03"):
@@ -206,8 +216,12 @@ def test_kpis_and_exports_on_loaded_data(settings: Settings, catalog: Catalog,
     csv_key = next(k for k in keys if k.endswith(".csv"))
     text = ctx.lake.get(csv_key).decode()
     header = text.splitlines()[0].split(",")
-    assert header[:4] == ["kode_provinsi", "nama_provinsi", "kode_kabupaten_kota",
-                          "nama_kabupaten_kota"]
+    assert header[:4] == [
+        "kode_provinsi",
+        "nama_provinsi",
+        "kode_kabupaten_kota",
+        "nama_kabupaten_kota",
+    ]
     assert "nik" not in header and "nama_penerima" not in header
     bansos = catalog.dataset("muaraenim_penerima_bansos")
     with ctx.engine.connect() as conn:

@@ -19,8 +19,9 @@ DS = "muaraenim_timbulan_sampah"  # replace_period, quarantine policy
 
 
 def _ctx(settings: Settings, catalog: Catalog, run_id: str) -> RunContext:
-    ctx = RunContext(settings=settings, catalog=catalog, run_date=RUN_DATE, dag_id="t",
-                     run_id=run_id)
+    ctx = RunContext(
+        settings=settings, catalog=catalog, run_date=RUN_DATE, dag_id="t", run_id=run_id
+    )
     upgrade(ctx.engine, catalog)
     return ctx
 
@@ -29,12 +30,15 @@ def _facts(ctx: RunContext) -> dict[tuple, tuple]:
     ds = ctx.catalog.dataset(DS)
     t = fact_table(ds, ctx.engine.dialect.name)
     with ctx.engine.connect() as conn:
-        return {(r.periode, r.kode_kecamatan): (r.timbulan_ton, r.terkelola_ton)
-                for r in conn.execute(select(t))}
+        return {
+            (r.periode, r.kode_kecamatan): (r.timbulan_ton, r.terkelola_ton)
+            for r in conn.execute(select(t))
+        }
 
 
-def test_fixed_rejected_rows_merge_without_replacing_their_period(settings: Settings,
-                                                                 catalog: Catalog) -> None:
+def test_fixed_rejected_rows_merge_without_replacing_their_period(
+    settings: Settings, catalog: Catalog
+) -> None:
     ds = catalog.dataset(DS)
     assert ds.load_mode == "replace_period"
     ctx = _ctx(settings, catalog, "r1")
@@ -96,8 +100,7 @@ def test_quality_score_per_opd_and_month(local_settings: Settings, catalog: Cata
     assert row["score_rows"] == round(100 * row["rows_passed"] / row["rows_in"], 2)
 
 
-def test_gx_data_docs_are_built_into_the_lake(local_settings: Settings,
-                                              catalog: Catalog) -> None:
+def test_gx_data_docs_are_built_into_the_lake(local_settings: Settings, catalog: Catalog) -> None:
     ds = catalog.dataset(DS)
     ctx = _ctx(local_settings, catalog, "r1")
     gen = generate_dataset(ds, catalog, rows=40, defect_rate=0.2, seed=5)

@@ -78,35 +78,57 @@ def test_each_pillar_and_kpi_shows_the_warehouse_numbers(regencies_loaded: RunCo
     month_end = kpi.period_span(MONTH)[1]
     for reg in ctx.catalog.regencies.values():
         els = parse(_html(ctx, reg.slug))
-        sections = [e["attrs"]["data-pillar"] for e in els
-                    if e["tag"] == "section" and "pillar" in e["classes"]]
-        assert sections == ["governance", "branding", "economy", "living", "society",
-                            "environment"]
+        sections = [
+            e["attrs"]["data-pillar"]
+            for e in els
+            if e["tag"] == "section" and "pillar" in e["classes"]
+        ]
+        assert sections == ["governance", "branding", "economy", "living", "society", "environment"]
         articles = {e["attrs"]["data-kpi"]: e for e in els if "kpi" in e["classes"]}
         assert set(articles) == {k.code for k in ctx.catalog.kpis_of(reg.kode)}
         for k in ctx.catalog.kpis_of(reg.kode):
             period = kpi.latest_ended(k.cadence, month_end)
             assert articles[k.code]["attrs"]["data-period"] == period
-            [row] = [r for r in rows if (r["kpi_code"], r["period"], r["kode_wilayah"])
-                     == (k.code, period, reg.kode)]
+            [row] = [
+                r
+                for r in rows
+                if (r["kpi_code"], r["period"], r["kode_wilayah"]) == (k.code, period, reg.kode)
+            ]
             [value] = [e for e in els if "kpi-value" in e["classes"] and within(e, data_kpi=k.code)]
             assert float(value["attrs"]["data-value"]) == row["value"]
             decimals = len(value["text"].partition(",")[2])
             assert id_number(value["text"]) == pytest.approx(round(row["value"], decimals))
-            [target] = [e for e in els if "kpi-target" in e["classes"]
-                        and within(e, data_kpi=k.code)]
+            [target] = [
+                e for e in els if "kpi-target" in e["classes"] and within(e, data_kpi=k.code)
+            ]
             assert id_number(target["text"]) == pytest.approx(row["target"], abs=0.5)
             assert articles[k.code]["attrs"]["data-status"] == row["status"]
             charts = [e for e in els if e["tag"] == "svg" and within(e, data_kpi=k.code)]
             assert "line-chart" in charts[0]["classes"]
-            points = [e for e in els if e["tag"] == "circle" and "point" in e["classes"]
-                      and within(e, data_kpi=k.code)]
-            assert float(next(p for p in points if "current" in p["classes"])
-                         ["attrs"]["data-value"]) == row["value"]
-            kec = sorted((r for r in rows if r["kpi_code"] == k.code and r["period"] == period
-                          and r["kode_wilayah"] != reg.kode), key=lambda r: r["kode_wilayah"])
-            bars = [e for e in els if e["tag"] == "rect" and "bar" in e["classes"]
-                    and within(e, data_kpi=k.code)]
+            points = [
+                e
+                for e in els
+                if e["tag"] == "circle" and "point" in e["classes"] and within(e, data_kpi=k.code)
+            ]
+            assert (
+                float(next(p for p in points if "current" in p["classes"])["attrs"]["data-value"])
+                == row["value"]
+            )
+            kec = sorted(
+                (
+                    r
+                    for r in rows
+                    if r["kpi_code"] == k.code
+                    and r["period"] == period
+                    and r["kode_wilayah"] != reg.kode
+                ),
+                key=lambda r: r["kode_wilayah"],
+            )
+            bars = [
+                e
+                for e in els
+                if e["tag"] == "rect" and "bar" in e["classes"] and within(e, data_kpi=k.code)
+            ]
             assert [float(b["attrs"]["data-value"]) for b in bars] == [r["value"] for r in kec]
             assert (k.level == "kecamatan") == bool(kec)
 
@@ -124,8 +146,11 @@ def test_quality_and_satu_data_pages(regencies_loaded: RunContext) -> None:
         assert opds == {f"{reg.slug}-{d.opd}" for d in ctx.catalog.datasets_of(reg.kode)}
         for o in opds:
             assert [e for e in els if e["tag"] == "svg" and within(e, data_opd=o)]
-        rows = {e["attrs"]["data-dataset"]: e for e in els if e["tag"] == "tr"
-                and "data-dataset" in e["attrs"]}
+        rows = {
+            e["attrs"]["data-dataset"]: e
+            for e in els
+            if e["tag"] == "tr" and "data-dataset" in e["attrs"]
+        }
         assert set(rows) == {d.id for d in ctx.catalog.datasets_of(reg.kode)}
         for ds_id in rows:
             cells = [e["text"] for e in els if e["tag"] == "td" and within(e, data_dataset=ds_id)]
@@ -134,12 +159,14 @@ def test_quality_and_satu_data_pages(regencies_loaded: RunContext) -> None:
 
 
 def test_the_file_opens_offline_and_is_rewritten_only_when_it_changes(
-        regencies_loaded: RunContext) -> None:
+    regencies_loaded: RunContext,
+) -> None:
     ctx = regencies_loaded
     for reg in ctx.catalog.regencies.values():
         html = _html(ctx, reg.slug)
-        assert re.findall(r"https?://[^\s\"'<>]+", html) == ["http://www.w3.org/2000/svg"] * \
-            html.count("http://www.w3.org/2000/svg")
+        assert re.findall(r"https?://[^\s\"'<>]+", html) == [
+            "http://www.w3.org/2000/svg"
+        ] * html.count("http://www.w3.org/2000/svg")
         assert "<script" not in html and "<link" not in html and " src=" not in html
         again = report.write(ctx, reg.kode, MONTH)
         assert again["written"] is False and again["key"] == f"reports/{reg.slug}/{MONTH}.html"
@@ -158,13 +185,19 @@ def test_a_missing_kpi_shows_why(settings: Settings, catalog: Catalog) -> None:
     assert "ditolak validasi" in reason["text"] and blocked["load_id"] in reason["text"]
     [value] = [e for e in els if "kpi-value" in e["classes"] and within(e, data_kpi="ME-ECO-01")]
     assert value["attrs"]["data-value"] == "" and "0" not in value["text"]
-    failing = [e["text"] for e in els if e["tag"] == "td"
-               and within(e, data_opd="muaraenim-disbun")]
+    failing = [
+        e["text"] for e in els if e["tag"] == "td" and within(e, data_opd="muaraenim-disbun")
+    ]
     assert karet.title in failing and "diblokir" in failing
 
 
-def test_report_command(local_settings: Settings, catalog: Catalog, tmp_path: Path,
-                        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+def test_report_command(
+    local_settings: Settings,
+    catalog: Catalog,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+) -> None:
     for key, value in local_settings.as_env().items():
         monkeypatch.setenv(key, value)
     warehouse_context(local_settings, catalog)

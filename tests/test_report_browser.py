@@ -21,8 +21,9 @@ from tests.browser import chrome, console_errors, full_page_screenshot, open_fil
 from tests.test_report import MONTH, id_number
 
 PILLARS = ("governance", "branding", "economy", "living", "society", "environment")
-ARTIFACTS = Path(os.environ.get("SERASAN_TEST_ARTIFACTS",
-                                PROJECT_ROOT / ".serasan" / "test-artifacts"))
+ARTIFACTS = Path(
+    os.environ.get("SERASAN_TEST_ARTIFACTS", PROJECT_ROOT / ".serasan" / "test-artifacts")
+)
 
 
 def test_report_in_headless_chromium(regencies_loaded: RunContext, tmp_path: Path) -> None:
@@ -51,8 +52,7 @@ def test_report_in_headless_chromium(regencies_loaded: RunContext, tmp_path: Pat
                 for card in cards:
                     chart = card.find_element(By.CSS_SELECTOR, "svg.line-chart")
                     assert chart.size["width"] > 200 and chart.size["height"] > 100
-                    code, period = card.get_attribute("data-kpi"), card.get_attribute(
-                        "data-period")
+                    code, period = card.get_attribute("data-kpi"), card.get_attribute("data-period")
                     k = ctx.catalog.kpis[code]
                     assert period == kpi.latest_ended(k.cadence, month_end)
                     row = values[(code, period, reg.kode)]
@@ -64,8 +64,11 @@ def test_report_in_headless_chromium(regencies_loaded: RunContext, tmp_path: Pat
                     assert abs(pct - row.achievement_pct) <= 0.05 + 1e-9
                     if k.level == "kecamatan":
                         bars = card.find_elements(By.CSS_SELECTOR, "svg.bar-chart rect.bar")
-                        expected = [v.value for key, v in values.items()
-                                    if key[:2] == (code, period) and key[2] != reg.kode]
+                        expected = [
+                            v.value
+                            for key, v in values.items()
+                            if key[:2] == (code, period) and key[2] != reg.kode
+                        ]
                         assert len(bars) == len(expected) > 0
             opds = driver.find_elements(By.CSS_SELECTOR, "#kualitas-data article.opd")
             assert len(opds) == len({d.opd for d in ctx.catalog.datasets_of(reg.kode)})

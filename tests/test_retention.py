@@ -62,15 +62,22 @@ def wh(settings: Settings, catalog: Catalog) -> Engine:
     engine.dispose()
 
 
-def _upload(lake: Lake, ds: str, tag: str, received_at: str | None, manifest: str = "ok",
-            quarantine: bool = True) -> dict[str, bytes]:
+def _upload(
+    lake: Lake,
+    ds: str,
+    tag: str,
+    received_at: str | None,
+    manifest: str = "ok",
+    quarantine: bool = True,
+) -> dict[str, bytes]:
     """One upload as the pipeline leaves it: raw file, manifest, and its rejected rows."""
     data = f"periode,nik,nama_penerima\n2020-01-01,16030{tag},Nama {tag}\n".encode()
     sha = hashlib.sha256(data).hexdigest()
     objs = {f"raw/{ds}/{sha}/bansos-{tag}.csv": data}
     if manifest == "ok":
-        objs[manifest_key(ds, sha)] = json.dumps({"dataset": ds, "sha256": sha,
-                                                  "received_at": received_at}).encode()
+        objs[manifest_key(ds, sha)] = json.dumps(
+            {"dataset": ds, "sha256": sha, "received_at": received_at}
+        ).encode()
     elif manifest == "corrupt":
         objs[manifest_key(ds, sha)] = b"{not json"
     if quarantine:
@@ -88,8 +95,16 @@ def _sha(objs: dict[str, bytes]) -> str:
 def _event(engine: Engine, ds: str, sha: str, day: dt.date) -> None:
     ev = table("meta", "object_event", engine.dialect.name)
     with engine.begin() as conn:
-        conn.execute(insert(ev).values(dataset_id=ds, sha256=sha, raw_key=f"raw/{ds}/{sha}/x",
-                                       run_id="r0", action="ingested", logical_date=day))
+        conn.execute(
+            insert(ev).values(
+                dataset_id=ds,
+                sha256=sha,
+                raw_key=f"raw/{ds}/{sha}/x",
+                run_id="r0",
+                action="ingested",
+                logical_date=day,
+            )
+        )
 
 
 def _audit(engine: Engine) -> list[dict]:
@@ -129,26 +144,37 @@ def _expected(up: dict[str, dict[str, bytes]]) -> dict[str, tuple]:
     """key -> (kind, policy days, reason) of every object due on AS_OF."""
     note = " (tanggal dari meta.object_event: manifest tidak ada atau rusak)"
     want = {}
-    for name, kinds in (("old", ("raw", "quarantine")), ("half", ("quarantine",)),
-                        ("edge", ("quarantine",)), ("no_manifest", ("raw", "quarantine"))):
-        received = {"old": "2020-01-01", "half": "2026-01-10", "edge": "2026-05-05",
-                    "no_manifest": "2020-02-01"}[name]
+    for name, kinds in (
+        ("old", ("raw", "quarantine")),
+        ("half", ("quarantine",)),
+        ("edge", ("quarantine",)),
+        ("no_manifest", ("raw", "quarantine")),
+    ):
+        received = {
+            "old": "2020-01-01",
+            "half": "2026-01-10",
+            "edge": "2026-05-05",
+            "no_manifest": "2020-02-01",
+        }[name]
         for kind in kinds:
             days = 1825 if kind == "raw" else 180
             due = dt.date.fromisoformat(received) + dt.timedelta(days=days)
-            reason = (f"{kind}_days={days} lewat: diterima {received}, batas {due}"
-                      + (note if name == "no_manifest" else ""))
+            reason = f"{kind}_days={days} lewat: diterima {received}, batas {due}" + (
+                note if name == "no_manifest" else ""
+            )
             want |= {k: (kind, days, reason) for k in _keys(up[name], kind)}
     return want
 
 
-def test_exactly_the_due_objects_go_each_with_one_audit_row(settings: Settings, wh: Engine,
-                                                            catalog: Catalog) -> None:
+def test_exactly_the_due_objects_go_each_with_one_audit_row(
+    settings: Settings, wh: Engine, catalog: Catalog
+) -> None:
     lake = open_lake(settings)
     up = _scenario(lake, wh)
     want = _expected(up)
     assert want[next(iter(_keys(up["old"], "raw")))][2] == (
-        "raw_days=1825 lewat: diterima 2020-01-01, batas 2024-12-30")
+        "raw_days=1825 lewat: diterima 2020-01-01, batas 2024-12-30"
+    )
     before = _lake_state(lake)
 
     dry = run_retention(lake, wh, catalog, AS_OF, "walidata", dry_run=True)
@@ -174,10 +200,12 @@ def test_exactly_the_due_objects_go_each_with_one_audit_row(settings: Settings, 
         assert dt.datetime.fromisoformat(r["deleted_at"]).utcoffset() == dt.timedelta(0)
     assert {r["received_at"] for r in rows if r["sha256"] == _sha(up["old"])} == {OLD}
     assert {r["received_at"] for r in rows if r["sha256"] == _sha(up["no_manifest"])} == {
-        "2020-02-01"}
+        "2020-02-01"
+    }
     # the manifest goes last, so an interrupted run can still date what is left
-    old_ids = [r["object_key"] for r in rows if r["kind"] == "raw"
-               and r["sha256"] == _sha(up["old"])]
+    old_ids = [
+        r["object_key"] for r in rows if r["kind"] == "raw" and r["sha256"] == _sha(up["old"])
+    ]
     assert old_ids[-1].endswith("/manifest.json")
 
     again = run_retention(lake, wh, catalog, AS_OF, "walidata")
@@ -201,8 +229,9 @@ class FlakyLake:
         self._lake.delete(key)
 
 
-def test_a_failed_delete_is_marked_and_tried_again(settings: Settings, wh: Engine,
-                                                   catalog: Catalog) -> None:
+def test_a_failed_delete_is_marked_and_tried_again(
+    settings: Settings, wh: Engine, catalog: Catalog
+) -> None:
     lake = open_lake(settings)
     up = {"old": _upload(lake, BANSOS, "01", OLD)}
     raw_file = f"raw/{BANSOS}/{_sha(up['old'])}/bansos-01.csv"
@@ -215,8 +244,10 @@ def test_a_failed_delete_is_marked_and_tried_again(settings: Settings, wh: Engin
     reasons = {r["object_key"]: r["reason"] for r in _audit(wh)}
     assert len(reasons) == 4
     assert f"{FAILED}: LakeError: AccessDenied" in reasons[raw_file]
-    assert f"{FAILED}: tidak dicoba karena {raw_file}" in reasons[
-        manifest_key(BANSOS, _sha(up["old"]))]
+    assert (
+        f"{FAILED}: tidak dicoba karena {raw_file}"
+        in reasons[manifest_key(BANSOS, _sha(up["old"]))]
+    )
     assert sum(FAILED in r for r in reasons.values()) == 2
 
     retry = run_retention(lake, wh, catalog, AS_OF, "retention-dag")
@@ -232,8 +263,9 @@ class Killed(BaseException):
     """The process dies between writing the audit and deleting (no `except` catches it)."""
 
 
-def test_an_interrupted_run_is_completed_without_recording_twice(settings: Settings, wh: Engine,
-                                                                 catalog: Catalog) -> None:
+def test_an_interrupted_run_is_completed_without_recording_twice(
+    settings: Settings, wh: Engine, catalog: Catalog
+) -> None:
     lake = open_lake(settings)
     objs = _upload(lake, BANSOS, "01", OLD, quarantine=False)
     raw_file = f"raw/{BANSOS}/{_sha(objs)}/bansos-01.csv"
@@ -244,7 +276,8 @@ def test_an_interrupted_run_is_completed_without_recording_twice(settings: Setti
 
     done = run_retention(lake, wh, catalog, AS_OF, "retention-dag")
     assert done["deleted"] == 2 and {o["audit_id"] for o in done["objects"]} == {
-        r["id"] for r in first}
+        r["id"] for r in first
+    }
     assert lake.list("raw/") == [] and _audit(wh) == first
 
     # the same file sent again later starts a new clock, and its deletion a new record
@@ -252,8 +285,7 @@ def test_an_interrupted_run_is_completed_without_recording_twice(settings: Setti
     assert set(again) == set(objs)
     assert run_retention(lake, wh, catalog, AS_OF, "retention-dag")["deleted"] == 2
     rows = _audit(wh)
-    assert len(rows) == 4 and {r["received_at"] for r in rows[2:]} == {
-        "2020-03-01T00:00:00+00:00"}
+    assert len(rows) == 4 and {r["received_at"] for r in rows[2:]} == {"2020-03-01T00:00:00+00:00"}
 
 
 @pytest.fixture
@@ -263,8 +295,9 @@ def env_settings(settings: Settings, wh: Engine, monkeypatch: pytest.MonkeyPatch
     return settings
 
 
-def test_cli_dry_run_json_actor_and_exit_codes(env_settings: Settings, wh: Engine,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_dry_run_json_actor_and_exit_codes(
+    env_settings: Settings, wh: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
     lake = open_lake(env_settings)
     up = _scenario(lake, wh)
     want = _expected(up)
@@ -275,8 +308,7 @@ def test_cli_dry_run_json_actor_and_exit_codes(env_settings: Settings, wh: Engin
     assert dry["dry_run"] is True and {o["key"] for o in dry["objects"]} == set(want)
     assert _lake_state(lake) == before and _audit(wh) == []
 
-    assert main(["retention", "--as-of", AS_OF.isoformat(), "--actor", "walidata",
-                 "--json"]) == 0
+    assert main(["retention", "--as-of", AS_OF.isoformat(), "--actor", "walidata", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["deleted"] == len(want) and result["actor"] == "walidata"
     assert {r["actor"] for r in _audit(wh)} == {"walidata"}
@@ -297,13 +329,15 @@ def test_cli_dry_run_json_actor_and_exit_codes(env_settings: Settings, wh: Engin
 
 
 def test_reprocess_after_the_raw_file_is_deleted_fails_and_changes_nothing(
-        settings: Settings, wh: Engine, catalog: Catalog) -> None:
+    settings: Settings, wh: Engine, catalog: Catalog
+) -> None:
     """Lineage survives (meta.load_run keeps raw_key); reprocessing names the missing object."""
     from serasan.generate import generate_dataset
     from serasan.pipeline import RunContext, inbox_prefix, run_dataset
 
-    ctx = RunContext(settings=settings, catalog=catalog, run_date=AS_OF, dag_id="t",
-                     run_id="r1", _engine=wh)
+    ctx = RunContext(
+        settings=settings, catalog=catalog, run_date=AS_OF, dag_id="t", run_id="r1", _engine=wh
+    )
     ds = catalog.dataset(BANSOS)
     gen = generate_dataset(ds, catalog, rows=30, defect_rate=0.1, seed=3)
     ctx.lake.put(inbox_prefix(catalog, ds) + gen.filename, gen.data)
@@ -357,9 +391,11 @@ def _lake_deletes(path: Path, rel: str) -> list[tuple[str, str, str]]:
                 continue
             if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
                 name, receiver = child.func.attr, ast.unparse(child.func.value).lower()
-                if ((name == "delete" and (child.args or child.keywords or "lake" in receiver))
-                        or name in S3_DELETES
-                        or (name in FS_DELETES and rel == "serasan/lake.py")):
+                if (
+                    (name == "delete" and (child.args or child.keywords or "lake" in receiver))
+                    or name in S3_DELETES
+                    or (name in FS_DELETES and rel == "serasan/lake.py")
+                ):
                     found.append((rel, scope, name))
             visit(child, scope)
 
@@ -370,27 +406,32 @@ def _lake_deletes(path: Path, rel: str) -> list[tuple[str, str, str]]:
 def test_retention_is_the_only_code_that_deletes_from_the_lake() -> None:
     files = [p for d in SCANNED for p in sorted((PROJECT_ROOT / d).rglob("*.py"))]
     assert len(files) > 40  # the scan really reads the source tree
-    found = [call for p in files
-             for call in _lake_deletes(p, p.relative_to(PROJECT_ROOT).as_posix())]
-    assert sorted(found) == sorted(ALLOWED), "a new way to delete lake objects: route it " \
-                                             "through serasan.retention (audited)"
+    found = [
+        call for p in files for call in _lake_deletes(p, p.relative_to(PROJECT_ROOT).as_posix())
+    ]
+    assert sorted(found) == sorted(ALLOWED), (
+        "a new way to delete lake objects: route it through serasan.retention (audited)"
+    )
 
 
 def test_the_scan_would_catch_a_stray_delete(tmp_path: Path) -> None:
     stray = tmp_path / "stray.py"
-    stray.write_text("def tidy(ctx, store, t):\n    ctx.lake.delete('raw/x')\n"
-                     "    store.delete('raw/y')\n    store.client.remove_object(bucket_name='b')\n"
-                     "    conn.execute(t.delete().where(t.c.id == 1))\n")
+    stray.write_text(
+        "def tidy(ctx, store, t):\n    ctx.lake.delete('raw/x')\n"
+        "    store.delete('raw/y')\n    store.client.remove_object(bucket_name='b')\n"
+        "    conn.execute(t.delete().where(t.c.id == 1))\n"
+    )
     assert _lake_deletes(stray, "serasan/stray.py") == [
-        ("serasan/stray.py", "tidy", "delete")] * 2 + [
-        ("serasan/stray.py", "tidy", "remove_object")]
+        ("serasan/stray.py", "tidy", "delete")
+    ] * 2 + [("serasan/stray.py", "tidy", "remove_object")]
 
 
 # ------------------------------------------------------------------------ the DAG
 
 
-def test_retention_dag_parses_and_runs_through_airflow(catalog: Catalog, local_settings: Settings,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_retention_dag_parses_and_runs_through_airflow(
+    catalog: Catalog, local_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from serasan.operators.runner import Runner
 
     runner = Runner(Path(os.environ["AIRFLOW_HOME"]))
@@ -428,19 +469,27 @@ def test_retention_dag_parses_and_runs_through_airflow(catalog: Catalog, local_s
 def test_backup_keep_days_comes_from_the_environment_and_is_at_least_a_week() -> None:
     assert backup_keep_days({}) == 35 and backup_keep_days({KEEP_ENV: ""}) == 35
     assert backup_keep_days({KEEP_ENV: " 90 "}) == 90 and backup_keep_days({KEEP_ENV: "7"}) == 7
-    with pytest.raises(RetentionConfigError, match=r"SERASAN_BACKUP_KEEP_DAYS=6 is refused: dumps "
-                                                   r"are kept at least 7 days"):
+    with pytest.raises(
+        RetentionConfigError,
+        match=r"SERASAN_BACKUP_KEEP_DAYS=6 is refused: dumps "
+        r"are kept at least 7 days",
+    ):
         backup_keep_days({KEEP_ENV: "6"})
-    with pytest.raises(RetentionConfigError, match="SERASAN_BACKUP_KEEP_DAYS='2 minggu' is not a "
-                                                   "whole number of days"):
+    with pytest.raises(
+        RetentionConfigError,
+        match="SERASAN_BACKUP_KEEP_DAYS='2 minggu' is not a whole number of days",
+    ):
         backup_keep_days({KEEP_ENV: "2 minggu"})
-    refused = backups_from_env(LocalLakeStub(), Settings(lake_url="x", warehouse_url="sqlite://"),
-                               {KEEP_ENV: "0"})
+    refused = backups_from_env(
+        LocalLakeStub(), Settings(lake_url="x", warehouse_url="sqlite://"), {KEEP_ENV: "0"}
+    )
     assert refused.keep_days is None and refused.target is None
-    assert refused.errors == ("SERASAN_BACKUP_KEEP_DAYS=0 is refused: dumps are kept at least 7 "
-                              "days, so that a week of broken backups can still be restored from "
-                              "an older one; set it to 7 or more, or leave it unset for 35; no "
-                              "warehouse dump was deleted",)
+    assert refused.errors == (
+        "SERASAN_BACKUP_KEEP_DAYS=0 is refused: dumps are kept at least 7 "
+        "days, so that a week of broken backups can still be restored from "
+        "an older one; set it to 7 or more, or leave it unset for 35; no "
+        "warehouse dump was deleted",
+    )
 
 
 class LocalLakeStub:
@@ -470,21 +519,36 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-DUMP_DAYS = ["2026-08-01", "2026-08-15", "2026-09-01", "2026-09-20", "2026-09-27", "2026-09-28",
-             "2026-10-05", "2026-10-10", "2026-10-15", "2026-10-20", "2026-10-30", "2026-10-31",
-             "2026-11-01"]
+DUMP_DAYS = [
+    "2026-08-01",
+    "2026-08-15",
+    "2026-09-01",
+    "2026-09-20",
+    "2026-09-27",
+    "2026-09-28",
+    "2026-10-05",
+    "2026-10-10",
+    "2026-10-15",
+    "2026-10-20",
+    "2026-10-30",
+    "2026-10-31",
+    "2026-11-01",
+]
 
 
 def _dump_reason(day: str, where: str, complete: bool = True) -> str:
     limit = dt.date.fromisoformat(day) + dt.timedelta(days=35)
-    return ((f"{COPY}: " if where == TARGET else "")
-            + f"backup_keep_days=35 lewat: dump {day}, batas {limit}; 7 dump lengkap terbaru "
-            "selalu disimpan" + ("" if complete else
-                                 " (tanpa manifest yang terbaca: dump tidak lengkap)"))
+    return (
+        (f"{COPY}: " if where == TARGET else "")
+        + f"backup_keep_days=35 lewat: dump {day}, batas {limit}; 7 dump lengkap terbaru "
+        "selalu disimpan"
+        + ("" if complete else " (tanpa manifest yang terbaca: dump tidak lengkap)")
+    )
 
 
 def test_old_dumps_leave_the_lake_and_the_target_and_the_newest_seven_stay(
-        settings: Settings, wh: Engine, catalog: Catalog, tmp_path: Path) -> None:
+    settings: Settings, wh: Engine, catalog: Catalog, tmp_path: Path
+) -> None:
     lake = open_lake(settings)
     conf = target_settings(settings, {}, url=_target_url(settings, tmp_path))
     assert conf is not None
@@ -514,8 +578,17 @@ def test_old_dumps_leave_the_lake_and_the_target_and_the_newest_seven_stay(
 
     # as of AS_OF: older than 35 days (day + 35 <= AS_OF), so 09-27 goes and 09-28 stays; the
     # incomplete 10-25 stays by its age, and counts for nothing among the newest seven
-    want = due(["2026-06-01", "2026-07-01", "2026-08-01", "2026-08-15", "2026-09-01",
-                "2026-09-20", "2026-09-27"])
+    want = due(
+        [
+            "2026-06-01",
+            "2026-07-01",
+            "2026-08-01",
+            "2026-08-15",
+            "2026-09-01",
+            "2026-09-20",
+            "2026-09-27",
+        ]
+    )
     dry = run_retention(lake, wh, catalog, AS_OF, "walidata", dry_run=True, backups=b)
     assert {(o["where"], o["key"]) for o in dry["objects"]} == want
     assert {o["status"] for o in dry["objects"]} == {"would_delete"}
@@ -526,11 +599,19 @@ def test_old_dumps_leave_the_lake_and_the_target_and_the_newest_seven_stay(
     # killed after recording the target's first folder, before deleting it
     first = f"backups/warehouse/2026-06-01/{name}"
     with pytest.raises(Killed):
-        run_retention(lake, wh, catalog, AS_OF, "walidata",
-                      backups=Backups(35, FlakyLake(target, first, Killed())))
+        run_retention(
+            lake,
+            wh,
+            catalog,
+            AS_OF,
+            "walidata",
+            backups=Backups(35, FlakyLake(target, first, Killed())),
+        )
     killed = _audit(wh)
     assert {r["object_key"] for r in killed} == {k for w, k in want if w == LAKE} | {
-        target.location(first), target.location("backups/warehouse/2026-06-01/manifest.json")}
+        target.location(first),
+        target.location("backups/warehouse/2026-06-01/manifest.json"),
+    }
     assert len(killed) == sum(w == LAKE for w, _ in want) + 2 and target.exists(first)
 
     result = run_retention(lake, wh, catalog, AS_OF, "walidata", backups=b)
@@ -538,8 +619,16 @@ def test_old_dumps_leave_the_lake_and_the_target_and_the_newest_seven_stay(
     assert result["deleted"] == sum(w == TARGET for w, _ in want)  # the lake's went before
     assert _dumps(lake) == {k: v for k, v in before[LAKE].items() if (LAKE, k) not in want}
     assert _dumps(target) == {k: v for k, v in before[TARGET].items() if (TARGET, k) not in want}
-    kept = ["2026-09-28", "2026-10-05", "2026-10-10", "2026-10-15", "2026-10-20", "2026-10-30",
-            "2026-10-31", "2026-11-01"]
+    kept = [
+        "2026-09-28",
+        "2026-10-05",
+        "2026-10-10",
+        "2026-10-15",
+        "2026-10-20",
+        "2026-10-30",
+        "2026-10-31",
+        "2026-11-01",
+    ]
     assert _days(lake) == _days(target) == kept
     assert {k: lake.get(k) for k in lake.list(backup.LAKE_PREFIX)} == lake_backups
     assert {k: target.get(k) for k in target.list(backup.LAKE_PREFIX)} == target_backups
@@ -547,7 +636,7 @@ def test_old_dumps_leave_the_lake_and_the_target_and_the_newest_seven_stay(
     assert "backups/warehouse/NOTES.txt" in {s["key"] for s in result["skipped"]}
 
     rows = _audit(wh)
-    assert rows[:len(killed)] == killed  # the killed run's rows were used, not written again
+    assert rows[: len(killed)] == killed  # the killed run's rows were used, not written again
     by_key = {r["object_key"]: r for r in rows}
     assert len(rows) == len(by_key) == len(want)  # one row per deletion
     for w, key in want:
@@ -557,7 +646,11 @@ def test_old_dumps_leave_the_lake_and_the_target_and_the_newest_seven_stay(
         manifest = before[w].get(folder + "manifest.json")
         complete = day not in ("2026-06-01", "2026-07-01")
         assert (r["kind"], r["dataset_id"], r["policy_days"], r["actor"]) == (
-            "backup", DUMPS, 35, "walidata")
+            "backup",
+            DUMPS,
+            35,
+            "walidata",
+        )
         assert r["reason"] == _dump_reason(day, w, complete)
         assert r["size_bytes"] == len(before[w][key])
         if file == "manifest.json":
@@ -581,9 +674,9 @@ def test_old_dumps_leave_the_lake_and_the_target_and_the_newest_seven_stay(
     assert len(_audit(wh)) == len(want) + len(then)
 
 
-def test_personal_data_leaves_the_backup_target_with_the_lake(settings: Settings, wh: Engine,
-                                                              catalog: Catalog,
-                                                              tmp_path: Path) -> None:
+def test_personal_data_leaves_the_backup_target_with_the_lake(
+    settings: Settings, wh: Engine, catalog: Catalog, tmp_path: Path
+) -> None:
     lake = open_lake(settings)
     up = _scenario(lake, wh)
     want = _expected(up)
@@ -600,12 +693,14 @@ def test_personal_data_leaves_the_backup_target_with_the_lake(settings: Settings
     assert _lake_state(lake) == before and _lake_state(target) == before_target
     assert _audit(wh) == []
     assert {(o["where"], o["key"]) for o in dry["objects"]} == (
-        {(LAKE, k) for k in want} | {(TARGET, k) for k in want})
+        {(LAKE, k) for k in want} | {(TARGET, k) for k in want}
+    )
     for o in dry["objects"]:
         kind, days, reason = want[o["key"]]
         assert (o["kind"], o["policy_days"], o["status"]) == (kind, days, "would_delete")
-        assert o["reason"] == (reason if o["where"] == LAKE
-                               else f"{COPY}: aslinya dihapus dari lake; {reason}")
+        assert o["reason"] == (
+            reason if o["where"] == LAKE else f"{COPY}: aslinya dihapus dari lake; {reason}"
+        )
 
     result = run_retention(lake, wh, catalog, AS_OF, "walidata", backups=b)
     assert (result["deleted"], result["failed"]) == (2 * len(want), 0)
@@ -625,12 +720,20 @@ def test_personal_data_leaves_the_backup_target_with_the_lake(settings: Settings
     for key, (kind, days, reason) in want.items():
         original, copy = lake_rows[key], copy_rows[target.location(key)]
         assert copy["id"] > original["id"]  # the copy goes after its original
-        assert copy["reason"] == f"{COPY}: aslinya dihapus dari lake (audit #{original['id']}); " \
-                                 f"{reason}"
+        assert (
+            copy["reason"] == f"{COPY}: aslinya dihapus dari lake (audit #{original['id']}); "
+            f"{reason}"
+        )
         assert (copy["kind"], copy["policy_days"], copy["dataset_id"], copy["actor"]) == (
-            kind, days, BANSOS, "walidata")
-        assert (copy["received_at"], copy["sha256"]) == (original["received_at"],
-                                                         original["sha256"])
+            kind,
+            days,
+            BANSOS,
+            "walidata",
+        )
+        assert (copy["received_at"], copy["sha256"]) == (
+            original["received_at"],
+            original["sha256"],
+        )
         assert copy["size_bytes"] == len(before_target[key])
 
     again = run_retention(lake, wh, catalog, AS_OF, "walidata", backups=b)
@@ -658,11 +761,13 @@ class DownLake:
     def __getattr__(self, name: str):  # noqa: ANN204
         def down(*args: object, **kwargs: object) -> None:
             raise ConnectionError(f"{self._lake.location('')}: connection refused")
+
         return down
 
 
 def test_a_copy_the_target_kept_goes_later_and_failures_there_are_retried(
-        settings: Settings, wh: Engine, catalog: Catalog, tmp_path: Path) -> None:
+    settings: Settings, wh: Engine, catalog: Catalog, tmp_path: Path
+) -> None:
     lake = open_lake(settings)
     objs = _upload(lake, BANSOS, "01", OLD)
     conf = target_settings(settings, {}, url=_target_url(settings, tmp_path))
@@ -670,19 +775,27 @@ def test_a_copy_the_target_kept_goes_later_and_failures_there_are_retried(
     backup_lake(lake, target, day="2026-10-31")
     raw_file = f"raw/{BANSOS}/{_sha(objs)}/bansos-01.csv"
 
-    down = run_retention(lake, wh, catalog, AS_OF, "retention-dag",
-                         backups=Backups(35, DownLake(target)))
+    down = run_retention(
+        lake, wh, catalog, AS_OF, "retention-dag", backups=Backups(35, DownLake(target))
+    )
     assert (down["deleted"], down["failed"]) == (len(objs), 1)  # the lake's part is done
     assert down["errors"] == [
         f"backup target {target.location('')} (SERASAN_BACKUP_LAKE_URL) could not be used "
         f"(ConnectionError: {target.location('')}: connection refused): nothing was deleted "
         "there in this run; its old dumps and its copies of what retention deleted from the "
-        "lake go on the next run that reaches it"]
+        "lake go on the next run that reaches it"
+    ]
     assert _lake_state(lake) == {} and _lake_state(target) == objs
     assert len(_audit(wh)) == len(objs)
 
-    flaky = run_retention(lake, wh, catalog, AS_OF, "retention-dag",
-                          backups=Backups(35, FlakyLake(target, raw_file, LakeError("SlowDown"))))
+    flaky = run_retention(
+        lake,
+        wh,
+        catalog,
+        AS_OF,
+        "retention-dag",
+        backups=Backups(35, FlakyLake(target, raw_file, LakeError("SlowDown"))),
+    )
     assert (flaky["deleted"], flaky["failed"]) == (len(objs) - 1, 1) and flaky["errors"] == []
     assert set(target.list("raw/")) | set(target.list("quarantine/")) == {raw_file}
     rows = _audit(wh)
@@ -691,8 +804,14 @@ def test_a_copy_the_target_kept_goes_later_and_failures_there_are_retried(
     assert f"{FAILED}: LakeError: SlowDown" in failed[0]["reason"]
 
     with pytest.raises(Killed):  # recorded again (the failed row stays failed), then killed
-        run_retention(lake, wh, catalog, AS_OF, "retention-dag",
-                      backups=Backups(35, FlakyLake(target, raw_file, Killed())))
+        run_retention(
+            lake,
+            wh,
+            catalog,
+            AS_OF,
+            "retention-dag",
+            backups=Backups(35, FlakyLake(target, raw_file, Killed())),
+        )
     recorded = _audit(wh)
     assert len(recorded) == len(rows) + 1 and target.exists(raw_file)
 
@@ -701,13 +820,21 @@ def test_a_copy_the_target_kept_goes_later_and_failures_there_are_retried(
     assert done["objects"][0]["audit_id"] == recorded[-1]["id"]  # no third row for it
     assert _lake_state(target) == {} and _audit(wh) == recorded
     assert len([r for r in recorded if r["object_key"] == target.location(raw_file)]) == 2
-    assert run_retention(lake, wh, catalog, AS_OF, "retention-dag",
-                         backups=Backups(35, target))["objects"] == []
+    assert (
+        run_retention(lake, wh, catalog, AS_OF, "retention-dag", backups=Backups(35, target))[
+            "objects"
+        ]
+        == []
+    )
 
 
 def test_cli_prunes_backups_refuses_a_short_keep_and_survives_an_unreachable_target(
-        local_settings: Settings, catalog: Catalog, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    local_settings: Settings,
+    catalog: Catalog,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     from tests.test_delivery import free_port
 
     engine = make_engine(local_settings.warehouse_url)
@@ -739,13 +866,16 @@ def test_cli_prunes_backups_refuses_a_short_keep_and_survives_an_unreachable_tar
     monkeypatch.delenv(KEEP_ENV)
     assert main(["retention", "--as-of", AS_OF.isoformat(), "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "4 object(s) would be deleted" in out and "7 kept in the lake, 7 in the backup " \
-                                                     "target" in out
+    assert (
+        "4 object(s) would be deleted" in out
+        and "7 kept in the lake, 7 in the backup target" in out
+    )
     assert f"would_delete: backups/warehouse/{days[0]}/manifest.json in the backup target" in out
     assert main(["retention", "--as-of", AS_OF.isoformat(), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert {(o["where"], o["key"]) for o in result["objects"]} == {
-        (w, k) for w in (LAKE, TARGET) for k in dumps["lake"] if days[0] in k}
+        (w, k) for w in (LAKE, TARGET) for k in dumps["lake"] if days[0] in k
+    }
     assert _days(lake) == _days(target) == days[1:]
 
     # the target is unreachable on the day the lake's copy goes; the next run deletes the copy
@@ -756,8 +886,10 @@ def test_cli_prunes_backups_refuses_a_short_keep_and_survives_an_unreachable_tar
     monkeypatch.setenv("SERASAN_BACKUP_S3_ENDPOINT", f"127.0.0.1:{port}")
     assert main(["retention", "--as-of", AS_OF.isoformat()]) == 1
     out = capsys.readouterr().out
-    assert "ERROR: backup target s3://backup-down (SERASAN_BACKUP_LAKE_URL) could not be used" \
-           in out and "go on the next run that reaches it" in out
+    assert (
+        "ERROR: backup target s3://backup-down (SERASAN_BACKUP_LAKE_URL) could not be used" in out
+        and "go on the next run that reaches it" in out
+    )
     assert "4 object(s) deleted" in out and _lake_state(lake) == {}
     assert _lake_state(target) == second
 
@@ -771,7 +903,8 @@ def test_cli_prunes_backups_refuses_a_short_keep_and_survives_an_unreachable_tar
     lake_ids = {r["object_key"]: r["id"] for r in rows if r["object_key"] in second}
     for key in second:
         [copy] = [r for r in rows if r["object_key"] == target.location(key)]
-        assert copy["reason"].startswith(f"{COPY}: aslinya dihapus dari lake (audit "
-                                         f"#{lake_ids[key]}); ")
+        assert copy["reason"].startswith(
+            f"{COPY}: aslinya dihapus dari lake (audit #{lake_ids[key]}); "
+        )
     assert len(rows) == 2 * len(first) + 2 * 2 + 2 * len(second)
     engine.dispose()

@@ -45,8 +45,9 @@ def owner_engine(pg_url: str, catalog: Catalog) -> Iterator[Engine]:
 @pytest.fixture
 def login_as(pg_url: str) -> Iterator[Callable[[str], str]]:
     """Make a LOGIN user, member of a group role, with a unique name; returns its URL."""
-    admin = create_engine(make_url(pg_url).set(drivername="postgresql+psycopg"),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        make_url(pg_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
     made: list[str] = []
     engines: list[Engine] = []
 
@@ -84,29 +85,51 @@ def _denied(eng: Engine, stmt: object) -> str:
 
 
 def _kpi_row(code: str = "ME-ENV-01") -> dict:
-    return {"kpi_code": code, "regency": "16.03", "pillar": "environment", "period": "2026-01",
-            "kode_wilayah": "16.03", "value": 51.0, "target": 60.0, "achievement_pct": 85.0,
-            "status": "at_risk", "satuan": "persen", "load_ids": "l1"}
+    return {
+        "kpi_code": code,
+        "regency": "16.03",
+        "pillar": "environment",
+        "period": "2026-01",
+        "kode_wilayah": "16.03",
+        "value": 51.0,
+        "target": 60.0,
+        "achievement_pct": 85.0,
+        "status": "at_risk",
+        "satuan": "persen",
+        "load_ids": "l1",
+    }
 
 
 def test_the_owner_role_owns_the_layers_and_every_table(owner_engine: Engine) -> None:
     with owner_engine.connect() as conn:
-        schemas = dict(conn.execute(text(
-            "SELECT nspname, pg_get_userbyid(nspowner) FROM pg_namespace "
-            "WHERE nspname = ANY(:s)"), {"s": list(LAYERS)}).all())
-        tables = conn.execute(text(
-            "SELECT schemaname || '.' || tablename, tableowner FROM pg_tables "
-            "WHERE schemaname = ANY(:s)"), {"s": list(LAYERS)}).all()
-        roles = conn.execute(text(
-            "SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = ANY(:r) ORDER BY 1"),
-            {"r": [OWNER, LOADER, READER]}).all()
+        schemas = dict(
+            conn.execute(
+                text(
+                    "SELECT nspname, pg_get_userbyid(nspowner) FROM pg_namespace "
+                    "WHERE nspname = ANY(:s)"
+                ),
+                {"s": list(LAYERS)},
+            ).all()
+        )
+        tables = conn.execute(
+            text(
+                "SELECT schemaname || '.' || tablename, tableowner FROM pg_tables "
+                "WHERE schemaname = ANY(:s)"
+            ),
+            {"s": list(LAYERS)},
+        ).all()
+        roles = conn.execute(
+            text("SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = ANY(:r) ORDER BY 1"),
+            {"r": [OWNER, LOADER, READER]},
+        ).all()
     assert schemas == dict.fromkeys(LAYERS, OWNER)
     assert len(tables) > 20 and {owner for _, owner in tables} == {OWNER}
     assert [tuple(r) for r in roles] == [(LOADER, False), (OWNER, False), (READER, False)]
 
 
-def test_the_reader_reads_marts_and_nothing_else(owner_engine: Engine, catalog: Catalog,
-                                                 login_as) -> None:  # noqa: ANN001
+def test_the_reader_reads_marts_and_nothing_else(
+    owner_engine: Engine, catalog: Catalog, login_as
+) -> None:  # noqa: ANN001
     mart = table("mart", "kpi_value", "postgresql")
     with owner_engine.begin() as conn:
         conn.execute(insert(mart).values(**_kpi_row()))
@@ -123,13 +146,17 @@ def test_the_reader_reads_marts_and_nothing_else(owner_engine: Engine, catalog: 
 
 
 def test_the_loader_loads_computes_and_exports_but_cannot_drop(
-        owner_engine: Engine, catalog: Catalog, login_as, tmp_path: Path) -> None:  # noqa: ANN001
+    owner_engine: Engine, catalog: Catalog, login_as, tmp_path: Path
+) -> None:  # noqa: ANN001
     loader = _engine(login_as, LOADER)
     assert upgrade(loader, catalog) == []  # the DAGs' extract step: a check, nothing to do
-    settings = Settings(lake_url=str(tmp_path / "lake"),
-                        warehouse_url=loader.url.render_as_string(hide_password=False))
-    ctx = RunContext(settings=settings, catalog=catalog, run_date=RUN_DATE, dag_id="test",
-                     run_id="run-1")
+    settings = Settings(
+        lake_url=str(tmp_path / "lake"),
+        warehouse_url=loader.url.render_as_string(hide_password=False),
+    )
+    ctx = RunContext(
+        settings=settings, catalog=catalog, run_date=RUN_DATE, dag_id="test", run_id="run-1"
+    )
     loaded = {}
     for ds_id in ("muaraenim_timbulan_sampah", "muaraenim_survei_kepuasan"):
         ds = catalog.dataset(ds_id)
@@ -144,10 +171,15 @@ def test_the_loader_loads_computes_and_exports_but_cannot_drop(
         for ds_id, n in loaded.items():
             fact = fact_table(catalog.dataset(ds_id), "postgresql")
             assert conn.execute(select(func.count()).select_from(fact)).scalar() == n > 0
-        assert conn.execute(select(func.count()).select_from(
-            table("meta", "load_run", "postgresql"))).scalar() == 2
-        leftovers = conn.execute(text(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = 'staging'")).scalar()
+        assert (
+            conn.execute(
+                select(func.count()).select_from(table("meta", "load_run", "postgresql"))
+            ).scalar()
+            == 2
+        )
+        leftovers = conn.execute(
+            text("SELECT count(*) FROM pg_tables WHERE schemaname = 'staging'")
+        ).scalar()
     assert leftovers == 0
     assert "must be owner" in _denied(loader, "DROP TABLE core.fact_muaraenim_timbulan_sampah")
     assert "must be owner" in _denied(loader, "ALTER TABLE core.dim_region ADD COLUMN x int")
@@ -155,35 +187,50 @@ def test_the_loader_loads_computes_and_exports_but_cannot_drop(
     _denied(loader, "CREATE TABLE core.mine (x int)")
 
 
-def test_the_loader_changes_no_schema_and_says_who_can(owner_engine: Engine, catalog: Catalog,
-                                                       login_as) -> None:  # noqa: ANN001
+def test_the_loader_changes_no_schema_and_says_who_can(
+    owner_engine: Engine, catalog: Catalog, login_as
+) -> None:  # noqa: ANN001
     ds = catalog.dataset("muba_bank_sampah")
-    new = ds.model_copy(update={"columns": [*ds.columns, Column(
-        name="catatan", type="string", description="Catatan")]})
+    new = ds.model_copy(
+        update={
+            "columns": [*ds.columns, Column(name="catatan", type="string", description="Catatan")]
+        }
+    )
     changed = dataclasses.replace(catalog, datasets={**catalog.datasets, ds.id: new})
     loader = _engine(login_as, LOADER)
-    with pytest.raises(WarehouseNotUpgraded, match=r"(?s)serasan_owner.*muba_bank_sampah: "
-                                                   r"column catatan is added"):
+    with pytest.raises(
+        WarehouseNotUpgraded,
+        match=r"(?s)serasan_owner.*muba_bank_sampah: "
+        r"column catatan is added",
+    ):
         upgrade(loader, changed)
     # a member of the owner role applies it, and what it creates belongs to serasan_owner
     owner_member = _engine(login_as, OWNER)
     applied = upgrade(owner_member, changed)
     assert [(c.dataset_id, c.column, c.kind) for c in applied] == [
-        (ds.id, "catatan", "add"), (ds.id, "catatan", "hist_add")]
+        (ds.id, "catatan", "add"),
+        (ds.id, "catatan", "hist_add"),
+    ]
     assert upgrade(loader, changed) == []
     with owner_engine.connect() as conn:
-        owners = {r[0] for r in conn.execute(text(
-            "SELECT tableowner FROM pg_tables WHERE schemaname = ANY(:s)"),
-            {"s": list(LAYERS)})}
+        owners = {
+            r[0]
+            for r in conn.execute(
+                text("SELECT tableowner FROM pg_tables WHERE schemaname = ANY(:s)"),
+                {"s": list(LAYERS)},
+            )
+        }
     assert owners == {OWNER}
 
 
-def test_new_fact_tables_are_granted_to_the_loader(owner_engine: Engine, catalog: Catalog,
-                                                   login_as) -> None:  # noqa: ANN001
+def test_new_fact_tables_are_granted_to_the_loader(
+    owner_engine: Engine, catalog: Catalog, login_as
+) -> None:  # noqa: ANN001
     ds = catalog.dataset("muba_bank_sampah")
     twin = ds.model_copy(update={"id": "muba_bank_sampah_induk"})
-    upgrade(owner_engine, dataclasses.replace(catalog, datasets={**catalog.datasets,
-                                                                 twin.id: twin}))
+    upgrade(
+        owner_engine, dataclasses.replace(catalog, datasets={**catalog.datasets, twin.id: twin})
+    )
     loader = _engine(login_as, LOADER)
     fact = fact_table(twin, "postgresql")
     with loader.begin() as conn:  # default privileges cover tables created after the grants
@@ -193,18 +240,32 @@ def test_new_fact_tables_are_granted_to_the_loader(owner_engine: Engine, catalog
 
 def _acl_snapshot(conn, names: list[str]) -> list:  # noqa: ANN001
     return [
-        conn.execute(text("SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = ANY(:r) "
-                          "ORDER BY 1"), {"r": names}).all(),
-        conn.execute(text("SELECT nspname, nspowner::regrole::text, nspacl::text "
-                          "FROM pg_namespace WHERE nspname = ANY(:s) ORDER BY 1"),
-                     {"s": list(LAYERS)}).all(),
-        conn.execute(text("SELECT c.oid::regclass::text, c.relowner::regrole::text, "
-                          "c.relacl::text FROM pg_class c "
-                          "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                          "WHERE n.nspname = ANY(:s) ORDER BY 1"), {"s": list(LAYERS)}).all(),
-        conn.execute(text("SELECT defaclrole::regrole::text, defaclnamespace::regnamespace::text,"
-                          " defaclobjtype, defaclacl::text FROM pg_default_acl ORDER BY 1, 2, 3"
-                          )).all(),
+        conn.execute(
+            text("SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = ANY(:r) ORDER BY 1"),
+            {"r": names},
+        ).all(),
+        conn.execute(
+            text(
+                "SELECT nspname, nspowner::regrole::text, nspacl::text "
+                "FROM pg_namespace WHERE nspname = ANY(:s) ORDER BY 1"
+            ),
+            {"s": list(LAYERS)},
+        ).all(),
+        conn.execute(
+            text(
+                "SELECT c.oid::regclass::text, c.relowner::regrole::text, "
+                "c.relacl::text FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = ANY(:s) ORDER BY 1"
+            ),
+            {"s": list(LAYERS)},
+        ).all(),
+        conn.execute(
+            text(
+                "SELECT defaclrole::regrole::text, defaclnamespace::regnamespace::text,"
+                " defaclobjtype, defaclacl::text FROM pg_default_acl ORDER BY 1, 2, 3"
+            )
+        ).all(),
     ]
 
 
@@ -226,8 +287,14 @@ def test_ensure_roles_twice_is_a_no_op(owner_engine: Engine) -> None:
             assert _acl_snapshot(conn, list(names.values())) == before
     finally:
         with owner_engine.connect() as conn:
-            there = conn.execute(text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:r)"),
-                                 {"r": list(names.values())}).scalars().all()
+            there = (
+                conn.execute(
+                    text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:r)"),
+                    {"r": list(names.values())},
+                )
+                .scalars()
+                .all()
+            )
         # one statement and role at a time, owner last: DROP OWNED BY a, b trips over default
         # privileges that name both (PostgreSQL 15)
         ordered = [n for n in (names["loader"], names["reader"], names["owner"]) if n in there]
@@ -248,5 +315,10 @@ def test_a_loader_never_builds_a_warehouse(pg_url: str, catalog: Catalog, login_
     with pytest.raises(WarehouseNotUpgraded, match="finds no warehouse version"):
         upgrade(loader, catalog)
     with loader.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM pg_namespace WHERE nspname = ANY(:s)"),
-                            {"s": list(LAYERS)}).scalar() == 0
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM pg_namespace WHERE nspname = ANY(:s)"),
+                {"s": list(LAYERS)},
+            ).scalar()
+            == 0
+        )

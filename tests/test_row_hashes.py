@@ -24,9 +24,15 @@ JAN, FEB = dt.date(2026, 1, 1), dt.date(2026, 2, 1)
 
 
 def _rows(period: dt.date, n: int, bump: set[int] = frozenset(), start: int = 0) -> list[dict]:
-    return [{"periode": period, "kode_kecamatan": f"16.03.{i:03d}",
-             "timbulan_ton": float(i) + (0.5 if i in bump else 0.0),
-             "terkelola_ton": None if i % 7 == 0 else float(i) / 2} for i in range(start, n)]
+    return [
+        {
+            "periode": period,
+            "kode_kecamatan": f"16.03.{i:03d}",
+            "timbulan_ton": float(i) + (0.5 if i in bump else 0.0),
+            "terkelola_ton": None if i % 7 == 0 else float(i) / 2,
+        }
+        for i in range(start, n)
+    ]
 
 
 def _batch(ds, rows: list[dict]) -> pa.Table:  # noqa: ANN001
@@ -47,10 +53,14 @@ def _state(engine, ds) -> tuple[list, list, dict]:  # noqa: ANN001
     fact, hist, log = fact_table(ds, d), history_table(ds, d), merge_log_table(d)
     with engine.connect() as conn:
         f = sorted(tuple(r) for r in conn.execute(select(fact)))
-        h = sorted(tuple(v for k, v in r._mapping.items() if k != SUPERSEDED_SEQ)
-                   for r in conn.execute(select(hist)))
-        ledger = {r.load_id: (r.rows_new, r.rows_superseded) for r in conn.execute(
-            select(log).where(log.c.dataset_id == ds.id))}
+        h = sorted(
+            tuple(v for k, v in r._mapping.items() if k != SUPERSEDED_SEQ)
+            for r in conn.execute(select(hist))
+        )
+        ledger = {
+            r.load_id: (r.rows_new, r.rows_superseded)
+            for r in conn.execute(select(log).where(log.c.dataset_id == ds.id))
+        }
     return f, h, ledger
 
 
@@ -69,8 +79,12 @@ def test_the_hash_probe_matches_the_pinned_polars() -> None:
 
 
 @pytest.mark.parametrize("mode", ["replace_period", "upsert"])
-def test_fast_and_exact_paths_leave_the_same_warehouse(engine, catalog: Catalog, mode: str,  # noqa: ANN001
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fast_and_exact_paths_leave_the_same_warehouse(
+    engine,
+    catalog: Catalog,
+    mode: str,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     upgrade(engine, catalog)
     ds = catalog.dataset(DS)
     _load(engine, ds, V1, "v1", mode)
@@ -101,8 +115,7 @@ def test_every_written_row_carries_its_hashes(engine, catalog: Catalog) -> None:
         got = conn.execute(select(fact)).mappings().all()
     table = _batch(ds, [{c: r[c] for c in ds.column_names} for r in got])
     assert [r[ROW_HASH] for r in got] == rowhash.row_hashes(table).tolist()
-    assert [r[KEY_HASH] for r in got] == rowhash.key_hashes(
-        table.select(ds.primary_key)).tolist()
+    assert [r[KEY_HASH] for r in got] == rowhash.key_hashes(table.select(ds.primary_key)).tolist()
 
 
 def test_rows_loaded_before_hashes_merge_exactly(engine, catalog: Catalog) -> None:  # noqa: ANN001
@@ -116,8 +129,9 @@ def test_rows_loaded_before_hashes_merge_exactly(engine, catalog: Catalog) -> No
     with engine.connect() as conn:
         got = conn.execute(select(fact)).mappings().all()
     want = {(r["periode"], r["kode_kecamatan"]): r for r in V2 + _rows(FEB, 50)}
-    assert {(r["periode"], r["kode_kecamatan"]): {c: r[c] for c in ds.column_names}
-            for r in got} == want
+    assert {
+        (r["periode"], r["kode_kecamatan"]): {c: r[c] for c in ds.column_names} for r in got
+    } == want
     jan = [r for r in got if r["periode"] == JAN]
     assert all(r[ROW_HASH] is not None and r[LOAD_ID] == "v2" for r in jan)
     # and the next identical load finds them all unchanged
@@ -137,8 +151,11 @@ def test_upgrade_adds_the_hash_columns_to_older_tables(engine, catalog: Catalog)
                 conn.execute(text(f"ALTER TABLE {prep.format_table(t)} DROP COLUMN {col}"))
     applied = upgrade(engine, catalog)
     assert {(c.dataset_id, c.column, c.kind) for c in applied} >= {
-        (DS, KEY_HASH, "add"), (DS, ROW_HASH, "add"),
-        (DS, KEY_HASH, "hist_add"), (DS, ROW_HASH, "hist_add")}
+        (DS, KEY_HASH, "add"),
+        (DS, ROW_HASH, "add"),
+        (DS, KEY_HASH, "hist_add"),
+        (DS, ROW_HASH, "hist_add"),
+    }
     insp = inspect(engine)
     for t in (fact, hist):
         assert set(HASHES) <= {c["name"] for c in insp.get_columns(t.name, schema=t.schema)}
@@ -151,21 +168,27 @@ def test_upgrade_adds_the_hash_columns_to_older_tables(engine, catalog: Catalog)
 def _without_hashes(state: tuple[list, list, dict], ds) -> tuple:  # noqa: ANN001
     """The state with the hash columns left out (they are the one thing a test changes)."""
     n = len(ds.column_names)
-    facts = sorted(r[:n] + r[n + 2:] for r in state[0])
-    hist = sorted(r[:n] + r[n + 2:] for r in state[1])
+    facts = sorted(r[:n] + r[n + 2 :] for r in state[0])
+    hist = sorted(r[:n] + r[n + 2 :] for r in state[1])
     return facts, hist, state[2]
 
 
 def _merge_steps(caplog: pytest.LogCaptureFixture, load_id: str) -> str:
-    lines = [r.getMessage() for r in caplog.records
-             if r.name == loader.__name__ and r.getMessage().startswith(f"{load_id}: merged")]
+    lines = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == loader.__name__ and r.getMessage().startswith(f"{load_id}: merged")
+    ]
     assert lines, f"no merge line logged for {load_id}"
     return lines[-1]
 
 
 def test_colliding_key_hashes_fall_back_to_the_exact_join(  # noqa: ANN201
-        engine, catalog: Catalog, monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
-        caplog: pytest.LogCaptureFixture):
+    engine,
+    catalog: Catalog,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
+    caplog: pytest.LogCaptureFixture,
+):
     """With unique key hashes, replace_period skips the join and copies the changed rows
     straight in; when loaded key hashes collide, the exact join decides. Same warehouse."""
     caplog.set_level("INFO", logger=loader.__name__)
@@ -186,4 +209,3 @@ def test_colliding_key_hashes_fall_back_to_the_exact_join(  # noqa: ANN201
     _load(engine, ds, V2, "v2")
     assert " diff " in _merge_steps(caplog, "v2")  # the exact join was taken
     assert _without_hashes(_state(engine, ds), ds) == direct
-

@@ -62,19 +62,43 @@ print(json.dumps(out, default=str))
 """
 
 
-def parse_dags(tmp: Path, catalog: Path, expectations: Path, cache: Path,
-               wanted: list[str], folder: Path | None = DAGS_DIR) -> dict:
+def parse_dags(
+    tmp: Path,
+    catalog: Path,
+    expectations: Path,
+    cache: Path,
+    wanted: list[str],
+    folder: Path | None = DAGS_DIR,
+) -> dict:
     home = tmp / f"airflow-{len(list(tmp.glob('airflow-*')))}"
     home.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SERASAN_", "AIRFLOW"))}
-    env.update({"SERASAN_CATALOG_DIR": str(catalog), "SERASAN_EXPECTATIONS_DIR": str(expectations),
-                "SERASAN_CATALOG_CACHE_DIR": str(cache), "AIRFLOW_HOME": str(home),
-                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-                "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "300", "GX_ANALYTICS_ENABLED": "false"})
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(folder or "-"),
-                           str(DAGS_DIR / "serasan_dags.py"), json.dumps(wanted)],
-                          env=env, capture_output=True, text=True, timeout=600)
+    env.update(
+        {
+            "SERASAN_CATALOG_DIR": str(catalog),
+            "SERASAN_EXPECTATIONS_DIR": str(expectations),
+            "SERASAN_CATALOG_CACHE_DIR": str(cache),
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "300",
+            "GX_ANALYTICS_ENABLED": "false",
+        }
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            str(folder or "-"),
+            str(DAGS_DIR / "serasan_dags.py"),
+            json.dumps(wanted),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -91,17 +115,23 @@ def parsed(province: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
     cat = load_catalog(*province, check_suites=False)
     last = list(cat.datasets)[-1]
     slug = cat.regency(cat.dataset(last).regency).slug
-    wanted = [f"serasan__{last}", f"serasan__{slug}__kpi", f"serasan__{slug}__export",
-              "serasan__retention"]
-    return {"wanted": wanted, "catalog": cat,
-            **parse_dags(tmp, *province, tmp / "cache", wanted)}
+    wanted = [
+        f"serasan__{last}",
+        f"serasan__{slug}__kpi",
+        f"serasan__{slug}__export",
+        "serasan__retention",
+    ]
+    return {"wanted": wanted, "catalog": cat, **parse_dags(tmp, *province, tmp / "cache", wanted)}
 
 
 def test_the_province_catalog_validates_with_its_suites(province: tuple[Path, Path]) -> None:
     cat = load_catalog(*province, check_suites=True)
     with (SEED_DIR / "wilayah.csv").open(encoding="utf-8") as fh:
-        kab_kota = {r["kode"]: r["nama"] for r in csv.DictReader(fh)
-                    if r["level"] == "kabupaten_kota" and r["kode_induk"] == "16"}
+        kab_kota = {
+            r["kode"]: r["nama"]
+            for r in csv.DictReader(fh)
+            if r["level"] == "kabupaten_kota" and r["kode_induk"] == "16"
+        }
     assert len(kab_kota) == 17
     assert {k: r.name for k, r in cat.regencies.items()} == kab_kota
     assert len(cat.datasets) >= 1000
@@ -118,8 +148,9 @@ def test_the_shipped_catalog_is_part_of_it_unchanged(province: tuple[Path, Path]
     shipped = load_catalog(CATALOG_DIR, EXPECTATIONS_DIR)
     for ds_id, path in ((d, shipped.files[f"dataset:{d}"]) for d in shipped.datasets):
         assert (province[0] / "datasets" / path.name).read_bytes() == path.read_bytes()
-        assert (province[1] / f"{ds_id}.json").read_bytes() == \
-            (EXPECTATIONS_DIR / f"{ds_id}.json").read_bytes()
+        assert (province[1] / f"{ds_id}.json").read_bytes() == (
+            EXPECTATIONS_DIR / f"{ds_id}.json"
+        ).read_bytes()
     assert (province[0] / "kpis.yaml").read_bytes() == (CATALOG_DIR / "kpis.yaml").read_bytes()
     cat = load_catalog(*province, check_suites=False)
     assert set(cat.kpis) == set(shipped.kpis)
@@ -168,15 +199,17 @@ def test_the_parsing_context_builds_only_that_dag_and_the_same_one(parsed: dict)
         assert one["serialized"][dag_id] == full["serialized"][dag_id]
 
 
-def test_an_unknown_dag_id_in_the_context_builds_nothing(province: tuple[Path, Path],
-                                                         tmp_path: Path) -> None:
-    out = parse_dags(tmp_path, *province, tmp_path / "cache", ["serasan__no_such_dataset"],
-                     folder=None)
-    assert out["one"]["serasan__no_such_dataset"] == {"errors": {}, "dags": {},
-                                                      "serialized": {}}
+def test_an_unknown_dag_id_in_the_context_builds_nothing(
+    province: tuple[Path, Path], tmp_path: Path
+) -> None:
+    out = parse_dags(
+        tmp_path, *province, tmp_path / "cache", ["serasan__no_such_dataset"], folder=None
+    )
+    assert out["one"]["serasan__no_such_dataset"] == {"errors": {}, "dags": {}, "serialized": {}}
 
 
 # --- the DAG index cache, on a copy of the shipped catalog (small, so every rebuild is quick) ---
+
 
 @pytest.fixture
 def small(tmp_path: Path) -> tuple[Path, Path, Path]:
@@ -191,7 +224,8 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def test_an_edited_title_reaches_the_dag_doc_and_a_stale_index_is_never_used(
-        small: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    small: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
     root, exp, cache = small
     dag_id = "serasan__muba_bank_sampah"
     yaml_file = root / "datasets" / "muba_bank_sampah.yaml"
@@ -218,8 +252,9 @@ def test_an_edited_title_reaches_the_dag_doc_and_a_stale_index_is_never_used(
     assert json.loads(written.read_text(encoding="utf-8"))["key"] == index_key(root)
 
 
-def test_a_broken_catalog_fails_the_import_even_with_a_cache(small: tuple[Path, Path, Path],
-                                                             tmp_path: Path) -> None:
+def test_a_broken_catalog_fails_the_import_even_with_a_cache(
+    small: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
     root, exp, cache = small
     dag_id = "serasan__muba_bank_sampah"
     ok = parse_dags(tmp_path, root, exp, cache, [dag_id], folder=None)["one"][dag_id]
@@ -231,8 +266,9 @@ def test_a_broken_catalog_fails_the_import_even_with_a_cache(small: tuple[Path, 
     assert "muba_bank_sampah.yaml: pillar" in error
 
 
-def test_the_index_follows_added_and_removed_files(small: tuple[Path, Path, Path],
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_index_follows_added_and_removed_files(
+    small: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     root, _, cache = small
     monkeypatch.setenv("SERASAN_CATALOG_CACHE_DIR", str(cache))
     ids = [d["id"] for d in dag_index(root)["datasets"]]
@@ -241,9 +277,10 @@ def test_the_index_follows_added_and_removed_files(small: tuple[Path, Path, Path
 
     src = root / "datasets" / "muba_cctv_kita.yaml"
     added = root / "datasets" / "muba_cctv_kita_2.yaml"
-    added.write_text(src.read_text(encoding="utf-8").replace("id: muba_cctv_kita",
-                                                             "id: muba_cctv_kita_2"),
-                     encoding="utf-8")
+    added.write_text(
+        src.read_text(encoding="utf-8").replace("id: muba_cctv_kita", "id: muba_cctv_kita_2"),
+        encoding="utf-8",
+    )
     with_it = dag_index(root)
     assert "muba_cctv_kita_2" in [d["id"] for d in with_it["datasets"]]
     muba = next(r for r in with_it["regencies"] if r["kode"] == "16.06")
@@ -253,8 +290,9 @@ def test_the_index_follows_added_and_removed_files(small: tuple[Path, Path, Path
     assert [d["id"] for d in dag_index(root)["datasets"]] == ids
 
 
-def test_an_invalid_catalog_writes_no_index(small: tuple[Path, Path, Path],
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_invalid_catalog_writes_no_index(
+    small: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     root, _, cache = small
     monkeypatch.setenv("SERASAN_CATALOG_CACHE_DIR", str(cache))
     _edit(root / "regencies" / "muaraenim.yaml", 'kode: "16.03"', 'kode: "1603"')
@@ -263,8 +301,9 @@ def test_an_invalid_catalog_writes_no_index(small: tuple[Path, Path, Path],
     assert not cache_path(root).exists()
 
 
-def test_an_unwritable_cache_only_costs_time(small: tuple[Path, Path, Path],
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unwritable_cache_only_costs_time(
+    small: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     root, _, cache = small
     cache.write_text("not a folder", encoding="utf-8")  # mkdir and the write fail
     monkeypatch.setenv("SERASAN_CATALOG_CACHE_DIR", str(cache))

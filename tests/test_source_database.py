@@ -52,12 +52,10 @@ from serasan.warehouse.db import upgrade
 from serasan.warehouse.facts import fact_table
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
-MARIADB_URL = os.environ.get("SERASAN_TEST_MARIADB_URL",
-                             "mysql+pymysql://root@127.0.0.1:3306/test")
+MARIADB_URL = os.environ.get("SERASAN_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
 DATASET = "muba_realisasi_pajak"
 CONN_ID = "simpatda"
-MAPPING = {"target_rp": "target", "realisasi_rp": "Realisasi Rp",
-           "jumlah_wajib_pajak": "jumlah_wp"}
+MAPPING = {"target_rp": "target", "realisasi_rp": "Realisasi Rp", "jumlah_wajib_pajak": "jumlah_wp"}
 HEADER = "periode,kode_kecamatan,jenis_pajak,target_rp,realisasi_rp,jumlah_wajib_pajak\n"
 
 
@@ -71,26 +69,84 @@ DAY5, DAY6, DAY7 = _day(5), _day(6), _day(7)
 
 # id, periode, kode_kecamatan, jenis_pajak, target, Realisasi Rp, jumlah_wp, updated_at
 ROWS = [
-    (1, dt.date(2026, 9, 1), "16.06.01", "PBB-P2", "150000000.00", "120500000.50", 340,
-     dt.datetime(2026, 10, 5, 0, 0, 0)),  # on the lower bound: in
-    (2, dt.date(2026, 9, 1), "16.06.03", "BPHTB", "80000000.00", "91234567.25", None,
-     dt.datetime(2026, 10, 5, 13, 45, 10)),
-    (3, dt.date(2026, 9, 1), "16.06.02", "Pajak Hotel", "50000000.00", "45000000.00", 12,
-     dt.datetime(2026, 10, 5, 23, 59, 59)),
-    (4, dt.date(2026, 9, 1), "16.06.04", "Pajak Restoran", "70000000.00", "1.50", 5,
-     dt.datetime(2026, 10, 4, 23, 59, 59)),  # the day before: out
-    (5, dt.date(2026, 9, 1), "16.06.05", "Pajak Reklame", "9000000.00", "8100000.00", 44,
-     dt.datetime(2026, 10, 6, 0, 0, 0)),  # on the upper bound: next interval
+    (
+        1,
+        dt.date(2026, 9, 1),
+        "16.06.01",
+        "PBB-P2",
+        "150000000.00",
+        "120500000.50",
+        340,
+        dt.datetime(2026, 10, 5, 0, 0, 0),
+    ),  # on the lower bound: in
+    (
+        2,
+        dt.date(2026, 9, 1),
+        "16.06.03",
+        "BPHTB",
+        "80000000.00",
+        "91234567.25",
+        None,
+        dt.datetime(2026, 10, 5, 13, 45, 10),
+    ),
+    (
+        3,
+        dt.date(2026, 9, 1),
+        "16.06.02",
+        "Pajak Hotel",
+        "50000000.00",
+        "45000000.00",
+        12,
+        dt.datetime(2026, 10, 5, 23, 59, 59),
+    ),
+    (
+        4,
+        dt.date(2026, 9, 1),
+        "16.06.04",
+        "Pajak Restoran",
+        "70000000.00",
+        "1.50",
+        5,
+        dt.datetime(2026, 10, 4, 23, 59, 59),
+    ),  # the day before: out
+    (
+        5,
+        dt.date(2026, 9, 1),
+        "16.06.05",
+        "Pajak Reklame",
+        "9000000.00",
+        "8100000.00",
+        44,
+        dt.datetime(2026, 10, 6, 0, 0, 0),
+    ),  # on the upper bound: next interval
 ]
 LATER = [  # inserted after the first pull
-    (6, dt.date(2026, 10, 1), "16.06.06", "Pajak Air Tanah", "3000000.00", "2750000.75", 7,
-     dt.datetime(2026, 10, 6, 8, 0, 0)),
-    (7, dt.date(2026, 10, 1), "16.06.07", "PBJT Tenaga Listrik", "4000000.00", "4100000.00", 2,
-     dt.datetime(2026, 10, 7, 9, 30, 0)),
+    (
+        6,
+        dt.date(2026, 10, 1),
+        "16.06.06",
+        "Pajak Air Tanah",
+        "3000000.00",
+        "2750000.75",
+        7,
+        dt.datetime(2026, 10, 6, 8, 0, 0),
+    ),
+    (
+        7,
+        dt.date(2026, 10, 1),
+        "16.06.07",
+        "PBJT Tenaga Listrik",
+        "4000000.00",
+        "4100000.00",
+        2,
+        dt.datetime(2026, 10, 7, 9, 30, 0),
+    ),
 ]
-CSV_DAY5 = HEADER + ("2026-09-01,16.06.01,PBB-P2,150000000.00,120500000.50,340\n"
-                     "2026-09-01,16.06.02,Pajak Hotel,50000000.00,45000000.00,12\n"
-                     "2026-09-01,16.06.03,BPHTB,80000000.00,91234567.25,\n")
+CSV_DAY5 = HEADER + (
+    "2026-09-01,16.06.01,PBB-P2,150000000.00,120500000.50,340\n"
+    "2026-09-01,16.06.02,Pajak Hotel,50000000.00,45000000.00,12\n"
+    "2026-09-01,16.06.03,BPHTB,80000000.00,91234567.25,\n"
+)
 FACT_DAY5 = [
     (dt.date(2026, 9, 1), "16.06.01", "PBB-P2", 150000000.0, 120500000.5, 340),
     (dt.date(2026, 9, 1), "16.06.02", "Pajak Hotel", 50000000.0, 45000000.0, 12),
@@ -113,10 +169,16 @@ class SourceDB:
     created: list[str] = field(default_factory=list)  # dropped after the test
 
     def conn_info(self, **changes: object) -> ConnInfo:
-        parts = {"conn_id": CONN_ID, "conn_type": "postgres" if self.kind == "postgresql"
-                 else "mariadb", "host": self.url.host, "port": self.url.port,
-                 "login": self.url.username, "password": self.url.password,
-                 "schema": self.url.database, **changes}
+        parts = {
+            "conn_id": CONN_ID,
+            "conn_type": "postgres" if self.kind == "postgresql" else "mariadb",
+            "host": self.url.host,
+            "port": self.url.port,
+            "login": self.url.username,
+            "password": self.url.password,
+            "schema": self.url.database,
+            **changes,
+        }
         return ConnInfo(**parts)  # type: ignore[arg-type]
 
     def create(self, name: str | None = None, rows: list[tuple] = ROWS) -> Table:
@@ -148,19 +210,21 @@ class SourceDB:
         return inspect(self.engine).has_table(name, schema=self.schema)
 
 
-def realisasi_table(md: MetaData, name: str, schema: str | None,
-                    stamp: Any = DateTime) -> Table:
+def realisasi_table(md: MetaData, name: str, schema: str | None, stamp: Any = DateTime) -> Table:
     """The tax system's table: its own column names, one with a space in it."""
-    return Table(name, md,
-                 Column("id", Integer, primary_key=True, autoincrement=False),
-                 Column("periode", Date, nullable=False),
-                 Column("kode_kecamatan", String(20), nullable=False),
-                 Column("jenis_pajak", String(40), nullable=False),
-                 Column("target", Numeric(18, 2), nullable=False),
-                 Column("Realisasi Rp", Numeric(18, 2), nullable=False),
-                 Column("jumlah_wp", Integer),
-                 Column("updated_at", stamp, nullable=False),
-                 schema=schema)
+    return Table(
+        name,
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=False),
+        Column("periode", Date, nullable=False),
+        Column("kode_kecamatan", String(20), nullable=False),
+        Column("jenis_pajak", String(40), nullable=False),
+        Column("target", Numeric(18, 2), nullable=False),
+        Column("Realisasi Rp", Numeric(18, 2), nullable=False),
+        Column("jumlah_wp", Integer),
+        Column("updated_at", stamp, nullable=False),
+        schema=schema,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -177,7 +241,9 @@ def mariadb_server() -> URL:
             f"({type(exc).__name__}: {exc}).\nStart it (on this machine: start-stop-daemon "
             "--start --oknodo --background --exec /usr/sbin/mariadbd) or set "
             "SERASAN_TEST_MARIADB_URL to a mysql+pymysql:// URL of a database where the user may "
-            "CREATE and DROP tables.", pytrace=False)
+            "CREATE and DROP tables.",
+            pytrace=False,
+        )
     finally:
         engine.dispose()
     return url
@@ -211,8 +277,9 @@ def mariadb_source(mariadb_server: URL) -> Iterator[SourceDB]:
 
 @pytest.fixture(params=["postgresql", "mariadb"])
 def source(request: pytest.FixtureRequest) -> SourceDB:
-    return request.getfixturevalue("pg_source" if request.param == "postgresql"
-                                   else "mariadb_source")
+    return request.getfixturevalue(
+        "pg_source" if request.param == "postgresql" else "mariadb_source"
+    )
 
 
 # ------------------------------------------------------------------------ helpers
@@ -220,33 +287,52 @@ def source(request: pytest.FixtureRequest) -> SourceDB:
 
 def _dataset(catalog: Catalog, **params: object) -> Dataset:
     """The shipped dataset, read from an application database; upsert suits increments."""
-    base = {"conn_id": CONN_ID, "watermark_column": "updated_at", "columns": MAPPING,
-            "batch_size": 2}
-    return catalog.dataset(DATASET).model_copy(update={
-        "source": Source(kind="database", params={**base, **params}), "load_mode": "upsert"})
+    base = {
+        "conn_id": CONN_ID,
+        "watermark_column": "updated_at",
+        "columns": MAPPING,
+        "batch_size": 2,
+    }
+    return catalog.dataset(DATASET).model_copy(
+        update={"source": Source(kind="database", params={**base, **params}), "load_mode": "upsert"}
+    )
 
 
 def _table_params(src: SourceDB, name: str | None = None) -> dict[str, object]:
     return {"table": name or src.table, "schema_name": src.schema}
 
 
-def _ctx(settings: Settings, catalog: Catalog, src: SourceDB | None, interval: Interval,
-         **kw: object) -> RunContext:
+def _ctx(
+    settings: Settings, catalog: Catalog, src: SourceDB | None, interval: Interval, **kw: object
+) -> RunContext:
     if src is not None:
         info = src.conn_info()
         kw.setdefault("connections", lambda conn_id: info)
-    ctx = RunContext(settings=settings, catalog=catalog, run_date=dt.date(2026, 11, 1),
-                     dag_id="test", run_id=f"run-{interval.label}", interval=interval,
-                     **kw)  # type: ignore[arg-type]
+    ctx = RunContext(
+        settings=settings,
+        catalog=catalog,
+        run_date=dt.date(2026, 11, 1),
+        dag_id="test",
+        run_id=f"run-{interval.label}",
+        interval=interval,
+        **kw,
+    )  # type: ignore[arg-type]
     upgrade(ctx.engine, catalog)
     return ctx
 
 
 def _at(ctx: RunContext, interval: Interval) -> RunContext:
     """The same warehouse and lake, another run interval."""
-    return RunContext(settings=ctx.settings, catalog=ctx.catalog, run_date=ctx.run_date,
-                      dag_id=ctx.dag_id, run_id=f"run-{interval.label}", interval=interval,
-                      connections=ctx.connections, _engine=ctx.engine)
+    return RunContext(
+        settings=ctx.settings,
+        catalog=ctx.catalog,
+        run_date=ctx.run_date,
+        dag_id=ctx.dag_id,
+        run_id=f"run-{interval.label}",
+        interval=interval,
+        connections=ctx.connections,
+        _engine=ctx.engine,
+    )
 
 
 def _key(ctx: RunContext, ds: Dataset, interval: Interval) -> str:
@@ -260,15 +346,15 @@ def _raw(ctx: RunContext, summary: dict) -> bytes:
 def _pulls(ctx: RunContext) -> list[dict]:
     sp = ctx.t("meta", "source_pull")
     with ctx.engine.connect() as conn:
-        return [dict(r) for r in conn.execute(select(sp).order_by(sp.c.interval_start))
-                .mappings()]
+        return [dict(r) for r in conn.execute(select(sp).order_by(sp.c.interval_start)).mappings()]
 
 
 def _facts(ctx: RunContext, ds: Dataset) -> list[tuple]:
     t = fact_table(ds, ctx.engine.dialect.name)
     with ctx.engine.connect() as conn:
-        rows = conn.execute(select(*[t.c[c] for c in ds.column_names])
-                            .order_by(t.c.kode_kecamatan)).all()
+        rows = conn.execute(
+            select(*[t.c[c] for c in ds.column_names]).order_by(t.c.kode_kecamatan)
+        ).all()
     return [tuple(r) for r in rows]
 
 
@@ -278,10 +364,14 @@ def _facts(ctx: RunContext, ds: Dataset) -> list[tuple]:
 def test_params_model_takes_a_table_or_a_query_and_nothing_else() -> None:
     p = db.PARAMS_MODEL.model_validate({"conn_id": "x", "table": "t", "watermark_column": "u"})
     assert (p.watermark_type, p.columns, p.batch_size, p.schema_name) == (
-        "timestamp", {}, 10_000, None)
-    q = db.DatabaseParams.model_validate({"conn_id": "x", "query": "SELECT 1",
-                                          "watermark_column": "id",
-                                          "watermark_type": "integer"})
+        "timestamp",
+        {},
+        10_000,
+        None,
+    )
+    q = db.DatabaseParams.model_validate(
+        {"conn_id": "x", "query": "SELECT 1", "watermark_column": "id", "watermark_type": "integer"}
+    )
     assert q.query == "SELECT 1" and q.table is None
     bad = [
         {"conn_id": "x", "watermark_column": "u"},  # neither
@@ -309,17 +399,23 @@ def test_connection_urls_per_conn_type() -> None:
     info = ConnInfo("c", "postgres", "db.opd", 5432, "app", "p@ss word", "simpatda")
     url = db.connection_url(info)
     assert url.drivername == "postgresql+psycopg" and url.password == "p@ss word"
-    assert url.render_as_string(hide_password=True) == \
-        "postgresql+psycopg://app:***@db.opd:5432/simpatda"
+    assert (
+        url.render_as_string(hide_password=True)
+        == "postgresql+psycopg://app:***@db.opd:5432/simpatda"
+    )
     maria = db.connection_url(ConnInfo("c", "mariadb", "10.0.0.5", 3306, "ro", "pw", "pbb"))
     assert maria.drivername == "mysql+pymysql" and maria.query == {"charset": "utf8mb4"}
     assert db.connection_url(ConnInfo("c", "mysql", "h")).drivername == "mysql+pymysql"
-    assert db.connection_url(ConnInfo("c", "postgresql", "h")).drivername == \
-        "postgresql+psycopg"
+    assert db.connection_url(ConnInfo("c", "postgresql", "h")).drivername == "postgresql+psycopg"
     lite = db.connection_url(ConnInfo("c", "sqlite", schema="/data/app.db"))
     assert lite.database == "file:/data/app.db" and lite.query["mode"] == "ro"
-    over = db.connection_url(ConnInfo("c", "generic", extra={
-        "sqlalchemy_url": "postgresql+psycopg://u:pw@h/db?sslmode=require"}))
+    over = db.connection_url(
+        ConnInfo(
+            "c",
+            "generic",
+            extra={"sqlalchemy_url": "postgresql+psycopg://u:pw@h/db?sslmode=require"},
+        )
+    )
     assert over.query == {"sslmode": "require"} and over.host == "h"
     with pytest.raises(SourceError, match="conn_type 'oracle' is not a supported database"):
         db.connection_url(ConnInfo("c", "oracle", "h"))
@@ -329,7 +425,8 @@ def test_connection_urls_per_conn_type() -> None:
 
 
 def test_pull_writes_the_interval_as_csv_and_the_pipeline_loads_it(
-        source: SourceDB, catalog: Catalog, local_settings: Settings) -> None:
+    source: SourceDB, catalog: Catalog, local_settings: Settings
+) -> None:
     source.create()
     ds = _dataset(catalog, **_table_params(source))
     ctx = _ctx(local_settings, catalog, source, DAY5)
@@ -341,10 +438,16 @@ def test_pull_writes_the_interval_as_csv_and_the_pipeline_loads_it(
     data = ctx.lake.get(key)
     assert data.decode("utf-8") == CSV_DAY5
     [pull] = _pulls(ctx)
-    assert pull == {"dataset_id": DATASET, "interval_start": "2026-10-05T00:00:00+07:00",
-                    "interval_end": "2026-10-06T00:00:00+07:00",
-                    "lower_bound": "2026-10-05T00:00:00", "upper_bound": "2026-10-06T00:00:00",
-                    "rows": 3, "inbox_key": key, "sha256": hashlib.sha256(data).hexdigest()}
+    assert pull == {
+        "dataset_id": DATASET,
+        "interval_start": "2026-10-05T00:00:00+07:00",
+        "interval_end": "2026-10-06T00:00:00+07:00",
+        "lower_bound": "2026-10-05T00:00:00",
+        "upper_bound": "2026-10-06T00:00:00",
+        "rows": 3,
+        "inbox_key": key,
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
 
     [summary] = run_dataset(ctx, ds)  # extract pulls again: same interval, same bytes
 
@@ -357,7 +460,8 @@ def test_pull_writes_the_interval_as_csv_and_the_pipeline_loads_it(
 
 
 def test_rerun_gives_the_same_bytes_and_the_next_interval_only_new_rows(
-        source: SourceDB, catalog: Catalog, local_settings: Settings) -> None:
+    source: SourceDB, catalog: Catalog, local_settings: Settings
+) -> None:
     t = source.create()
     ds = _dataset(catalog, **_table_params(source))
     ctx = _ctx(local_settings, catalog, source, DAY5)
@@ -384,20 +488,22 @@ def test_rerun_gives_the_same_bytes_and_the_next_interval_only_new_rows(
     assert second["rows_in"] == second["rows_loaded"] == 2
     rows = list(csv.DictReader(io.StringIO(_raw(ctx, second).decode())))
     assert [(r["kode_kecamatan"], r["realisasi_rp"]) for r in rows] == [
-        ("16.06.05", "8100000.00"), ("16.06.06", "2750000.75")]
-    assert _facts(ctx, ds) == [*FACT_DAY5,
-                               (dt.date(2026, 9, 1), "16.06.05", "Pajak Reklame", 9000000.0,
-                                8100000.0, 44),
-                               (dt.date(2026, 10, 1), "16.06.06", "Pajak Air Tanah", 3000000.0,
-                                2750000.75, 7)]
+        ("16.06.05", "8100000.00"),
+        ("16.06.06", "2750000.75"),
+    ]
+    assert _facts(ctx, ds) == [
+        *FACT_DAY5,
+        (dt.date(2026, 9, 1), "16.06.05", "Pajak Reklame", 9000000.0, 8100000.0, 44),
+        (dt.date(2026, 10, 1), "16.06.06", "Pajak Air Tanah", 3000000.0, 2750000.75, 7),
+    ]
     assert [p["rows"] for p in _pulls(ctx)] == [3, 2]
 
 
 def test_integer_watermark_pulls_what_is_new_since_the_last_pull(
-        source: SourceDB, catalog: Catalog, local_settings: Settings) -> None:
+    source: SourceDB, catalog: Catalog, local_settings: Settings
+) -> None:
     t = source.create()
-    ds = _dataset(catalog, **_table_params(source), watermark_column="id",
-                  watermark_type="integer")
+    ds = _dataset(catalog, **_table_params(source), watermark_column="id", watermark_type="integer")
     ctx = _ctx(local_settings, catalog, source, DAY5)
 
     [first] = run_dataset(ctx, ds)  # the first pull takes everything there is
@@ -417,53 +523,81 @@ def test_integer_watermark_pulls_what_is_new_since_the_last_pull(
 
     assert db.pull(_at(ctx, DAY7), ds) == []  # nothing new: no file, but recorded
     assert [(p["lower_bound"], p["upper_bound"], p["rows"]) for p in _pulls(ctx)] == [
-        ("0", "5", 5), ("5", "7", 2), ("7", "7", 0)]
+        ("0", "5", 5),
+        ("5", "7", 2),
+        ("7", "7", 0),
+    ]
     assert _pulls(ctx)[2]["inbox_key"] is None and _pulls(ctx)[2]["sha256"] is None
 
 
 def test_date_watermark_and_a_query_with_bound_parameters(
-        source: SourceDB, catalog: Catalog, local_settings: Settings) -> None:
+    source: SourceDB, catalog: Catalog, local_settings: Settings
+) -> None:
     source.create()
     q = source.quote  # the data engineer's query, reviewed like code: formatted here on purpose
-    query = (f"SELECT periode, kode_kecamatan, jenis_pajak, target AS target_rp, "  # noqa: S608
-             f"{q('Realisasi Rp')} AS realisasi_rp, jumlah_wp AS jumlah_wajib_pajak "
-             f"FROM {source.qualified()} WHERE periode >= :lower AND periode < :upper;")
-    ds = _dataset(catalog, query=query, watermark_column="periode", watermark_type="date",
-                  columns={})
-    september = Interval(dt.datetime(2026, 9, 1, tzinfo=JAKARTA),
-                         dt.datetime(2026, 10, 1, tzinfo=JAKARTA))
+    query = (
+        f"SELECT periode, kode_kecamatan, jenis_pajak, target AS target_rp, "  # noqa: S608
+        f"{q('Realisasi Rp')} AS realisasi_rp, jumlah_wp AS jumlah_wajib_pajak "
+        f"FROM {source.qualified()} WHERE periode >= :lower AND periode < :upper;"
+    )
+    ds = _dataset(
+        catalog, query=query, watermark_column="periode", watermark_type="date", columns={}
+    )
+    september = Interval(
+        dt.datetime(2026, 9, 1, tzinfo=JAKARTA), dt.datetime(2026, 10, 1, tzinfo=JAKARTA)
+    )
     ctx = _ctx(local_settings, catalog, source, september)
 
     [key] = db.pull(ctx, ds)
 
     rows = list(csv.DictReader(io.StringIO(ctx.lake.get(key).decode())))
     assert [r["kode_kecamatan"] for r in rows] == [f"16.06.0{i}" for i in range(1, 6)]
-    assert rows[3] == {"periode": "2026-09-01", "kode_kecamatan": "16.06.04",
-                       "jenis_pajak": "Pajak Restoran", "target_rp": "70000000.00",
-                       "realisasi_rp": "1.50", "jumlah_wajib_pajak": "5"}
+    assert rows[3] == {
+        "periode": "2026-09-01",
+        "kode_kecamatan": "16.06.04",
+        "jenis_pajak": "Pajak Restoran",
+        "target_rp": "70000000.00",
+        "realisasi_rp": "1.50",
+        "jumlah_wajib_pajak": "5",
+    }
     assert _pulls(ctx)[0]["lower_bound"] == "2026-09-01"
     assert _pulls(ctx)[0]["upper_bound"] == "2026-10-01"
     [summary] = run_dataset(ctx, ds)
     assert summary["rows_loaded"] == 5
 
 
-def test_zoned_timestamps_are_compared_as_instants(source: SourceDB, catalog: Catalog,
-                                                   local_settings: Settings) -> None:
+def test_zoned_timestamps_are_compared_as_instants(
+    source: SourceDB, catalog: Catalog, local_settings: Settings
+) -> None:
     """timestamptz (PostgreSQL) and TIMESTAMP (MariaDB) hold instants: bounds are Jakarta's."""
     stamp = DateTime(timezone=True).with_variant(mysql.TIMESTAMP(), "mysql", "mariadb")
     name = f"realisasi_tz_{uuid.uuid4().hex[:6]}"
     t = realisasi_table(MetaData(), name, source.schema, stamp)
     source.created.append(name)
     t.create(source.engine)
-    utc = [dt.datetime(2026, 10, 4, 16, 59, 59), dt.datetime(2026, 10, 4, 17, 0, 0),
-           dt.datetime(2026, 10, 5, 16, 59, 59), dt.datetime(2026, 10, 5, 17, 0, 0)]
+    utc = [
+        dt.datetime(2026, 10, 4, 16, 59, 59),
+        dt.datetime(2026, 10, 4, 17, 0, 0),
+        dt.datetime(2026, 10, 5, 16, 59, 59),
+        dt.datetime(2026, 10, 5, 17, 0, 0),
+    ]
     with source.engine.begin() as conn:  # written by an application whose session is UTC
         if source.kind == "mariadb":
             conn.execute(text("SET time_zone = '+00:00'"))
         names = [c.name for c in t.columns]
-        conn.execute(t.insert(), [
-            dict(zip(names, (*r[:7], u.replace(tzinfo=dt.UTC) if source.kind == "postgresql"
-                             else u), strict=True)) for r, u in zip(ROWS, utc, strict=False)])
+        conn.execute(
+            t.insert(),
+            [
+                dict(
+                    zip(
+                        names,
+                        (*r[:7], u.replace(tzinfo=dt.UTC) if source.kind == "postgresql" else u),
+                        strict=True,
+                    )
+                )
+                for r, u in zip(ROWS, utc, strict=False)
+            ],
+        )
     ds = _dataset(catalog, table=name, schema_name=source.schema)
     ctx = _ctx(local_settings, catalog, source, DAY5)
 
@@ -473,8 +607,9 @@ def test_zoned_timestamps_are_compared_as_instants(source: SourceDB, catalog: Ca
     assert [r["kode_kecamatan"] for r in rows] == ["16.06.02", "16.06.03"]  # ids 2 and 3
 
 
-def test_odd_identifiers_are_quoted(source: SourceDB, catalog: Catalog,
-                                   local_settings: Settings) -> None:
+def test_odd_identifiers_are_quoted(
+    source: SourceDB, catalog: Catalog, local_settings: Settings
+) -> None:
     name = f"pajak\"daerah' `{uuid.uuid4().hex[:6]}"
     source.create(name)
     ds = _dataset(catalog, **_table_params(source, name))
@@ -485,8 +620,9 @@ def test_odd_identifiers_are_quoted(source: SourceDB, catalog: Catalog,
     assert ctx.lake.get(key).decode() == CSV_DAY5
 
 
-def test_hostile_identifiers_execute_nothing(source: SourceDB, catalog: Catalog,
-                                             local_settings: Settings) -> None:
+def test_hostile_identifiers_execute_nothing(
+    source: SourceDB, catalog: Catalog, local_settings: Settings
+) -> None:
     source.create()
     victim = f"y_{uuid.uuid4().hex[:8]}"
     source.create_other(victim)
@@ -495,10 +631,11 @@ def test_hostile_identifiers_execute_nothing(source: SourceDB, catalog: Catalog,
     hostile = [
         (_table_params(source, f"x; {drop}"), "does not exist"),
         ({**_table_params(source), "schema_name": f"public; {drop}; --"}, "does not exist"),
-        ({**_table_params(source), "watermark_column": f"updated_at; {drop}; --"},
-         "has no column"),
-        ({**_table_params(source), "columns": {"target_rp": f"target FROM x; {drop}; --"}},
-         "has no column"),
+        ({**_table_params(source), "watermark_column": f"updated_at; {drop}; --"}, "has no column"),
+        (
+            {**_table_params(source), "columns": {"target_rp": f"target FROM x; {drop}; --"}},
+            "has no column",
+        ),
     ]
     for params, message in hostile:
         with pytest.raises(SourceError, match=message) as err:
@@ -513,20 +650,23 @@ def test_sessions_are_read_only(source: SourceDB) -> None:
     engine = db._engine(source.url, source.conn_info())
     try:
         with engine.connect() as conn, pytest.raises(Exception, match="(?i)read.only"):
-            conn.execute(t.insert(), [dict(zip([c.name for c in t.columns], ROWS[0],
-                                               strict=True))])
+            conn.execute(t.insert(), [dict(zip([c.name for c in t.columns], ROWS[0], strict=True))])
     finally:
         engine.dispose()
     with source.engine.connect() as conn:
         assert conn.execute(select(t.c.id)).all() == []
 
 
-def test_missing_table_and_column_name_what_is_missing(source: SourceDB, catalog: Catalog,
-                                                      local_settings: Settings) -> None:
+def test_missing_table_and_column_name_what_is_missing(
+    source: SourceDB, catalog: Catalog, local_settings: Settings
+) -> None:
     source.create()
     ctx = _ctx(local_settings, catalog, source, DAY5)
-    masked = source.url.set(drivername="mysql+pymysql", query={"charset": "utf8mb4"}) \
-        if source.kind == "mariadb" else source.url
+    masked = (
+        source.url.set(drivername="mysql+pymysql", query={"charset": "utf8mb4"})
+        if source.kind == "mariadb"
+        else source.url
+    )
     where = masked.render_as_string(hide_password=True)
     with pytest.raises(SourceError) as err:
         db.pull(ctx, _dataset(catalog, **_table_params(source, "tidak_ada")))
@@ -541,7 +681,8 @@ def test_missing_table_and_column_name_what_is_missing(source: SourceDB, catalog
 
 
 def test_bad_credentials_and_unreachable_server_hide_the_password(
-        source: SourceDB, catalog: Catalog, local_settings: Settings) -> None:
+    source: SourceDB, catalog: Catalog, local_settings: Settings
+) -> None:
     source.create()
     secret = "Rahasia-Bapenda-2026!"
     # PostgreSQL here trusts loopback, so an unknown role is what refuses the login.
@@ -571,9 +712,9 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-def test_connection_from_the_environment(source: SourceDB, catalog: Catalog,
-                                         local_settings: Settings,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_connection_from_the_environment(
+    source: SourceDB, catalog: Catalog, local_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source.create()
     scheme = "postgres" if source.kind == "postgresql" else "mysql"
     uri = source.url.set(drivername=scheme).render_as_string(hide_password=False)
@@ -584,14 +725,24 @@ def test_connection_from_the_environment(source: SourceDB, catalog: Catalog,
     [key] = db.pull(ctx, ds)
 
     assert ctx.lake.get(key).decode() == CSV_DAY5
-    monkeypatch.setenv("SERASAN_CONN_SIMPATDA", json.dumps({
-        "conn_type": scheme, "host": source.url.host, "port": source.url.port,
-        "login": source.url.username, "schema": source.url.database}))
+    monkeypatch.setenv(
+        "SERASAN_CONN_SIMPATDA",
+        json.dumps(
+            {
+                "conn_type": scheme,
+                "host": source.url.host,
+                "port": source.url.port,
+                "login": source.url.username,
+                "schema": source.url.database,
+            }
+        ),
+    )
     assert db.pull(ctx, ds) == [key]
 
 
-def test_pull_into_s3_and_postgresql_warehouse(catalog: Catalog, s3_settings: Settings,
-                                               pg_source: SourceDB) -> None:
+def test_pull_into_s3_and_postgresql_warehouse(
+    catalog: Catalog, s3_settings: Settings, pg_source: SourceDB
+) -> None:
     """Production shape: the lake is S3, the warehouse PostgreSQL, the source PostgreSQL."""
     source = pg_source
     source.create()
@@ -607,20 +758,38 @@ def test_pull_into_s3_and_postgresql_warehouse(catalog: Catalog, s3_settings: Se
     assert run_dataset(ctx, ds) == []
 
 
-def test_sqlite_source_and_number_formats(catalog: Catalog, local_settings: Settings,
-                                          tmp_path: Path) -> None:
+def test_sqlite_source_and_number_formats(
+    catalog: Catalog, local_settings: Settings, tmp_path: Path
+) -> None:
     """A read-only SQLite file, and numbers the parser must not misread (1.234 is not 1234)."""
     path = tmp_path / "app.db"
     engine = create_engine(f"sqlite:///{path}")
-    t = Table("realisasi", MetaData(), Column("id", Integer), Column("periode", Date),
-              Column("kode_kecamatan", String), Column("jenis_pajak", String),
-              Column("target", Float), Column("Realisasi Rp", Float), Column("jumlah_wp", Integer),
-              Column("updated_at", DateTime))
+    t = Table(
+        "realisasi",
+        MetaData(),
+        Column("id", Integer),
+        Column("periode", Date),
+        Column("kode_kecamatan", String),
+        Column("jenis_pajak", String),
+        Column("target", Float),
+        Column("Realisasi Rp", Float),
+        Column("jumlah_wp", Integer),
+        Column("updated_at", DateTime),
+    )
     t.create(engine)
-    rows = [(1, dt.date(2026, 9, 1), "16.06.01", "PBB-P2", 1.234, 0.5, 1,
-             dt.datetime(2026, 10, 5, 1)),
-            (2, dt.date(2026, 9, 1), "16.06.02", "BPHTB", 12345678901234.5, 7.0, None,
-             dt.datetime(2026, 10, 5, 2))]
+    rows = [
+        (1, dt.date(2026, 9, 1), "16.06.01", "PBB-P2", 1.234, 0.5, 1, dt.datetime(2026, 10, 5, 1)),
+        (
+            2,
+            dt.date(2026, 9, 1),
+            "16.06.02",
+            "BPHTB",
+            12345678901234.5,
+            7.0,
+            None,
+            dt.datetime(2026, 10, 5, 2),
+        ),
+    ]
     with engine.begin() as conn:
         conn.execute(t.insert(), [dict(zip(t.c.keys(), r, strict=True)) for r in rows])
     engine.dispose()
@@ -633,9 +802,12 @@ def test_sqlite_source_and_number_formats(catalog: Catalog, local_settings: Sett
     assert summary["rows_loaded"] == 2
     assert _facts(ctx, ds) == [
         (dt.date(2026, 9, 1), "16.06.01", "PBB-P2", 1.234, 0.5, 1),
-        (dt.date(2026, 9, 1), "16.06.02", "BPHTB", 12345678901234.5, 7.0, None)]
+        (dt.date(2026, 9, 1), "16.06.02", "BPHTB", 12345678901234.5, 7.0, None),
+    ]
     assert db._cell(Decimal("1.234"), "number") == "1.2340"
     assert db._cell(1e16, "number") == "10000000000000000"
     assert db._cell(dt.datetime(2026, 10, 5, 1, tzinfo=dt.UTC), "date") == "2026-10-05"
-    assert db._cell(dt.datetime(2026, 10, 5, 1, tzinfo=dt.UTC), "string") == \
-        "2026-10-05T08:00:00+07:00"
+    assert (
+        db._cell(dt.datetime(2026, 10, 5, 1, tzinfo=dt.UTC), "string")
+        == "2026-10-05T08:00:00+07:00"
+    )

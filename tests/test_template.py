@@ -37,14 +37,17 @@ def _listed(wb, formula: str) -> list[str]:
     ws = wb[sheet.strip("'")]
     first, last = cells.replace("$", "").split(":")
     col = column_index_from_string("".join(ch for ch in first if ch.isalpha()))
-    rows = range(int(first.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")),
-                 int(last.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) + 1)
+    rows = range(
+        int(first.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")),
+        int(last.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) + 1,
+    )
     return [ws.cell(r, col).value for r in rows]
 
 
 @pytest.mark.parametrize("dataset_id", DATASETS)
-def test_template_parses_into_one_valid_row(catalog: Catalog, dataset_id: str,
-                                            tmp_path: Path) -> None:
+def test_template_parses_into_one_valid_row(
+    catalog: Catalog, dataset_id: str, tmp_path: Path
+) -> None:
     ds = catalog.dataset(dataset_id)
     path = write_template(catalog, ds, tmp_path / "sub" / f"{ds.id}.xlsx", as_of=AS_OF)
     assert path == tmp_path / "sub" / f"{ds.id}.xlsx"
@@ -73,7 +76,8 @@ def test_petunjuk_and_drop_downs(catalog: Catalog, dataset_id: str, tmp_path: Pa
     assert any(inbox_prefix(catalog, ds) in line for line in guide)
     data = wb["Data"]
     assert [data.cell(4, j).value for j in range(1, len(ds.columns) + 1)] == [
-        c.header for c in ds.columns]
+        c.header for c in ds.columns
+    ]
     lists = _validations(data)
     for j, c in enumerate(ds.columns, 1):
         if c.allowed:
@@ -81,8 +85,11 @@ def test_petunjuk_and_drop_downs(catalog: Catalog, dataset_id: str, tmp_path: Pa
     if ds.region:
         j = ds.column_names.index(ds.region.column) + 1
         assert _listed(wb, lists[j]) == region_codes(ds)
-    assert set(lists) == {j for j, c in enumerate(ds.columns, 1)
-                          if c.allowed or (ds.region and c.name == ds.region.column)}
+    assert set(lists) == {
+        j
+        for j, c in enumerate(ds.columns, 1)
+        if c.allowed or (ds.region and c.name == ds.region.column)
+    }
     for ws in wb.worksheets:  # plain values only: no formula anywhere
         for r in ws.iter_rows():
             for cell in r:
@@ -103,5 +110,4 @@ def test_text_columns_are_formatted_as_text(catalog: Catalog, tmp_path: Path) ->
 def test_example_period_follows_as_of(catalog: Catalog, tmp_path: Path) -> None:
     ds = catalog.dataset("muaraenim_produksi_karet")  # yearly, integer period
     path = write_template(catalog, ds, tmp_path / "t.xlsx", as_of=dt.date(2027, 3, 9))
-    assert parse_file(path.read_bytes(), path.name, ds).table.column("tahun").to_pylist() == [
-        2026]
+    assert parse_file(path.read_bytes(), path.name, ds).table.column("tahun").to_pylist() == [2026]

@@ -73,8 +73,9 @@ def assert_consistent(v: Validation, table: pa.Table) -> None:
 @pytest.mark.parametrize("ds_id", IDS)
 def test_masks_agree_with_gx_on_generated_data(ds_id: str, seed: int, defect_rate: float) -> None:
     ds = CATALOG.datasets[ds_id]
-    gf = generate_dataset(ds, CATALOG, rows=60, fmt="csv", defect_rate=defect_rate, seed=seed,
-                          as_of=AS_OF)
+    gf = generate_dataset(
+        ds, CATALOG, rows=60, fmt="csv", defect_rate=defect_rate, seed=seed, as_of=AS_OF
+    )
     parsed = parse_file(gf.data, gf.filename, ds)
     table = parsed.table
     assert table.num_rows > 0
@@ -97,19 +98,43 @@ def test_masks_agree_with_gx_on_generated_data(ds_id: str, seed: int, defect_rat
 
 def _hand_table() -> pa.Table:
     d = dt.date
-    return pa.table({
-        "kode": pa.array(["T1", "T2", "T2", None, None, "T6", None, None], pa.string()),
-        "kecamatan": pa.array(["16.06.01", "16.06.99", None, "16.06.02", "x", "16.06.02",
-                               None, None], pa.string()),
-        "nilai": pa.array([10.0, -1.0, None, 100.0, 0.0, 100.5, 50.0, 50.0], pa.float64()),
-        "jumlah": pa.array([5, None, 0, 10, 1, 9, 3, 3], pa.int64()),
-        "tanggal": pa.array([d(2026, 1, 15), d(2026, 11, 1), d(2026, 11, 2), d(2014, 12, 31),
-                             d(2015, 1, 1), None, d(2020, 6, 1), d(2020, 6, 1)], pa.date32()),
-        "nik": pa.array(["1606011501900001", "160601", None, "16060115019O0001",
-                         "1606011501900002", "1606011501900003 ", "1606011501900004",
-                         "1606011501900005"], pa.string()),
-        ROW_COL: pa.array(range(2, 10), pa.int32()),  # as parse_file adds it; GX never sees it
-    })
+    return pa.table(
+        {
+            "kode": pa.array(["T1", "T2", "T2", None, None, "T6", None, None], pa.string()),
+            "kecamatan": pa.array(
+                ["16.06.01", "16.06.99", None, "16.06.02", "x", "16.06.02", None, None], pa.string()
+            ),
+            "nilai": pa.array([10.0, -1.0, None, 100.0, 0.0, 100.5, 50.0, 50.0], pa.float64()),
+            "jumlah": pa.array([5, None, 0, 10, 1, 9, 3, 3], pa.int64()),
+            "tanggal": pa.array(
+                [
+                    d(2026, 1, 15),
+                    d(2026, 11, 1),
+                    d(2026, 11, 2),
+                    d(2014, 12, 31),
+                    d(2015, 1, 1),
+                    None,
+                    d(2020, 6, 1),
+                    d(2020, 6, 1),
+                ],
+                pa.date32(),
+            ),
+            "nik": pa.array(
+                [
+                    "1606011501900001",
+                    "160601",
+                    None,
+                    "16060115019O0001",
+                    "1606011501900002",
+                    "1606011501900003 ",
+                    "1606011501900004",
+                    "1606011501900005",
+                ],
+                pa.string(),
+            ),
+            ROW_COL: pa.array(range(2, 10), pa.int32()),  # as parse_file adds it; GX never sees it
+        }
+    )
 
 
 HAND_CASES = [
@@ -117,12 +142,26 @@ HAND_CASES = [
     (exp(BETWEEN, column="nilai", min_value=0, max_value=100), [1, 5]),  # bounds inclusive
     (exp(BETWEEN, column="nilai", min_value=0), [1]),
     (exp(BETWEEN, column="nilai", max_value=100, strict_max=True), [3, 5]),
-    (exp(BETWEEN, column="jumlah", min_value=0, max_value=10, strict_min=True, strict_max=True),
-     [2, 3]),
-    (exp(BETWEEN, column="tanggal", min_value="2015-01-01",
-         max_value={"$PARAMETER": "run_date"}), [2, 3]),
-    (exp(BETWEEN, column="tanggal", min_value="2015-01-01", max_value={"$PARAMETER": "run_date"},
-         strict_min=True), [2, 3, 4]),
+    (
+        exp(BETWEEN, column="jumlah", min_value=0, max_value=10, strict_min=True, strict_max=True),
+        [2, 3],
+    ),
+    (
+        exp(
+            BETWEEN, column="tanggal", min_value="2015-01-01", max_value={"$PARAMETER": "run_date"}
+        ),
+        [2, 3],
+    ),
+    (
+        exp(
+            BETWEEN,
+            column="tanggal",
+            min_value="2015-01-01",
+            max_value={"$PARAMETER": "run_date"},
+            strict_min=True,
+        ),
+        [2, 3, 4],
+    ),
     (exp(IN_SET, column="kecamatan", value_set=["16.06.01", "16.06.02"]), [1, 4]),
     (exp(REGEX, column="nik", regex=r"^[0-9]{16}$"), [1, 3, 5]),
     (exp(UNIQUE, column="kode"), [1, 2]),  # nulls are not duplicates of each other
@@ -140,11 +179,14 @@ def test_hand_cases_cover_every_supported_type() -> None:
     assert {e["type"] for e, _ in HAND_CASES} == set(rules.SUPPORTED) - set(rules.CUSTOM_TYPES)
 
 
-@pytest.mark.parametrize(("expectation", "failing"), HAND_CASES,
-                         ids=[f"{i}-{e['type'].removeprefix('expect_')}"
-                              for i, (e, _) in enumerate(HAND_CASES)])
-def test_mask_finds_exactly_the_failing_rows(expectation: dict[str, Any],
-                                             failing: list[int]) -> None:
+@pytest.mark.parametrize(
+    ("expectation", "failing"),
+    HAND_CASES,
+    ids=[f"{i}-{e['type'].removeprefix('expect_')}" for i, (e, _) in enumerate(HAND_CASES)],
+)
+def test_mask_finds_exactly_the_failing_rows(
+    expectation: dict[str, Any], failing: list[int]
+) -> None:
     table = _hand_table()
     assert rows_of(rules.mask(expectation, table, PARAMS)) == failing
     v = validate(table, suite(expectation), PARAMS)  # GX agrees, or this raises
@@ -167,8 +209,12 @@ def test_whole_hand_suite_in_one_run() -> None:
 # ----------------------------------------------------------------- 3. subtle pandas/GX semantics
 
 
-def _edge(name: str, columns: dict[str, pa.Array], expectations: list[dict[str, Any]],
-          failing: list[list[int]]) -> Any:
+def _edge(
+    name: str,
+    columns: dict[str, pa.Array],
+    expectations: list[dict[str, Any]],
+    failing: list[list[int]],
+) -> Any:
     return pytest.param(pa.table(columns), expectations, failing, id=name)
 
 
@@ -177,107 +223,187 @@ I64 = pa.int64()
 S = pa.string()
 D = pa.date32()
 EDGE_CASES = [
-    _edge("float-nan-vs-null",
-          {"x": pa.array([1.0, None, NAN, -1.0, 5.0, NAN, 1.0], F), "k": pa.array(["a"] * 7)},
-          [exp(NOT_NULL, column="x"), exp(BETWEEN, column="x", min_value=0, max_value=4),
-           exp(IN_SET, column="x", value_set=[1.0, 5.0]),  # regression: NaN is missing in GX
-           exp(UNIQUE, column="x"),
-           exp(REGEX, column="x", regex=r"^1\.0$"),
-           # None and NaN are the same missing value to pandas' duplicated()
-           exp(COMPOUND, column_list=["x", "k"])],
-          [[1, 2, 5], [3, 4], [3], [0, 6], [3, 4], [0, 1, 2, 5, 6]]),
-    _edge("float-only-nan",
-          {"x": pa.array([NAN, NAN, None], F), "k": pa.array(["a", "b", "c"])},
-          [exp(NOT_NULL, column="x"), exp(BETWEEN, column="x", min_value=0),
-           exp(IN_SET, column="x", value_set=[1.0]), exp(UNIQUE, column="x"),
-           exp(REGEX, column="x", regex="^1"), exp(COMPOUND, column_list=["x", "k"])],
-          [[0, 1, 2], [], [], [], [], []]),
-    _edge("empty-table",
-          {"x": pa.array([], I64), "s": pa.array([], S), "d": pa.array([], D)},
-          [exp(NOT_NULL, column="x"), exp(BETWEEN, column="x", min_value=0),
-           exp(BETWEEN, column="d", min_value="2015-01-01",
-               max_value={"$PARAMETER": "run_date"}),
-           exp(IN_SET, column="s", value_set=["a"]), exp(REGEX, column="s", regex="^a$"),
-           exp(UNIQUE, column="x"), exp(COMPOUND, column_list=["x", "s"])],
-          [[]] * 7),
-    _edge("all-null-columns",
-          {"x": pa.array([None] * 3, I64), "f": pa.array([None] * 3, F),
-           "s": pa.array([None] * 3, S), "d": pa.array([None] * 3, D)},
-          [exp(NOT_NULL, column="s"), exp(BETWEEN, column="x", min_value=0),
-           exp(BETWEEN, column="f", min_value=0, max_value=1),
-           exp(BETWEEN, column="d", min_value="2015-01-01",
-               max_value={"$PARAMETER": "run_date"}),
-           exp(IN_SET, column="s", value_set=["a"]), exp(IN_SET, column="x", value_set=[1]),
-           exp(REGEX, column="s", regex="^a$"), exp(REGEX, column="x", regex="^1$"),
-           exp(UNIQUE, column="x"), exp(UNIQUE, column="s"),
-           exp(COMPOUND, column_list=["x", "s", "d"])],
-          [[0, 1, 2]] + [[]] * 10),
-    _edge("date-iso-string-bounds",
-          {"d": pa.array([dt.date(2014, 12, 31), dt.date(2015, 1, 1), None,
-                          dt.date(2026, 11, 1), dt.date(2026, 11, 2)], D)},
-          [exp(BETWEEN, column="d", min_value="2015-01-01", max_value="2026-11-01"),
-           exp(BETWEEN, column="d", min_value="2015-01-01", max_value={"$PARAMETER": "run_date"},
-               strict_min=True, strict_max=True),
-           exp(BETWEEN, column="d", max_value={"$PARAMETER": "run_date"}),
-           # regression: ISO strings are not dates to GX's isin, so nothing matches them
-           exp(IN_SET, column="d", value_set=["2015-01-01"]),
-           exp(IN_SET, column="d", value_set=[dt.date(2015, 1, 1), dt.date(2026, 11, 1)]),
-           exp(REGEX, column="d", regex=r"^2026-11-0[12]$")],
-          [[0, 4], [0, 1, 3, 4], [4], [0, 1, 3, 4], [0, 4], [0, 1]]),
-    _edge("integer-with-nulls",
-          {"i": pa.array([1, None, -3, 7, None, 7], I64)},
-          [exp(NOT_NULL, column="i"), exp(BETWEEN, column="i", min_value=0),
-           exp(BETWEEN, column="i", min_value=1, max_value=7, strict_min=True),
-           exp(BETWEEN, column="i", min_value=2015, max_value={"$PARAMETER": "run_year"}),
-           exp(IN_SET, column="i", value_set=[1, 7]), exp(UNIQUE, column="i"),
-           # regression: GX sees float64 (1.0, 7.0) since pandas has no null for int64
-           exp(REGEX, column="i", regex=r"^-?[0-9]+$"),
-           exp(REGEX, column="i", regex=r"^-?[0-9]+\.0$")],
-          [[1, 4], [2], [0, 2], [0, 2, 3, 5], [2], [3, 5], [0, 2, 3, 5], []]),
-    _edge("integer-without-nulls",
-          {"i": pa.array([1, 2, 2], I64)},
-          [exp(REGEX, column="i", regex=r"^[0-9]+$"),
-           # regression: Arrow cast the value set to int64, silently turning 2.5 into 2
-           exp(IN_SET, column="i", value_set=[1.0, 2.5]),
-           exp(UNIQUE, column="i")],
-          [[], [1, 2], [1, 2]]),
-    _edge("regex-with-nulls",
-          {"s": pa.array(["081234567890", None, "abc", "08123", None, "+6281234567"], S)},
-          [exp(REGEX, column="s", regex=r"^(\+62|62|0)8[0-9]{7,11}$"),
-           exp(REGEX, column="s", regex="b"),  # search, not full match
-           exp(NOT_NULL, column="s")],
-          [[2, 3], [0, 3, 5], [1, 4]]),
-    _edge("regex-python-semantics",  # regression: GX uses Python `re`, not Arrow's RE2
-          {"s": pa.array(["1234", "12\u06634", "0123", "1234\n", "abcd", None], S)},
-          [exp(REGEX, column="s", regex=r"^\d{4}$"),  # Unicode digits; $ before final \n
-           exp(REGEX, column="s", regex=r"^[0-9]{4}$"),
-           exp(REGEX, column="s", regex=r"^(?!0)\d+$"),  # a lookahead: RE2 rejects it
-           exp(REGEX, column="s", regex=r"(?i)ABC")],
-          [[4], [1, 4], [2, 4], [0, 1, 2, 3]]),
-    _edge("regex-on-float-and-bool",  # regression: str() as pandas writes it, "1.0" / "True"
-          {"f": pa.array([1.0, 2.5, None], F), "b": pa.array([True, False, None], pa.bool_())},
-          [exp(REGEX, column="f", regex=r"^\d+\.\d+$"), exp(REGEX, column="b", regex="^True$")],
-          [[], [1]]),
-    _edge("compound-one-key-null",
-          {"periode": pa.array([dt.date(2026, 1, 1)] * 4 + [None, None], D),
-           "nik": pa.array(["1", None, None, "2", None, None], S),
-           "jenis": pa.array(["A", "B", "B", "A", None, None], S)},
-          [exp(COMPOUND, column_list=["periode", "nik", "jenis"]),
-           exp(COMPOUND, column_list=["nik", "jenis"])],
-          # rows 1, 2: same periode and jenis, nik null in both -> duplicates to GX;
-          # rows 4, 5: every key part null -> skipped (ignore_row_if all_values_are_missing)
-          [[1, 2], [1, 2]]),
-    _edge("unique-with-nulls-and-nan",
-          {"s": pa.array([None, None, "a", "b", "a"], S),
-           "f": pa.array([NAN, None, 1.0, NAN, 2.0], F)},
-          [exp(UNIQUE, column="s"), exp(UNIQUE, column="f")],
-          [[2, 4], []]),
+    _edge(
+        "float-nan-vs-null",
+        {"x": pa.array([1.0, None, NAN, -1.0, 5.0, NAN, 1.0], F), "k": pa.array(["a"] * 7)},
+        [
+            exp(NOT_NULL, column="x"),
+            exp(BETWEEN, column="x", min_value=0, max_value=4),
+            exp(IN_SET, column="x", value_set=[1.0, 5.0]),  # regression: NaN is missing in GX
+            exp(UNIQUE, column="x"),
+            exp(REGEX, column="x", regex=r"^1\.0$"),
+            # None and NaN are the same missing value to pandas' duplicated()
+            exp(COMPOUND, column_list=["x", "k"]),
+        ],
+        [[1, 2, 5], [3, 4], [3], [0, 6], [3, 4], [0, 1, 2, 5, 6]],
+    ),
+    _edge(
+        "float-only-nan",
+        {"x": pa.array([NAN, NAN, None], F), "k": pa.array(["a", "b", "c"])},
+        [
+            exp(NOT_NULL, column="x"),
+            exp(BETWEEN, column="x", min_value=0),
+            exp(IN_SET, column="x", value_set=[1.0]),
+            exp(UNIQUE, column="x"),
+            exp(REGEX, column="x", regex="^1"),
+            exp(COMPOUND, column_list=["x", "k"]),
+        ],
+        [[0, 1, 2], [], [], [], [], []],
+    ),
+    _edge(
+        "empty-table",
+        {"x": pa.array([], I64), "s": pa.array([], S), "d": pa.array([], D)},
+        [
+            exp(NOT_NULL, column="x"),
+            exp(BETWEEN, column="x", min_value=0),
+            exp(BETWEEN, column="d", min_value="2015-01-01", max_value={"$PARAMETER": "run_date"}),
+            exp(IN_SET, column="s", value_set=["a"]),
+            exp(REGEX, column="s", regex="^a$"),
+            exp(UNIQUE, column="x"),
+            exp(COMPOUND, column_list=["x", "s"]),
+        ],
+        [[]] * 7,
+    ),
+    _edge(
+        "all-null-columns",
+        {
+            "x": pa.array([None] * 3, I64),
+            "f": pa.array([None] * 3, F),
+            "s": pa.array([None] * 3, S),
+            "d": pa.array([None] * 3, D),
+        },
+        [
+            exp(NOT_NULL, column="s"),
+            exp(BETWEEN, column="x", min_value=0),
+            exp(BETWEEN, column="f", min_value=0, max_value=1),
+            exp(BETWEEN, column="d", min_value="2015-01-01", max_value={"$PARAMETER": "run_date"}),
+            exp(IN_SET, column="s", value_set=["a"]),
+            exp(IN_SET, column="x", value_set=[1]),
+            exp(REGEX, column="s", regex="^a$"),
+            exp(REGEX, column="x", regex="^1$"),
+            exp(UNIQUE, column="x"),
+            exp(UNIQUE, column="s"),
+            exp(COMPOUND, column_list=["x", "s", "d"]),
+        ],
+        [[0, 1, 2]] + [[]] * 10,
+    ),
+    _edge(
+        "date-iso-string-bounds",
+        {
+            "d": pa.array(
+                [
+                    dt.date(2014, 12, 31),
+                    dt.date(2015, 1, 1),
+                    None,
+                    dt.date(2026, 11, 1),
+                    dt.date(2026, 11, 2),
+                ],
+                D,
+            )
+        },
+        [
+            exp(BETWEEN, column="d", min_value="2015-01-01", max_value="2026-11-01"),
+            exp(
+                BETWEEN,
+                column="d",
+                min_value="2015-01-01",
+                max_value={"$PARAMETER": "run_date"},
+                strict_min=True,
+                strict_max=True,
+            ),
+            exp(BETWEEN, column="d", max_value={"$PARAMETER": "run_date"}),
+            # regression: ISO strings are not dates to GX's isin, so nothing matches them
+            exp(IN_SET, column="d", value_set=["2015-01-01"]),
+            exp(IN_SET, column="d", value_set=[dt.date(2015, 1, 1), dt.date(2026, 11, 1)]),
+            exp(REGEX, column="d", regex=r"^2026-11-0[12]$"),
+        ],
+        [[0, 4], [0, 1, 3, 4], [4], [0, 1, 3, 4], [0, 4], [0, 1]],
+    ),
+    _edge(
+        "integer-with-nulls",
+        {"i": pa.array([1, None, -3, 7, None, 7], I64)},
+        [
+            exp(NOT_NULL, column="i"),
+            exp(BETWEEN, column="i", min_value=0),
+            exp(BETWEEN, column="i", min_value=1, max_value=7, strict_min=True),
+            exp(BETWEEN, column="i", min_value=2015, max_value={"$PARAMETER": "run_year"}),
+            exp(IN_SET, column="i", value_set=[1, 7]),
+            exp(UNIQUE, column="i"),
+            # regression: GX sees float64 (1.0, 7.0) since pandas has no null for int64
+            exp(REGEX, column="i", regex=r"^-?[0-9]+$"),
+            exp(REGEX, column="i", regex=r"^-?[0-9]+\.0$"),
+        ],
+        [[1, 4], [2], [0, 2], [0, 2, 3, 5], [2], [3, 5], [0, 2, 3, 5], []],
+    ),
+    _edge(
+        "integer-without-nulls",
+        {"i": pa.array([1, 2, 2], I64)},
+        [
+            exp(REGEX, column="i", regex=r"^[0-9]+$"),
+            # regression: Arrow cast the value set to int64, silently turning 2.5 into 2
+            exp(IN_SET, column="i", value_set=[1.0, 2.5]),
+            exp(UNIQUE, column="i"),
+        ],
+        [[], [1, 2], [1, 2]],
+    ),
+    _edge(
+        "regex-with-nulls",
+        {"s": pa.array(["081234567890", None, "abc", "08123", None, "+6281234567"], S)},
+        [
+            exp(REGEX, column="s", regex=r"^(\+62|62|0)8[0-9]{7,11}$"),
+            exp(REGEX, column="s", regex="b"),  # search, not full match
+            exp(NOT_NULL, column="s"),
+        ],
+        [[2, 3], [0, 3, 5], [1, 4]],
+    ),
+    _edge(
+        "regex-python-semantics",  # regression: GX uses Python `re`, not Arrow's RE2
+        {"s": pa.array(["1234", "12\u06634", "0123", "1234\n", "abcd", None], S)},
+        [
+            exp(REGEX, column="s", regex=r"^\d{4}$"),  # Unicode digits; $ before final \n
+            exp(REGEX, column="s", regex=r"^[0-9]{4}$"),
+            exp(REGEX, column="s", regex=r"^(?!0)\d+$"),  # a lookahead: RE2 rejects it
+            exp(REGEX, column="s", regex=r"(?i)ABC"),
+        ],
+        [[4], [1, 4], [2, 4], [0, 1, 2, 3]],
+    ),
+    _edge(
+        "regex-on-float-and-bool",  # regression: str() as pandas writes it, "1.0" / "True"
+        {"f": pa.array([1.0, 2.5, None], F), "b": pa.array([True, False, None], pa.bool_())},
+        [exp(REGEX, column="f", regex=r"^\d+\.\d+$"), exp(REGEX, column="b", regex="^True$")],
+        [[], [1]],
+    ),
+    _edge(
+        "compound-one-key-null",
+        {
+            "periode": pa.array([dt.date(2026, 1, 1)] * 4 + [None, None], D),
+            "nik": pa.array(["1", None, None, "2", None, None], S),
+            "jenis": pa.array(["A", "B", "B", "A", None, None], S),
+        },
+        [
+            exp(COMPOUND, column_list=["periode", "nik", "jenis"]),
+            exp(COMPOUND, column_list=["nik", "jenis"]),
+        ],
+        # rows 1, 2: same periode and jenis, nik null in both -> duplicates to GX;
+        # rows 4, 5: every key part null -> skipped (ignore_row_if all_values_are_missing)
+        [[1, 2], [1, 2]],
+    ),
+    _edge(
+        "unique-with-nulls-and-nan",
+        {
+            "s": pa.array([None, None, "a", "b", "a"], S),
+            "f": pa.array([NAN, None, 1.0, NAN, 2.0], F),
+        },
+        [exp(UNIQUE, column="s"), exp(UNIQUE, column="f")],
+        [[2, 4], []],
+    ),
 ]
 
 
 @pytest.mark.parametrize(("table", "expectations", "failing"), EDGE_CASES)
-def test_edge_cases_agree_with_gx(table: pa.Table, expectations: list[dict[str, Any]],
-                                  failing: list[list[int]]) -> None:
+def test_edge_cases_agree_with_gx(
+    table: pa.Table, expectations: list[dict[str, Any]], failing: list[list[int]]
+) -> None:
     v = validate(table, suite(*expectations), PARAMS)  # must not raise RulesDisagree
     assert [rows_of(r.mask) for r in v.results] == failing
     assert_consistent(v, table)
@@ -296,12 +422,14 @@ def test_date_column_with_datetime_string_bound_is_a_gx_error_not_a_pass() -> No
     assert not isinstance(err.value, RulesDisagree)
 
 
-@pytest.mark.parametrize(("expectation", "message"), [
-    (exp(BETWEEN, column="x", min_value=5, max_value=1), "min_value cannot be greater"),
-    (exp(NOT_NULL, column="missing"), "missing"),
-])
-def test_gx_errors_stop_the_run_with_gx_message(expectation: dict[str, Any],
-                                                message: str) -> None:
+@pytest.mark.parametrize(
+    ("expectation", "message"),
+    [
+        (exp(BETWEEN, column="x", min_value=5, max_value=1), "min_value cannot be greater"),
+        (exp(NOT_NULL, column="missing"), "missing"),
+    ],
+)
+def test_gx_errors_stop_the_run_with_gx_message(expectation: dict[str, Any], message: str) -> None:
     table = pa.table({"x": pa.array([1, 3, 5], I64)})
     with pytest.raises(RuntimeError, match="could not evaluate") as err:
         validate(table, suite(expectation), PARAMS)
@@ -357,22 +485,30 @@ def test_describe_is_indonesian_by_default_and_english_on_request() -> None:
 
 
 def test_describe_fills_parameters_and_missing_bounds() -> None:
-    e = exp(BETWEEN, column="periode", min_value="2015-01-01",
-            max_value={"$PARAMETER": "run_date"})
+    e = exp(BETWEEN, column="periode", min_value="2015-01-01", max_value={"$PARAMETER": "run_date"})
     assert rules.describe(e, PARAMS) == "nilai 'periode' harus antara 2015-01-01 dan 2026-11-01"
     assert rules.describe(e, PARAMS, "en") == "'periode' must be between 2015-01-01 and 2026-11-01"
-    assert rules.describe(exp(BETWEEN, column="n", min_value=0), PARAMS) == \
-        "nilai 'n' harus antara 0 dan -"
+    assert (
+        rules.describe(exp(BETWEEN, column="n", min_value=0), PARAMS)
+        == "nilai 'n' harus antara 0 dan -"
+    )
     c = exp(COMPOUND, column_list=["periode", "nik"])
-    assert rules.describe(c, PARAMS) == \
-        "kombinasi periode + nik muncul lebih dari sekali (data ganda)"
-    assert rules.describe(c, PARAMS, "en") == \
-        "the combination periode + nik appears more than once (duplicate rows)"
+    assert (
+        rules.describe(c, PARAMS) == "kombinasi periode + nik muncul lebih dari sekali (data ganda)"
+    )
+    assert (
+        rules.describe(c, PARAMS, "en")
+        == "the combination periode + nik appears more than once (duplicate rows)"
+    )
 
 
 def test_suite_message_overrides_win() -> None:
-    e = exp(BETWEEN, column="nilai_rp", min_value=0,
-            meta={"pesan": "nilai_rp tidak boleh negatif", "message": "nilai_rp must be >= 0"})
+    e = exp(
+        BETWEEN,
+        column="nilai_rp",
+        min_value=0,
+        meta={"pesan": "nilai_rp tidak boleh negatif", "message": "nilai_rp must be >= 0"},
+    )
     assert rules.describe(e, PARAMS) == "nilai_rp tidak boleh negatif"
     assert rules.describe(e, PARAMS, "en") == "nilai_rp must be >= 0"
     only_id = exp(NOT_NULL, column="x", meta={"pesan": "x wajib"})
@@ -406,8 +542,9 @@ def test_gx_runs_with_summary_result_format(monkeypatch: pytest.MonkeyPatch) -> 
     from serasan.validate import _batch_definition
 
     table = pa.table({"s": pa.array(["a", None, "b", "a"], S)})
-    batch_cls = type(_batch_definition().get_batch(batch_parameters={"dataframe":
-                                                                      table.to_pandas()}))
+    batch_cls = type(
+        _batch_definition().get_batch(batch_parameters={"dataframe": table.to_pandas()})
+    )
     seen: list[tuple[Any, Any]] = []
     original = batch_cls.validate
 
@@ -420,8 +557,7 @@ def test_gx_runs_with_summary_result_format(monkeypatch: pytest.MonkeyPatch) -> 
     out = run_gx(table, suite(exp(NOT_NULL, column="s"), exp(UNIQUE, column="s")), PARAMS)
 
     assert [o["unexpected_count"] for o in out] == [1, 2]
-    assert all(set(o) == {"success", "unexpected_count", "element_count", "exception"}
-               for o in out)
+    assert all(set(o) == {"success", "unexpected_count", "element_count", "exception"} for o in out)
     ((result_format, result),) = seen
     assert result_format == "SUMMARY"
     for r in result.results:

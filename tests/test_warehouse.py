@@ -58,15 +58,19 @@ def test_upgrade_is_idempotent_and_matches_the_code(engine, catalog: Catalog) ->
         for ds in catalog.datasets.values():
             t = fact_table(ds, engine.dialect.name)
             assert insp.has_table(t.name, schema=t.schema), ds.id
-        regions = conn.execute(select(func.count()).select_from(
-            table("ref", "region", engine.dialect.name))).scalar()
+        regions = conn.execute(
+            select(func.count()).select_from(table("ref", "region", engine.dialect.name))
+        ).scalar()
         seed_rows = (SEED_DIR / "wilayah.csv").read_text(encoding="utf-8").count("\n") - 1
         assert regions == seed_rows == 1 + 17 + 22 + 15 + 256 + 242
 
 
 @pytest.mark.parametrize("start", ["0001", "0003", "0006"])
-def test_upgrading_from_an_earlier_revision_matches_the_code(engine, catalog: Catalog,  # noqa: ANN001
-                                                             start: str) -> None:
+def test_upgrading_from_an_earlier_revision_matches_the_code(
+    engine,
+    catalog: Catalog,  # noqa: ANN001
+    start: str,
+) -> None:
     with engine.begin() as conn:  # a warehouse an older Serasan built, before roles existed
         if engine.dialect.name == "postgresql":
             for layer in LAYERS:
@@ -78,10 +82,22 @@ def test_upgrading_from_an_earlier_revision_matches_the_code(engine, catalog: Ca
         # 0001 builds load_run as it was then, and 0004 adds the column
         assert ("rows_failing" in cols) == (start >= "0004")
         t = table("meta", "load_run", engine.dialect.name)
-        conn.execute(t.insert().values(
-            load_id="old", dataset_id="d", regency="16.03", opd="dlh", raw_key="raw/x",
-            sha256="0" * 64, size_bytes=1, logical_date=dt.date(2026, 1, 1), status="loaded",
-            rows_in=1, rows_loaded=1, rows_rejected=0))
+        conn.execute(
+            t.insert().values(
+                load_id="old",
+                dataset_id="d",
+                regency="16.03",
+                opd="dlh",
+                raw_key="raw/x",
+                sha256="0" * 64,
+                size_bytes=1,
+                logical_date=dt.date(2026, 1, 1),
+                status="loaded",
+                rows_in=1,
+                rows_loaded=1,
+                rows_rejected=0,
+            )
+        )
     upgrade(engine, catalog)
     assert _schema_diffs(engine) == []
     with engine.connect() as conn:
@@ -97,8 +113,9 @@ def test_migrations_spell_out_their_own_tables() -> None:
 
 
 def _count(conn, layer: str, name: str) -> int:  # noqa: ANN001
-    return conn.execute(select(func.count()).select_from(
-        table(layer, name, conn.dialect.name))).scalar()
+    return conn.execute(
+        select(func.count()).select_from(table(layer, name, conn.dialect.name))
+    ).scalar()
 
 
 def _seed_rows(name: str) -> list[dict[str, str]]:
@@ -116,25 +133,40 @@ def test_region_dimension_and_bps_crosswalk_are_seeded(engine, catalog: Catalog)
         assert _count(conn, "ref", "bps_kemendagri") == len(bps) == 505
         validity = conn.execute(select(region.c.valid_from, region.c.valid_to).distinct()).all()
         assert [tuple(v) for v in validity] == [(KEPMENDAGRI_2025, None)]
-        levels = dict(conn.execute(select(xwalk.c.level, func.count())
-                                   .group_by(xwalk.c.level)).all())
-        assert levels == {"provinsi": 1, "kabupaten_kota": 17, "kecamatan": 35,
-                          "desa_kelurahan": 452}
+        levels = dict(
+            conn.execute(select(xwalk.c.level, func.count()).group_by(xwalk.c.level)).all()
+        )
+        assert levels == {
+            "provinsi": 1,
+            "kabupaten_kota": 17,
+            "kecamatan": 35,
+            "desa_kelurahan": 452,
+        }
         # every crosswalk target is a region of the decree
-        orphans = conn.execute(select(func.count()).select_from(xwalk.outerjoin(
-            region, region.c.kode == xwalk.c.kode_kemendagri)).where(region.c.kode.is_(None)))
+        orphans = conn.execute(
+            select(func.count())
+            .select_from(xwalk.outerjoin(region, region.c.kode == xwalk.c.kode_kemendagri))
+            .where(region.c.kode.is_(None))
+        )
         assert orphans.scalar() == 0
 
         # a value coded by BPS, joined to the region valid on its date
         on = dt.date(2026, 3, 1)
-        bps_values = select(literal("1603050").label("kode_bps"),
-                            literal(42.0).label("nilai")).subquery()
+        bps_values = select(
+            literal("1603050").label("kode_bps"), literal(42.0).label("nilai")
+        ).subquery()
         joined = conn.execute(
             select(bps_values.c.nilai, region.c.kode, region.c.nama, region.c.level)
             .join_from(bps_values, xwalk, xwalk.c.kode_bps == bps_values.c.kode_bps)
-            .join(region, and_(region.c.kode == xwalk.c.kode_kemendagri,
-                               region.c.valid_from <= on,
-                               or_(region.c.valid_to.is_(None), region.c.valid_to > on)))).all()
+            .join(
+                region,
+                and_(
+                    region.c.kode == xwalk.c.kode_kemendagri,
+                    region.c.valid_from <= on,
+                    or_(region.c.valid_to.is_(None), region.c.valid_to > on),
+                ),
+            )
+        ).all()
     assert [tuple(r) for r in joined] == [(42.0, "16.03.02", "Muara Enim", "kecamatan")]
 
 
@@ -142,13 +174,15 @@ def test_reseeding_keeps_what_a_later_decree_closed(engine, catalog: Catalog) ->
     upgrade(engine, catalog)
     region = table("core", "dim_region", engine.dialect.name)
     with engine.begin() as conn:
-        conn.execute(update(region).where(region.c.kode == "16.06.01")
-                     .values(valid_to=dt.date(2027, 1, 1)))
+        conn.execute(
+            update(region).where(region.c.kode == "16.06.01").values(valid_to=dt.date(2027, 1, 1))
+        )
     upgrade(engine, catalog)
     with engine.connect() as conn:
         assert _count(conn, "core", "dim_region") == 553
-        closed = conn.execute(select(region.c.kode, region.c.valid_to)
-                              .where(region.c.valid_to.is_not(None))).all()
+        closed = conn.execute(
+            select(region.c.kode, region.c.valid_to).where(region.c.valid_to.is_not(None))
+        ).all()
     assert [tuple(r) for r in closed] == [("16.06.01", dt.date(2027, 1, 1))]
 
 
@@ -162,17 +196,32 @@ def test_bps_seed_is_the_reference_extract(shared_dir: Path) -> None:
     with tsv.open(encoding="utf-8", newline="") as fh:
         reference = list(csv.DictReader(fh, delimiter="\t"))
     assert {"kode_bps": "1603050", "kode_kemendagri": "16.03.02"} in reference
-    in_scope = [r for r in reference if r["kode_kemendagri"] and (
-        r["kode_kemendagri"].count(".") <= 1
-        or r["kode_kemendagri"].startswith(("16.03.", "16.06.")))]
-    expected = [{"kode_bps": r["kode_bps"], "kode_kemendagri": r["kode_kemendagri"],
-                 "level": levels[r["kode_kemendagri"].count(".") + 1]}
-                for r in in_scope if r["kode_kemendagri"] in known]
+    in_scope = [
+        r
+        for r in reference
+        if r["kode_kemendagri"]
+        and (
+            r["kode_kemendagri"].count(".") <= 1
+            or r["kode_kemendagri"].startswith(("16.03.", "16.06."))
+        )
+    ]
+    expected = [
+        {
+            "kode_bps": r["kode_bps"],
+            "kode_kemendagri": r["kode_kemendagri"],
+            "level": levels[r["kode_kemendagri"].count(".") + 1],
+        }
+        for r in in_scope
+        if r["kode_kemendagri"] in known
+    ]
     assert _seed_rows("bps_kemendagri.csv") == expected
     assert all(known[r["kode_kemendagri"]]["level"] == r["level"] for r in expected)
     # what was left out: BPS codes without a match, and matches the 2025 decree does not have
-    unmatched = [r for r in reference if not r["kode_kemendagri"]
-                 and r["kode_bps"].startswith(("1603", "1606"))]
+    unmatched = [
+        r
+        for r in reference
+        if not r["kode_kemendagri"] and r["kode_bps"].startswith(("1603", "1606"))
+    ]
     assert [r["kode_bps"] for r in unmatched] == ["1603050004", "1603050005", "1603050006"]
     assert len(in_scope) - len(expected) == 34
 
@@ -190,41 +239,52 @@ def _batch(ds, rows):  # noqa: ANN001, ANN202
     cols = {c.name: [r.get(c.name) for r in rows] for c in ds.columns}
     from serasan.parse import ARROW_TYPES
 
-    return pa.table({c.name: pa.array(cols[c.name], type=ARROW_TYPES[c.type])
-                     for c in ds.columns})
+    return pa.table({c.name: pa.array(cols[c.name], type=ARROW_TYPES[c.type]) for c in ds.columns})
 
 
 def test_replace_period_replaces_only_that_period(engine, catalog: Catalog) -> None:  # noqa: ANN001
     upgrade(engine, catalog)
     ds = catalog.dataset("muaraenim_timbulan_sampah")
     jan, feb = dt.date(2026, 1, 1), dt.date(2026, 2, 1)
-    first = [{"periode": jan, "kode_kecamatan": "16.03.01", "timbulan_ton": 10.0,
-              "terkelola_ton": 5.0},
-             {"periode": jan, "kode_kecamatan": "16.03.02", "timbulan_ton": 20.0,
-              "terkelola_ton": 6.0},
-             {"periode": feb, "kode_kecamatan": "16.03.01", "timbulan_ton": 11.0,
-              "terkelola_ton": 7.0}]
-    resent_jan = [{"periode": jan, "kode_kecamatan": "16.03.01", "timbulan_ton": 12.0,
-                   "terkelola_ton": 8.0}]
+    first = [
+        {"periode": jan, "kode_kecamatan": "16.03.01", "timbulan_ton": 10.0, "terkelola_ton": 5.0},
+        {"periode": jan, "kode_kecamatan": "16.03.02", "timbulan_ton": 20.0, "terkelola_ton": 6.0},
+        {"periode": feb, "kode_kecamatan": "16.03.01", "timbulan_ton": 11.0, "terkelola_ton": 7.0},
+    ]
+    resent_jan = [
+        {"periode": jan, "kode_kecamatan": "16.03.01", "timbulan_ton": 12.0, "terkelola_ton": 8.0}
+    ]
     fact = fact_table(ds, engine.dialect.name)
     with engine.begin() as conn:
         merge(conn, ds, _batch(ds, first), "load-a")
     with engine.begin() as conn:
         merge(conn, ds, _batch(ds, resent_jan), "load-b")
     with engine.connect() as conn:
-        rows = conn.execute(select(fact.c.periode, fact.c.kode_kecamatan, fact.c.timbulan_ton,
-                                   fact.c.load_id).order_by(fact.c.periode)).all()
-    assert [tuple(r) for r in rows] == [(jan, "16.03.01", 12.0, "load-b"),
-                                        (feb, "16.03.01", 11.0, "load-a")]
+        rows = conn.execute(
+            select(
+                fact.c.periode, fact.c.kode_kecamatan, fact.c.timbulan_ton, fact.c.load_id
+            ).order_by(fact.c.periode)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        (jan, "16.03.01", 12.0, "load-b"),
+        (feb, "16.03.01", 11.0, "load-a"),
+    ]
 
 
 def test_upsert_merges_by_key_and_is_idempotent(engine, catalog: Catalog) -> None:  # noqa: ANN001
     upgrade(engine, catalog)
     ds = catalog.dataset("muaraenim_pengaduan_masyarakat")
-    base = {"tanggal": dt.date(2026, 3, 2), "kode_kecamatan": "16.03.01",
-            "kategori": "Kesehatan", "nama_pelapor": None, "telepon_pelapor": None}
-    a = [{**base, "nomor_tiket": "LPR-1", "status": "Diproses"},
-         {**base, "nomor_tiket": "LPR-2", "status": "Selesai"}]
+    base = {
+        "tanggal": dt.date(2026, 3, 2),
+        "kode_kecamatan": "16.03.01",
+        "kategori": "Kesehatan",
+        "nama_pelapor": None,
+        "telepon_pelapor": None,
+    }
+    a = [
+        {**base, "nomor_tiket": "LPR-1", "status": "Diproses"},
+        {**base, "nomor_tiket": "LPR-2", "status": "Selesai"},
+    ]
     b = [{**base, "nomor_tiket": "LPR-1", "status": "Selesai"}]
     fact = fact_table(ds, engine.dialect.name)
     for batch, load_id in ((a, "l1"), (b, "l2")):
@@ -243,8 +303,14 @@ def test_a_failed_merge_leaves_the_fact_table_untouched(engine, catalog: Catalog
     upgrade(engine, catalog)
     ds = catalog.dataset("muaraenim_timbulan_sampah")
     fact = fact_table(ds, engine.dialect.name)
-    good = [{"periode": dt.date(2026, 1, 1), "kode_kecamatan": "16.03.01",
-             "timbulan_ton": 1.0, "terkelola_ton": 1.0}]
+    good = [
+        {
+            "periode": dt.date(2026, 1, 1),
+            "kode_kecamatan": "16.03.01",
+            "timbulan_ton": 1.0,
+            "terkelola_ton": 1.0,
+        }
+    ]
     with engine.begin() as conn:
         merge(conn, ds, _batch(ds, good), "ok")
     before = _checksum(engine, fact)
@@ -255,7 +321,10 @@ def test_a_failed_merge_leaves_the_fact_table_untouched(engine, catalog: Catalog
 
 
 def test_settings_never_show_the_password() -> None:
-    s = Settings(lake_url="/x", warehouse_url="postgresql://loader:s3cret@db:5432/wh",
-                 s3_secret_key="topsecret")
+    s = Settings(
+        lake_url="/x",
+        warehouse_url="postgresql://loader:s3cret@db:5432/wh",
+        s3_secret_key="topsecret",
+    )
     assert "s3cret" not in s.describe()
     assert "topsecret" not in repr(s)

@@ -47,12 +47,14 @@ def make_engine(url: str) -> Engine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(parsed, future=True)
     if engine.dialect.name == "sqlite":
+
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # noqa: ANN001
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+
     return engine
 
 
@@ -129,8 +131,11 @@ def _pg_mode(conn: Connection) -> str:
         return "owner"
     if role_exists(conn, OWNER):
         return "check"
-    log.warning("warehouse: no %s role and this user may not create it: migrating as the "
-                "connected user, without roles", OWNER)
+    log.warning(
+        "warehouse: no %s role and this user may not create it: migrating as the "
+        "connected user, without roles",
+        OWNER,
+    )
     return "plain"
 
 
@@ -140,21 +145,26 @@ def _check_current(conn: Connection, catalog: Catalog) -> None:
     from alembic.script import ScriptDirectory
 
     user = conn.execute(text("SELECT current_user")).scalar()
-    readable = conn.execute(text("SELECT has_schema_privilege(oid, 'USAGE') FROM pg_namespace "
-                                 "WHERE nspname = 'meta'")).scalar()
+    readable = conn.execute(
+        text("SELECT has_schema_privilege(oid, 'USAGE') FROM pg_namespace WHERE nspname = 'meta'")
+    ).scalar()
     if not readable:  # no warehouse yet, or a user (a reader) that may not see meta
         raise WarehouseNotUpgraded(
             f"{user} may not change the warehouse schema (it is not a member of {OWNER}), and "
             "finds no warehouse version it may read; run `serasan warehouse upgrade` as the "
-            "owner")
+            "owner"
+        )
     problems: list[str] = []
-    ctx = MigrationContext.configure(conn, opts={"version_table": "alembic_version",
-                                                 "version_table_schema": "meta"})
+    ctx = MigrationContext.configure(
+        conn, opts={"version_table": "alembic_version", "version_table_schema": "meta"}
+    )
     heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
     current = set(ctx.get_current_heads())
     if current != heads:
-        problems.append(f"migrations are at {', '.join(sorted(current)) or 'nothing'}, the "
-                        f"code needs {', '.join(sorted(heads))}")
+        problems.append(
+            f"migrations are at {', '.join(sorted(current)) or 'nothing'}, the "
+            f"code needs {', '.join(sorted(heads))}"
+        )
     else:
         changes = plan(conn, catalog)
         refused = [c for c in changes if c.refused]
@@ -166,13 +176,17 @@ def _check_current(conn: Connection, catalog: Catalog) -> None:
         wanted = [merge_log_table(dialect)]
         for ds in catalog.datasets.values():
             wanted += [fact_table(ds, dialect), history_table(ds, dialect)]
-        problems += [f"table {t.schema}.{t.name} does not exist yet" for t in wanted
-                     if not insp.has_table(t.name, schema=t.schema)]
+        problems += [
+            f"table {t.schema}.{t.name} does not exist yet"
+            for t in wanted
+            if not insp.has_table(t.name, schema=t.schema)
+        ]
     if problems:
         raise WarehouseNotUpgraded(
             f"the warehouse is behind the code, and {user} may not change its schema (it is "
             f"not a member of {OWNER}); run `serasan warehouse upgrade` as the owner:\n"
-            + "\n".join(problems))
+            + "\n".join(problems)
+        )
 
 
 def ensure_fact_tables(conn: Connection, catalog: Catalog) -> None:
@@ -204,13 +218,24 @@ def _seed_dim_region(conn: Connection, regions: list[dict]) -> None:
     the rows of other decrees are kept."""
     t = table("core", "dim_region", conn.dialect.name)
     mine = t.c.valid_from == KEPMENDAGRI_2025
-    closed = dict(conn.execute(select(t.c.kode, t.c.valid_to).where(
-        mine, t.c.valid_to.is_not(None))).all())
+    closed = dict(
+        conn.execute(select(t.c.kode, t.c.valid_to).where(mine, t.c.valid_to.is_not(None))).all()
+    )
     conn.execute(t.delete().where(mine))
-    conn.execute(t.insert(), [
-        {"kode": r["kode"], "nama": r["nama"], "level": r["level"],
-         "kode_induk": r["kode_induk"], "valid_from": KEPMENDAGRI_2025,
-         "valid_to": closed.get(r["kode"])} for r in regions])
+    conn.execute(
+        t.insert(),
+        [
+            {
+                "kode": r["kode"],
+                "nama": r["nama"],
+                "level": r["level"],
+                "kode_induk": r["kode_induk"],
+                "valid_from": KEPMENDAGRI_2025,
+                "valid_to": closed.get(r["kode"]),
+            }
+            for r in regions
+        ],
+    )
 
 
 def seed(conn: Connection, catalog: Catalog) -> None:
@@ -219,14 +244,32 @@ def seed(conn: Connection, catalog: Catalog) -> None:
     _seed_dim_region(conn, regions)
     _upsert_all(conn, "ref", "bps_kemendagri", _read_seed("bps_kemendagri.csv"))
     _upsert_all(conn, "core", "dim_pillar", [{"code": k, "name": v} for k, v in PILLARS.items()])
-    _upsert_all(conn, "core", "dim_opd", [
-        {"regency": r.kode, "code": o.code, "name": o.name, "email": o.contacts[0].email}
-        for r in catalog.regencies.values() for o in r.opds])
+    _upsert_all(
+        conn,
+        "core",
+        "dim_opd",
+        [
+            {"regency": r.kode, "code": o.code, "name": o.name, "email": o.contacts[0].email}
+            for r in catalog.regencies.values()
+            for o in r.opds
+        ],
+    )
     months = [dt.date(y, m, 1) for y in range(2015, 2036) for m in range(1, 13)]
-    _upsert_all(conn, "core", "dim_period", [
-        {"period_date": d, "year": d.year, "quarter": (d.month - 1) // 3 + 1, "month": d.month,
-         "days_in_month": calendar.monthrange(d.year, d.month)[1]}
-        for d in months])
+    _upsert_all(
+        conn,
+        "core",
+        "dim_period",
+        [
+            {
+                "period_date": d,
+                "year": d.year,
+                "quarter": (d.month - 1) // 3 + 1,
+                "month": d.month,
+                "days_in_month": calendar.monthrange(d.year, d.month)[1],
+            }
+            for d in months
+        ],
+    )
 
 
 def table_exists(conn: Connection, layer: str, name: str) -> bool:

@@ -39,8 +39,13 @@ from serasan.warehouse.tables import table
 log = logging.getLogger(__name__)
 
 ADVICE = "write a versioned migration"
-_SYNONYMS = {"FLOAT": "DOUBLE PRECISION", "DOUBLE": "DOUBLE PRECISION", "INT8": "BIGINT",
-             "BOOL": "BOOLEAN", "FLOAT8": "DOUBLE PRECISION"}
+_SYNONYMS = {
+    "FLOAT": "DOUBLE PRECISION",
+    "DOUBLE": "DOUBLE PRECISION",
+    "INT8": "BIGINT",
+    "BOOL": "BOOLEAN",
+    "FLOAT8": "DOUBLE PRECISION",
+}
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,8 @@ class SchemaChangeRefused(RuntimeError):
         lines = [c.message for c in changes]
         super().__init__(
             f"the catalog changes {len({c.dataset_id for c in changes})} fact table(s) in ways "
-            "Serasan does not apply by itself; nothing was changed:\n" + "\n".join(lines))
+            "Serasan does not apply by itself; nothing was changed:\n" + "\n".join(lines)
+        )
 
 
 def type_name(t: TypeEngine, conn: Connection) -> str:
@@ -81,14 +87,14 @@ def type_name(t: TypeEngine, conn: Connection) -> str:
 def _recorded(conn: Connection) -> dict[str, dict[str, bool]]:
     fc = table("meta", "fact_column", conn.dialect.name)
     out: dict[str, dict[str, bool]] = {}
-    for ds_id, col, nullable in conn.execute(select(fc.c.dataset_id, fc.c.column_name,
-                                                    fc.c.nullable)):
+    for ds_id, col, nullable in conn.execute(
+        select(fc.c.dataset_id, fc.c.column_name, fc.c.nullable)
+    ):
         out.setdefault(ds_id, {})[col] = bool(nullable)
     return out
 
 
-def _compare(conn: Connection, ds: Dataset, want: Table,
-             recorded: dict[str, bool]) -> list[Change]:
+def _compare(conn: Connection, ds: Dataset, want: Table, recorded: dict[str, bool]) -> list[Change]:
     insp = inspect(conn)
     live = {c["name"]: c for c in insp.get_columns(want.name, schema=want.schema)}
     live_pk = list(insp.get_pk_constraint(want.name, schema=want.schema)["constrained_columns"])
@@ -99,20 +105,38 @@ def _compare(conn: Connection, ds: Dataset, want: Table,
         out.append(Change(ds.id, column, kind, detail, refused))
 
     if live_pk != list(ds.primary_key):
-        add(None, "pk", f"primary key changes from ({', '.join(live_pk)}) to "
-                        f"({', '.join(ds.primary_key)})", True)
+        add(
+            None,
+            "pk",
+            f"primary key changes from ({', '.join(live_pk)}) to ({', '.join(ds.primary_key)})",
+            True,
+        )
     for col in want.columns:
         name = col.name
         if name not in live:
             if name in HASHES:  # tables built before row hashes: NULL means "compare"
-                add(name, "add", "is added (BIGINT, NULL in existing rows: they are compared "
-                                 "in full on their next merge)", False)
+                add(
+                    name,
+                    "add",
+                    "is added (BIGINT, NULL in existing rows: they are compared "
+                    "in full on their next merge)",
+                    False,
+                )
             elif col.nullable and declared.get(name, True):
-                add(name, "add", f"is added ({type_name(col.type, conn)}, NULL in existing "
-                                 "rows)", False)
+                add(
+                    name,
+                    "add",
+                    f"is added ({type_name(col.type, conn)}, NULL in existing rows)",
+                    False,
+                )
             else:
-                add(name, "new_not_null", "is new and NOT NULL (nullable: false), but the rows "
-                                          "already loaded have no value for it", True)
+                add(
+                    name,
+                    "new_not_null",
+                    "is new and NOT NULL (nullable: false), but the rows "
+                    "already loaded have no value for it",
+                    True,
+                )
             continue
         have, need = type_name(live[name]["type"], conn), type_name(col.type, conn)
         if have != need:
@@ -123,19 +147,38 @@ def _compare(conn: Connection, ds: Dataset, want: Table,
                 add(name, "record", "is recorded in meta.fact_column", False)
             elif recorded[name] != declared[name]:
                 if not declared[name] and was_nullable:
-                    add(name, "not_null", "changes from nullable to NOT NULL (nullable: false), "
-                                          "and rows already loaded may hold NULL", True)
+                    add(
+                        name,
+                        "not_null",
+                        "changes from nullable to NOT NULL (nullable: false), "
+                        "and rows already loaded may hold NULL",
+                        True,
+                    )
                     continue
-                add(name, "nullable", "becomes nullable" if declared[name] else
-                    "is declared NOT NULL (nullable: false); the table already refuses NULL "
-                    "in it", False)
+                add(
+                    name,
+                    "nullable",
+                    "becomes nullable"
+                    if declared[name]
+                    else "is declared NOT NULL (nullable: false); the table already refuses NULL "
+                    "in it",
+                    False,
+                )
         if was_nullable and not col.nullable:
-            add(name, "not_null", "changes from NULL to NOT NULL, and rows already loaded may "
-                                  "hold NULL", True)
+            add(
+                name,
+                "not_null",
+                "changes from NULL to NOT NULL, and rows already loaded may hold NULL",
+                True,
+            )
     for name in live:
         if name not in want.columns:
-            add(name, "drop", "is no longer in the catalog, but the fact table still holds it "
-                              "and its data", True)
+            add(
+                name,
+                "drop",
+                "is no longer in the catalog, but the fact table still holds it and its data",
+                True,
+            )
     for name in recorded:
         if name not in want.columns and name not in live:
             add(name, "forget", "is forgotten by meta.fact_column", False)
@@ -181,14 +224,18 @@ def evolve(conn: Connection, catalog: Catalog) -> list[Change]:
         if c.kind in ("add", "hist_add"):
             want = fact_table(ds, dialect) if c.kind == "add" else history_table(ds, dialect)
             col = want.c[c.column]
-            ops.add_column(want.name, Column(col.name, col.type, nullable=True,
-                                             comment=col.comment), schema=want.schema)
+            ops.add_column(
+                want.name,
+                Column(col.name, col.type, nullable=True, comment=col.comment),
+                schema=want.schema,
+            )
             log.info("%s", c.message)
         if c.kind in ("add", "record", "nullable") and c.column not in HASHES:
             declared = ds.column(c.column).nullable  # type: ignore[union-attr]
             conn.execute(delete(fc).where(key))
-            conn.execute(insert(fc).values(dataset_id=ds.id, column_name=c.column,
-                                           nullable=declared))
+            conn.execute(
+                insert(fc).values(dataset_id=ds.id, column_name=c.column, nullable=declared)
+            )
         elif c.kind == "forget":
             conn.execute(delete(fc).where(key))
     return changes
@@ -198,8 +245,10 @@ def record(conn: Connection, ds: Dataset) -> None:
     """Record a freshly created fact table's contract (every catalog column as declared)."""
     fc = table("meta", "fact_column", conn.dialect.name)
     conn.execute(delete(fc).where(fc.c.dataset_id == ds.id))
-    conn.execute(insert(fc), [{"dataset_id": ds.id, "column_name": c.name,
-                               "nullable": c.nullable} for c in ds.columns])
+    conn.execute(
+        insert(fc),
+        [{"dataset_id": ds.id, "column_name": c.name, "nullable": c.nullable} for c in ds.columns],
+    )
 
 
 __all__ = ["ADVICE", "Change", "SchemaChangeRefused", "evolve", "plan", "record", "type_name"]

@@ -48,15 +48,21 @@ def history_table(ds: Dataset, dialect: str, metadata: MetaData | None = None) -
     the load that superseded it and when (merge sequence number)."""
     schema, name = locate("core", hist_name(ds.id), dialect)
     cols = [Column(c.name, SQL_TYPES[c.type], nullable=True) for c in ds.columns]
-    cols += [*[Column(h, BigInteger, nullable=True) for h in HASHES],
-             Column(LOAD_ID, String(120), nullable=False),
-             Column(SUPERSEDED_BY, String(120), nullable=False),
-             Column(SUPERSEDED_SEQ, BigInteger, nullable=False)]
-    t = Table(name, metadata or MetaData(), *cols, schema=schema,
-              comment=f"superseded versions of {ds.id}")
+    cols += [
+        *[Column(h, BigInteger, nullable=True) for h in HASHES],
+        Column(LOAD_ID, String(120), nullable=False),
+        Column(SUPERSEDED_BY, String(120), nullable=False),
+        Column(SUPERSEDED_SEQ, BigInteger, nullable=False),
+    ]
+    t = Table(
+        name,
+        metadata or MetaData(),
+        *cols,
+        schema=schema,
+        comment=f"superseded versions of {ds.id}",
+    )
     # History is appended in sequence order: a BRIN index costs almost nothing to maintain.
-    Index(f"ix_{name}_seq"[:63], t.c[SUPERSEDED_SEQ],
-          postgresql_using="brin")
+    Index(f"ix_{name}_seq"[:63], t.c[SUPERSEDED_SEQ], postgresql_using="brin")
     return t
 
 
@@ -83,8 +89,9 @@ def _create(conn: Connection, tables: list[Table]) -> None:
 def ensure_history_tables(conn: Connection, catalog: Catalog) -> None:
     """Create the merge ledger and every dataset's missing history table."""
     dialect = conn.dialect.name
-    wanted = [merge_log_table(dialect)] + [history_table(ds, dialect)
-                                           for ds in catalog.datasets.values()]
+    wanted = [merge_log_table(dialect)] + [
+        history_table(ds, dialect) for ds in catalog.datasets.values()
+    ]
     _create(conn, _missing(conn, wanted))
 
 

@@ -92,7 +92,8 @@ class LoadSuperseded(Exception):
         super().__init__(
             f"load {load_id} cannot be undone: later load(s) {', '.join(later)} replaced or "
             f"re-sent rows it wrote. Retract {'that load' if len(later) == 1 else 'those loads'}"
-            " first (newest first), or reprocess the period")
+            " first (newest first), or reprocess the period"
+        )
 
 
 # ------------------------------------------------------------------------ batches
@@ -140,7 +141,8 @@ class Source:
         schema = pa.schema([(c, ARROW_TYPES[ds.column(c).type]) for c in cols])
         if self._table is not None:
             source: Iterable[pa.RecordBatch] = self._table.select(cols).to_batches(
-                max_chunksize=BATCH_ROWS)
+                max_chunksize=BATCH_ROWS
+            )
         else:
             source = self._file.iter_batches(batch_size=BATCH_ROWS, columns=cols)
         for b in source:
@@ -148,7 +150,8 @@ class Source:
                 continue
             if b.schema != schema:
                 b = pa.RecordBatch.from_arrays(
-                    [b.column(i).cast(f.type) for i, f in enumerate(schema)], schema=schema)
+                    [b.column(i).cast(f.type) for i, f in enumerate(schema)], schema=schema
+                )
             yield b
 
     def periods(self, ds: Dataset) -> list[Any]:
@@ -174,19 +177,21 @@ class Digest:
         self.rows = 0
 
     def add(self, batch: pa.RecordBatch) -> None:
-        for arr, h, hl, hn in zip(batch.columns, self._values, self._lengths, self._nulls,
-                                  strict=True):
+        for arr, h, hl, hn in zip(
+            batch.columns, self._values, self._lengths, self._nulls, strict=True
+        ):
             if arr.null_count:
                 valid = arr.is_valid().to_numpy(zero_copy_only=False)
                 hn.update((np.flatnonzero(~valid) + self.rows).astype("<i8").tobytes())
             if pa.types.is_string(arr.type):
                 arr = arr.fill_null("") if arr.null_count else arr
                 hl.update(pc.binary_length(arr).to_numpy(zero_copy_only=False).tobytes())
-                offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=len(arr) + 1,
-                                        offset=arr.offset * 4)
+                offsets = np.frombuffer(
+                    arr.buffers()[1], dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4
+                )
                 data = arr.buffers()[2]
                 if data is not None and offsets[-1] > offsets[0]:
-                    h.update(memoryview(data)[offsets[0]:offsets[-1]])
+                    h.update(memoryview(data)[offsets[0] : offsets[-1]])
             else:
                 if arr.null_count:
                     arr = arr.fill_null(pa.scalar(_FILL[str(arr.type)], type=arr.type))
@@ -222,8 +227,13 @@ def periods_of(ds: Dataset, table: pa.Table) -> list[str]:
 # ------------------------------------------------------------------------ writing rows
 
 # PostgreSQL's binary COPY: the types it may carry, as (type name, numpy big-endian format).
-_PG_BINARY = {"int64": ("bigint", ">i8"), "double": ("double precision", ">f8"),
-              "date32[day]": ("date", ">i4"), "bool": ("boolean", "u1"), "string": ("text", None)}
+_PG_BINARY = {
+    "int64": ("bigint", ">i8"),
+    "double": ("double precision", ">f8"),
+    "date32[day]": ("date", ">i4"),
+    "bool": ("boolean", "u1"),
+    "string": ("text", None),
+}
 _PG_EPOCH = 10_957  # days from 1970-01-01 (Arrow) to 2000-01-01 (PostgreSQL)
 _NULL = b"\xff\xff\xff\xff"
 
@@ -239,21 +249,35 @@ def _binary_field(arr: pa.Array) -> pa.Array:
         fmt = _PG_BINARY[str(arr.type)][1]
         if pa.types.is_date32(arr.type):
             arr = pc.subtract(arr.cast(pa.int32()), _PG_EPOCH)
-        filled = arr.fill_null(pa.scalar(0 if not pa.types.is_boolean(arr.type) else False,
-                                         type=arr.type)) if arr.null_count else arr
+        filled = (
+            arr.fill_null(
+                pa.scalar(0 if not pa.types.is_boolean(arr.type) else False, type=arr.type)
+            )
+            if arr.null_count
+            else arr
+        )
         width = np.dtype(fmt).itemsize
         block = np.empty((n, 4 + width), dtype=np.uint8)
         block[:, :4] = np.frombuffer(width.to_bytes(4, "big"), dtype=np.uint8)
-        block[:, 4:] = np.ascontiguousarray(
-            filled.to_numpy(zero_copy_only=False).astype(fmt)).view(np.uint8).reshape(n, width)
-        out = pa.FixedSizeBinaryArray.from_buffers(pa.binary(4 + width), n,
-                                                   [None, pa.py_buffer(block)]).cast(pa.binary())
+        block[:, 4:] = (
+            np.ascontiguousarray(filled.to_numpy(zero_copy_only=False).astype(fmt))
+            .view(np.uint8)
+            .reshape(n, width)
+        )
+        out = pa.FixedSizeBinaryArray.from_buffers(
+            pa.binary(4 + width), n, [None, pa.py_buffer(block)]
+        ).cast(pa.binary())
         if arr.null_count:
             out = pc.if_else(arr.is_valid(), out, pa.scalar(_NULL, pa.binary()))
         return out
     head = pa.FixedSizeBinaryArray.from_buffers(pa.binary(4), n, [None, pa.py_buffer(prefix)])
-    return pc.binary_join_element_wise(head.cast(pa.binary()), values, pa.scalar(b"", pa.binary()),
-                                       null_handling="replace", null_replacement=b"")
+    return pc.binary_join_element_wise(
+        head.cast(pa.binary()),
+        values,
+        pa.scalar(b"", pa.binary()),
+        null_handling="replace",
+        null_replacement=b"",
+    )
 
 
 def _binary_rows(batch: pa.RecordBatch, tail: bytes) -> memoryview:
@@ -261,27 +285,43 @@ def _binary_rows(batch: pa.RecordBatch, tail: bytes) -> memoryview:
     (the load id), or nothing."""
     fields = batch.num_columns + (1 if tail else 0)
     head = pa.scalar(fields.to_bytes(2, "big"), pa.binary())
-    rows = pc.binary_join_element_wise(head, *[_binary_field(c) for c in batch.columns],
-                                       pa.scalar(tail, pa.binary()), pa.scalar(b"", pa.binary()))
-    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32, count=len(rows) + 1,
-                            offset=rows.offset * 4)
-    return memoryview(rows.buffers()[2])[offsets[0]:offsets[-1]]
+    rows = pc.binary_join_element_wise(
+        head,
+        *[_binary_field(c) for c in batch.columns],
+        pa.scalar(tail, pa.binary()),
+        pa.scalar(b"", pa.binary()),
+    )
+    offsets = np.frombuffer(
+        rows.buffers()[1], dtype=np.int32, count=len(rows) + 1, offset=rows.offset * 4
+    )
+    return memoryview(rows.buffers()[2])[offsets[0] : offsets[-1]]
 
 
 def _pg_binary_ok(conn: Connection, target: Table, ds: Dataset) -> bool:
     """Whether the live table's column types are exactly those binary COPY will send."""
     name = f"{target.schema}.{target.name}" if target.schema else target.name
-    live = dict(conn.execute(text(
-        "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
-        "WHERE attrelid = CAST(:t AS regclass) AND attnum > 0 AND NOT attisdropped"),
-        {"t": name}).all())
+    live = dict(
+        conn.execute(
+            text(
+                "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
+                "WHERE attrelid = CAST(:t AS regclass) AND attnum > 0 AND NOT attisdropped"
+            ),
+            {"t": name},
+        ).all()
+    )
     want = {c.name: _PG_BINARY[str(ARROW_TYPES[c.type])][0] for c in ds.columns}
     want.update({h: "bigint" for h in HASHES}, **{LOAD_ID: "character varying"})
     return all(live.get(k) == v for k, v in want.items())
 
 
-def _copy_in(conn: Connection, target: Table, columns: list[str],
-             batches: Iterable[pa.RecordBatch], load_id: str | None, binary: bool) -> None:
+def _copy_in(
+    conn: Connection,
+    target: Table,
+    columns: list[str],
+    batches: Iterable[pa.RecordBatch],
+    load_id: str | None,
+    binary: bool,
+) -> None:
     """COPY the batches (their `columns`, then the load id unless None) into `target`.
 
     Binary COPY when the table's types are the catalog's (PostgreSQL then parses nothing);
@@ -294,8 +334,9 @@ def _copy_in(conn: Connection, target: Table, columns: list[str],
     raw = conn.connection.driver_connection
     stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT {})").format(
         sql.Identifier(*([target.schema] if target.schema else []), target.name),
-        sql.SQL(", ").join(sql.Identifier(c) for c in
-                           [*columns, *([LOAD_ID] if load_id is not None else [])]),
+        sql.SQL(", ").join(
+            sql.Identifier(c) for c in [*columns, *([LOAD_ID] if load_id is not None else [])]
+        ),
         sql.SQL("binary" if binary else "csv"),
     )
     # A worker thread sends while this one decodes and encodes the next batch: it holds at
@@ -326,8 +367,14 @@ def _hashed(ds: Dataset, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Recor
         yield b.append_column(KEY_HASH, pa.array(kh)).append_column(ROW_HASH, pa.array(rh))
 
 
-def _write(conn: Connection, target: Table, ds: Dataset, batches: Iterable[pa.RecordBatch],
-           load_id: str, created: bool = False) -> None:
+def _write(
+    conn: Connection,
+    target: Table,
+    ds: Dataset,
+    batches: Iterable[pa.RecordBatch],
+    load_id: str,
+    created: bool = False,
+) -> None:
     """Append rows (with their row hash and load id) to `target`: COPY on PostgreSQL,
     executemany in batches elsewhere.
 
@@ -351,10 +398,13 @@ def _work_table(ds: Dataset, name: str, extra: list[Column] | None = None) -> Ta
 
     Temporary tables belong to the session: a killed loader leaves none behind.
     """
-    cols = [*(extra or []), *[Column(c.name, SQL_TYPES[c.type]) for c in ds.columns],
-            *[Column(h, BigInteger) for h in HASHES], Column(LOAD_ID, String(120))]
-    return Table(name, MetaData(), *cols, prefixes=["TEMPORARY"],
-                 postgresql_on_commit="DROP")
+    cols = [
+        *(extra or []),
+        *[Column(c.name, SQL_TYPES[c.type]) for c in ds.columns],
+        *[Column(h, BigInteger) for h in HASHES],
+        Column(LOAD_ID, String(120)),
+    ]
+    return Table(name, MetaData(), *cols, prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
 
 
 def stage(conn: Connection, ds: Dataset, table: Batches, load_id: str) -> Table:
@@ -372,8 +422,9 @@ def stage(conn: Connection, ds: Dataset, table: Batches, load_id: str) -> Table:
 # ------------------------------------------------------------------------ merge
 
 
-def merge(conn: Connection, ds: Dataset, table: Batches, load_id: str,
-          mode: str | None = None) -> int:
+def merge(
+    conn: Connection, ds: Dataset, table: Batches, load_id: str, mode: str | None = None
+) -> int:
     """Merge the rows into the fact table, keeping the versions they replace; returns the
     number of rows in the batch.
 
@@ -406,42 +457,61 @@ def merge(conn: Connection, ds: Dataset, table: Batches, load_id: str,
     if not src.num_rows:
         return 0
     periods = src.periods(ds)
-    seq = conn.execute(insert(log).values(
-        load_id=load_id, dataset_id=ds.id, mode=mode, digest=checksum or "",
-        source_sha256=src.fingerprint, rows=src.num_rows,
-        periods=",".join(_iso(p) for p in periods),
-        merged_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    )).inserted_primary_key[0]
+    seq = conn.execute(
+        insert(log).values(
+            load_id=load_id,
+            dataset_id=ds.id,
+            mode=mode,
+            digest=checksum or "",
+            source_sha256=src.fingerprint,
+            rows=src.num_rows,
+            periods=",".join(_iso(p) for p in periods),
+            merged_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        )
+    ).inserted_primary_key[0]
     hashing = Digest(ds, mode) if checksum is None else None
     batches = src.batches(ds)
     if hashing is not None:  # the checksum is taken while the rows are written
         batches = hashing.feed(batches)
     steps: dict[str, float] = {}
     if _touches_existing(conn, ds, fact, periods, mode):
-        new, superseded = _merge_diff(conn, ds, fact, hist, src, batches, load_id, seq,
-                                      periods, mode, steps)
+        new, superseded = _merge_diff(
+            conn, ds, fact, hist, src, batches, load_id, seq, periods, mode, steps
+        )
     else:
         _write(conn, fact, ds, batches, load_id)
         new, superseded = src.num_rows, 0
-    conn.execute(update(log).where(log.c.seq == seq).values(
-        digest=checksum or hashing.hexdigest(), rows_new=new, rows_superseded=superseded))
-    log_.info("%s: merged %d rows (%s): %d new, %d to history, %.2f s %s", load_id,
-              src.num_rows, mode, new, superseded, time.perf_counter() - started,
-              " ".join(f"{k} {v:.2f}" for k, v in steps.items()))
+    conn.execute(
+        update(log)
+        .where(log.c.seq == seq)
+        .values(digest=checksum or hashing.hexdigest(), rows_new=new, rows_superseded=superseded)
+    )
+    log_.info(
+        "%s: merged %d rows (%s): %d new, %d to history, %.2f s %s",
+        load_id,
+        src.num_rows,
+        mode,
+        new,
+        superseded,
+        time.perf_counter() - started,
+        " ".join(f"{k} {v:.2f}" for k, v in steps.items()),
+    )
     return src.num_rows
 
 
 def _forget_unrecorded(conn: Connection, ds: Dataset, fact: Table, load_id: str) -> None:
     """Rows of this load merged before the ledger existed: replace them, nothing to restore."""
     lr = fixed_table("meta", "load_run", conn.dialect.name)
-    applied = conn.execute(select(lr.c.rows_loaded).where(
-        lr.c.load_id == load_id, lr.c.status.in_(APPLIED))).scalar()
+    applied = conn.execute(
+        select(lr.c.rows_loaded).where(lr.c.load_id == load_id, lr.c.status.in_(APPLIED))
+    ).scalar()
     if applied:
         conn.execute(delete(fact).where(fact.c[LOAD_ID] == load_id))
 
 
-def _touches_existing(conn: Connection, ds: Dataset, fact: Table, periods: list[Any],
-                      mode: str) -> bool:
+def _touches_existing(
+    conn: Connection, ds: Dataset, fact: Table, periods: list[Any], mode: str
+) -> bool:
     """Whether any fact row may change: one in the batch's periods (the period is part of the
     key, or whole periods are replaced), else any row at all."""
     pcol = ds.period.column
@@ -464,8 +534,9 @@ _LOADED_BLOCKS = 32_768  # table blocks (256 MB) per fetch: one bytea stays far 
 _LOOKUP_ROWS = 1 << 20  # incoming rows looked up at a time: bounds the lookup's temporaries
 
 
-def _loaded_hashes(conn: Connection, ds: Dataset, fact: Table, periods: list[Any],
-                   mode: str) -> tuple[np.ndarray, Hashes]:
+def _loaded_hashes(
+    conn: Connection, ds: Dataset, fact: Table, periods: list[Any], mode: str
+) -> tuple[np.ndarray, Hashes]:
     """Where each fact row this merge may change lives, and its two hashes (0 for rows loaded
     before hashes existed: they never look unchanged).
 
@@ -478,29 +549,44 @@ def _loaded_hashes(conn: Connection, ds: Dataset, fact: Table, periods: list[Any
     pcol = ds.period.column
     narrow = pcol in ds.primary_key or mode == "replace_period"
     if conn.dialect.name != "postgresql":
-        q = select(literal_column("rowid"), func.coalesce(fact.c[KEY_HASH], 0),
-                   func.coalesce(fact.c[ROW_HASH], 0)).select_from(fact)
+        q = select(
+            literal_column("rowid"),
+            func.coalesce(fact.c[KEY_HASH], 0),
+            func.coalesce(fact.c[ROW_HASH], 0),
+        ).select_from(fact)
         if narrow:
             q = q.where(fact.c[pcol].in_(periods))
         rows = conn.execute(q).all()
-        return (np.array([r[0] for r in rows], dtype=np.int64),
-                Hashes(np.array([r[1] for r in rows], dtype=np.int64),
-                       np.array([r[2] for r in rows], dtype=np.int64)))
+        return (
+            np.array([r[0] for r in rows], dtype=np.int64),
+            Hashes(
+                np.array([r[1] for r in rows], dtype=np.int64),
+                np.array([r[2] for r in rows], dtype=np.int64),
+            ),
+        )
     from psycopg import sql
 
     name = sql.Identifier(*([fact.schema] if fact.schema else []), fact.name)
-    where = (sql.SQL(" AND {} = ANY({})").format(sql.Identifier(pcol), sql.Literal(periods))
-             if narrow else sql.SQL(""))
+    where = (
+        sql.SQL(" AND {} = ANY({})").format(sql.Identifier(pcol), sql.Literal(periods))
+        if narrow
+        else sql.SQL("")
+    )
     stmt = sql.SQL(
         "SELECT string_agg(tidsend(ctid) || int8send(coalesce({kh}, 0)) || "
         "int8send(coalesce({rh}, 0)), ''::bytea) FROM {t} "
         "WHERE ctid >= format('(%%s,0)', %(lo)s::bigint)::tid "
-        "AND ctid < format('(%%s,0)', %(hi)s::bigint)::tid{w}").format(
-        kh=sql.Identifier(KEY_HASH), rh=sql.Identifier(ROW_HASH), t=name, w=where)
+        "AND ctid < format('(%%s,0)', %(hi)s::bigint)::tid{w}"
+    ).format(kh=sql.Identifier(KEY_HASH), rh=sql.Identifier(ROW_HASH), t=name, w=where)
     raw = conn.connection.driver_connection
-    blocks = int(conn.execute(text(
-        "SELECT pg_relation_size(CAST(:t AS regclass)) / current_setting('block_size')::bigint"),
-        {"t": _quoted(conn, fact)}).scalar())
+    blocks = int(
+        conn.execute(
+            text(
+                "SELECT pg_relation_size(CAST(:t AS regclass)) / current_setting('block_size')::bigint"
+            ),
+            {"t": _quoted(conn, fact)},
+        ).scalar()
+    )
     tids, khs, rhs = [], [], []
     with raw.cursor(binary=True) as cur:
         for lo in range(0, blocks + 1, _LOADED_BLOCKS):
@@ -523,7 +609,7 @@ def _joined(parts: list[np.ndarray]) -> np.ndarray:
     at = 0
     while parts:
         p = parts.pop(0)
-        out[at:at + len(p)] = p
+        out[at : at + len(p)] = p
         at += len(p)
     return out
 
@@ -534,8 +620,8 @@ def _incoming(ds: Dataset, src: Source, batches: Iterable[pa.RecordBatch]) -> Ha
     at = 0
     for b in batches:
         n = b.num_rows
-        out.kh[at:at + n] = key_hashes(b.select(ds.primary_key))
-        out.rh[at:at + n] = row_hashes(b)
+        out.kh[at : at + n] = key_hashes(b.select(ds.primary_key))
+        out.rh[at : at + n] = row_hashes(b)
         at += n
     pa.default_memory_pool().release_unused()  # what decoding the file took: give it back
     return Hashes(out.kh[:at], out.rh[:at])
@@ -566,7 +652,7 @@ def _twins(new: Hashes, loaded: Hashes) -> tuple[np.ndarray, np.ndarray, bool]:
         keep = ~index.duplicated()
         first, index = np.flatnonzero(keep), index[keep]
     for lo in range(0, len(new.kh), _LOOKUP_ROWS):
-        at = index.get_indexer(new.kh[lo:lo + _LOOKUP_ROWS])
+        at = index.get_indexer(new.kh[lo : lo + _LOOKUP_ROWS])
         found = np.flatnonzero(at >= 0)
         hit = at[found] if first is None else first[at[found]]
         del at
@@ -576,8 +662,9 @@ def _twins(new: Hashes, loaded: Hashes) -> tuple[np.ndarray, np.ndarray, bool]:
     return twin_new, twin_loaded, unique and not (loaded.kh == 0).any()
 
 
-def _unchanged(new: Hashes, loaded: Hashes,
-               mode: str) -> tuple[np.ndarray, np.ndarray | None, bool]:
+def _unchanged(
+    new: Hashes, loaded: Hashes, mode: str
+) -> tuple[np.ndarray, np.ndarray | None, bool]:
     """Compare the hashes of the incoming rows with those already loaded.
 
     Returns a mask over the incoming rows of those to send (no unchanged twin loaded); the
@@ -611,7 +698,7 @@ def _selected(batches: Iterable[pa.RecordBatch], mask: np.ndarray) -> Iterator[p
     """The rows of the batches where `mask` (over all of them, in order) is true."""
     at = 0
     for b in batches:
-        part = mask[at:at + b.num_rows]
+        part = mask[at : at + b.num_rows]
         at += b.num_rows
         if part.all():
             yield b
@@ -619,9 +706,19 @@ def _selected(batches: Iterable[pa.RecordBatch], mask: np.ndarray) -> Iterator[p
             yield b.filter(pa.array(part))
 
 
-def _merge_diff(conn: Connection, ds: Dataset, fact: Table, hist: Table, src: Source,
-                batches: Iterable[pa.RecordBatch], load_id: str, seq: int, periods: list[Any],
-                mode: str, steps: dict[str, float]) -> tuple[int, int]:
+def _merge_diff(
+    conn: Connection,
+    ds: Dataset,
+    fact: Table,
+    hist: Table,
+    src: Source,
+    batches: Iterable[pa.RecordBatch],
+    load_id: str,
+    seq: int,
+    periods: list[Any],
+    mode: str,
+    steps: dict[str, float],
+) -> tuple[int, int]:
     """Skip the rows found unchanged by hash, stage the rest, find exactly what differs, move
     the old versions to history, insert the new."""
     clock = [time.perf_counter()]
@@ -638,8 +735,10 @@ def _merge_diff(conn: Connection, ds: Dataset, fact: Table, hist: Table, src: So
 
     # 0. rows whose (key hash, row hash) pair is already loaded did not change: drop them here
     if pg:  # no other merge of this dataset moves rows (ctids) until this one commits
-        conn.execute(text("SELECT pg_advisory_xact_lock(:a, hashtext(:d))"),
-                     {"a": MERGE_LOCK_CLASS, "d": ds.id})
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:a, hashtext(:d))"),
+            {"a": MERGE_LOCK_CLASS, "d": ds.id},
+        )
     with ThreadPoolExecutor(1) as pool:  # the server reads while this thread hashes
         loading = pool.submit(_loaded_hashes, conn, ds, fact, periods, mode)
         new = _incoming(ds, src, batches)  # `batches` feeds the checksum
@@ -650,19 +749,28 @@ def _merge_diff(conn: Connection, ds: Dataset, fact: Table, hist: Table, src: So
     if not send.any() and (mode != "replace_period" or not len(affected)):
         return 0, 0
     if direct:
-        return _replace_direct(conn, ds, fact, hist, src, send, refs[affected], load_id, seq,
-                               tag, step)
+        return _replace_direct(
+            conn, ds, fact, hist, src, send, refs[affected], load_id, seq, tag, step
+        )
 
     # where the old row lives: its ctid on PostgreSQL, its rowid on SQLite
     row_ref = literal_column("ctid" if pg else "rowid")
     stg = _work_table(ds, f"stg_{tag}")
-    dif = _work_table(ds, f"dif_{tag}", [Column("_old_row", Text if pg else BigInteger),
-                                         Column("_old_load", String(120))])
+    dif = _work_table(
+        ds,
+        f"dif_{tag}",
+        [Column("_old_row", Text if pg else BigInteger), Column("_old_load", String(120))],
+    )
     work = [stg, dif]
     aff = None
     if affected is not None:
-        aff = Table(f"aff_{tag}", MetaData(), Column("_old_row", _Tid() if pg else BigInteger),
-                    prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
+        aff = Table(
+            f"aff_{tag}",
+            MetaData(),
+            Column("_old_row", _Tid() if pg else BigInteger),
+            prefixes=["TEMPORARY"],
+            postgresql_on_commit="DROP",
+        )
         work.append(aff)
     for t in work:
         t.drop(bind=conn, checkfirst=True)
@@ -696,12 +804,16 @@ def _merge_diff(conn: Connection, ds: Dataset, fact: Table, hist: Table, src: So
     news = [s.c[c] for c in [*cols, *HASHES, LOAD_ID]]
     full = mode == "replace_period" and pg  # SQLite before 3.39 has no FULL JOIN: two steps
     diff = select(*olds, *news).select_from(s.join(f, same_key, isouter=True, full=full))
-    diff = diff.where(or_(f.c._old_row.is_(None), s.c[LOAD_ID].is_(None), changed) if full
-                      else or_(f.c._old_row.is_(None), changed))
+    diff = diff.where(
+        or_(f.c._old_row.is_(None), s.c[LOAD_ID].is_(None), changed)
+        if full
+        else or_(f.c._old_row.is_(None), changed)
+    )
     conn.execute(insert(dif).from_select(names, diff))
     if mode == "replace_period" and not full:
         gone = select(*olds, *[literal(None) for _ in news]).where(
-            ~select(literal(1)).where(same_key).exists())
+            ~select(literal(1)).where(same_key).exists()
+        )
         conn.execute(insert(dif).from_select(names, gone))
     if pg:
         conn.execute(text(f"ANALYZE {_quoted(conn, dif)}"))
@@ -713,9 +825,15 @@ def _merge_diff(conn: Connection, ds: Dataset, fact: Table, hist: Table, src: So
     step("history")
 
     # 3. the new versions go in
-    new = _count(conn, insert(fact).from_select(
-        [*cols, *HASHES, LOAD_ID], select(*[dif.c[c] for c in [*cols, *HASHES, LOAD_ID]]).where(
-            dif.c[LOAD_ID].is_not(None))))
+    new = _count(
+        conn,
+        insert(fact).from_select(
+            [*cols, *HASHES, LOAD_ID],
+            select(*[dif.c[c] for c in [*cols, *HASHES, LOAD_ID]]).where(
+                dif.c[LOAD_ID].is_not(None)
+            ),
+        ),
+    )
     step("insert")
     for t in reversed(work):
         t.drop(bind=conn)
@@ -724,8 +842,9 @@ def _merge_diff(conn: Connection, ds: Dataset, fact: Table, hist: Table, src: So
     return new, superseded
 
 
-def _supersede(conn: Connection, ds: Dataset, fact: Table, hist: Table, located: Any,
-               load_id: str, seq: int) -> int:
+def _supersede(
+    conn: Connection, ds: Dataset, fact: Table, hist: Table, located: Any, load_id: str, seq: int
+) -> int:
     """Move the fact rows `located` selects to history, stamped with this load and merge
     sequence number (rows this same load wrote are dropped, not kept); returns how many moved."""
     cols = ds.column_names
@@ -734,18 +853,30 @@ def _supersede(conn: Connection, ds: Dataset, fact: Table, hist: Table, located:
     if conn.dialect.name == "postgresql":  # one statement, rows found by ctid: no second join
         gone_rows = delete(fact).where(located).returning(*fact.c).cte("gone")
         moved = select(*[gone_rows.c[c] for c in [*cols, *HASHES, LOAD_ID]], *stamp).where(
-            gone_rows.c[LOAD_ID] != load_id)
+            gone_rows.c[LOAD_ID] != load_id
+        )
         return _count(conn, insert(hist).from_select(hist_cols, moved).add_cte(gone_rows))
     moved = select(*[fact.c[c] for c in [*cols, *HASHES, LOAD_ID]], *stamp).where(
-        located, fact.c[LOAD_ID] != load_id)
+        located, fact.c[LOAD_ID] != load_id
+    )
     superseded = _count(conn, insert(hist).from_select(hist_cols, moved))
     conn.execute(delete(fact).where(located))
     return superseded
 
 
-def _replace_direct(conn: Connection, ds: Dataset, fact: Table, hist: Table, src: Source,
-                    send: np.ndarray, old: np.ndarray, load_id: str, seq: int, tag: str,
-                    step: Any) -> tuple[int, int]:
+def _replace_direct(
+    conn: Connection,
+    ds: Dataset,
+    fact: Table,
+    hist: Table,
+    src: Source,
+    send: np.ndarray,
+    old: np.ndarray,
+    load_id: str,
+    seq: int,
+    tag: str,
+    step: Any,
+) -> tuple[int, int]:
     """Replace periods without the exact join, when the hashes alone give its answer.
 
     With unique loaded key hashes the twins are one-to-one, and the join (which counts a row
@@ -756,8 +887,13 @@ def _replace_direct(conn: Connection, ds: Dataset, fact: Table, hist: Table, src
     """
     pg = conn.dialect.name == "postgresql"
     if len(old):
-        aff = Table(f"aff_{tag}", MetaData(), Column("_old_row", _Tid() if pg else BigInteger),
-                    prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
+        aff = Table(
+            f"aff_{tag}",
+            MetaData(),
+            Column("_old_row", _Tid() if pg else BigInteger),
+            prefixes=["TEMPORARY"],
+            postgresql_on_commit="DROP",
+        )
         aff.drop(bind=conn, checkfirst=True)
         aff.create(bind=conn)
         if pg:
@@ -765,8 +901,9 @@ def _replace_direct(conn: Connection, ds: Dataset, fact: Table, hist: Table, src
         else:
             conn.execute(insert(aff), [{"_old_row": int(r)} for r in old])
         step("stage")
-        superseded = _supersede(conn, ds, fact, hist, _located(pg, select(aff.c._old_row)),
-                                load_id, seq)
+        superseded = _supersede(
+            conn, ds, fact, hist, _located(pg, select(aff.c._old_row)), load_id, seq
+        )
         aff.drop(bind=conn)
     else:
         superseded = 0
@@ -819,8 +956,11 @@ def _quoted(conn: Connection, t: Table) -> str:
 
 def _ledger_entry(conn: Connection, ds: Dataset, load_id: str) -> Any:
     log = history.merge_log_table(conn.dialect.name)
-    return conn.execute(select(log).where(log.c.dataset_id == ds.id,
-                                          log.c.load_id == load_id)).mappings().first()
+    return (
+        conn.execute(select(log).where(log.c.dataset_id == ds.id, log.c.load_id == load_id))
+        .mappings()
+        .first()
+    )
 
 
 def blockers(conn: Connection, ds: Dataset, load_id: str) -> list[str]:
@@ -834,17 +974,27 @@ def blockers(conn: Connection, ds: Dataset, load_id: str) -> list[str]:
     mine = [hist.c[LOAD_ID] == load_id, hist.c[history.SUPERSEDED_BY] != load_id]
     if entry is not None:
         mine.append(hist.c[history.SUPERSEDED_SEQ] > entry["seq"])
-    found.update(r[0] for r in conn.execute(
-        select(hist.c[history.SUPERSEDED_BY]).where(*mine).distinct()))
+    found.update(
+        r[0] for r in conn.execute(select(hist.c[history.SUPERSEDED_BY]).where(*mine).distinct())
+    )
     same_key = and_(*[fact.c[k] == hist.c[k] for k in ds.primary_key])
-    found.update(r[0] for r in conn.execute(
-        select(fact.c[LOAD_ID]).select_from(fact.join(hist, same_key)).where(
-            hist.c[history.SUPERSEDED_BY] == load_id, fact.c[LOAD_ID] != load_id).distinct()))
+    found.update(
+        r[0]
+        for r in conn.execute(
+            select(fact.c[LOAD_ID])
+            .select_from(fact.join(hist, same_key))
+            .where(hist.c[history.SUPERSEDED_BY] == load_id, fact.c[LOAD_ID] != load_id)
+            .distinct()
+        )
+    )
     order: dict[str, int] = {}
     if entry is not None:
         mine_periods = set((entry["periods"] or "").split(","))
-        for r in conn.execute(select(log.c.load_id, log.c.periods, log.c.mode, log.c.seq).where(
-                log.c.dataset_id == ds.id, log.c.seq > entry["seq"])):
+        for r in conn.execute(
+            select(log.c.load_id, log.c.periods, log.c.mode, log.c.seq).where(
+                log.c.dataset_id == ds.id, log.c.seq > entry["seq"]
+            )
+        ):
             order[r.load_id] = r.seq
             if r.mode == "replace_period" and mine_periods & set((r.periods or "").split(",")):
                 found.add(r.load_id)
@@ -866,13 +1016,18 @@ def unwind(conn: Connection, ds: Dataset, load_id: str) -> dict[str, Any]:
     if entry is not None:
         mine.append(hist.c[history.SUPERSEDED_SEQ] == entry["seq"])
     cols = [*ds.column_names, *HASHES, LOAD_ID]
-    restored_from = sorted(r[0] for r in conn.execute(
-        select(hist.c[LOAD_ID]).where(*mine).distinct()))
+    restored_from = sorted(
+        r[0] for r in conn.execute(select(hist.c[LOAD_ID]).where(*mine).distinct())
+    )
     removed = conn.execute(delete(fact).where(fact.c[LOAD_ID] == load_id)).rowcount
-    restored = _count(conn, insert(fact).from_select(
-        cols, select(*[hist.c[c] for c in cols]).where(*mine)))
+    restored = _count(
+        conn, insert(fact).from_select(cols, select(*[hist.c[c] for c in cols]).where(*mine))
+    )
     conn.execute(delete(hist).where(hist.c[history.SUPERSEDED_BY] == load_id))
     conn.execute(delete(log).where(log.c.dataset_id == ds.id, log.c.load_id == load_id))
-    return {"rows_removed": removed, "rows_restored": restored,
-            "restored_from": restored_from,
-            "merge": dict(entry) if entry is not None else None}
+    return {
+        "rows_removed": removed,
+        "rows_restored": restored,
+        "restored_from": restored_from,
+        "merge": dict(entry) if entry is not None else None,
+    }

@@ -34,8 +34,9 @@ KEY_SEEDS = (0x16_03_2026, 0x5E_1A5A, 0x0B_1A1A, 0x0C_0FFE)
 def _hash(data: pa.RecordBatch | pa.Table, seeds: tuple[int, int, int, int]) -> np.ndarray:
     if data.num_rows == 0:
         return np.empty(0, dtype=np.int64)
-    frame = pl.from_arrow(pa.Table.from_batches([data]) if isinstance(data, pa.RecordBatch)
-                          else data)
+    frame = pl.from_arrow(
+        pa.Table.from_batches([data]) if isinstance(data, pa.RecordBatch) else data
+    )
     a, b, c, d = seeds
     return frame.hash_rows(seed=a, seed_1=b, seed_2=c, seed_3=d).to_numpy().view(np.int64)
 
@@ -51,15 +52,22 @@ def key_hashes(data: pa.RecordBatch | pa.Table) -> np.ndarray:
 
 
 # What ROW_SEEDS / KEY_SEEDS give for the probe below with the pinned polars (requirements.txt).
-PROBE = ([7598947733099443178, -549372688170293319, -6060178724060917137],
-         [-501107627899100880, -7118253576214267552, -4716131716946716816])
+PROBE = (
+    [7598947733099443178, -549372688170293319, -6060178724060917137],
+    [-501107627899100880, -7118253576214267552, -4716131716946716816],
+)
 
 
 def _probe() -> pa.RecordBatch:
-    return pa.record_batch({
-        "s": pa.array(["16.06.01", "", None]), "i": pa.array([2025, None, -1], pa.int64()),
-        "f": pa.array([1.5, None, 0.0]), "b": pa.array([True, None, False]),
-        "d": pa.array([dt.date(2026, 1, 1), None, dt.date(1970, 1, 1)])})
+    return pa.record_batch(
+        {
+            "s": pa.array(["16.06.01", "", None]),
+            "i": pa.array([2025, None, -1], pa.int64()),
+            "f": pa.array([1.5, None, 0.0]),
+            "b": pa.array([True, None, False]),
+            "d": pa.array([dt.date(2026, 1, 1), None, dt.date(1970, 1, 1)]),
+        }
+    )
 
 
 @functools.cache
@@ -70,5 +78,7 @@ def stable() -> bool:
     if not ok:
         logging.getLogger(__name__).warning(
             "row hashes differ from those recorded (polars %s): merges compare every row in "
-            "full until the stored hashes are recomputed", pl.__version__)
+            "full until the stored hashes are recomputed",
+            pl.__version__,
+        )
     return ok

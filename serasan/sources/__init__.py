@@ -47,17 +47,30 @@ def conn_from_uri(conn_id: str, uri: str) -> ConnInfo:
     if uri.lstrip().startswith("{"):
         doc = json.loads(uri)
         extra = doc.get("extra") or {}
-        return ConnInfo(conn_id, doc.get("conn_type"), doc.get("host"), doc.get("port"),
-                        doc.get("login"), doc.get("password"), doc.get("schema"),
-                        json.loads(extra) if isinstance(extra, str) else extra)
+        return ConnInfo(
+            conn_id,
+            doc.get("conn_type"),
+            doc.get("host"),
+            doc.get("port"),
+            doc.get("login"),
+            doc.get("password"),
+            doc.get("schema"),
+            json.loads(extra) if isinstance(extra, str) else extra,
+        )
     parts = urlsplit(uri)
     query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
     # sqlite:////abs/app.db keeps its absolute path; other schemes' path is a database name
     path = parts.path[1:] if parts.scheme.startswith("sqlite") else parts.path.lstrip("/")
-    return ConnInfo(conn_id, parts.scheme, parts.hostname, parts.port,
-                    unquote(parts.username) if parts.username else None,
-                    unquote(parts.password) if parts.password else None,
-                    path or None, {k: unquote(v) for k, v in query.items()})
+    return ConnInfo(
+        conn_id,
+        parts.scheme,
+        parts.hostname,
+        parts.port,
+        unquote(parts.username) if parts.username else None,
+        unquote(parts.password) if parts.password else None,
+        path or None,
+        {k: unquote(v) for k, v in query.items()},
+    )
 
 
 def env_connections(conn_id: str) -> ConnInfo:
@@ -65,8 +78,10 @@ def env_connections(conn_id: str) -> ConnInfo:
     key = f"SERASAN_CONN_{conn_id.upper()}"
     value = os.environ.get(key)
     if not value:
-        raise SourceError(f"connection {conn_id!r} is not defined: set the Airflow connection "
-                          f"{conn_id!r} or the environment variable {key}")
+        raise SourceError(
+            f"connection {conn_id!r} is not defined: set the Airflow connection "
+            f"{conn_id!r} or the environment variable {key}"
+        )
     return conn_from_uri(conn_id, value)
 
 
@@ -90,13 +105,16 @@ def checked_params(ds: Dataset, model: type[Any], kind: str, mapping: str) -> An
     try:
         params = model.model_validate(ds.source.params)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(params)'}: {e['msg']}"
-                             for e in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(params)'}: {e['msg']}" for e in exc.errors()
+        )
         raise SourceError(f"{ds.id}: source.params for {kind} source: {problems}") from None
     unknown = sorted(set(getattr(params, mapping)) - set(ds.column_names))
     if unknown:
-        raise SourceError(f"{ds.id}: source.params.{mapping} maps {', '.join(unknown)}, which "
-                          f"{'is' if len(unknown) == 1 else 'are'} not a column of the dataset")
+        raise SourceError(
+            f"{ds.id}: source.params.{mapping} maps {', '.join(unknown)}, which "
+            f"{'is' if len(unknown) == 1 else 'are'} not a column of the dataset"
+        )
     return params
 
 

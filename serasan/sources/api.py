@@ -83,18 +83,24 @@ def pull(ctx: RunContext, ds: Dataset) -> list[str]:
     conn = ctx.connections(params.conn_id)
     with _Client(ds, params, conn) as client:
         raw = list(client.records(since, until))
-    records = sorted((map_record(r, ds, params) for r in raw),
-                     key=lambda r: _order_key(r, ds.primary_key))
+    records = sorted(
+        (map_record(r, ds, params) for r in raw), key=lambda r: _order_key(r, ds.primary_key)
+    )
     key = sha = None
     if records:
-        data = (json.dumps(records, ensure_ascii=False, sort_keys=True, indent=None,
-                           separators=(",", ":")) + "\n").encode("utf-8")
+        data = (
+            json.dumps(
+                records, ensure_ascii=False, sort_keys=True, indent=None, separators=(",", ":")
+            )
+            + "\n"
+        ).encode("utf-8")
         key = inbox_prefix(ctx.catalog, ds) + f"api-{interval.label}.json"
         sha = hashlib.sha256(data).hexdigest()
         ctx.lake.put(key, data, "application/json")
     _record_pull(ctx, ds, interval, since, until, len(records), key, sha)
-    log.info("%s: pulled %d records for %s from %s", ds.id, len(records), interval.label,
-             params.path)
+    log.info(
+        "%s: pulled %d records for %s from %s", ds.id, len(records), interval.label, params.path
+    )
     return [key] if key else []
 
 
@@ -106,8 +112,10 @@ def parse_params(ds: Dataset) -> ApiParams:
 def map_record(record: Any, ds: Dataset, params: ApiParams) -> dict[str, Any]:
     """One API record as `{catalog column: value}`, every column present, None when absent."""
     if not isinstance(record, dict):
-        raise SourceError(f"{ds.id}: {params.path} returned a record that is not a JSON object "
-                          f"(got {type(record).__name__})")
+        raise SourceError(
+            f"{ds.id}: {params.path} returned a record that is not a JSON object "
+            f"(got {type(record).__name__})"
+        )
     return {c: _dig(record, params.fields.get(c, c)) for c in ds.column_names}
 
 
@@ -152,8 +160,10 @@ class _Client:
         try:
             url = httpx.URL(base_url(conn).rstrip("/") + "/" + params.path.lstrip("/"))
         except httpx.InvalidURL as exc:
-            raise SourceError(f"{ds.id}: connection {conn.conn_id!r} and path {params.path!r} "
-                              f"do not make a valid URL ({exc})") from None
+            raise SourceError(
+                f"{ds.id}: connection {conn.conn_id!r} and path {params.path!r} "
+                f"do not make a valid URL ({exc})"
+            ) from None
         # httpx drops a URL's own query when `params=` is given: keep `path`'s query ourselves
         self.fixed_query = dict(url.params.multi_items())
         self.url = url.copy_with(query=None)
@@ -165,8 +175,9 @@ class _Client:
                 headers[str(header)] = self._token
             else:
                 headers["Authorization"] = f"Bearer {self._token}"
-        self.http = httpx.Client(headers=headers, timeout=params.timeout_seconds,
-                                 follow_redirects=False)
+        self.http = httpx.Client(
+            headers=headers, timeout=params.timeout_seconds, follow_redirects=False
+        )
         self._jitter = random.Random()
 
     def __enter__(self) -> _Client:
@@ -208,16 +219,20 @@ class _Client:
                 return
             page += 1
             offset += len(rows)
-        raise SourceError(f"{self.ds.id}: GET {self.where} still had more pages after "
-                          f"max_pages={p.max_pages}; stopped so a pagination loop cannot run "
-                          f"forever (raise max_pages if the interval really is that large)")
+        raise SourceError(
+            f"{self.ds.id}: GET {self.where} still had more pages after "
+            f"max_pages={p.max_pages}; stopped so a pagination loop cannot run "
+            f"forever (raise max_pages if the interval really is that large)"
+        )
 
     def _records_of(self, body: Any, n: int) -> list[Any]:
         rows = _dig(body, self.p.records_path) if self.p.records_path else body
         if not isinstance(rows, list):
             found = "nothing" if rows is None else f"a {type(rows).__name__}"
-            raise SourceError(f"{self.ds.id}: GET {self.where} (page {n}): expected a list of "
-                              f"records at {self.p.records_path or '(the body)'!r}, found {found}")
+            raise SourceError(
+                f"{self.ds.id}: GET {self.where} (page {n}): expected a list of "
+                f"records at {self.p.records_path or '(the body)'!r}, found {found}"
+            )
         return rows
 
     def _get(self, query: dict[str, Any], n: int) -> Any:
@@ -242,27 +257,35 @@ class _Client:
                         return resp.json()
                     except ValueError:
                         raise SourceError(
-                            f"{what}: HTTP {status} but the body is not JSON: "
-                            f"{self._snippet(resp)}") from None
+                            f"{what}: HTTP {status} but the body is not JSON: {self._snippet(resp)}"
+                        ) from None
                 if status in (401, 403):
-                    raise SourceError(f"{what} returned HTTP {status}: the token in connection "
-                                      f"{self.conn_id!r} was refused")
+                    raise SourceError(
+                        f"{what} returned HTTP {status}: the token in connection "
+                        f"{self.conn_id!r} was refused"
+                    )
                 if 300 <= status < 400:
-                    raise SourceError(f"{what} returned HTTP {status}, a redirect to "
-                                      f"{self._scrub(resp.headers.get('location', '?'))}; "
-                                      f"point connection {self.conn_id!r} at the final URL")
+                    raise SourceError(
+                        f"{what} returned HTTP {status}, a redirect to "
+                        f"{self._scrub(resp.headers.get('location', '?'))}; "
+                        f"point connection {self.conn_id!r} at the final URL"
+                    )
                 if status != 429 and status < 500:
-                    raise SourceError(f"{what} returned HTTP {status} {resp.reason_phrase}: "
-                                      f"{self._snippet(resp)}")
+                    raise SourceError(
+                        f"{what} returned HTTP {status} {resp.reason_phrase}: {self._snippet(resp)}"
+                    )
                 problem = f"HTTP {status} {resp.reason_phrase}".rstrip()
                 after = _retry_after(resp.headers.get("retry-after"))
                 if after is not None:
                     wait = min(after, RETRY_AFTER_CAP_SECONDS)
             if attempt == attempts:
-                raise SourceError(f"{what} failed: {problem}, after {attempts} attempt"
-                                  f"{'s' if attempts > 1 else ''}")
-            log.warning("%s: %s; retry %d of %d in %.2f s", what, problem, attempt,
-                        self.p.max_retries, wait)
+                raise SourceError(
+                    f"{what} failed: {problem}, after {attempts} attempt"
+                    f"{'s' if attempts > 1 else ''}"
+                )
+            log.warning(
+                "%s: %s; retry %d of %d in %.2f s", what, problem, attempt, self.p.max_retries, wait
+            )
             time.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -329,18 +352,42 @@ def _rank(value: Any) -> tuple[int, Any]:
 
 def _order_key(record: dict[str, Any], primary_key: list[str]) -> tuple[Any, ...]:
     # the whole record breaks ties, so even duplicate keys come out in one order
-    return (tuple(_rank(record[k]) for k in primary_key),
-            json.dumps(record, sort_keys=True, ensure_ascii=False))
+    return (
+        tuple(_rank(record[k]) for k in primary_key),
+        json.dumps(record, sort_keys=True, ensure_ascii=False),
+    )
 
 
-def _record_pull(ctx: RunContext, ds: Dataset, interval: Interval, lower: str, upper: str,
-                 rows: int, key: str | None, sha: str | None) -> None:
+def _record_pull(
+    ctx: RunContext,
+    ds: Dataset,
+    interval: Interval,
+    lower: str,
+    upper: str,
+    rows: int,
+    key: str | None,
+    sha: str | None,
+) -> None:
     """Replace this interval's row in meta.source_pull: the last pull is the one that counts."""
     t = ctx.t("meta", "source_pull")
     start, end = _iso(interval.start), _iso(interval.end)
     with ctx.engine.begin() as conn:
-        conn.execute(t.delete().where((t.c.dataset_id == ds.id) & (t.c.interval_start == start)
-                                      & (t.c.interval_end == end)))
-        conn.execute(t.insert().values(dataset_id=ds.id, interval_start=start, interval_end=end,
-                                       lower_bound=lower, upper_bound=upper, rows=rows,
-                                       inbox_key=key, sha256=sha))
+        conn.execute(
+            t.delete().where(
+                (t.c.dataset_id == ds.id)
+                & (t.c.interval_start == start)
+                & (t.c.interval_end == end)
+            )
+        )
+        conn.execute(
+            t.insert().values(
+                dataset_id=ds.id,
+                interval_start=start,
+                interval_end=end,
+                lower_bound=lower,
+                upper_bound=upper,
+                rows=rows,
+                inbox_key=key,
+                sha256=sha,
+            )
+        )

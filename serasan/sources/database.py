@@ -61,8 +61,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 JAKARTA = ZoneInfo("Asia/Jakarta")
-DRIVERS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg",
-           "mysql": "mysql+pymysql", "mariadb": "mysql+pymysql", "sqlite": "sqlite"}
+DRIVERS = {
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mysql+pymysql",
+    "sqlite": "sqlite",
+}
 CONNECT_TIMEOUT_SECONDS = 15
 # Bounds for the min/max probe of an integer watermark over a `query` that filters on
 # :lower/:upper itself: wide enough for any BIGINT.
@@ -86,8 +91,9 @@ class DatabaseParams(BaseModel):
     @model_validator(mode="after")
     def _table_or_query(self) -> DatabaseParams:
         if (self.table is None) == (self.query is None):
-            raise ValueError("give exactly one of `table` (optionally with `schema_name`) "
-                             "or `query`")
+            raise ValueError(
+                "give exactly one of `table` (optionally with `schema_name`) or `query`"
+            )
         if self.schema_name is not None and self.table is None:
             raise ValueError("`schema_name` goes with `table`; a `query` names its own tables")
         return self
@@ -111,20 +117,33 @@ def connection_url(info: ConnInfo) -> URL:
         try:
             return make_url(str(override))
         except ArgumentError:
-            raise SourceError(f"connection {info.conn_id!r}: extra.sqlalchemy_url is not an "
-                              "SQLAlchemy URL") from None
+            raise SourceError(
+                f"connection {info.conn_id!r}: extra.sqlalchemy_url is not an SQLAlchemy URL"
+            ) from None
     kind = (info.conn_type or "").lower().split("+", 1)[0]  # postgresql+psycopg -> postgresql
     driver = DRIVERS.get(kind)
     if driver is None:
-        raise SourceError(f"connection {info.conn_id!r}: conn_type {info.conn_type!r} is not a "
-                          f"supported database; expected one of {sorted(DRIVERS)} or an "
-                          "extra.sqlalchemy_url")
+        raise SourceError(
+            f"connection {info.conn_id!r}: conn_type {info.conn_type!r} is not a "
+            f"supported database; expected one of {sorted(DRIVERS)} or an "
+            "extra.sqlalchemy_url"
+        )
     if driver == "sqlite":  # read-only: a missing file is an error, not a new empty database
-        return URL.create("sqlite", database=f"file:{info.schema or info.host}",
-                          query={"mode": "ro", "uri": "true"})
+        return URL.create(
+            "sqlite",
+            database=f"file:{info.schema or info.host}",
+            query={"mode": "ro", "uri": "true"},
+        )
     query = {"charset": "utf8mb4"} if driver.startswith("mysql") else {}
-    return URL.create(driver, username=info.login, password=info.password, host=info.host,
-                      port=info.port, database=info.schema, query=query)
+    return URL.create(
+        driver,
+        username=info.login,
+        password=info.password,
+        host=info.host,
+        port=info.port,
+        database=info.schema,
+        query=query,
+    )
 
 
 def _engine(url: URL, info: ConnInfo) -> Engine:
@@ -137,16 +156,22 @@ def _engine(url: URL, info: ConnInfo) -> Engine:
     backend, driver = url.get_backend_name(), url.get_driver_name()
     if backend == "postgresql" and driver == "psycopg":
         options = "-c TimeZone=Asia/Jakarta -c default_transaction_read_only=on"
-        return create_engine(url, poolclass=NullPool,
-                             connect_args={"connect_timeout": timeout, "options": options})
-    engine = create_engine(url, poolclass=NullPool, connect_args=(
-        {"connect_timeout": timeout} if driver == "pymysql" else {}))
+        return create_engine(
+            url, poolclass=NullPool, connect_args={"connect_timeout": timeout, "options": options}
+        )
+    engine = create_engine(
+        url,
+        poolclass=NullPool,
+        connect_args=({"connect_timeout": timeout} if driver == "pymysql" else {}),
+    )
     if backend in ("mysql", "mariadb"):
+
         @event.listens_for(engine, "connect")
         def _session(dbapi_conn: Any, _record: Any) -> None:
             with dbapi_conn.cursor() as cur:
                 cur.execute("SET time_zone = '+07:00'")
                 cur.execute("SET SESSION TRANSACTION READ ONLY")
+
     return engine
 
 
@@ -167,8 +192,9 @@ class _Where:
             if self.password:
                 detail = detail.replace(self.password, "***")
             detail = f" ({type(orig).__name__}: {detail})"
-        return SourceError(f"{self.dataset}: database source {self.conn_id!r} at {self.url}: "
-                           f"{what}{detail}")
+        return SourceError(
+            f"{self.dataset}: database source {self.conn_id!r} at {self.url}: {what}{detail}"
+        )
 
 
 # ------------------------------------------------------------------------ the SELECT
@@ -196,18 +222,29 @@ def _find(names: list[str], wanted: str) -> str | None:
     return folded[0] if len(folded) == 1 else None
 
 
-def _plan(conn: Connection, ds: Dataset, params: DatabaseParams, where: _Where,
-          probe_bounds: dict[str, Any]) -> _Plan:
+def _plan(
+    conn: Connection,
+    ds: Dataset,
+    params: DatabaseParams,
+    where: _Where,
+    probe_bounds: dict[str, Any],
+) -> _Plan:
     """Reflect the table (or probe the query) and check every needed column is there."""
     wanted = _source_columns(ds, params)
     if params.table is not None:
         label = f"{params.schema_name}.{params.table}" if params.schema_name else params.table
         try:
-            src = Table(params.table, MetaData(), schema=params.schema_name, autoload_with=conn,
-                        resolve_fks=False)
+            src = Table(
+                params.table,
+                MetaData(),
+                schema=params.schema_name,
+                autoload_with=conn,
+                resolve_fks=False,
+            )
         except NoSuchTableError:
-            raise where.error(f"table {label!r} does not exist (or this login cannot see it)"
-                              ) from None
+            raise where.error(
+                f"table {label!r} does not exist (or this login cannot see it)"
+            ) from None
         available = list(src.c.keys())
         what = f"table {label!r}"
     else:
@@ -232,7 +269,8 @@ def _plan(conn: Connection, ds: Dataset, params: DatabaseParams, where: _Where,
             f"{what} has no column{'s' if len(missing) > 1 else ''} "
             f"{', '.join(repr(m) for m in missing)}; it has "
             f"{', '.join(repr(a) for a in available)} (source.params.columns maps a catalog "
-            "column to a source column of another name)")
+            "column to a source column of another name)"
+        )
     columns = [src.c[resolved[n]] for n in wanted]
     wm = src.c[resolved[params.watermark_column]]
     key = [src.c[resolved[params.columns.get(k, k)]] for k in ds.primary_key]
@@ -276,29 +314,46 @@ def _from_text(value: str | None, kind: str) -> Any:
 def _recorded(ctx: RunContext, ds: Dataset, key: tuple[str, str]) -> Any:
     sp = ctx.t("meta", "source_pull")
     with ctx.engine.connect() as conn:
-        return conn.execute(select(sp.c.lower_bound, sp.c.upper_bound).where(and_(
-            sp.c.dataset_id == ds.id, sp.c.interval_start == key[0],
-            sp.c.interval_end == key[1]))).first()
+        return conn.execute(
+            select(sp.c.lower_bound, sp.c.upper_bound).where(
+                and_(
+                    sp.c.dataset_id == ds.id,
+                    sp.c.interval_start == key[0],
+                    sp.c.interval_end == key[1],
+                )
+            )
+        ).first()
 
 
 def _last_upper(ctx: RunContext, ds: Dataset) -> int | None:
     """The highest integer watermark any earlier pull reached: no row is pulled twice."""
     sp = ctx.t("meta", "source_pull")
     with ctx.engine.connect() as conn:
-        uppers = conn.execute(select(sp.c.upper_bound).where(and_(
-            sp.c.dataset_id == ds.id, sp.c.upper_bound.is_not(None)))).scalars().all()
+        uppers = (
+            conn.execute(
+                select(sp.c.upper_bound).where(
+                    and_(sp.c.dataset_id == ds.id, sp.c.upper_bound.is_not(None))
+                )
+            )
+            .scalars()
+            .all()
+        )
     values = [int(u) for u in uppers if u.lstrip("-").isdigit()]
     return max(values) if values else None
 
 
-def _integer_bounds(conn: Connection, plan: _Plan, previous: int | None,
-                    ) -> tuple[int | None, int | None]:
+def _integer_bounds(
+    conn: Connection,
+    plan: _Plan,
+    previous: int | None,
+) -> tuple[int | None, int | None]:
     """(previous upper, or min - 1 on the first pull; current max), both None when empty."""
     probe = select(func.min(plan.watermark), func.max(plan.watermark)).select_from(plan.where)
     if previous is not None:
         probe = probe.where(plan.watermark > bindparam("lower"))
-    lowest, highest = conn.execute(probe, {"lower": _INT_MIN if previous is None else previous,
-                                           "upper": _INT_MAX}).one()
+    lowest, highest = conn.execute(
+        probe, {"lower": _INT_MIN if previous is None else previous, "upper": _INT_MAX}
+    ).one()
     if previous is not None:
         return previous, (previous if highest is None else max(previous, int(highest)))
     if lowest is None:
@@ -306,16 +361,27 @@ def _integer_bounds(conn: Connection, plan: _Plan, previous: int | None,
     return int(lowest) - 1, int(highest)
 
 
-def _reserve(ctx: RunContext, ds: Dataset, key: tuple[str, str], bounds: tuple[Any, Any],
-             ) -> Any:
+def _reserve(
+    ctx: RunContext,
+    ds: Dataset,
+    key: tuple[str, str],
+    bounds: tuple[Any, Any],
+) -> Any:
     """Record new bounds before any row is read; if another run of this interval was first,
     return its row so both pull the same rows."""
     sp = ctx.t("meta", "source_pull")
     try:
         with ctx.engine.begin() as wh:
-            wh.execute(sp.insert().values(
-                dataset_id=ds.id, interval_start=key[0], interval_end=key[1],
-                lower_bound=_to_text(bounds[0]), upper_bound=_to_text(bounds[1]), rows=0))
+            wh.execute(
+                sp.insert().values(
+                    dataset_id=ds.id,
+                    interval_start=key[0],
+                    interval_end=key[1],
+                    lower_bound=_to_text(bounds[0]),
+                    upper_bound=_to_text(bounds[1]),
+                    rows=0,
+                )
+            )
         return None
     except IntegrityError:
         return _recorded(ctx, ds, key)
@@ -325,9 +391,11 @@ def _parse_recorded(row: Any, kind: str, ds: Dataset, key: tuple[str, str]) -> t
     try:
         return _from_text(row.lower_bound, kind), _from_text(row.upper_bound, kind)
     except ValueError:
-        raise SourceError(f"{ds.id}: meta.source_pull holds bounds {row.lower_bound!r}.."
-                          f"{row.upper_bound!r} for {key[0]}..{key[1]}, which are not "
-                          f"{kind} values; was watermark_type changed?") from None
+        raise SourceError(
+            f"{ds.id}: meta.source_pull holds bounds {row.lower_bound!r}.."
+            f"{row.upper_bound!r} for {key[0]}..{key[1]}, which are not "
+            f"{kind} values; was watermark_type changed?"
+        ) from None
 
 
 # ------------------------------------------------------------------------ CSV
@@ -388,8 +456,12 @@ def _write_csv(rows: Iterator[Any], ds: Dataset) -> tuple[bytes, int]:
     return data, count
 
 
-def _stream(conn: Connection, stmt: Any, bounds: dict[str, Any], batch_size: int,
-            ) -> Iterator[Any]:
+def _stream(
+    conn: Connection,
+    stmt: Any,
+    bounds: dict[str, Any],
+    batch_size: int,
+) -> Iterator[Any]:
     """Rows in batches of `batch_size` through a server-side cursor where the driver has one."""
     result = conn.execution_options(yield_per=batch_size).execute(stmt, bounds)
     for batch in result.partitions(batch_size):
@@ -420,11 +492,17 @@ def pull(ctx: RunContext, ds: Dataset) -> list[str]:
     kind = params.watermark_type
     info = ctx.connections(params.conn_id)
     url = connection_url(info)
-    where = _Where(ds.id, params.conn_id, url.render_as_string(hide_password=True),
-                   info.password or url.password)
+    where = _Where(
+        ds.id,
+        params.conn_id,
+        url.render_as_string(hide_password=True),
+        info.password or url.password,
+    )
     interval = ctx.data_interval
-    key = (interval.start.astimezone(JAKARTA).isoformat(),
-           interval.end.astimezone(JAKARTA).isoformat())
+    key = (
+        interval.start.astimezone(JAKARTA).isoformat(),
+        interval.end.astimezone(JAKARTA).isoformat(),
+    )
     recorded = _recorded(ctx, ds, key)
     previous = _last_upper(ctx, ds) if kind == "integer" and recorded is None else None
     try:
@@ -433,12 +511,18 @@ def pull(ctx: RunContext, ds: Dataset) -> list[str]:
         raise where.error("no SQLAlchemy driver for this URL", exc) from exc
     try:
         with _reading(where), engine.connect() as conn:
-            probe = ({"lower": _INT_MIN, "upper": _INT_MAX} if kind == "integer" else
-                     dict(zip(("lower", "upper"), _interval_bounds(interval, kind), strict=True)))
+            probe = (
+                {"lower": _INT_MIN, "upper": _INT_MAX}
+                if kind == "integer"
+                else dict(zip(("lower", "upper"), _interval_bounds(interval, kind), strict=True))
+            )
             plan = _plan(conn, ds, params, where, probe)
             if recorded is None:
-                new = (_integer_bounds(conn, plan, previous) if kind == "integer"
-                       else _interval_bounds(interval, kind))
+                new = (
+                    _integer_bounds(conn, plan, previous)
+                    if kind == "integer"
+                    else _interval_bounds(interval, kind)
+                )
         if recorded is None:
             recorded = _reserve(ctx, ds, key, new)
         lower, upper = new if recorded is None else _parse_recorded(recorded, kind, ds, key)
@@ -450,8 +534,12 @@ def pull(ctx: RunContext, ds: Dataset) -> list[str]:
                 cond = [plan.watermark >= bindparam("lower"), plan.watermark < bindparam("upper")]
             stmt = select(*plan.selected).select_from(plan.where).where(*cond)
             with _reading(where), engine.connect() as conn:
-                rows = _stream(conn, stmt.order_by(*plan.order),
-                               {"lower": lower, "upper": upper}, params.batch_size)
+                rows = _stream(
+                    conn,
+                    stmt.order_by(*plan.order),
+                    {"lower": lower, "upper": upper},
+                    params.batch_size,
+                )
                 data, count = _write_csv(rows, ds)
     finally:
         engine.dispose()
@@ -463,9 +551,26 @@ def pull(ctx: RunContext, ds: Dataset) -> list[str]:
         ctx.lake.put(inbox_key, data, "text/csv; charset=utf-8")
     sp = ctx.t("meta", "source_pull")
     with ctx.engine.begin() as wh:
-        wh.execute(sp.update().where(and_(
-            sp.c.dataset_id == ds.id, sp.c.interval_start == key[0],
-            sp.c.interval_end == key[1])).values(rows=count, inbox_key=inbox_key, sha256=sha))
-    log.info("%s: pulled %d rows for %s from %s (%s), %s in (%s, %s)", ds.id, count,
-             interval.label, params.conn_id, where.url, params.watermark_column, lower, upper)
+        wh.execute(
+            sp.update()
+            .where(
+                and_(
+                    sp.c.dataset_id == ds.id,
+                    sp.c.interval_start == key[0],
+                    sp.c.interval_end == key[1],
+                )
+            )
+            .values(rows=count, inbox_key=inbox_key, sha256=sha)
+        )
+    log.info(
+        "%s: pulled %d rows for %s from %s (%s), %s in (%s, %s)",
+        ds.id,
+        count,
+        interval.label,
+        params.conn_id,
+        where.url,
+        params.watermark_column,
+        lower,
+        upper,
+    )
     return [inbox_key] if inbox_key else []

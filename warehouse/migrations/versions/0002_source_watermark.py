@@ -26,4 +26,5 @@ def upgrade() -> None:
         sa.Column("inbox_key", sa.Text),
         sa.Column("sha256", sa.String(64)),
         sa.PrimaryKeyConstraint("dataset_id", "interval_start", "interval_end"),
-        schema=schema)
+        schema=schema,
+    )

@@ -28,7 +28,8 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text),
         sa.Column("next_attempt_at", sa.String(40)),
         sa.Column("sent_at", sa.String(40)),
-        schema=schema)
+        schema=schema,
+    )
     schema, table = locate("meta", "quality_score", dialect)
     op.create_table(
         table,
@@ -43,4 +44,5 @@ def upgrade() -> None:
         sa.Column("score_rows", sa.Float),
         sa.Column("score_expectations", sa.Float),
         sa.PrimaryKeyConstraint("regency", "opd", "period"),
-        schema=schema)
+        schema=schema,
+    )

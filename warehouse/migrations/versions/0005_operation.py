@@ -26,4 +26,5 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text),
         sa.Column("detail", sa.Text),
         sa.Column("recorded_at", sa.String(40), nullable=False),
-        schema=schema)
+        schema=schema,
+    )

@@ -30,11 +30,13 @@ def upgrade() -> None:
         sa.Column("valid_from", sa.Date, nullable=False),
         sa.Column("valid_to", sa.Date),
         sa.PrimaryKeyConstraint("kode", "valid_from"),
-        schema=schema)
+        schema=schema,
+    )
     schema, table = locate("ref", "bps_kemendagri", dialect)
     op.create_table(
         table,
         sa.Column("kode_bps", sa.String(20), primary_key=True),
         sa.Column("kode_kemendagri", sa.String(20), nullable=False, index=True),
         sa.Column("level", sa.String(20), nullable=False),
-        schema=schema)
+        schema=schema,
+    )

@@ -25,4 +25,5 @@ def upgrade() -> None:
         sa.Column("column_name", sa.String(200), nullable=False),
         sa.Column("nullable", sa.Boolean, nullable=False),
         sa.PrimaryKeyConstraint("dataset_id", "column_name"),
-        schema=schema)
+        schema=schema,
+    )

@@ -25,8 +25,7 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     schema, table = locate("meta", "export_run", dialect)
     with op.batch_alter_table(table, schema=schema) as batch:
-        batch.add_column(sa.Column("status", sa.String(20), nullable=False,
-                                   server_default="ready"))
+        batch.add_column(sa.Column("status", sa.String(20), nullable=False, server_default="ready"))
         batch.add_column(sa.Column("metadata_missing", sa.Text))
         batch.add_column(sa.Column("scan_hits", sa.Integer, nullable=False, server_default="0"))
         batch.add_column(sa.Column("exported_at", sa.String(40)))
@@ -43,7 +42,8 @@ def upgrade() -> None:
         sa.Column("manifest_sha256", sa.String(64)),
         sa.Column("rows", sa.Integer),
         sa.Column("recorded_at", sa.String(40), nullable=False),
-        schema=schema)
+        schema=schema,
+    )
 
     schema, table = locate("meta", "publication", dialect)
     op.create_table(
@@ -59,7 +59,8 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text),
         sa.Column("updated_at", sa.String(40), nullable=False),
         sa.PrimaryKeyConstraint("portal", "dataset_id", "period"),
-        schema=schema)
+        schema=schema,
+    )
 
     schema, table = locate("meta", "pii_finding", dialect)
     op.create_table(
@@ -73,7 +74,8 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("excerpt", sa.Text, nullable=False),
         sa.Column("found_at", sa.String(40), nullable=False),
-        schema=schema)
+        schema=schema,
+    )
 
     schema, table = locate("meta", "retention_audit", dialect)
     op.create_table(
@@ -89,4 +91,5 @@ def upgrade() -> None:
         sa.Column("policy_days", sa.Integer, nullable=False),
         sa.Column("reason", sa.Text, nullable=False),
         sa.Column("actor", sa.String(120), nullable=False),
-        schema=schema)
+        schema=schema,
+    )

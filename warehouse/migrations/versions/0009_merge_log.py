@@ -23,8 +23,12 @@ def upgrade() -> None:
         return
     op.create_table(
         table,
-        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
-                  autoincrement=True),
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
         sa.Column("load_id", sa.String(120), nullable=False),
         sa.Column("dataset_id", sa.String(64), nullable=False),
         sa.Column("mode", sa.String(20), nullable=False),
@@ -36,4 +40,6 @@ def upgrade() -> None:
         sa.Column("periods", sa.Text),
         sa.Column("merged_at", sa.String(40), nullable=False),
         sa.UniqueConstraint("dataset_id", "load_id"),
-        schema=schema, sqlite_autoincrement=True)
+        schema=schema,
+        sqlite_autoincrement=True,
+    )
