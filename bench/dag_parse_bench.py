@@ -48,10 +48,10 @@ import os
 import pendulum
 from airflow.sdk import Asset, AssetAny, dag, task
 
-from serasan.catalog import Dataset, Regency, load_catalog
+from serasan.config.catalog import Dataset, Regency, load_catalog
 from serasan.operators import tasks
 from serasan.operators.notifiers import EngineerAlertNotifier
-from serasan.pipeline import opd_key
+from serasan.pipeline.steps import opd_key
 
 START = pendulum.datetime(2026, 1, 1, tz="Asia/Jakarta")
 # Retries absorb a source's passing outage; in-process CLI runs set 0 to fail fast instead.
@@ -60,7 +60,7 @@ RETRIES = {"retries": int(os.environ.get("SERASAN_TASK_RETRIES", "2")),
                                                                   "300")))}
 # A task that fails after its retries alerts the engineers (never the OPDs). Built once: no I/O.
 FAILURE = {"on_failure_callback": [EngineerAlertNotifier()]}
-CATALOG = load_catalog(check_suites=False)  # suites are read by the tasks, not at parse time
+CATALOG = load_catalog()  # suites are read by the tasks, not at parse time
 
 
 def dataset_asset(ds: Dataset) -> Asset:
@@ -172,10 +172,10 @@ def child(mode: str, args: list[str]) -> None:
     )
     try:
         if mode == "load":
-            from serasan.catalog import load_catalog
+            from serasan.config.catalog import load_catalog
 
             start = time.perf_counter()
-            cat = load_catalog(check_suites=False)
+            cat = load_catalog()
             out = {
                 "seconds": time.perf_counter() - start,
                 "datasets": len(cat.datasets),
@@ -227,7 +227,8 @@ def median(env: dict[str, str], mode: str, *args: str) -> tuple[float, dict]:
 
 
 def main() -> None:
-    from serasan.scale import dag_index, generate_catalog
+    from serasan.demo.province import generate_catalog
+    from serasan.runtime.dag_index import dag_index
 
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="serasan-dagbench-") as tmp:

@@ -33,6 +33,8 @@ import time
 import uuid
 from pathlib import Path
 
+from serasan.quality.suites import load_validated_catalog
+
 PG_URL = os.environ.get("SERASAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 COLUMNS = (
     "tahun bigint, kode_kelompok text, nama_kelompok text, kode_desa text, "
@@ -52,9 +54,8 @@ def _url(database: str) -> str:
 
 def dataset(mode: str) -> dict:
     """`muba_kelompok_tani_karet` under another id, in the given load mode."""
-    from serasan.catalog import load_catalog
 
-    spec = load_catalog().dataset("muba_kelompok_tani_karet").model_dump()
+    spec = load_validated_catalog().dataset("muba_kelompok_tani_karet").model_dump()
     return {**spec, "id": f"bench_{mode}", "load_mode": mode}
 
 
@@ -159,7 +160,7 @@ def child_bare(url: str, csv_path: str) -> dict:
 
 
 def child_serasan(url: str, spec: str, parquet: str, load_id: str) -> dict:
-    from serasan.catalog import Dataset
+    from serasan.config.catalog import Dataset
     from serasan.warehouse import history, loader
     from serasan.warehouse.db import make_engine
 
@@ -217,7 +218,7 @@ def _reset(url: str, spec: dict) -> None:
     """A fresh fact table, history table and ledger for the benchmark dataset."""
     from sqlalchemy import delete
 
-    from serasan.catalog import Dataset
+    from serasan.config.catalog import Dataset
     from serasan.warehouse import history
     from serasan.warehouse.db import make_engine
     from serasan.warehouse.facts import fact_table
@@ -364,11 +365,10 @@ def main() -> None:
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     try:
-        from serasan.catalog import load_catalog
         from serasan.warehouse.db import make_engine, upgrade
 
         engine = make_engine(_url(name))
-        upgrade(engine, load_catalog())  # schemas and meta tables, as in production
+        upgrade(engine, load_validated_catalog())  # schemas and meta tables, as in production
         engine.dispose()
         runs = [run_size(_url(name), rows) for rows in sizes]
     finally:

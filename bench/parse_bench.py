@@ -16,14 +16,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from serasan.quality.suites import load_validated_catalog
+
 DATASET = "muba_kelompok_tani_karet"  # 10 columns, names and codes: ~100 bytes a row
 
 
 def make_file(path: Path, rows: int) -> int:
-    from serasan.catalog import load_catalog
-    from serasan.generate import generate_dataset
+    from serasan.demo.generate import generate_dataset
 
-    catalog = load_catalog()
+    catalog = load_validated_catalog()
     gen = generate_dataset(catalog.dataset(DATASET), catalog, rows=1000, fmt="csv", seed=1)
     header, *body = gen.data.decode().splitlines(keepends=True)
     block = "".join(body)
@@ -45,10 +46,9 @@ def run_one(kind: str, path: str) -> None:
 
         rows = pacsv.read_csv(path).num_rows
     else:
-        from serasan.catalog import load_catalog
-        from serasan.parse import parse_stream
+        from serasan.parse.reader import parse_stream
 
-        ds = load_catalog().dataset(DATASET)
+        ds = load_validated_catalog().dataset(DATASET)
         result = parse_stream(lambda: open(path, "rb"), Path(path).name, ds)  # noqa: SIM115
         assert result.rows_in == result.table.num_rows, "a clean file must parse without rejects"
         rows = result.table.num_rows

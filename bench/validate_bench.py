@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from serasan.quality.suites import load_validated_catalog
+
 DATASET = "muba_bank_sampah"
 RUN_DATE = dt.date(2026, 11, 1)
 
@@ -30,11 +32,10 @@ def make_file(path: Path, rows: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from serasan.catalog import load_catalog
-    from serasan.generate import generate_dataset
-    from serasan.parse import parse_file
+    from serasan.demo.generate import generate_dataset
+    from serasan.parse.reader import parse_file
 
-    catalog = load_catalog()
+    catalog = load_validated_catalog()
     ds = catalog.dataset(DATASET)
     gen = generate_dataset(ds, catalog, rows=250, fmt="csv", defect_rate=0.1, seed=3)
     block = parse_file(gen.data, gen.filename, ds).table
@@ -47,10 +48,9 @@ def run_one(kind: str, path: str) -> None:
     """Child process: imports and GX set-up first, then time read (+ validation)."""
     import pyarrow.parquet as pq
 
-    from serasan.catalog import load_catalog
-    from serasan.validate import _batch_definition, run_gx, suite_params, validate
+    from serasan.quality.engine import _batch_definition, run_gx, suite_params, validate
 
-    suite = load_catalog().suites[DATASET]
+    suite = load_validated_catalog().suites[DATASET]
     params = suite_params(RUN_DATE)
     if kind != "read":
         _batch_definition()  # GX import and context: a one-off per worker process
@@ -94,13 +94,12 @@ def _sql_validate(path: str, table: object, suite: dict, params: dict) -> tuple[
     import great_expectations as gx
     from sqlalchemy import text
 
-    from serasan.catalog import load_catalog
     from serasan.warehouse.db import make_engine
     from serasan.warehouse.loader import stage
 
     url = os.environ.get("SERASAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
     engine = make_engine(url)
-    ds = load_catalog().dataset(DATASET)
+    ds = load_validated_catalog().dataset(DATASET)
     with engine.begin() as conn:
         stg = stage(conn, ds, table, "bench-0000000000000000")
     ctx = gx.get_context(mode="ephemeral")

@@ -26,7 +26,7 @@ from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, Asset, AssetAny, get_parsing_context
 
 from serasan.operators.notifiers import EngineerAlertNotifier
-from serasan.scale import dag_index
+from serasan.runtime.dag_index import dag_index
 
 START = pendulum.datetime(2026, 1, 1, tz="Asia/Jakarta")
 # Retries absorb a source's passing outage; in-process CLI runs set 0 to fail fast instead.

@@ -4,15 +4,15 @@ Each is a GX 1.x `ColumnMapExpectation` backed by its own `ColumnMapMetricProvid
 implementation (`column_condition_partial(engine=PandasExecutionEngine)`), built like GX's own
 `ExpectColumnValuesToMatchRegex`. GX registers an expectation class under the snake_case of its
 name when the class is defined, so this module must be imported before a suite using these
-types is built (`serasan.validate` does it). From GX JSON they read like any core type:
+types is built (`serasan.quality.engine` does it). From GX JSON they read like any core type:
 
     {"type": "expect_column_values_to_be_valid_kode_wilayah",
      "kwargs": {"column": "kode_desa", "level": "desa_kelurahan", "parent": "16.06"}}
 
 As for GX's own map expectations, missing values (None, NaN) are not checked: they are neither
 expected nor unexpected. Every rule here is written a second time, in pyarrow, as a row mask in
-`serasan.rules`; `serasan.validate` proves on every batch that both count the same rows. The two
-share only the reference data (`serasan.rules.wilayah`, `nik_reference`, `NIK_PROVINCES`, ...).
+`serasan.quality.rules`; `serasan.quality.engine` proves on every batch that both count the same rows. The two
+share only the reference data (`serasan.quality.rules.wilayah`, `nik_reference`, `NIK_PROVINCES`, ...).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from great_expectations.expectations.metrics.map_metric_provider import (
     column_condition_partial,
 )
 
-from serasan import rules
+from serasan.quality import rules
 
 _LIBRARY = {
     "maturity": "experimental",
@@ -278,7 +278,7 @@ class ExpectColumnValuesToExistInRegistry(ColumnMapExpectation):
 
     `registry` is the id of a catalog dataset and `registry_column` its key column. The keys are
     what the warehouse holds (`core.fact_<registry>`), passed as the suite parameter
-    `registry__<registry>__<registry_column>` that `serasan.registry.registry_params` fills in
+    `registry__<registry>__<registry_column>` that `serasan.quality.registry.registry_params` fills in
     before validation: `value_set` is `{"$PARAMETER": "registry__<registry>__<column>"}`.
     """
 

@@ -6,12 +6,11 @@ import datetime as dt
 import logging
 import os
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from serasan.settings import Settings
-from serasan.sources import ConnInfo, Interval, SourceError, env_connections
+from serasan.common.clock import JAKARTA
+from serasan.config.settings import Settings
+from serasan.runtime.connections import ConnInfo, Interval, SourceError, env_connections
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
 WAREHOUSE_CONN_ID = "serasan_warehouse"
 LAKE_CONN_ID = "serasan_lake"
 CKAN_CONN_ID = "serasan_ckan"  # http connection: host is the portal URL, password the token

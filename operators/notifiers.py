@@ -1,4 +1,4 @@
-"""Airflow notifiers for Serasan: thin adapters over `serasan.delivery`, which does the sending.
+"""Airflow notifiers for Serasan: thin adapters over `serasan.alerts.delivery`, which does the sending.
 
 - `EngineerAlertNotifier`: the DAGs' `on_failure_callback`. A task that failed after its retries
   alerts the engineers (dag, task, run id, log location) through the outbox, at once. OPDs never
@@ -19,9 +19,9 @@ from typing import Any
 
 from airflow.sdk import BaseNotifier
 
-from serasan import delivery
+from serasan.alerts import delivery
+from serasan.config.settings import Settings
 from serasan.operators.config import _connection, settings_from_airflow
-from serasan.settings import Settings
 
 SMTP_CONN_ID = "serasan_smtp"
 WEBHOOK_CONN_ID = "serasan_webhook"

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from serasan.paths import DAGS_DIR
+from serasan.common.paths import DAGS_DIR
 
 
 def configure_airflow(home: Path) -> None:

@@ -6,9 +6,9 @@ import logging
 from functools import cache
 from typing import Any
 
-from serasan import delivery, exports, freshness, kpi, metrics
-from serasan import report as report_
-from serasan.catalog import Catalog, load_catalog
+from serasan.admin import metrics
+from serasan.alerts import delivery, freshness
+from serasan.config.catalog import Catalog
 from serasan.operators.config import (
     airflow_connection,
     interval_of,
@@ -16,10 +16,14 @@ from serasan.operators.config import (
     settings_from_airflow,
 )
 from serasan.operators.notifiers import settings_for_alerts
-from serasan.pipeline import BlockedLoad, RunContext
-from serasan.pipeline import extract as _extract
-from serasan.pipeline import load as _load
-from serasan.pipeline import transform as _transform
+from serasan.pipeline.steps import BlockedLoad
+from serasan.pipeline.steps import extract as _extract
+from serasan.pipeline.steps import load as _load
+from serasan.pipeline.steps import transform as _transform
+from serasan.publish import exports, kpi
+from serasan.publish import report as report_
+from serasan.quality.suites import load_validated_catalog
+from serasan.runtime.context import RunContext
 from serasan.warehouse.db import upgrade
 
 log = logging.getLogger(__name__)
@@ -27,7 +31,7 @@ log = logging.getLogger(__name__)
 
 @cache
 def _catalog() -> Catalog:
-    return load_catalog()
+    return load_validated_catalog()
 
 
 def _ctx(context: dict[str, Any], alerts: bool = False) -> RunContext:
@@ -129,10 +133,10 @@ def notify(dataset_id: str, context: dict[str, Any]) -> dict[str, Any]:
 
 def check_dag_files(context: dict[str, Any]) -> list[str]:
     """Tell the engineers about DAG files that no longer import (once per file and day)."""
-    from serasan.dagcheck import check_dag_files as check
-    from serasan.delivery import OutboxAlert, alert_id, engineers, enqueue
+    from serasan.admin.dagcheck import check_dag_files as check
+    from serasan.alerts.delivery import OutboxAlert, alert_id, engineers, enqueue
+    from serasan.common.paths import DAGS_DIR
     from serasan.operators.config import settings_from_airflow
-    from serasan.paths import DAGS_DIR
     from serasan.warehouse.db import make_engine
 
     broken = check(DAGS_DIR, skip=("serasan_alerts.py",))
@@ -191,7 +195,12 @@ def watch_outbox(context: dict[str, Any]) -> dict[str, Any]:
 def retention(context: dict[str, Any]) -> dict[str, Any]:
     """Delete what the catalog's retention says is due on the run's date. A failed delete fails
     the task after every other object was handled, so it is retried and the engineers hear."""
-    from serasan.retention import ACTOR_DAG, RetentionIncomplete, backups_from_env, run_retention
+    from serasan.admin.retention import (
+        ACTOR_DAG,
+        RetentionIncomplete,
+        backups_from_env,
+        run_retention,
+    )
 
     ctx = _ctx(context)
     upgrade(ctx.engine, ctx.catalog)
@@ -219,7 +228,7 @@ def retention(context: dict[str, Any]) -> dict[str, Any]:
 def backup(context: dict[str, Any]) -> dict[str, Any]:
     """The warehouse dump into the lake, then the lake into `SERASAN_BACKUP_LAKE_URL`. Needs no
     catalog and runs no upgrade, so it backs up even a deployment whose catalog is broken."""
-    from serasan.backup import run_backup, target_settings
+    from serasan.admin.backup import run_backup, target_settings
 
     settings = settings_from_airflow()
     target = target_settings(settings)

@@ -34,8 +34,9 @@ import pytest  # noqa: E402
 from sqlalchemy import Engine, create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from serasan.catalog import Catalog, load_catalog  # noqa: E402
-from serasan.settings import Settings  # noqa: E402
+from serasan.config.catalog import Catalog  # noqa: E402
+from serasan.config.settings import Settings  # noqa: E402
+from serasan.quality.suites import load_validated_catalog  # noqa: E402
 
 PG_URL = os.environ.get("SERASAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 RUN_DATE = dt.date(2026, 11, 1)  # tests fix the date they run for
@@ -83,7 +84,7 @@ def _wait_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 30
 
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
-    return load_catalog()
+    return load_validated_catalog()
 
 
 @pytest.fixture(scope="session")
@@ -212,7 +213,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 def warehouse_context(settings: Settings, catalog: Catalog) -> Any:
     """A RunContext for RUN_DATE on an upgraded warehouse."""
-    from serasan.pipeline import RunContext
+    from serasan.runtime.context import RunContext
     from serasan.warehouse.db import upgrade
 
     ctx = RunContext(settings=settings, catalog=catalog, run_date=RUN_DATE, dag_id="t", run_id="r")
@@ -224,8 +225,9 @@ def deliver(
     ctx: Any, dataset_id: str, rows: int | None = None, defect_rate: float = 0.0, seed: int = 11
 ) -> list[dict[str, Any]]:
     """A generated OPD file put in the dataset's inbox, then the dataset's pipeline run on it."""
-    from serasan.generate import generate_dataset
-    from serasan.pipeline import inbox_prefix, run_dataset
+    from serasan.demo.generate import generate_dataset
+    from serasan.lake.keys import inbox_prefix
+    from serasan.pipeline.steps import run_dataset
 
     ds = ctx.catalog.dataset(dataset_id)
     gen = generate_dataset(ds, ctx.catalog, rows=rows, defect_rate=defect_rate, seed=seed)
@@ -238,9 +240,9 @@ def _load_every_dataset(settings: Settings, catalog: Catalog, workdir: Path) -> 
     (spreadsheet inbox, application database, HTTP API), then KPIs, exports and reports."""
     from contextlib import ExitStack
 
-    from serasan import exports, kpi, report
-    from serasan.demo_sources import prepare_database, serve_api
-    from serasan.pipeline import run_dataset
+    from serasan.demo.sources import prepare_database, serve_api
+    from serasan.pipeline.steps import run_dataset
+    from serasan.publish import exports, kpi, report
 
     ctx = warehouse_context(
         dataclasses.replace(settings, pii_key="kunci-uji-laporan-91ab"), catalog

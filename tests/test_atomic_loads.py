@@ -32,9 +32,11 @@ from sqlalchemy import Text, cast, create_engine, func, literal, select, text, t
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import make_url
 
-from serasan.catalog import Catalog, Dataset
-from serasan.pipeline import RunContext, inbox_prefix, load, load_id_for, run_dataset
-from serasan.settings import Settings
+from serasan.config.catalog import Catalog, Dataset
+from serasan.config.settings import Settings
+from serasan.lake.keys import inbox_prefix
+from serasan.pipeline.steps import load, load_id_for, run_dataset
+from serasan.runtime.context import RunContext
 from serasan.warehouse.db import upgrade
 from serasan.warehouse.facts import fact_table
 from serasan.warehouse.history import ensure_history_tables, history_table, merge_log_table
@@ -47,12 +49,12 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = textwrap.dedent("""
     import datetime as dt, json, sys, time
     from sqlalchemy import event
-    from serasan.catalog import load_catalog
-    from serasan.pipeline import RunContext, load
-    from serasan.settings import Settings
+    from serasan.config.catalog import load_catalog
+    from serasan.pipeline.steps import RunContext, load
+    from serasan.config.settings import Settings
 
     cfg = json.loads(open(sys.argv[1]).read())
-    catalog = load_catalog()
+    catalog = load_validated_catalog()
     ctx = RunContext(settings=Settings(lake_url=cfg["lake"], warehouse_url=cfg["url"]),
                      catalog=catalog, run_date=dt.date.fromisoformat(cfg["run_date"]),
                      dag_id="kill-test", run_id="run-1")
@@ -398,7 +400,7 @@ ODD_ROWS = [
 
 
 def _odd_table(ds: Dataset) -> pa.Table:
-    from serasan.parse import ARROW_TYPES
+    from serasan.common.arrow import ARROW_TYPES
 
     cols = list(zip(*ODD_ROWS, strict=True))
     return pa.table(

@@ -21,12 +21,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from serasan import backup
-from serasan.backup import BackupError, backup_lake, dump_warehouse, restore, target_settings
-from serasan.catalog import Catalog
-from serasan.cli import main
-from serasan.lake import Lake, open_lake
-from serasan.settings import Settings
+from serasan.admin import backup
+from serasan.admin.backup import BackupError, backup_lake, dump_warehouse, restore, target_settings
+from serasan.cli.main import main
+from serasan.config.catalog import Catalog
+from serasan.config.settings import Settings
+from serasan.lake.store import Lake, open_lake
 from serasan.warehouse.db import make_engine, upgrade
 from serasan.warehouse.names import LAYERS
 from serasan.warehouse.roles import OWNER
@@ -44,7 +44,7 @@ def _sha(data: bytes) -> str:
 
 def _pg_content(url: str) -> dict[str, Any]:
     """Every table of the five layers: rows and md5 of its rows sorted as text; every sequence's
-    state; computed here, in SQL, independently of serasan.backup."""
+    state; computed here, in SQL, independently of serasan.admin.backup."""
     engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
     out: dict[str, Any] = {}
     try:

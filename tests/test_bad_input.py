@@ -28,12 +28,14 @@ import pytest
 from openpyxl.styles import Font
 from sqlalchemy import inspect, select, text
 
-from serasan.catalog import Catalog, Dataset
-from serasan.generate import generate_dataset
-from serasan.parse import ROW_COL, ParseError, ParseResult, parse_file, parse_stream
-from serasan.pipeline import RunContext, inbox_prefix, run_dataset
-from serasan.settings import Settings
-from serasan.sniff import MAX_COLUMNS
+from serasan.config.catalog import Catalog, Dataset
+from serasan.config.settings import Settings
+from serasan.demo.generate import generate_dataset
+from serasan.lake.keys import inbox_prefix
+from serasan.parse.reader import ROW_COL, ParseError, ParseResult, parse_file, parse_stream
+from serasan.parse.sniff import MAX_COLUMNS
+from serasan.pipeline.steps import run_dataset
+from serasan.runtime.context import RunContext
 from serasan.warehouse.db import upgrade
 from serasan.warehouse.facts import fact_table
 from tests.conftest import RUN_DATE

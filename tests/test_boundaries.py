@@ -13,23 +13,23 @@ import pytest
 from serasan.operators.config import settings_from_airflow
 
 CORE_MODULES = [
-    "serasan.catalog",
-    "serasan.parse",
-    "serasan.validate",
-    "serasan.pipeline",
-    "serasan.kpi",
-    "serasan.exports",
-    "serasan.alerts",
-    "serasan.lake",
-    "serasan.generate",
+    "serasan.config.catalog",
+    "serasan.parse.reader",
+    "serasan.quality.engine",
+    "serasan.pipeline.steps",
+    "serasan.publish.kpi",
+    "serasan.publish.exports",
+    "serasan.alerts.compose",
+    "serasan.lake.store",
+    "serasan.demo.generate",
     "serasan.warehouse.db",
     "serasan.warehouse.loader",
-    "serasan.delivery",
-    "serasan.freshness",
-    "serasan.sources.database",
-    "serasan.sources.api",
-    "serasan.check",
-    "serasan.assess",
+    "serasan.alerts.delivery",
+    "serasan.alerts.freshness",
+    "serasan.ingest.sources.database",
+    "serasan.ingest.sources.api",
+    "serasan.quality.check",
+    "serasan.quality.assess",
 ]
 
 
@@ -44,7 +44,7 @@ def test_core_imports_no_airflow() -> None:
 
 
 def test_nothing_imports_the_dags_folder() -> None:
-    from serasan.paths import PROJECT_ROOT
+    from serasan.common.paths import PROJECT_ROOT
 
     offenders = []
     for folder in ("serasan", "operators", "warehouse", "expectations", "tests"):

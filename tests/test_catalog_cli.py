@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from serasan.catalog import Catalog
-from serasan.cli import main
-from serasan.generate import generate_dataset
-from serasan.paths import CATALOG_DIR, EXPECTATIONS_DIR
-from serasan.settings import Settings
+from serasan.cli.main import main
+from serasan.common.paths import CATALOG_DIR, EXPECTATIONS_DIR
+from serasan.config.catalog import Catalog
+from serasan.config.settings import Settings
+from serasan.demo.generate import generate_dataset
 
 
 @pytest.fixture

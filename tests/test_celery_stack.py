@@ -36,13 +36,15 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Engine, make_url
 
-from serasan.catalog import Catalog, Dataset
-from serasan.demo_sources import prepare_database
-from serasan.generate import GeneratedFile, generate_dataset
-from serasan.lake import Lake, open_lake
-from serasan.paths import DAGS_DIR
-from serasan.pipeline import RunContext, inbox_prefix, load_id_for, opd_key, run_dataset
-from serasan.settings import Settings
+from serasan.common.paths import DAGS_DIR
+from serasan.config.catalog import Catalog, Dataset
+from serasan.config.settings import Settings
+from serasan.demo.generate import GeneratedFile, generate_dataset
+from serasan.demo.sources import prepare_database
+from serasan.lake.keys import inbox_prefix, opd_key
+from serasan.lake.store import Lake, open_lake
+from serasan.pipeline.steps import load_id_for, run_dataset
+from serasan.runtime.context import RunContext
 from serasan.warehouse.db import make_engine, upgrade
 from serasan.warehouse.facts import fact_table
 from serasan.warehouse.tables import table

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from serasan.charts import bar_chart, decimals_for, format_id, line_chart
+from serasan.publish.charts import bar_chart, decimals_for, format_id, line_chart
 
 NS = "http://www.w3.org/2000/svg"
 SVG = f"{{{NS}}}"

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from serasan.catalog import Catalog
-from serasan.cli import main
-from serasan.generate import generate_dataset
-from serasan.rules import kode_wilayah
+from serasan.cli.main import main
+from serasan.config.catalog import Catalog
+from serasan.demo.generate import generate_dataset
+from serasan.quality.rules import kode_wilayah
 
 DS = "muba_cctv_kita"
 DATE = "2026-11-01"

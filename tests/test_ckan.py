@@ -20,8 +20,9 @@ from ckanapi import RemoteCKAN
 from ckanapi.errors import NotAuthorized, NotFound, ValidationError
 from sqlalchemy import Engine, select
 
-from serasan.catalog import Catalog, Dataset
-from serasan.ckan import (
+from serasan.config.catalog import Catalog, Dataset
+from serasan.config.settings import Settings
+from serasan.publish.ckan import (
     CkanConfigError,
     PeriodFile,
     PublishResult,
@@ -35,7 +36,6 @@ from serasan.ckan import (
     unpublished,
     validate_package_name,
 )
-from serasan.settings import Settings
 from serasan.warehouse.db import upgrade
 from serasan.warehouse.tables import table
 from tests.fixtures.ckan.server import NAME_INVALID, TOKEN, FakeCkan
@@ -216,7 +216,7 @@ def test_licences_map_to_ckan_ids(lisensi: str, expected: str) -> None:
 
 
 def test_unknown_licence_is_kept_sanitised_and_logged(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="serasan.ckan"):
+    with caplog.at_level(logging.WARNING, logger="serasan.publish.ckan"):
         assert license_id("Lisensi Pemkab / Terbuka!") == "lisensi-pemkab-terbuka"
     assert "Lisensi Pemkab / Terbuka!" in caplog.text
 

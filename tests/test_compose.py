@@ -44,11 +44,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from serasan.backup import backup_lake, dump_warehouse, restore, target_settings
-from serasan.catalog import Catalog, load_catalog
-from serasan.inbox_access import POLICY_PREFIX, inbox_user, upload_link
-from serasan.lake import LocalLake, S3Lake
-from serasan.settings import Settings
+from serasan.admin.backup import backup_lake, dump_warehouse, restore, target_settings
+from serasan.config.catalog import Catalog
+from serasan.config.settings import Settings
+from serasan.ingest.inbox_access import POLICY_PREFIX, inbox_user, upload_link
+from serasan.lake.store import LocalLake, S3Lake
+from serasan.quality.suites import load_validated_catalog
 from serasan.warehouse import roles
 from serasan.warehouse.db import make_engine, upgrade
 from serasan.warehouse.names import LAYERS
@@ -849,7 +850,7 @@ def test_minio_init_applies_the_catalogs_inbox_policies(
     services: dict[str, dict[str, Any]], catalog: Catalog
 ) -> None:
     users = sorted(
-        inbox_user(load_catalog(), kode, opd.code)
+        inbox_user(load_validated_catalog(), kode, opd.code)
         for kode, reg in catalog.regencies.items()
         for opd in reg.opds
     )

@@ -1,6 +1,6 @@
 """Serasan's own GX expectations: kode wilayah, NIK, period, money, registry keys.
 
-Each is a GX custom ColumnMapExpectation (pandas) with a pyarrow row mask in serasan.rules; the
+Each is a GX custom ColumnMapExpectation (pandas) with a pyarrow row mask in serasan.quality.rules; the
 hand-built tables below name the exact failing rows, and `validate` proves that GX counts them
 too. Registry keys are read from a real warehouse (SQLite and PostgreSQL).
 """
@@ -18,21 +18,22 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import insert
 
-from serasan import rules
-from serasan.catalog import Catalog, Dataset, check_suite, load_catalog
-from serasan.generate import generate_dataset
-from serasan.parse import parse_file
-from serasan.registry import (
+from serasan.config.catalog import Catalog, Dataset
+from serasan.demo.generate import generate_dataset
+from serasan.parse.reader import parse_file
+from serasan.quality import rules
+from serasan.quality.engine import Validation, load_expectations, suite_params, validate
+from serasan.quality.registry import (
     RegistryError,
     check_registry_refs,
     registry_params,
     registry_refs,
 )
-from serasan.validate import Validation, load_expectations, suite_params, validate
+from serasan.quality.suites import check_suite, load_validated_catalog
 from serasan.warehouse.db import make_engine
 from serasan.warehouse.facts import fact_table
 
-CATALOG = load_catalog()
+CATALOG = load_validated_catalog()
 IDS = sorted(CATALOG.datasets)
 RUN_DATE = dt.date(2026, 11, 1)
 AS_OF = dt.date(2026, 10, 31)

@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from serasan.catalog import Catalog
-from serasan.generate import generate_dataset
-from serasan.lake import open_lake
+from serasan.common.paths import DAGS_DIR
+from serasan.config.catalog import Catalog
+from serasan.config.settings import Settings
+from serasan.demo.generate import generate_dataset
+from serasan.lake.keys import inbox_prefix
+from serasan.lake.store import open_lake
 from serasan.operators.runner import Runner
-from serasan.paths import DAGS_DIR
-from serasan.pipeline import RunContext, inbox_prefix
-from serasan.settings import Settings
+from serasan.runtime.context import RunContext
 from serasan.warehouse.db import make_engine
 from serasan.warehouse.tables import table
 from tests.conftest import RUN_DATE
@@ -183,7 +184,7 @@ def test_pulled_sources_run_through_their_dags(
 
     from sqlalchemy import Column, DateTime, MetaData, Table, Text, create_engine, insert
 
-    from serasan.demo_sources import serve_api
+    from serasan.demo.sources import serve_api
 
     db_ds = catalog.dataset("muba_realisasi_pajak")
     api_ds = catalog.dataset("muaraenim_pengaduan_masyarakat")

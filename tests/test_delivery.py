@@ -25,11 +25,13 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select
 
-from serasan import delivery
-from serasan.catalog import Catalog
-from serasan.generate import generate_dataset
-from serasan.pipeline import RunContext, inbox_prefix, run_dataset
-from serasan.settings import Settings
+from serasan.alerts import delivery
+from serasan.config.catalog import Catalog
+from serasan.config.settings import Settings
+from serasan.demo.generate import generate_dataset
+from serasan.lake.keys import inbox_prefix
+from serasan.pipeline.steps import run_dataset
+from serasan.runtime.context import RunContext
 from serasan.warehouse.db import make_engine, upgrade
 from tests.conftest import RUN_DATE
 
@@ -551,7 +553,7 @@ def test_alerts_cli_drains_and_reports(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from serasan.cli import main
+    from serasan.cli.main import main
 
     ctx = _ctx(local_settings, catalog)
     _load_bansos(ctx, catalog)

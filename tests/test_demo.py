@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, select, text
 
-from serasan.catalog import Catalog
-from serasan.demo import run_demo
-from serasan.settings import Settings
+from serasan.config.catalog import Catalog
+from serasan.config.settings import Settings
+from serasan.demo.run import run_demo
 from serasan.warehouse.db import make_engine
 
 

@@ -19,13 +19,13 @@ import pytest
 from alembic import command
 from sqlalchemy.engine import make_url
 
-from serasan import backup
-from serasan.catalog import Catalog
-from serasan.cli import main
-from serasan.doctor import PROBE_KEY, Check, render, run_doctor
-from serasan.lake import open_lake
-from serasan.paths import CATALOG_DIR
-from serasan.settings import Settings
+from serasan.admin import backup
+from serasan.admin.doctor import PROBE_KEY, Check, render, run_doctor
+from serasan.cli.main import main
+from serasan.common.paths import CATALOG_DIR
+from serasan.config.catalog import Catalog
+from serasan.config.settings import Settings
+from serasan.lake.store import open_lake
 from serasan.warehouse.db import alembic_config, make_engine, upgrade
 from serasan.warehouse.roles import LOADER, READER
 from tests.conftest import PG_URL

@@ -19,11 +19,14 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import select
 
-from serasan import exports, operations, pii
-from serasan.catalog import Catalog
-from serasan.generate import generate_dataset
-from serasan.pipeline import RunContext, inbox_prefix, run_dataset
-from serasan.settings import Settings
+from serasan.config.catalog import Catalog
+from serasan.config.settings import Settings
+from serasan.demo.generate import generate_dataset
+from serasan.lake.keys import inbox_prefix
+from serasan.pipeline import corrections as operations
+from serasan.pipeline.steps import run_dataset
+from serasan.publish import exports, pii
+from serasan.runtime.context import RunContext
 from serasan.warehouse.db import upgrade
 from serasan.warehouse.facts import fact_table
 from tests.conftest import RUN_DATE
@@ -341,8 +344,8 @@ def test_the_jakarta_ukm_register_leaves_without_phone_numbers_or_npwp(
     """A real register full of phone numbers and NPWP: after export, none survives."""
     import yaml
 
-    from serasan.catalog import Dataset, Regency
-    from serasan.parse import ROW_COL, parse_file
+    from serasan.config.catalog import Dataset, Regency
+    from serasan.parse.reader import ROW_COL, parse_file
 
     spec = yaml.safe_load((Path(__file__).parent / "fixtures/jakarta/ukm_2014.yaml").read_text())
     ds = Dataset.model_validate(spec)
@@ -403,7 +406,7 @@ def test_zero_false_hits_on_the_demo_exports(
     """Every demo dataset exported: the scanner, reading every cell, finds nothing."""
     from contextlib import ExitStack
 
-    from serasan.demo_sources import prepare_database, serve_api
+    from serasan.demo.sources import prepare_database, serve_api
 
     ctx = _ctx(settings, catalog)
     with ExitStack() as stack, pytest.MonkeyPatch.context() as mp:

@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from serasan import delivery, freshness
-from serasan.catalog import Catalog, Dataset
-from serasan.generate import generate_dataset
-from serasan.pipeline import RunContext, inbox_prefix, run_dataset
-from serasan.settings import Settings
+from serasan.alerts import delivery, freshness
+from serasan.config.catalog import Catalog, Dataset
+from serasan.config.settings import Settings
+from serasan.demo.generate import generate_dataset
+from serasan.lake.keys import inbox_prefix
+from serasan.pipeline.steps import run_dataset
+from serasan.runtime.context import RunContext
 from serasan.warehouse.db import upgrade
 from tests.test_delivery import Mailbox, SmtpServer, deliveries, smtp, with_smtp  # noqa: F401
 

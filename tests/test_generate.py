@@ -18,17 +18,18 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from serasan.catalog import Dataset, load_catalog
-from serasan.generate import (
+from serasan.common.paths import SEED_DIR
+from serasan.config.catalog import Dataset
+from serasan.demo.generate import (
     BULAN,
     DEFAULT_AS_OF,
     applicable_defects,
     generate,
     generate_dataset,
 )
-from serasan.paths import SEED_DIR
+from serasan.quality.suites import load_validated_catalog
 
-CATALOG = load_catalog()
+CATALOG = load_validated_catalog()
 IDS = sorted(CATALOG.datasets)
 ID_NUMBER = re.compile(r"^-?\d{1,3}(\.\d{3})*(,\d+)?$")
 MONTH_TEXT = re.compile(rf"^({'|'.join(BULAN)}) \d{{4}}$")
@@ -119,8 +120,8 @@ def test_xlsx_has_no_clock_in_it():
 def test_bytes_do_not_depend_on_the_process():
     """Hash randomisation and the clock (XLSX zip entry times) must not leak into the files."""
     code = (
-        "import hashlib; from serasan.catalog import load_catalog; "
-        "from serasan.generate import generate_dataset; c = load_catalog(); "
+        "import hashlib; from serasan.config.catalog import load_catalog; "
+        "from serasan.demo.generate import generate_dataset; c = load_validated_catalog(); "
         "print(' '.join(hashlib.sha256(generate_dataset(d, c, rows=20, fmt=f, "
         "defect_rate=0.3).data).hexdigest() for d in c.datasets.values() "
         "for f in ('csv', 'xlsx')))"

@@ -28,9 +28,9 @@ from botocore.exceptions import ClientError
 from minio import Minio
 from minio.error import MinioAdminException, S3Error
 
-from serasan import inbox_access
-from serasan.catalog import Catalog, load_catalog
-from serasan.inbox_access import (
+from serasan.config.catalog import Catalog
+from serasan.ingest import inbox_access
+from serasan.ingest.inbox_access import (
     apply_minio,
     inbox_user,
     policies,
@@ -39,8 +39,9 @@ from serasan.inbox_access import (
     upload_link,
     write_policies,
 )
-from serasan.lake import LocalLake, S3Lake
-from serasan.pipeline import inbox_prefix, opd_key
+from serasan.lake.keys import inbox_prefix, opd_key
+from serasan.lake.store import LocalLake, S3Lake
+from serasan.quality.suites import load_validated_catalog
 from tests.conftest import moto_server
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -57,12 +58,13 @@ OPDS = (("16.03", "disbun"), ("16.06", "disbun"))
 
 def test_committed_policies_equal_the_catalog(catalog: Catalog) -> None:
     expected = {
-        f"{name}.json": policy_json(doc) for name, doc in policies(load_catalog(), BUCKET).items()
+        f"{name}.json": policy_json(doc)
+        for name, doc in policies(load_validated_catalog(), BUCKET).items()
     }
     committed = {p.name: p.read_text(encoding="utf-8") for p in POLICY_DIR.glob("*.json")}
     assert committed == expected, (
         "docker/minio/policies/ drifted from the catalog; regenerate with "
-        "serasan.inbox_access.write_policies(load_catalog(), 'serasan-lake', "
+        "serasan.ingest.inbox_access.write_policies(load_validated_catalog(), 'serasan-lake', "
         "Path('docker/minio/policies'))"
     )
 

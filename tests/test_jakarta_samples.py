@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 import yaml
 
-from serasan.catalog import Dataset
-from serasan.parse import ROW_COL, ParseResult, parse_file
-from serasan.privacy import mask_record, mask_value
+from serasan.common.masking import mask_record, mask_value
+from serasan.config.catalog import Dataset
+from serasan.parse.reader import ROW_COL, ParseResult, parse_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "jakarta"
 YAMLS = sorted(p.name for p in FIXTURES.glob("*.yaml"))

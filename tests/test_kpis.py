@@ -12,10 +12,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import select, update
 
-from serasan import kpi
-from serasan.catalog import Catalog, Kpi
-from serasan.pipeline import RunContext, inbox_prefix, run_dataset
-from serasan.settings import Settings
+from serasan.config.catalog import Catalog, Kpi
+from serasan.config.settings import Settings
+from serasan.lake.keys import inbox_prefix
+from serasan.pipeline.steps import run_dataset
+from serasan.publish import kpi
+from serasan.runtime.context import RunContext
 from serasan.warehouse.facts import fact_table
 from tests.conftest import RUN_DATE, deliver, warehouse_context
 
@@ -228,7 +230,7 @@ def test_missing_sources_are_recorded_with_a_reason_never_zero(
 
 
 def _due(k: Kpi) -> dt.date:
-    from serasan.freshness import due_period
+    from serasan.alerts.freshness import due_period
 
     return due_period(k.cadence, RUN_DATE).start
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from serasan.lake import LakeError, ObjectExists, open_lake
-from serasan.settings import Settings
+from serasan.config.settings import Settings
+from serasan.lake.store import LakeError, ObjectExists, open_lake
 
 
 def test_put_get_list_delete(settings: Settings) -> None:

@@ -10,10 +10,11 @@ import socket
 import pytest
 from sqlalchemy import func, select
 
-from serasan import exports, metrics
-from serasan.catalog import Catalog
-from serasan.pipeline import RunContext
-from serasan.settings import Settings
+from serasan.admin import metrics
+from serasan.config.catalog import Catalog
+from serasan.config.settings import Settings
+from serasan.publish import exports
+from serasan.runtime.context import RunContext
 from tests.conftest import RUN_DATE, deliver, warehouse_context
 
 
@@ -122,7 +123,7 @@ def test_metrics_command(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture,
 ) -> None:
-    from serasan.cli import main
+    from serasan.cli.main import main
 
     for key, value in local_settings.as_env().items():
         monkeypatch.setenv(key, value)

@@ -17,10 +17,12 @@ import pytest
 from airflow.sdk import DAG
 from sqlalchemy import select
 
-from serasan.catalog import Catalog, load_catalog
-from serasan.freshness import opds_with_datasets
-from serasan.generate import generate_dataset
-from serasan.lake import open_lake
+from serasan.alerts.freshness import opds_with_datasets
+from serasan.config.catalog import Catalog, load_catalog
+from serasan.config.settings import Settings
+from serasan.demo.generate import generate_dataset
+from serasan.lake.keys import inbox_prefix
+from serasan.lake.store import open_lake
 from serasan.operators.notifiers import (
     EngineerAlertNotifier,
     SerasanEmailNotifier,
@@ -29,8 +31,6 @@ from serasan.operators.notifiers import (
     settings_for_alerts,
 )
 from serasan.operators.runner import Runner
-from serasan.pipeline import inbox_prefix
-from serasan.settings import Settings
 from serasan.warehouse.db import make_engine, upgrade
 from serasan.warehouse.tables import table
 from tests.conftest import RUN_DATE
@@ -222,7 +222,7 @@ def test_failure_callback_with_a_realistic_context(
     """The callback as the task runner calls it: once per task and run, secrets scrubbed."""
     use(with_smtp(local_settings, smtp.port, engineer_email=ENGINEER))
     engine = make_engine(local_settings.warehouse_url)
-    upgrade(engine, load_catalog(check_suites=False))
+    upgrade(engine, load_catalog())
     engine.dispose()
     ti = SimpleNamespace(
         dag_id="serasan__muba_cctv_kita",
@@ -397,8 +397,8 @@ def test_a_dag_file_that_fails_to_import_reaches_the_engineers(
     """Break the catalog: serasan_dags.py no longer imports; the check names file and error."""
     import shutil
 
-    from serasan.dagcheck import check_dag_files
-    from serasan.paths import CATALOG_DIR, DAGS_DIR
+    from serasan.admin.dagcheck import check_dag_files
+    from serasan.common.paths import CATALOG_DIR, DAGS_DIR
 
     catalog_copy = tmp_path / "catalog"
     shutil.copytree(CATALOG_DIR, catalog_copy)

@@ -13,10 +13,12 @@ import json
 import pytest
 from sqlalchemy import select
 
-from serasan.catalog import Catalog
-from serasan.operations import OperationError, RetractRefused, reprocess, retract
-from serasan.pipeline import RunContext, inbox_prefix, run_dataset
-from serasan.settings import Settings
+from serasan.config.catalog import Catalog
+from serasan.config.settings import Settings
+from serasan.lake.keys import inbox_prefix
+from serasan.pipeline.corrections import OperationError, RetractRefused, reprocess, retract
+from serasan.pipeline.steps import run_dataset
+from serasan.runtime.context import RunContext
 from serasan.warehouse.db import upgrade
 from serasan.warehouse.facts import fact_table
 from serasan.warehouse.history import ensure_history_tables, history_table, merge_log_table

@@ -12,9 +12,9 @@ import json
 
 import pytest
 
-from serasan.catalog import Catalog
-from serasan.cli import main
-from serasan.settings import Settings
+from serasan.cli.main import main
+from serasan.config.catalog import Catalog
+from serasan.config.settings import Settings
 from tests.test_operations import (
     FEB,
     JAN_V1,

@@ -11,11 +11,13 @@ import openpyxl
 import pyarrow as pa
 import pytest
 
-from serasan.catalog import Dataset, load_catalog
-from serasan.generate import generate_dataset
-from serasan.parse import ARROW_TYPES, ROW_COL, ParseError, ParseResult, parse_file
+from serasan.common.arrow import ARROW_TYPES
+from serasan.config.catalog import Dataset
+from serasan.demo.generate import generate_dataset
+from serasan.parse.reader import ROW_COL, ParseError, ParseResult, parse_file
+from serasan.quality.suites import load_validated_catalog
 
-CATALOG = load_catalog()
+CATALOG = load_validated_catalog()
 IDS = sorted(CATALOG.datasets)
 FORMATS = ("xlsx", "csv")
 TITLE = [["LAPORAN BULANAN OPD"], ["Kabupaten Musi Banyuasin"], []]  # header on row 4

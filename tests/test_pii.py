@@ -1,4 +1,4 @@
-"""serasan.pii: keyed pseudonyms and the scanner that reads exports before they leave.
+"""serasan.publish.pii: keyed pseudonyms and the scanner that reads exports before they leave.
 
 The scanner is judged both ways: on a real register full of phone numbers and NPWPs
 (../shared/samples/jakarta/ukm-jakarta-2014.csv, data.jakarta.go.id) it must find them, and on
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from serasan import pii
-from serasan.catalog import Catalog
-from serasan.pii import Finding, find_in_text, is_valid_nik, pseudonym, scan_csv, scan_json
+from serasan.config.catalog import Catalog
+from serasan.publish import pii
+from serasan.publish.pii import Finding, find_in_text, is_valid_nik, pseudonym, scan_csv, scan_json
 
 KEY = "kunci-uji-pii-3b9e"
 SEED = Path(__file__).resolve().parents[1] / "warehouse" / "seed"
@@ -465,7 +465,7 @@ def test_generated_demo_sources_personal_columns_found_and_the_rest_silent(
 ) -> None:
     """Every catalog dataset as `serasan generate` writes it: the NIKs and phone numbers it
     invents are all found from their content, and no other column gives a single hit."""
-    from serasan.generate import generate_dataset
+    from serasan.demo.generate import generate_dataset
 
     invented = 0
     for ds in catalog.datasets.values():

@@ -11,12 +11,14 @@ from contextlib import ExitStack
 import pytest
 from sqlalchemy import func, select
 
-from serasan import exports, kpi
-from serasan.catalog import Catalog
-from serasan.demo_sources import serve_api
-from serasan.generate import generate_dataset
-from serasan.pipeline import RunContext, inbox_prefix, run_dataset
-from serasan.settings import Settings
+from serasan.config.catalog import Catalog
+from serasan.config.settings import Settings
+from serasan.demo.generate import generate_dataset
+from serasan.demo.sources import serve_api
+from serasan.lake.keys import inbox_prefix
+from serasan.pipeline.steps import run_dataset
+from serasan.publish import exports, kpi
+from serasan.runtime.context import RunContext
 from serasan.warehouse.db import upgrade
 from serasan.warehouse.facts import fact_table
 from tests.conftest import RUN_DATE

@@ -7,10 +7,12 @@ import io
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from serasan.catalog import Catalog
-from serasan.generate import generate_dataset
-from serasan.pipeline import RunContext, inbox_prefix, run_dataset
-from serasan.settings import Settings
+from serasan.config.catalog import Catalog
+from serasan.config.settings import Settings
+from serasan.demo.generate import generate_dataset
+from serasan.lake.keys import inbox_prefix
+from serasan.pipeline.steps import run_dataset
+from serasan.runtime.context import RunContext
 from serasan.warehouse.db import upgrade
 from serasan.warehouse.facts import fact_table
 from tests.conftest import RUN_DATE
@@ -105,7 +107,7 @@ def test_gx_data_docs_are_built_into_the_lake(local_settings: Settings, catalog:
     ctx = _ctx(local_settings, catalog, "r1")
     gen = generate_dataset(ds, catalog, rows=40, defect_rate=0.2, seed=5)
     ctx.lake.put(inbox_prefix(catalog, ds) + gen.filename, gen.data)
-    from serasan.pipeline import extract, transform
+    from serasan.pipeline.steps import extract, transform
 
     [obj] = extract(ctx, ds)
     staged = transform(ctx, ds, obj)

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from serasan import kpi, report
-from serasan.catalog import Catalog
-from serasan.cli import main
-from serasan.pipeline import RunContext
-from serasan.settings import Settings
+from serasan.cli.main import main
+from serasan.config.catalog import Catalog
+from serasan.config.settings import Settings
+from serasan.publish import kpi, report
+from serasan.runtime.context import RunContext
 from tests.conftest import deliver, warehouse_context
 
 MONTH = "2026-10"  # the month a run on RUN_DATE reports

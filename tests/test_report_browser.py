@@ -14,9 +14,9 @@ from pathlib import Path
 from selenium.webdriver.common.by import By
 from sqlalchemy import select
 
-from serasan import kpi
-from serasan.paths import PROJECT_ROOT
-from serasan.pipeline import RunContext
+from serasan.common.paths import PROJECT_ROOT
+from serasan.publish import kpi
+from serasan.runtime.context import RunContext
 from tests.browser import chrome, console_errors, full_page_screenshot, open_file
 from tests.test_report import MONTH, id_number
 

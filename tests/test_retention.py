@@ -3,7 +3,7 @@ policy leave the lake, each with one audit row; again, or dry, nothing changes; 
 interrupted delete is never lost from the audit. And no other code deletes from the lake.
 
 Backups too, against a second bucket (or folder) as the backup target: warehouse dumps made by
-serasan.backup on several days leave the lake and the target once older than
+serasan.admin.backup on several days leave the lake and the target once older than
 SERASAN_BACKUP_KEEP_DAYS, the newest 7 complete ones always staying; the target's copies of the
 personal data retention deletes leave with it, in the same run or a later one.
 """
@@ -23,14 +23,9 @@ import pytest
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.engine import make_url
 
-from serasan import backup
-from serasan.backup import backup_lake, list_dumps, run_backup, target_settings
-from serasan.catalog import Catalog
-from serasan.cli import main
-from serasan.lake import Lake, LakeError, open_lake
-from serasan.operations import OperationError, reprocess
-from serasan.paths import PROJECT_ROOT
-from serasan.retention import (
+from serasan.admin import backup
+from serasan.admin.backup import backup_lake, list_dumps, run_backup, target_settings
+from serasan.admin.retention import (
     COPY,
     DUMPS,
     FAILED,
@@ -44,7 +39,12 @@ from serasan.retention import (
     manifest_key,
     run_retention,
 )
-from serasan.settings import Settings
+from serasan.cli.main import main
+from serasan.common.paths import PROJECT_ROOT
+from serasan.config.catalog import Catalog
+from serasan.config.settings import Settings
+from serasan.lake.store import Lake, LakeError, open_lake
+from serasan.pipeline.corrections import OperationError, reprocess
 from serasan.warehouse.db import make_engine, upgrade
 from serasan.warehouse.tables import table
 
@@ -332,8 +332,10 @@ def test_reprocess_after_the_raw_file_is_deleted_fails_and_changes_nothing(
     settings: Settings, wh: Engine, catalog: Catalog
 ) -> None:
     """Lineage survives (meta.load_run keeps raw_key); reprocessing names the missing object."""
-    from serasan.generate import generate_dataset
-    from serasan.pipeline import RunContext, inbox_prefix, run_dataset
+    from serasan.demo.generate import generate_dataset
+    from serasan.lake.keys import inbox_prefix
+    from serasan.pipeline.steps import run_dataset
+    from serasan.runtime.context import RunContext
 
     ctx = RunContext(
         settings=settings, catalog=catalog, run_date=AS_OF, dag_id="t", run_id="r1", _engine=wh
@@ -410,7 +412,7 @@ def test_retention_is_the_only_code_that_deletes_from_the_lake() -> None:
         call for p in files for call in _lake_deletes(p, p.relative_to(PROJECT_ROOT).as_posix())
     ]
     assert sorted(found) == sorted(ALLOWED), (
-        "a new way to delete lake objects: route it through serasan.retention (audited)"
+        "a new way to delete lake objects: route it through serasan.admin.retention (audited)"
     )
 
 

@@ -18,11 +18,13 @@ from sqlalchemy import Engine, create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from serasan import exports, kpi
-from serasan.catalog import Catalog, Column
-from serasan.generate import generate_dataset
-from serasan.pipeline import RunContext, inbox_prefix, run_dataset
-from serasan.settings import Settings
+from serasan.config.catalog import Catalog, Column
+from serasan.config.settings import Settings
+from serasan.demo.generate import generate_dataset
+from serasan.lake.keys import inbox_prefix
+from serasan.pipeline.steps import run_dataset
+from serasan.publish import exports, kpi
+from serasan.runtime.context import RunContext
 from serasan.warehouse.db import WarehouseNotUpgraded, make_engine, upgrade
 from serasan.warehouse.facts import fact_table
 from serasan.warehouse.names import LAYERS

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import inspect, select, text, update
 
-from serasan.catalog import Catalog
+from serasan.config.catalog import Catalog
 from serasan.warehouse import loader, rowhash
 from serasan.warehouse.db import upgrade
 from serasan.warehouse.facts import HASHES, KEY_HASH, LOAD_ID, ROW_HASH, fact_table
@@ -36,7 +36,7 @@ def _rows(period: dt.date, n: int, bump: set[int] = frozenset(), start: int = 0)
 
 
 def _batch(ds, rows: list[dict]) -> pa.Table:  # noqa: ANN001
-    from serasan.parse import ARROW_TYPES
+    from serasan.common.arrow import ARROW_TYPES
 
     schema = pa.schema([(c.name, ARROW_TYPES[c.type]) for c in ds.columns])
     return pa.Table.from_pylist(rows, schema=schema)

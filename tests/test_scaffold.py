@@ -10,14 +10,15 @@ from typing import Any
 
 import pytest
 
-from serasan import rules
-from serasan.catalog import Dataset, check_suite, load_catalog
-from serasan.generate import applicable_defects, generate_dataset
-from serasan.parse import parse_file
-from serasan.scaffold import scaffold_suite, write_suite
-from serasan.validate import suite_params, validate
+from serasan.config.catalog import Dataset
+from serasan.demo.generate import applicable_defects, generate_dataset
+from serasan.parse.reader import parse_file
+from serasan.quality import rules
+from serasan.quality.engine import suite_params, validate
+from serasan.quality.scaffold import scaffold_suite, write_suite
+from serasan.quality.suites import check_suite, load_validated_catalog
 
-CATALOG = load_catalog()
+CATALOG = load_validated_catalog()
 IDS = sorted(CATALOG.datasets)
 AS_OF = dt.date(2026, 10, 31)
 PARAMS = suite_params(dt.date(2026, 11, 1))

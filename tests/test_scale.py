@@ -21,9 +21,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from serasan.catalog import PILLARS, CatalogError, load_catalog
-from serasan.paths import CATALOG_DIR, DAGS_DIR, EXPECTATIONS_DIR, SEED_DIR
-from serasan.scale import cache_path, dag_index, generate_catalog, index_key
+from serasan.common.paths import CATALOG_DIR, DAGS_DIR, EXPECTATIONS_DIR, SEED_DIR
+from serasan.config.catalog import PILLARS, CatalogError, load_catalog
+from serasan.demo.province import generate_catalog
+from serasan.quality.suites import load_validated_catalog
+from serasan.runtime.dag_index import cache_path, dag_index, index_key
 
 # Parses a DAG folder or file with DagBag, as the DAG processor does, once in full and then once
 # per requested dag id under the parsing context; prints what the tests compare, as JSON.
@@ -112,7 +114,7 @@ def province(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def parsed(province: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The dags folder parsed once in full against the province, and three DAGs by context."""
     tmp = tmp_path_factory.mktemp("parse")
-    cat = load_catalog(*province, check_suites=False)
+    cat = load_catalog(*province)
     last = list(cat.datasets)[-1]
     slug = cat.regency(cat.dataset(last).regency).slug
     wanted = [
@@ -125,7 +127,7 @@ def parsed(province: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
 
 
 def test_the_province_catalog_validates_with_its_suites(province: tuple[Path, Path]) -> None:
-    cat = load_catalog(*province, check_suites=True)
+    cat = load_validated_catalog(*province)
     with (SEED_DIR / "wilayah.csv").open(encoding="utf-8") as fh:
         kab_kota = {
             r["kode"]: r["nama"]
@@ -145,14 +147,14 @@ def test_the_province_catalog_validates_with_its_suites(province: tuple[Path, Pa
 
 
 def test_the_shipped_catalog_is_part_of_it_unchanged(province: tuple[Path, Path]) -> None:
-    shipped = load_catalog(CATALOG_DIR, EXPECTATIONS_DIR)
+    shipped = load_validated_catalog(CATALOG_DIR, EXPECTATIONS_DIR)
     for ds_id, path in ((d, shipped.files[f"dataset:{d}"]) for d in shipped.datasets):
         assert (province[0] / "datasets" / path.name).read_bytes() == path.read_bytes()
         assert (province[1] / f"{ds_id}.json").read_bytes() == (
             EXPECTATIONS_DIR / f"{ds_id}.json"
         ).read_bytes()
     assert (province[0] / "kpis.yaml").read_bytes() == (CATALOG_DIR / "kpis.yaml").read_bytes()
-    cat = load_catalog(*province, check_suites=False)
+    cat = load_catalog(*province)
     assert set(cat.kpis) == set(shipped.kpis)
     for kode, reg in shipped.regencies.items():
         assert {o.code for o in reg.opds} <= {o.code for o in cat.regency(kode).opds}

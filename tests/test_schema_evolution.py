@@ -11,8 +11,8 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import MetaData, Table, inspect, select
 
-from serasan.catalog import Catalog, Column, Dataset
-from serasan.parse import ARROW_TYPES
+from serasan.common.arrow import ARROW_TYPES
+from serasan.config.catalog import Catalog, Column, Dataset
 from serasan.warehouse.db import upgrade
 from serasan.warehouse.evolution import SchemaChangeRefused, plan
 from serasan.warehouse.facts import fact_table

@@ -20,12 +20,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from serasan.catalog import Catalog, Dataset, Source
-from serasan.pipeline import RunContext, inbox_prefix, run_dataset
-from serasan.settings import Settings
-from serasan.sources import ConnInfo, Interval, SourceError, conn_from_uri
-from serasan.sources import pull as pull_source
-from serasan.sources.api import PARAMS_MODEL, ApiParams, base_url, map_record, parse_params
+from serasan.config.catalog import Catalog, Dataset, Source
+from serasan.config.settings import Settings
+from serasan.ingest.sources import conn_from_uri
+from serasan.ingest.sources import pull as pull_source
+from serasan.ingest.sources.api import PARAMS_MODEL, ApiParams, base_url, map_record, parse_params
+from serasan.lake.keys import inbox_prefix
+from serasan.pipeline.steps import run_dataset
+from serasan.runtime.connections import ConnInfo, Interval, SourceError
+from serasan.runtime.context import RunContext
 from serasan.warehouse.db import upgrade
 from serasan.warehouse.facts import fact_table
 from tests.conftest import RUN_DATE

@@ -43,11 +43,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import make_url
 
-from serasan.catalog import Catalog, Dataset, Source
-from serasan.pipeline import RunContext, inbox_prefix, run_dataset
-from serasan.settings import Settings
-from serasan.sources import ConnInfo, Interval, SourceError
-from serasan.sources import database as db
+from serasan.config.catalog import Catalog, Dataset, Source
+from serasan.config.settings import Settings
+from serasan.ingest.sources import database as db
+from serasan.lake.keys import inbox_prefix
+from serasan.pipeline.steps import run_dataset
+from serasan.runtime.connections import ConnInfo, Interval, SourceError
+from serasan.runtime.context import RunContext
 from serasan.warehouse.db import upgrade
 from serasan.warehouse.facts import fact_table
 

@@ -10,15 +10,16 @@ from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string
 from openpyxl.worksheet.worksheet import Worksheet
 
-from serasan import rules
-from serasan.catalog import Catalog, load_catalog
-from serasan.parse import parse_file
-from serasan.pipeline import inbox_prefix
-from serasan.template import region_codes, write_template
-from serasan.validate import suite_params
+from serasan.config.catalog import Catalog
+from serasan.ingest.template import region_codes, write_template
+from serasan.lake.keys import inbox_prefix
+from serasan.parse.reader import parse_file
+from serasan.quality import rules
+from serasan.quality.engine import suite_params
+from serasan.quality.suites import load_validated_catalog
 
 AS_OF = dt.date(2026, 11, 1)
-DATASETS = sorted(load_catalog().datasets)
+DATASETS = sorted(load_validated_catalog().datasets)
 
 
 def _validations(ws: Worksheet) -> dict[int, str]:

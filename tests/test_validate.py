@@ -12,13 +12,13 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from serasan import rules
-from serasan.catalog import load_catalog
-from serasan.generate import generate_dataset
-from serasan.parse import ROW_COL, parse_file
-from serasan.validate import RulesDisagree, Validation, run_gx, suite_params, validate
+from serasan.demo.generate import generate_dataset
+from serasan.parse.reader import ROW_COL, parse_file
+from serasan.quality import rules
+from serasan.quality.engine import RulesDisagree, Validation, run_gx, suite_params, validate
+from serasan.quality.suites import load_validated_catalog
 
-CATALOG = load_catalog()
+CATALOG = load_validated_catalog()
 IDS = sorted(CATALOG.datasets)
 RUN_DATE = dt.date(2026, 11, 1)
 AS_OF = dt.date(2026, 10, 31)
@@ -539,7 +539,7 @@ def test_every_catalog_rule_can_be_described(ds_id: str) -> None:
 
 
 def test_gx_runs_with_summary_result_format(monkeypatch: pytest.MonkeyPatch) -> None:
-    from serasan.validate import _batch_definition
+    from serasan.quality.engine import _batch_definition
 
     table = pa.table({"s": pa.array(["a", None, "b", "a"], S)})
     batch_cls = type(

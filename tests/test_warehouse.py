@@ -16,9 +16,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import and_, func, inspect, literal, or_, select, update
 from sqlalchemy.schema import CreateSchema
 
-from serasan.catalog import Catalog
-from serasan.paths import SEED_DIR
-from serasan.settings import Settings
+from serasan.common.paths import SEED_DIR
+from serasan.config.catalog import Catalog
+from serasan.config.settings import Settings
 from serasan.warehouse.db import KEPMENDAGRI_2025, MIGRATIONS, alembic_config, upgrade
 from serasan.warehouse.facts import fact_table
 from serasan.warehouse.loader import merge
@@ -237,7 +237,7 @@ def test_layer_names_are_mapped_in_one_place() -> None:
 
 def _batch(ds, rows):  # noqa: ANN001, ANN202
     cols = {c.name: [r.get(c.name) for r in rows] for c in ds.columns}
-    from serasan.parse import ARROW_TYPES
+    from serasan.common.arrow import ARROW_TYPES
 
     return pa.table({c.name: pa.array(cols[c.name], type=ARROW_TYPES[c.type]) for c in ds.columns})
 

@@ -14,8 +14,8 @@ from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.schema import CreateSchema
 
-from serasan.catalog import PILLARS, Catalog
-from serasan.paths import SEED_DIR
+from serasan.common.paths import SEED_DIR
+from serasan.config.catalog import PILLARS, Catalog
 from serasan.warehouse.evolution import Change, SchemaChangeRefused, evolve, plan, record
 from serasan.warehouse.facts import fact_table
 from serasan.warehouse.history import ensure_history_tables, history_table, merge_log_table

@@ -31,7 +31,7 @@ from sqlalchemy import Column, Table, and_, delete, insert, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeEngine
 
-from serasan.catalog import Catalog, Dataset
+from serasan.config.catalog import Catalog, Dataset
 from serasan.warehouse.facts import HASHES, fact_table
 from serasan.warehouse.history import history_table
 from serasan.warehouse.tables import table

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import BigInteger, TypeEngine
 
-from serasan.catalog import Dataset
+from serasan.config.catalog import Dataset
 from serasan.warehouse.names import fact_name, locate
 
 SQL_TYPES: dict[str, type[TypeEngine]] = {

@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from serasan.catalog import Catalog, Dataset
+from serasan.config.catalog import Catalog, Dataset
 from serasan.warehouse.facts import HASHES, LOAD_ID, SQL_TYPES
 from serasan.warehouse.names import locate
 from serasan.warehouse.tables import table as fixed_table

@@ -68,8 +68,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import UserDefinedType
 
-from serasan.catalog import Dataset
-from serasan.parse import ARROW_TYPES
+from serasan.common.arrow import ARROW_TYPES
+from serasan.config.catalog import Dataset
 from serasan.warehouse import history
 from serasan.warehouse.facts import HASHES, KEY_HASH, LOAD_ID, ROW_HASH, SQL_TYPES, fact_table
 from serasan.warehouse.rowhash import key_hashes, row_hashes, stable

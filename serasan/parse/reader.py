@@ -1,0 +1,702 @@
+"""Raw bytes (CSV or XLSX as OPD staff send them) -> a typed Arrow table in the catalog's schema.
+
+A file that cannot be used at all (no header, missing required columns) raises ParseError naming
+the file and what was expected. A row with a value that cannot be read is not dropped: it becomes
+a Reject with its row number, column, value and what was expected, so that every input row ends
+up loaded or rejected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pyarrow as pa
+
+from serasan.common.arrow import ARROW_TYPES
+from serasan.common.clock import MONTH_NUMBERS as MONTHS
+from serasan.config.catalog import Dataset
+from serasan.parse.sniff import Opener, ParseError, csv_rows, json_rows, sniff, xlsx_rows
+
+ROW_COL = "_row"  # source row number as the OPD sees it (spreadsheet row / CSV line)
+SUMMARY_ROW = re.compile(r"^\s*(jumlah|total|grand total|sub ?total)\b", re.IGNORECASE)
+# the label alone ('Jumlah', 'TOTAL KESELURUHAN:'): a summary row whatever else the row holds
+SUMMARY_LABEL = re.compile(
+    r"^\s*(jumlah|total|grand total|sub ?total)"
+    r"(\s+(keseluruhan|seluruhnya|semua|akhir))?\s*:?\s*$",
+    re.IGNORECASE,
+)
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+CHUNK = 50_000  # rows converted per Arrow batch: memory stays bounded on large files
+HEADER_SCAN = 30
+__all__ = ["ParseError", "ParseResult", "Reject", "parse_file", "parse_stream", "read_cells"]
+
+
+@dataclass(frozen=True)
+class Reject:
+    row: int
+    column: str | None
+    value: str | None
+    reason_id: str
+    reason_en: str
+    kind: str = "parse"  # parse | summary
+    record: tuple[tuple[str, str | None], ...] = ()  # the row's cells as text, by column name
+    expected_id: str = ""
+    expected_en: str = ""
+
+    def reason(self, lang: str = "id") -> str:
+        return self.reason_id if lang == "id" else self.reason_en
+
+    def problem(self, lang: str = "id") -> str:
+        """The reason without the row's own value, to count rows per kind of problem."""
+        if self.kind == "summary" or self.column is None:
+            return self.reason(lang)
+        if lang == "id":
+            return f"kolom '{self.column}' tidak dapat dibaca, seharusnya {self.expected_id}"
+        return f"column '{self.column}' cannot be read, expected {self.expected_en}"
+
+
+@dataclass
+class ParseResult:
+    table: pa.Table
+    rejects: list[Reject]
+    rows_in: int
+    header_row: int
+    notes: list[str] = field(default_factory=list)  # decisions taken per file, e.g. date order
+
+
+def _norm(text: Any) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", str(text or "").strip().lower()).strip("_")
+
+
+# ---------------------------------------------------------------- reading rows
+
+
+def iter_rows(
+    opener: Opener, filename: str, ds: Dataset
+) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+    """(notes, rows) of a file, each row with the number the OPD sees (spreadsheet row/line)."""
+    with opener() as fh:
+        head = fh.read(64 * 1024)
+    sn = sniff(head, filename, allow_json=ds.source.kind == "api")
+    if sn.kind == "xlsx":
+        return sn.notes, xlsx_rows(opener, filename)
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        raise ParseError(f"{filename}: has an .xlsx name but is not an XLSX workbook")
+    if sn.kind == "json":
+        path = str(ds.source.params.get("records_path", "data"))
+        return sn.notes, json_rows(opener, filename, ds.column_names, path)
+    return sn.notes, csv_rows(opener, filename, sn)
+
+
+def read_cells(data: bytes, filename: str, ds: Dataset | None = None) -> list[list[Any]]:
+    """All rows of a small file as Python values (for tools and tests; parsing streams)."""
+    from serasan.parse.sniff import Sniffed, check_zip
+
+    opener = lambda: io.BytesIO(data)  # noqa: E731
+    if ds is not None:
+        return [r for _, r in iter_rows(opener, filename, ds)[1]]
+    sn = sniff(data[:65536], filename, allow_json=False)
+    if sn.kind == "xlsx":
+        check_zip(opener, filename)
+        return [r for _, r in xlsx_rows(opener, filename)]
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        raise ParseError(f"{filename}: has an .xlsx name but is not an XLSX workbook")
+    assert isinstance(sn, Sniffed)
+    return [r for _, r in csv_rows(opener, filename, sn)]
+
+
+# ---------------------------------------------------------------- header
+
+
+def _match(cells: list[str], wanted: dict[str, set[str]]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for name, aliases in wanted.items():
+        for j, cell in enumerate(cells):
+            if cell and cell in aliases and j not in found.values():
+                found[name] = j
+                break
+    return found
+
+
+def _merged(upper: list[Any], lower: list[Any]) -> list[str]:
+    """Two header rows as one: the upper cell spans the blank cells after it (merged cells)."""
+    out, span = [], ""
+    for j in range(max(len(upper), len(lower))):
+        up = _norm(upper[j]) if j < len(upper) else ""
+        low = _norm(lower[j]) if j < len(lower) else ""
+        span = up or span
+        out.append("_".join(p for p in (span, low) if p) if low else (up or ""))
+    return out
+
+
+def _find_header(
+    rows: list[list[Any]], ds: Dataset, filename: str
+) -> tuple[int, dict[str, int], bool]:
+    """The header row (0-based index of its last row), each catalog column's position, and
+    whether the header is merged over two rows.
+
+    One header row is matched by column name or label; a header merged over two rows is matched
+    by the combined text (upper + lower), e.g. 'Jumlah Penduduk' over 'Laki-laki'.
+    """
+    wanted = {c.name: {_norm(c.name), _norm(c.header)} for c in ds.columns}
+    best: tuple[int, dict[str, int], bool] = (-1, {}, False)
+    for i, row in enumerate(rows[:HEADER_SCAN]):
+        candidates = [_match([_norm(v) for v in row], wanted)]
+        if i + 1 < len(rows):
+            two = _match(_merged(row, rows[i + 1]), wanted)
+            if len(two) > len(candidates[0]):
+                candidates = [{}, two]
+        for offset, found in enumerate(candidates):
+            if len(found) > len(best[1]):
+                best = (i + offset, found, offset == 1)
+    idx, found, merged = best
+    required = [c.name for c in ds.columns if not c.nullable]
+    missing = [n for n in required if n not in found]
+    if idx < 0 or missing:
+        seen = [str(v) for v in (rows[idx] if idx >= 0 else []) if v not in (None, "")]
+        expected = ", ".join(f"{c.header!r}" for c in ds.columns if c.name in missing)
+        raise ParseError(
+            f"{filename}: baris judul kolom tidak ditemukan atau tidak lengkap; kolom hilang: "
+            f"{expected} (header row not found or incomplete; missing column(s) {expected}; "
+            f"best candidate: row {idx + 1}: {seen[:20] or 'none'})"
+        )
+    return idx, found, merged
+
+
+# ---------------------------------------------------------------- values
+
+
+class _Bad(ValueError):
+    def __init__(self, expected_id: str, expected_en: str):
+        super().__init__(expected_en)
+        self.expected_id, self.expected_en = expected_id, expected_en
+
+
+def _text(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    s = str(v).strip()
+    return s or None
+
+
+_CURRENCY = re.compile(r"^([-+(]?)\s*(rp\.?|idr)\s*", re.IGNORECASE)
+_PLAIN_DIGITS = re.compile(r"^-?\d+$")
+
+
+def _clean_number_text(s: str) -> str:
+    # the currency may follow a sign or an opening parenthesis: '-Rp 1.000', '(Rp 1.000)'
+    s = s.strip()
+    if s[:1].isdigit() and s.isascii() and " " not in s:
+        return s  # the common case: nothing to clean
+    s = _CURRENCY.sub(r"\1", s)
+    return s.replace(" ", "").replace("\u00a0", "")
+
+
+# what a number may look like once cleaned and unsigned, per convention: a value written the
+# other way (1.234,5 in a 1234.5 column) is not silently misread as another number
+_NUMBER_SHAPE = {
+    "id": re.compile(r"^(\d+|\d{1,3}(\.\d{3})+)(,\d+)?$"),
+    "en": re.compile(r"^(\d+|\d{1,3}(,\d{3})+)?(\.\d+)?$"),
+}
+
+
+_ID_ONLY = re.compile(r"\.\d+,\d+$|,(\d{1,2}|\d{4,})$|\d\.\d{3}\.\d{3}|^[-+]?,\d+$")
+_EN_ONLY = re.compile(r",\d+\.\d+$|\.(\d{1,2}|\d{4,})$|\d,\d{3},\d{3}|^[-+]?\.\d+$")
+
+
+def _number_evidence(v: Any) -> str | None:
+    """'id' if a value can only be 1.234,5-style (dot thousands), 'en' if only 1234.5-style.
+
+    One separator followed by exactly three digits ('1,000', '1.000') reads both ways and is no
+    evidence either way; neither is it when both separators agree ('1,234,567' is only 'en').
+    """
+    if not isinstance(v, str) or _PLAIN_DIGITS.match(v):
+        return None  # no separator: no evidence
+    s = _clean_number_text(v).strip("()")
+    if _ID_ONLY.search(s):
+        return "id"
+    if _EN_ONLY.search(s):
+        return "en"
+    return None
+
+
+def _number_convention(values: Iterable[Any]) -> str:
+    """The column's convention from the values that can be read only one way (default 'id')."""
+    votes = Counter(e for e in map(_number_evidence, values) if e)
+    return "en" if votes["en"] > votes["id"] else "id"
+
+
+def _to_number(v: Any, convention: str) -> float | None:
+    if v is None or isinstance(v, bool):
+        if isinstance(v, bool):
+            raise _Bad("angka", "a number")
+        return None
+    if isinstance(v, int | float):
+        return float(v)
+    s = _clean_number_text(str(v))
+    if s in ("", "-"):
+        return None
+    neg = s.startswith("(") and s.endswith(")")
+    s = s[1:-1] if neg else s
+    if s.startswith(("-", "+")):
+        neg, s = neg != (s[0] == "-"), s[1:]
+    if not s or not _NUMBER_SHAPE[convention].match(s):
+        if convention == "en":
+            raise _Bad("angka, misalnya 1234567.89", "a number such as 1234567.89")
+        raise _Bad("angka, misalnya 1.234.567,89", "a number such as 1.234.567,89")
+    if convention == "id":
+        s = s.replace(".", "").replace(",", ".")
+    else:
+        s = s.replace(",", "")
+    try:
+        out = float(s)
+    except ValueError:
+        raise _Bad("angka, misalnya 1.234.567,89", "a number such as 1.234.567,89") from None
+    return -out if neg else out
+
+
+def _to_integer(v: Any, convention: str) -> int | None:
+    num = _to_number(v, convention)
+    if num is None:
+        return None
+    if not float(num).is_integer():
+        raise _Bad("bilangan bulat", "a whole number")
+    return int(num)
+
+
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
+_SLASH = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})$")
+_WORDS = re.compile(r"^(?:(\d{1,2})\s+)?([A-Za-z]+)\.?[\s-]+(\d{2,4})$")
+
+
+def _year(y: str) -> int:
+    n = int(y)
+    return n + 2000 if n < 100 else n
+
+
+def _date_evidence(v: Any) -> str | None:
+    m = _SLASH.match(v.strip()) if isinstance(v, str) else None
+    if not m:
+        return None
+    a, b = int(m.group(1)), int(m.group(2))
+    # 31/12 and 12/31 tell the order; 31/31 is simply not a date
+    return "dmy" if a > 12 >= b else "mdy" if b > 12 >= a else "ambiguous"
+
+
+def _date_order(values: Iterable[Any]) -> str | None:
+    """Decide D/M/Y or M/D/Y for the whole file from values that can only be read one way."""
+    seen = {e for e in map(_date_evidence, values) if e}
+    if {"dmy", "mdy"} <= seen:
+        return "mixed"
+    return "dmy" if "dmy" in seen else "mdy" if "mdy" in seen else None
+
+
+def _to_date(v: Any, order: str) -> dt.date | None:
+    if v is None:
+        return None
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        if 20000 <= v <= 80000:  # Excel serial day number (1954..2119)
+            return EXCEL_EPOCH + dt.timedelta(days=int(v))
+        raise _Bad("tanggal", "a date")
+    s = str(v).strip()
+    if s in ("", "-"):
+        return None
+    try:
+        if m := _ISO.match(s):
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if m := _SLASH.match(s):
+            a, b, y = int(m.group(1)), int(m.group(2)), _year(m.group(3))
+            return dt.date(y, b, a) if order == "dmy" else dt.date(y, a, b)
+        if m := _WORDS.match(s):
+            month = MONTHS.get(m.group(2).lower())
+            if month:
+                return dt.date(_year(m.group(3)), month, int(m.group(1) or 1))
+    except ValueError:
+        pass
+    raise _Bad(
+        "tanggal, misalnya 31/12/2025 atau 5 Januari 2026",
+        "a date such as 31/12/2025 or 5 Januari 2026",
+    )
+
+
+def _to_bool(v: Any) -> bool | None:
+    s = _text(v)
+    if s is None:
+        return None
+    low = s.lower()
+    if low in ("ya", "y", "true", "1", "benar", "ada"):
+        return True
+    if low in ("tidak", "t", "n", "false", "0", "salah", "tidak ada"):
+        return False
+    raise _Bad("ya atau tidak", "ya or tidak (yes/no)")
+
+
+def _truncate(d: dt.date | None, granularity: str) -> dt.date | None:
+    if d is None:
+        return None
+    if granularity == "month":
+        return d.replace(day=1)
+    if granularity == "quarter":
+        return d.replace(month=(d.month - 1) // 3 * 3 + 1, day=1)
+    if granularity == "year":
+        return d.replace(month=1, day=1)
+    return d
+
+
+# ---------------------------------------------------------------- codes
+
+
+_KODE_WIDTHS = (2, 2, 2, 4)  # Kemendagri: provinsi.kabupaten.kecamatan.desa
+_KODE_OK = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
+
+
+def normalise_kode(value: str | None) -> str | None:
+    """A kode wilayah that lost its dots or leading zeros, back in Kemendagri form.
+
+    `1606010001` -> `16.06.01.0001`? No: only lengths that are unambiguous are rebuilt:
+    digits of length 2/4/6/10 get their dots, and dotted codes get each part zero-padded
+    (`16.6.1` -> `16.06.01`). Anything else is returned unchanged for the suite to judge.
+    """
+    if value is None:
+        return None
+    v = value.strip()
+    if _KODE_OK.match(v):
+        return v  # already in Kemendagri form
+    if v.isdigit() and len(v) in (2, 4, 6, 10):
+        parts, i = [], 0
+        for w in _KODE_WIDTHS:
+            if i < len(v):
+                parts.append(v[i : i + w])
+                i += w
+        return ".".join(parts)
+    parts = v.split(".")
+    if 1 < len(parts) <= 4 and all(p.isdigit() for p in parts):
+        return ".".join(
+            p.zfill(w) if len(p) <= w else p for p, w in zip(parts, _KODE_WIDTHS, strict=False)
+        )
+    return v
+
+
+# ---------------------------------------------------------------- main entry
+
+
+@dataclass
+class _Plan:
+    header_idx: int
+    positions: dict[str, int]
+    width: int  # cells under a header label: the file's own extra columns included
+    conventions: dict[str, str]
+    orders: dict[str, str]
+    notes: list[str]
+
+
+def _decide(votes: Counter[str]) -> str:
+    """The majority of values that read only one way; a tie goes to the first seen; else id."""
+    if votes["en"] != votes["id"]:
+        return "en" if votes["en"] > votes["id"] else "id"
+    return next(iter(votes), "id")
+
+
+def _plan(opener: Opener, filename: str, ds: Dataset) -> _Plan:
+    """First pass: find the header, then decide number and date conventions per column."""
+    notes, rows = iter_rows(opener, filename, ds)
+    head: list[list[Any]] = []
+    for _, row in rows:
+        head.append(row)
+        if len(head) >= HEADER_SCAN + 1:
+            break
+    header_idx, positions, merged = _find_header(head, ds, filename)
+    # a labelled column the catalog does not declare is ignored, not a reason to reject rows
+    labelled = [
+        j
+        for row in head[header_idx - int(merged) : header_idx + 1]
+        for j, v in enumerate(row)
+        if _text(v) is not None
+    ]
+    width = max([*labelled, *positions.values()]) + 1
+    numeric = {
+        c.name: positions[c.name]
+        for c in ds.columns
+        if c.type in ("integer", "number") and c.name in positions
+    }
+    dated = {
+        c.name: positions[c.name] for c in ds.columns if c.type == "date" and c.name in positions
+    }
+    num_votes: dict[str, Counter[str]] = {n: Counter() for n in numeric}
+    date_seen: dict[str, set[str]] = {n: set() for n in dated}
+
+    def observe(row: list[Any]) -> None:
+        for name, pos in numeric.items():
+            if pos < len(row) and (e := _number_evidence(row[pos])):
+                num_votes[name][e] += 1
+        for name, pos in dated.items():
+            if pos < len(row) and (e := _date_evidence(row[pos])):
+                date_seen[name].add(e)
+
+    for row in head[header_idx + 1 :]:
+        observe(row)
+    for _, row in rows:
+        observe(row)
+
+    conventions = {n: _decide(v) for n, v in num_votes.items()}
+    for name, votes in num_votes.items():
+        if votes["en"] and votes["id"]:
+            notes.append(
+                f"column {ds.column(name).header!r} mixes 1.234,5 and 1234.5 "  # type: ignore[union-attr]
+                f"({votes['id']} vs {votes['en']} values); read as "
+                f"{'1.234,5' if conventions[name] == 'id' else '1234.5'}"
+            )
+    orders: dict[str, str] = {}
+    for name, seen in date_seen.items():
+        header = ds.column(name).header  # type: ignore[union-attr]
+        if {"dmy", "mdy"} <= seen:
+            raise ParseError(
+                f"{filename}: kolom {header!r} mencampur format tanggal D/M/Y dan "
+                f"M/D/Y (column {header!r} mixes D/M/Y and M/D/Y dates); write "
+                "every date the same way, e.g. 31/12/2025"
+            )
+        orders[name] = "mdy" if "mdy" in seen else "dmy"
+        if seen == {"ambiguous"}:
+            notes.append(f"column {header!r}: every d/m date is ambiguous; read as D/M/Y")
+    for col in ds.columns:
+        if col.name not in positions:
+            notes.append(f"column {col.header!r} is absent from the file; left empty")
+    return _Plan(header_idx, positions, width, conventions, orders, notes)
+
+
+def parse_stream(opener: Opener, filename: str, ds: Dataset) -> ParseResult:
+    """Parse one OPD file into the dataset's typed schema, keeping every row accounted for.
+
+    Two streaming passes over the file (conventions, then conversion in batches of CHUNK rows),
+    so memory holds the typed result, not the file's text.
+    """
+    plan = _plan(opener, filename, ds)
+    _, rows = iter_rows(opener, filename, ds)
+    width = plan.width
+    needed = (
+        max(
+            (
+                plan.positions[c.name]
+                for c in ds.columns
+                if not c.nullable and c.name in plan.positions
+            ),
+            default=0,
+        )
+        + 1
+    )
+    batches: list[pa.RecordBatch] = []
+    values: dict[str, list[Any]] = {c.name: [] for c in ds.columns}
+    column_values = [values[c.name] for c in ds.columns]
+    row_numbers: list[int] = []
+    rejects: list[Reject] = []
+    rows_in = 0
+
+    def flush() -> None:
+        if not row_numbers:
+            return
+        arrays = [pa.array(values[c.name], type=ARROW_TYPES[c.type]) for c in ds.columns]
+        arrays.append(pa.array(row_numbers, type=pa.int32()))
+        batches.append(pa.RecordBatch.from_arrays(arrays, names=[*ds.column_names, ROW_COL]))
+        for v in values.values():
+            v.clear()
+        row_numbers.clear()
+
+    converters = _converters(ds, plan)
+    columns = [(c.name, plan.positions.get(c.name)) for c in ds.columns]
+
+    def record(row: list[Any]) -> tuple[tuple[str, str | None], ...]:
+        return tuple(
+            (name, _text(row[pos]) if pos is not None and pos < len(row) else None)
+            for name, pos in columns
+        )
+
+    for index, (number, row) in enumerate(rows):
+        if index <= plan.header_idx:
+            continue
+        first = next((t for v in row if (t := _text(v)) is not None), None)
+        if first is None:  # a blank line is not a row
+            continue
+        rows_in += 1
+        if SUMMARY_ROW.match(first) and _is_summary(row, plan.positions, ds):
+            rejects.append(
+                Reject(
+                    number,
+                    None,
+                    first,
+                    "baris ringkasan (Jumlah/Total) tidak dimuat",
+                    "summary row (Jumlah/Total) is not loaded",
+                    kind="summary",
+                    record=record(row),
+                )
+            )
+            continue
+        if len(row) > width or len(row) < needed:
+            ragged = _ragged(row, width, needed, number)
+            if ragged:
+                rejects.append(replace(ragged, record=record(row)))
+                continue
+        n = len(row)
+        try:
+            for spec, out in zip(converters, column_values, strict=True):
+                pos = spec[1]
+                out.append(spec[2](row[pos] if pos is not None and pos < n else None))
+        except _Bad as bad:
+            name, pos = spec[0], spec[1]
+            for out in column_values:
+                del out[len(row_numbers) :]
+            col = ds.column(name)
+            raw = row[pos] if pos is not None and pos < n else None
+            shown = _text(raw)
+            header = col.header if col else name
+            rejects.append(
+                Reject(
+                    number,
+                    name,
+                    shown,
+                    f"kolom '{header}' berisi {shown!r}, seharusnya {bad.expected_id}",
+                    f"column '{header}' holds {shown!r}, expected {bad.expected_en}",
+                    expected_id=bad.expected_id,
+                    expected_en=bad.expected_en,
+                    record=record(row),
+                )
+            )
+            continue
+        row_numbers.append(number)
+        if len(row_numbers) >= CHUNK:
+            flush()
+    flush()
+    schema = pa.schema(
+        [*[(c.name, ARROW_TYPES[c.type]) for c in ds.columns], (ROW_COL, pa.int32())]
+    )
+    table = pa.Table.from_batches(batches, schema=schema)
+    return ParseResult(
+        table=table,
+        rejects=rejects,
+        rows_in=rows_in,
+        header_row=plan.header_idx + 1,
+        notes=plan.notes,
+    )
+
+
+def parse_file(data: bytes, filename: str, ds: Dataset) -> ParseResult:
+    """`parse_stream` over bytes already in memory."""
+    return parse_stream(lambda: io.BytesIO(data), filename, ds)
+
+
+def _is_summary(row: list[Any], positions: dict[str, int], ds: Dataset) -> bool:
+    """A row whose first cell says Jumlah/Total: a summary row, unless it is a complete record.
+
+    'Jumlah' or 'TOTAL KESELURUHAN' alone is always a summary label. Longer text starting with
+    the word ('TOTAL MAKMUR', a business) is data when it sits in a text column and every
+    required column of the row has a value; a summary row leaves its key columns empty.
+    """
+    index, first = next((j, t) for j, v in enumerate(row) if (t := _text(v)) is not None)
+    if SUMMARY_LABEL.match(first):
+        return True
+    column = next((c for c in ds.columns if positions.get(c.name) == index), None)
+    if column is None or column.type != "string":
+        return True
+    required = [positions.get(c.name) for c in ds.columns if not c.nullable]
+    return not required or any(
+        p is None or p >= len(row) or _text(row[p]) is None for p in required
+    )
+
+
+def _ragged(row: list[Any], width: int, needed: int, number: int) -> Reject | None:
+    extra = [v for v in row[width:] if _text(v) is not None]
+    if extra and len(row) > width:
+        return Reject(
+            number,
+            None,
+            _text(extra[0]),
+            f"baris berisi {len(row)} sel, lebih banyak dari {width} kolom judul; "
+            f"nilai {_text(extra[0])!r} tidak punya judul kolom",
+            f"row has {len(row)} cells, more than the {width} header columns; "
+            f"{_text(extra[0])!r} has no header",
+            kind="ragged",
+        )
+    if len(row) < needed:
+        return Reject(
+            number,
+            None,
+            None,
+            f"baris terpotong: hanya {len(row)} sel, kolom wajib sampai kolom ke-{needed}",
+            f"truncated row: {len(row)} cells, required columns go up to column {needed}",
+            kind="ragged",
+        )
+    return None
+
+
+_PLAIN_EN = re.compile(r"^-?\d+(\.\d+)?$")
+_PLAIN_ID = re.compile(r"^-?\d+(,\d+)?$")
+_PLAIN_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _converters(ds: Dataset, plan: _Plan) -> list[tuple[str, int | None, Any]]:
+    """One function per catalog column, built once per file (the hot loop calls them).
+
+    Plain values take a fast path (`1234.5`, `1234,5`, `2026-01-05`) that gives exactly what
+    the general converters give for them; anything else goes through the general ones.
+    """
+    out = []
+    for col in ds.columns:
+        pos = plan.positions.get(col.name)
+        if col.type == "string":
+            fn = _kode_text if ds.region and col.name == ds.region.column else _text
+        elif col.type in ("integer", "number"):
+            fn = _number_fn(col.type, plan.conventions.get(col.name, "id"))
+        elif col.type == "date":
+            fn = _date_fn(
+                plan.orders.get(col.name, "dmy"),
+                ds.period.granularity if col.name == ds.period.column else "day",
+            )
+        else:
+            fn = _to_bool
+        out.append((col.name, pos, fn))
+    return out
+
+
+def _kode_text(v: Any) -> str | None:
+    return normalise_kode(_text(v))
+
+
+def _number_fn(kind: str, convention: str) -> Any:
+    plain = _PLAIN_EN if convention == "en" else _PLAIN_ID
+    slow = _to_integer if kind == "integer" else _to_number
+
+    def convert(v: Any) -> Any:
+        if type(v) is str:
+            t = v.strip()
+            if plain.match(t):
+                num = float(t.replace(",", ".")) if convention == "id" else float(t)
+                if kind == "number":
+                    return num
+                if num.is_integer():
+                    return int(num)
+        return slow(v, convention)
+
+    return convert
+
+
+def _date_fn(order: str, granularity: str) -> Any:
+    def convert(v: Any) -> Any:
+        if type(v) is str and _PLAIN_ISO.match(t := v.strip()):
+            try:
+                return _truncate(dt.date.fromisoformat(t), granularity)
+            except ValueError:
+                pass
+        return _truncate(_to_date(v, order), granularity)
+
+    return convert
