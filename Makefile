@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: install install-dev browser demo test lint bench clean
+.PHONY: install install-dev browser demo test test-unit lint docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,13 +45,24 @@ demo: $(VENV)/.installed
 	$(BIN)/serasan catalog validate
 	$(BIN)/serasan demo
 
-## make test: lint, then every test against real PostgreSQL, S3 (moto_server), SMTP and Chromium
-test: $(VENV)/.installed-dev browser
-	$(BIN)/ruff check .
+## make test: lint, the docs, then every test against real PostgreSQL, S3, SMTP and Chromium
+test: lint docs browser
 	$(BIN)/python -m pytest
 
+## make test-unit: the fast loop, no services needed
+test-unit: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest tests/unit
+
+## make lint: ruff (lint and format), mypy and the import contracts, on the installed layout
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python tools/lint_tree.py mypy
+	$(BIN)/python tools/lint_tree.py imports
+
+## make docs: the MkDocs site, strict (a broken link or a stale generated page fails)
+docs: $(VENV)/.installed-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 clean:
 	rm -rf .serasan
