@@ -15,6 +15,7 @@ import os
 import pendulum
 from airflow.sdk import dag, task
 
+from serasan.common import dag_ids
 from serasan.operators.notifiers import EngineerAlertNotifier
 
 
@@ -34,7 +35,7 @@ DEFAULTS = {
 
 
 @dag(
-    dag_id="serasan__alerts",
+    dag_id=dag_ids.ALERTS,
     schedule="@daily",
     start_date=START,
     catchup=False,
@@ -74,7 +75,7 @@ alerts()
 
 
 @dag(
-    dag_id="serasan__backup",
+    dag_id=dag_ids.BACKUP,
     schedule="0 3 * * *",
     start_date=START,
     catchup=False,

@@ -21,7 +21,7 @@ import datetime as dt
 import math
 import re
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -139,7 +139,9 @@ class ExpectColumnValuesToBeValidNik(ColumnMapExpectation):
 
 # ----------------------------------------------------------------- period
 
-Bound = SuiteParameterDict | dt.date | str | int | None
+# GX's SuiteParameterDict is a bare `dict` alias: {"$PARAMETER": name} in a suite's kwargs
+SuiteParameter: TypeAlias = SuiteParameterDict[Any, Any]
+Bound = SuiteParameter | dt.date | str | int | None
 
 
 def period_start(value: Any, granularity: str) -> dt.date | None:
@@ -253,7 +255,7 @@ class ExpectColumnValuesToBeNonNegativeMoney(ColumnMapExpectation):
     is a typo or a unit mistake.
     """
 
-    max_value: SuiteParameterDict | float | int = rules.MONEY_MAX
+    max_value: SuiteParameter | float | int = rules.MONEY_MAX
 
     library_metadata: ClassVar[dict[str, Any]] = _LIBRARY
     map_metric = "column_values.serasan_non_negative_money"
@@ -284,7 +286,7 @@ class ExpectColumnValuesToExistInRegistry(ColumnMapExpectation):
 
     registry: str
     registry_column: str
-    value_set: SuiteParameterDict | list
+    value_set: SuiteParameter | list[Any]
 
     library_metadata: ClassVar[dict[str, Any]] = _LIBRARY
     map_metric = "column_values.serasan_exist_in_registry"

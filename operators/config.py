@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from serasan.common.clock import JAKARTA
@@ -59,9 +60,9 @@ def settings_from_airflow(env: dict[str, str] | None = None) -> Settings:
     return Settings.from_env(env)
 
 
-def run_date_of(context: dict[str, Any]) -> dt.date:
+def run_date_of(context: Mapping[str, Any]) -> dt.date:
     """The run's date in Asia/Jakarta: its logical date, or run_after for asset-triggered runs."""
-    moment = context.get("logical_date") or context["dag_run"].run_after
+    moment: dt.datetime = context.get("logical_date") or context["dag_run"].run_after
     return moment.astimezone(JAKARTA).date()
 
 

@@ -14,14 +14,17 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseNotifier
 
 from serasan.alerts import delivery
 from serasan.config.settings import Settings
 from serasan.operators.config import _connection, settings_from_airflow
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 SMTP_CONN_ID = "serasan_smtp"
 WEBHOOK_CONN_ID = "serasan_webhook"
@@ -92,7 +95,7 @@ def _log_path(ti: Any) -> str | None:
         return None
 
 
-def failure_info(context: dict[str, Any]) -> dict[str, Any]:
+def failure_info(context: Mapping[str, Any]) -> dict[str, Any]:
     """The facts of a failed task an engineer needs, taken from the Airflow context."""
     ti = context.get("ti") or context.get("task_instance")
     dag = context.get("dag")
@@ -117,7 +120,7 @@ def failure_info(context: dict[str, Any]) -> dict[str, Any]:
 class EngineerAlertNotifier(BaseNotifier):
     """`on_failure_callback`: tell the engineers which task failed and where its log is."""
 
-    def notify(self, context: dict[str, Any]) -> None:
+    def notify(self, context: Context) -> None:
         try:
             settings = settings_for_alerts()
             info = failure_info(context)
@@ -139,7 +142,7 @@ class SerasanEmailNotifier(BaseNotifier):
         self.subject = subject
         self.body = body
 
-    def notify(self, context: dict[str, Any]) -> None:
+    def notify(self, context: Context) -> None:
         to = [self.to] if isinstance(self.to, str) else list(self.to)
         delivery.send_email(
             settings_for_alerts(), [a.strip() for a in to if a.strip()], self.subject, self.body

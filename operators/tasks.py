@@ -16,10 +16,12 @@ from serasan.operators.config import (
     settings_from_airflow,
 )
 from serasan.operators.notifiers import settings_for_alerts
-from serasan.pipeline.steps import BlockedLoad
-from serasan.pipeline.steps import extract as _extract
-from serasan.pipeline.steps import load as _load
-from serasan.pipeline.steps import transform as _transform
+from serasan.pipeline.extract import extract as _extract
+from serasan.pipeline.handoff import Parsed, RawObject, Validated, XCom
+from serasan.pipeline.load import BlockedLoad
+from serasan.pipeline.load import load as _load
+from serasan.pipeline.parse import parse as _parse
+from serasan.pipeline.validate import validate as _validate
 from serasan.publish import exports, kpi
 from serasan.publish import report as report_
 from serasan.quality.suites import load_validated_catalog
@@ -48,38 +50,47 @@ def _ctx(context: dict[str, Any], alerts: bool = False) -> RunContext:
     )
 
 
-def extract(dataset_id: str, context: dict[str, Any]) -> list[dict[str, Any]]:
+# The dataset DAG's stages. Each takes and returns XCom (plain JSON, see pipeline/handoff.py):
+# the hand-offs are converted here, at the task boundary, and nowhere else.
+
+
+def extract(dataset_id: str, context: dict[str, Any]) -> list[XCom]:
+    """New inbox objects into raw/; the raw objects to process, as `RawObject`s."""
     ctx = _ctx(context)
     upgrade(ctx.engine, ctx.catalog)  # the DAGs run the same upgrade before they load
-    return _extract(ctx, ctx.catalog.dataset(dataset_id))
+    return [o.to_xcom() for o in _extract(ctx, ctx.catalog.dataset(dataset_id))]
 
 
-def transform(
-    dataset_id: str, objects: list[dict[str, Any]], context: dict[str, Any]
-) -> list[dict[str, Any]]:
+def parse(dataset_id: str, objects: list[XCom], context: dict[str, Any]) -> list[XCom]:
+    """Each raw object into typed Parquet in staging/ (or rejected), as `Parsed`s."""
     ctx = _ctx(context)
     ds = ctx.catalog.dataset(dataset_id)
-    return [_transform(ctx, ds, obj) for obj in objects]
+    return [_parse(ctx, ds, RawObject.from_xcom(o)).to_xcom() for o in objects]
 
 
-def load(
-    dataset_id: str, staged: list[dict[str, Any]], context: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """Load every staged object; a blocked one fails the task (no retry) after all are recorded."""
+def validate(dataset_id: str, parsed: list[XCom], context: dict[str, Any]) -> list[XCom]:
+    """The suite on each parsed file: staging, quarantine, Data Docs, as `Validated`s."""
+    ctx = _ctx(context)
+    ds = ctx.catalog.dataset(dataset_id)
+    return [_validate(ctx, ds, Parsed.from_xcom(p)).to_xcom() for p in parsed]
+
+
+def load(dataset_id: str, validated: list[XCom], context: dict[str, Any]) -> list[XCom]:
+    """Load every validated file; a blocked or rejected one fails the task (no retry) after all
+    are recorded, so the run shows it. Returns `LoadSummary`s."""
     from airflow.sdk.exceptions import AirflowFailException
 
     ctx = _ctx(context)
     ds = ctx.catalog.dataset(dataset_id)
-    summaries = [_load(ctx, ds, s) for s in staged]
-    blocked = [s for s in summaries if s["status"] in ("blocked", "rejected")]
+    summaries = [_load(ctx, ds, Validated.from_xcom(v)) for v in validated]
+    blocked = [s for s in summaries if s.nothing_loaded]
     if blocked:
         detail = "; ".join(
-            f"{s['filename']}: {s['status']}, {s['rows_rejected']} rows rejected"
-            f" ({s['alert_key'] or s['error']})"
+            f"{s.filename}: {s.status}, {s.rows_rejected} rows rejected ({s.alert_key or s.error})"
             for s in blocked
         )
         raise AirflowFailException(f"{dataset_id}: nothing loaded from {detail}") from BlockedLoad()
-    return summaries
+    return [s.to_xcom() for s in summaries]
 
 
 def compute_kpis(regency: str, context: dict[str, Any]) -> dict[str, Any]:
@@ -89,8 +100,17 @@ def compute_kpis(regency: str, context: dict[str, Any]) -> dict[str, Any]:
 
 
 def export(regency: str, context: dict[str, Any]) -> dict[str, Any]:
+    """The regency's Satu Data files into exports/; publication is the next task's."""
     ctx = _ctx(context)
     return exports.export_regency(ctx, regency)
+
+
+def publish(regency: str, context: dict[str, Any]) -> dict[str, Any]:
+    """The exported periods to the CKAN portal, when one is configured. A portal outage leaves
+    the periods pending (the next run sends them) and does not fail the task."""
+    ctx = _ctx(context)
+    published = exports.publish_regency(ctx, regency) if ctx.settings.ckan_url else {}
+    return {"regency": regency, "published": published}
 
 
 def report(regency: str, context: dict[str, Any]) -> dict[str, Any]:

@@ -7,11 +7,14 @@ import csv
 import datetime as dt
 import logging
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.schema import CreateSchema
 
 from serasan.common.paths import SEED_DIR
@@ -49,7 +52,7 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # noqa: ANN001
+        def _pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
@@ -200,7 +203,7 @@ def ensure_fact_tables(conn: Connection, catalog: Catalog) -> None:
             record(conn, ds)
 
 
-def _upsert_all(conn: Connection, layer: str, name: str, rows: list[dict]) -> None:
+def _upsert_all(conn: Connection, layer: str, name: str, rows: list[dict[str, Any]]) -> None:
     """Replace a small reference table's content (seed data is the source of truth)."""
     t = table(layer, name, conn.dialect.name)
     conn.execute(t.delete())
@@ -208,12 +211,12 @@ def _upsert_all(conn: Connection, layer: str, name: str, rows: list[dict]) -> No
         conn.execute(t.insert(), rows)
 
 
-def _read_seed(name: str) -> list[dict]:
+def _read_seed(name: str) -> list[dict[str, str | None]]:
     with (SEED_DIR / name).open(encoding="utf-8", newline="") as fh:
         return [{k: (v or None) for k, v in r.items()} for r in csv.DictReader(fh)]
 
 
-def _seed_dim_region(conn: Connection, regions: list[dict]) -> None:
+def _seed_dim_region(conn: Connection, regions: list[dict[str, str | None]]) -> None:
     """This decree's rows are replaced; valid_to, set when a later decree retires a code, and
     the rows of other decrees are kept."""
     t = table("core", "dim_region", conn.dialect.name)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
@@ -78,7 +79,7 @@ class SchemaChangeRefused(RuntimeError):
         )
 
 
-def type_name(t: TypeEngine, conn: Connection) -> str:
+def type_name(t: TypeEngine[Any], conn: Connection) -> str:
     """A type as the database spells it, with synonyms folded (FLOAT is DOUBLE PRECISION)."""
     name = t.compile(dialect=conn.dialect).upper()
     return _SYNONYMS.get(name, name)
@@ -185,9 +186,9 @@ def _compare(conn: Connection, ds: Dataset, want: Table, recorded: dict[str, boo
     hist = history_table(ds, conn.dialect.name)
     if insp.has_table(hist.name, schema=hist.schema):  # superseded rows keep every column too
         kept = {c["name"] for c in insp.get_columns(hist.name, schema=hist.schema)}
-        for col in [*ds.columns, *[hist.c[h] for h in HASHES]]:
-            if col.name not in kept:
-                add(col.name, "hist_add", f"is added to {hist.name} too", False)
+        for name in [*(c.name for c in ds.columns), *(hist.c[h].name for h in HASHES)]:
+            if name not in kept:
+                add(name, "hist_add", f"is added to {hist.name} too", False)
     return out
 
 
@@ -222,6 +223,7 @@ def evolve(conn: Connection, catalog: Catalog) -> list[Change]:
         ds = catalog.dataset(c.dataset_id)
         key = and_(fc.c.dataset_id == ds.id, fc.c.column_name == c.column)
         if c.kind in ("add", "hist_add"):
+            assert c.column is not None  # only a primary key change has none, and it is refused
             want = fact_table(ds, dialect) if c.kind == "add" else history_table(ds, dialect)
             col = want.c[c.column]
             ops.add_column(
@@ -231,7 +233,10 @@ def evolve(conn: Connection, catalog: Catalog) -> list[Change]:
             )
             log.info("%s", c.message)
         if c.kind in ("add", "record", "nullable") and c.column not in HASHES:
-            declared = ds.column(c.column).nullable  # type: ignore[union-attr]
+            # the change is to one of the dataset's catalog columns (hash columns are not recorded)
+            spec = ds.column(c.column) if c.column is not None else None
+            assert spec is not None, c
+            declared = spec.nullable
             conn.execute(delete(fc).where(key))
             conn.execute(
                 insert(fc).values(dataset_id=ds.id, column_name=c.column, nullable=declared)

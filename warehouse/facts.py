@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -19,7 +21,7 @@ from sqlalchemy.types import BigInteger, TypeEngine
 from serasan.config.catalog import Dataset
 from serasan.warehouse.names import fact_name, locate
 
-SQL_TYPES: dict[str, type[TypeEngine]] = {
+SQL_TYPES: dict[str, type[TypeEngine[Any]]] = {
     "string": Text,
     "integer": BigInteger,
     "number": Float,
@@ -71,7 +73,7 @@ def fact_table(
     return Table(tname, metadata or MetaData(), *cols, *extra, schema=schema, comment=ds.title)
 
 
-def sql_type(type_name: str) -> type[TypeEngine]:
+def sql_type(type_name: str) -> type[TypeEngine[Any]]:
     return SQL_TYPES[type_name]
 
 

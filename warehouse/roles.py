@@ -138,7 +138,7 @@ def ensure_roles(
 
 
 def _own(conn: Connection, done: list[str], owner: str) -> None:
-    owners = dict(
+    owners: dict[str, str] = dict(
         conn.execute(
             text(
                 "SELECT nspname, pg_get_userbyid(nspowner) FROM pg_namespace "
@@ -274,6 +274,7 @@ def _read_only_for_loader(conn: Connection, done: list[str], loader: str) -> Non
     """Default privileges also cover the migrations' own tables: take the writes back."""
     for layer, name in LOADER_READ_ONLY:
         schema, tname = locate(layer, name, "postgresql")
+        assert schema is not None  # PostgreSQL has schemas: locate names one
         oid = conn.execute(text("SELECT to_regclass(:t)"), {"t": _q(conn, schema, tname)}).scalar()
         if oid is None:
             continue

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -37,6 +38,7 @@ def _hash(data: pa.RecordBatch | pa.Table, seeds: tuple[int, int, int, int]) -> 
     frame = pl.from_arrow(
         pa.Table.from_batches([data]) if isinstance(data, pa.RecordBatch) else data
     )
+    assert isinstance(frame, pl.DataFrame)  # a Table becomes a DataFrame, never a Series
     a, b, c, d = seeds
     return frame.hash_rows(seed=a, seed_1=b, seed_2=c, seed_3=d).to_numpy().view(np.int64)
 
@@ -59,15 +61,14 @@ PROBE = (
 
 
 def _probe() -> pa.RecordBatch:
-    return pa.record_batch(
-        {
-            "s": pa.array(["16.06.01", "", None]),
-            "i": pa.array([2025, None, -1], pa.int64()),
-            "f": pa.array([1.5, None, 0.0]),
-            "b": pa.array([True, None, False]),
-            "d": pa.array([dt.date(2026, 1, 1), None, dt.date(1970, 1, 1)]),
-        }
-    )
+    columns: dict[str, pa.Array[Any]] = {
+        "s": pa.array(["16.06.01", "", None]),
+        "i": pa.array([2025, None, -1], pa.int64()),
+        "f": pa.array([1.5, None, 0.0]),
+        "b": pa.array([True, None, False]),
+        "d": pa.array([dt.date(2026, 1, 1), None, dt.date(1970, 1, 1)]),
+    }
+    return pa.record_batch(columns)
 
 
 @functools.cache

@@ -1,7 +1,7 @@
 """The fixed part of the warehouse schema (reference, dimensions, meta, marts) as SQLAlchemy Core.
 
 Migrations create these tables, each revision with its own explicit columns as they were at
-that revision (they never import this module). `tests/test_warehouse.py` checks that after
+that revision (they never import this module). `tests/integration/test_warehouse.py` checks that after
 `upgrade` the live database matches this module exactly, from an empty database and from one
 built at an earlier revision, so code and migrations cannot drift apart: a change here needs a
 new revision in `warehouse/migrations/versions/`.
@@ -10,6 +10,7 @@ new revision in `warehouse/migrations/versions/`.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -25,11 +26,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.schema import SchemaItem
 
 from serasan.warehouse.names import locate
 
 
-def _t(md: MetaData, dialect: str, layer: str, name: str, *cols: object, **kw: object) -> Table:
+def _t(md: MetaData, dialect: str, layer: str, name: str, *cols: SchemaItem, **kw: Any) -> Table:
     schema, table = locate(layer, name, dialect)
     return Table(table, md, *cols, schema=schema, **kw)
 

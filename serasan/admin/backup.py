@@ -218,7 +218,7 @@ def table_stats(conn: Connection) -> dict[str, dict[str, Any]]:
             ).one()
             out[f"{schema}.{name}"] = {"rows": int(rows), "checksum": str(total)}
         return out
-    names = (
+    tables = (
         conn.execute(
             sa.text(
                 "SELECT name FROM sqlite_master WHERE type = 'table' "
@@ -228,9 +228,11 @@ def table_stats(conn: Connection) -> dict[str, dict[str, Any]]:
         .scalars()
         .all()
     )
-    for name in names:
+    for name in tables:
         rows = total = 0
-        result = conn.execute(sa.select(sa.literal_column("*")).select_from(sa.table(name)))
+        result: sa.CursorResult[Any] = conn.execute(
+            sa.select(sa.literal_column("*")).select_from(sa.table(name))
+        )
         for row in result:
             rows += 1
             total += int.from_bytes(hashlib.sha256(repr(tuple(row)).encode()).digest()[:8], "big")
@@ -421,7 +423,7 @@ def _fingerprints(lake: Lake) -> dict[str, tuple[int, str | None]]:
             if o.object_name and not o.is_dir
         }
     if isinstance(lake, LocalLake):
-        out = {}
+        out: dict[str, tuple[int, str | None]] = {}
         for key in lake.list(""):
             st = Path(lake.location(key)).stat()
             out[key] = (st.st_size, f"{st.st_mtime_ns}:{st.st_size}:{st.st_ino}")

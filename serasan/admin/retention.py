@@ -2,7 +2,7 @@
 and every deletion is recorded, with its reason, in `meta.retention_audit`.
 
 This is the only code that deletes anything from the lake, or from the backup target (see
-Backups below); tests/test_retention.py scans the source tree to keep it so. The one other
+Backups below); tests/integration/test_retention.py scans the source tree to keep it so. The one other
 `lake.delete` is the inbox move in `pipeline.extract`: the inbox is the OPD's drop folder, and
 an upload leaves it only after its bytes are stored under raw/, so consuming it moves data and
 loses none.
@@ -75,6 +75,7 @@ from serasan.admin import backup
 from serasan.common.clock import JAKARTA
 from serasan.config.catalog import Catalog, Dataset
 from serasan.config.settings import Settings
+from serasan.lake.keys import QUARANTINE, RAW, manifest_key
 from serasan.lake.store import Lake, LakeError
 from serasan.warehouse.tables import table
 
@@ -147,10 +148,6 @@ class Plan:
     due: list[Due]
     kept: int  # objects under a retention policy, not yet due
     skipped: list[dict[str, str]]  # objects that cannot be dated or are not in a sha folder
-
-
-def manifest_key(dataset_id: str, sha256: str) -> str:
-    return f"raw/{dataset_id}/{sha256}/manifest.json"
 
 
 def deadline(received: dt.date, days: int) -> dt.date:
@@ -251,9 +248,11 @@ def plan(lake: Lake, engine: Engine, catalog: Catalog, as_of: dt.date) -> Plan:
             folders, odd = _folders(lake, ds, kind)
             result.skipped += odd
             for folder in folders:
-                if folder.sha256 not in received:
-                    received[folder.sha256] = _received(lake, ds, folder.sha256, events)
-                _judge(lake, folder, days, received[folder.sha256], rows, as_of, result)
+                sha = folder.sha256
+                assert sha is not None  # a raw or quarantine folder is named by its sha256
+                if sha not in received:
+                    received[sha] = _received(lake, ds, sha, events)
+                _judge(lake, folder, days, received[sha], rows, as_of, result)
     return result
 
 
@@ -407,7 +406,9 @@ def _addresses(store: Lake, keys: tuple[str, ...], where: str) -> dict[str, str]
     return {k: store.location(k) for k in keys} if where == TARGET else {}
 
 
-def _dump_manifest(store: Lake, keys: list[str], key: str) -> tuple[dict | None, bytes | None]:
+def _dump_manifest(
+    store: Lake, keys: list[str], key: str
+) -> tuple[dict[str, Any] | None, bytes | None]:
     """A dump folder's manifest (None unless it is readable and names a dump that is there),
     and its bytes (None when there is no manifest)."""
     if key not in keys:
@@ -519,7 +520,7 @@ class Gone:
 def _gone_from_lake(engine: Engine, dataset_id: str) -> dict[str, Gone]:
     out = {}
     for r in _audit_rows(engine, dataset_id):  # oldest first: the newest row wins
-        if r.object_key.startswith(("raw/", "quarantine/")) and FAILED not in r.reason:
+        if r.object_key.startswith((RAW, QUARANTINE)) and FAILED not in r.reason:
             out[r.object_key] = Gone(r.kind, r.sha256, r.received_at, r.policy_days, r.reason, r.id)
     return out
 
@@ -616,7 +617,7 @@ def _record(engine: Engine, due: Due, keys: list[str], actor: str) -> dict[str, 
     now, ids = _now(), {}
     with engine.begin() as conn:
         for key in keys:
-            ids[key] = conn.execute(
+            pk = conn.execute(
                 insert(audit).values(
                     object_key=due.address(key),
                     dataset_id=due.folder.dataset_id,
@@ -629,7 +630,9 @@ def _record(engine: Engine, due: Due, keys: list[str], actor: str) -> dict[str, 
                     reason=due.reason,
                     actor=actor,
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert pk is not None  # a single-row INSERT reports the key it wrote
+            ids[key] = pk[0]
     return ids
 
 

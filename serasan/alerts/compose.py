@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from serasan.common.clock import MONTH_NAMES as BULAN
+from serasan.common.enums import LoadStatus
 from serasan.common.masking import mask_record
 from serasan.config.catalog import Catalog, Dataset
 
@@ -123,9 +124,9 @@ def compose(
         return t[key].format(**fields)
 
     parts = [f("hello"), "", f("intro"), f("counts")]
-    if status == "blocked":
+    if status == LoadStatus.BLOCKED:
         parts.append(f("blocked"))
-    elif status == "warned":
+    elif status == LoadStatus.WARNED:
         parts.append(f("warned"))
     parts += ["", f("what"), *[t["rule"].format(reason=r, count=n) for r, n in problems]]
     if examples:
@@ -187,7 +188,25 @@ TEXT_LATE = {
         "receives this notice as well.",
     },
 }
-TEXT_DIGEST = {
+
+
+class DigestText(TypedDict):
+    """The daily digest's wording in one language."""
+
+    subject: str
+    intro: str
+    columns: tuple[str, ...]  # the table's header, one per value of a row
+    on_time: str
+    received_late: str
+    missing: str
+    late_count: str
+    all_good: str
+    legend: str
+    load: dict[str, str]  # a load's status -> its wording
+    never: str
+
+
+TEXT_DIGEST: dict[str, DigestText] = {
     "id": {
         "subject": "[Serasan] Ringkasan harian {opd}, {date}",
         "intro": "Berikut ringkasan status data {opd} per {date}:",
@@ -209,11 +228,11 @@ TEXT_DIGEST = {
         "legend": "Periode wajib: periode terakhir yang batas kirimnya sudah lewat. Muat "
         "terakhir: tanggal dan hasil pemeriksaan file terakhir.",
         "load": {
-            "loaded": "dimuat",
-            "quarantined": "sebagian ditolak",
-            "warned": "dimuat dengan peringatan",
-            "blocked": "diblokir",
-            "rejected": "file ditolak",
+            LoadStatus.LOADED: "dimuat",
+            LoadStatus.QUARANTINED: "sebagian ditolak",
+            LoadStatus.WARNED: "dimuat dengan peringatan",
+            LoadStatus.BLOCKED: "diblokir",
+            LoadStatus.REJECTED: "file ditolak",
         },
         "never": "belum pernah",
     },
@@ -230,11 +249,11 @@ TEXT_DIGEST = {
         "legend": "Period due: the latest period whose deadline has passed. Last load: the date "
         "and outcome of the latest file checked.",
         "load": {
-            "loaded": "loaded",
-            "quarantined": "partly rejected",
-            "warned": "loaded with warnings",
-            "blocked": "blocked",
-            "rejected": "file rejected",
+            LoadStatus.LOADED: "loaded",
+            LoadStatus.QUARANTINED: "partly rejected",
+            LoadStatus.WARNED: "loaded with warnings",
+            LoadStatus.BLOCKED: "blocked",
+            LoadStatus.REJECTED: "file rejected",
         },
         "never": "never",
     },

@@ -33,7 +33,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+from sqlalchemy import Connection, Engine, Insert, and_, func, or_, select, update
 
 from serasan.alerts.compose import compose_outbox_backlog, compose_task_failure
 from serasan.config.settings import Settings
@@ -149,11 +149,16 @@ def _t(conn: Connection | Engine, name: str) -> Any:
 def _insert_ignore(conn: Connection, tbl: Any, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
+    stmt: Insert
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(tbl).on_conflict_do_nothing()
     else:
-        from sqlalchemy.dialects.sqlite import insert
-    conn.execute(insert(tbl).on_conflict_do_nothing(), rows)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(tbl).on_conflict_do_nothing()
+    conn.execute(stmt, rows)
 
 
 def enqueue(

@@ -35,15 +35,16 @@ from sqlalchemy import select
 
 from serasan.alerts import compose as alerts
 from serasan.alerts import delivery
+from serasan.common.enums import APPLIED
 from serasan.config.catalog import Catalog, Dataset, Regency
-from serasan.lake.keys import inbox_prefix, opd_key
+from serasan.lake.keys import digest_alert_key, inbox_prefix, lateness_alert_key, opd_key
 from serasan.runtime.context import RunContext
 
 log = logging.getLogger(__name__)
 
 DEADLINE_DAY = {"monthly": 10, "quarterly": 15, "yearly": 31}  # of the month after the period
 DAILY_DEADLINE = dt.timedelta(days=1)
-RECEIVED = ("loaded", "quarantined", "warned")  # loads that put rows in the warehouse
+RECEIVED = APPLIED  # loads that put rows in the warehouse
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,7 @@ def check_lateness(ctx: RunContext) -> list[str]:
             grace_days=grace,
             lang=lang,
         )
-        lake_key = f"alerts/{key}/terlambat/{day}.txt"
+        lake_key = lateness_alert_key(key, day)
         _write(ctx, lake_key, msg)
         delivery.enqueue(
             ctx.engine,
@@ -323,7 +324,7 @@ def digests(ctx: RunContext) -> list[str]:
             rows=rows,
             lang=lang,
         )
-        lake_key = f"alerts/{key}/ringkasan/{day}.txt"
+        lake_key = digest_alert_key(key, day)
         _write(ctx, lake_key, msg)
         delivery.enqueue(
             ctx.engine,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-ARROW_TYPES = {
+ARROW_TYPES: dict[str, pa.DataType] = {
     "string": pa.string(),
     "integer": pa.int64(),
     "number": pa.float64(),

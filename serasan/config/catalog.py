@@ -12,11 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from serasan.common.enums import LoadMode, QualityPolicy
 from serasan.common.paths import CATALOG_DIR, EXPECTATIONS_DIR
 from serasan.config.source_params import PARAMS_MODELS
 
@@ -140,8 +141,8 @@ class Dataset(_Strict):
     primary_key: list[str] = Field(min_length=1)
     period: PeriodSpec
     region: RegionSpec | None = None
-    quality_policy: Literal["block", "quarantine", "warn"]
-    load_mode: Literal["upsert", "replace_period"]
+    quality_policy: QualityPolicy  # YAML and messages as before: 'block', 'quarantine', 'warn'
+    load_mode: LoadMode
     satu_data: SatuData
     retention: Retention | None = None  # required when a column is personal data
 
@@ -258,7 +259,8 @@ def suite_path(dataset_id: str, expectations_dir: Path = EXPECTATIONS_DIR) -> Pa
 
 def read_suite(dataset_id: str, expectations_dir: Path = EXPECTATIONS_DIR) -> dict[str, Any]:
     """The dataset's GX suite as GX's own JSON."""
-    return json.loads(suite_path(dataset_id, expectations_dir).read_text(encoding="utf-8"))
+    suite = json.loads(suite_path(dataset_id, expectations_dir).read_text(encoding="utf-8"))
+    return cast(dict[str, Any], suite)
 
 
 def _fmt_loc(loc: tuple[Any, ...]) -> str:
@@ -408,7 +410,7 @@ def _check_dataset(ds: Dataset, regencies: dict[str, Regency], path: Path) -> li
             "the dataset must declare how long raw and quarantined files are kept "
             "(retention: {raw_days: N, quarantine_days: N}, UU 27/2022)"
         )
-    if ds.load_mode == "replace_period" and ds.period.column not in ds.primary_key:
+    if ds.load_mode == LoadMode.REPLACE_PERIOD and ds.period.column not in ds.primary_key:
         problems.append(
             f"{path}: primary_key: a replace_period dataset must have its period "
             f"column {ds.period.column!r} in the key"
@@ -424,7 +426,7 @@ def _check_source_params(ds: Dataset, path: Path) -> list[str]:
     except ValidationError as exc:
         for err in exc.errors():
             problems.append(f"{path}: source.params.{_fmt_loc(tuple(err['loc']))}: {err['msg']}")
-    if ds.load_mode != "upsert":
+    if ds.load_mode != LoadMode.UPSERT:
         problems.append(
             f"{path}: load_mode: a {ds.source.kind} source is pulled increment by "
             "increment, so it must be 'upsert' (replace_period would drop the rest "

@@ -241,13 +241,19 @@ class _Builder:
         self.start = datetime.date(as_of.year, 1, 1)
         self.domains = {c.name: self._domain(c) for c in ds.columns}
 
+    def _column(self, name: str) -> Column:
+        """A column the catalog's checks guarantee is declared (the period, a key column)."""
+        col = self.ds.column(name)
+        assert col is not None, f"{self.ds.id}: no column {name!r}"
+        return col
+
     def _domain(self, c: Column) -> list[Any] | None:
         """Every value a column may take, or None when it has no finite domain."""
         hints = c.generate
         if c.name == self.period:
             return self._periods(c)
-        if c.name == self.region:
-            level = self.ds.region.level  # type: ignore[union-attr]
+        if self.ds.region is not None and c.name == self.ds.region.column:
+            level = self.ds.region.level
             real = _region_codes(self.ds.regency, level)
             codes = [str(x) for x in hints.get("choices") or real]
             if not codes or set(codes) - set(real):
@@ -288,11 +294,11 @@ class _Builder:
 
     def rows(self, n: int | None) -> list[Row]:
         """Key values first (a sampled product when every key column is finite), then the rest."""
-        doms = [self.domains[k] for k in self.key]
-        finite = all(d is not None for d in doms)
-        hint = self.ds.column(self.period).generate.get("rows")  # type: ignore[union-attr]
+        doms = [d for k in self.key if (d := self.domains[k]) is not None]
+        finite = len(doms) == len(self.key)
+        hint = self._column(self.period).generate.get("rows")
         if finite:
-            total = math.prod(len(d) for d in doms)  # type: ignore[arg-type]
+            total = math.prod(len(d) for d in doms)
             n = min(total, n if n is not None else hint or MAX_DEFAULT_ROWS)
             keys = [self._decode(i, doms) for i in sorted(self.rng.sample(range(total), n))]
         else:
@@ -304,7 +310,7 @@ class _Builder:
         seen: dict[str, set[Any]] = {
             k: set()
             for k in self.key
-            if self.domains[k] is None and self.ds.column(k).generate.get("kind") != "seq"
+            if self.domains[k] is None and self._column(k).generate.get("kind") != "seq"
         }
         order = [c for c in self.ds.columns if c.name in (self.period, self.region)]
         order += [c for c in self.ds.columns if c not in order]
@@ -360,7 +366,7 @@ class _Builder:
         if kind == "seq":
             return "seq"  # placeholder, numbered once rows are sorted
         if kind == "nik":
-            return self._nik(row.get(self.region), female, rng)
+            return self._nik(row.get(self.region) if self.region else None, female, rng)
         if kind == "phone":
             tail = rng.randint(7, 9)
             return rng.choice(PHONE_PREFIX) + "".join(rng.choices("0123456789", k=tail))
@@ -451,10 +457,14 @@ class _Builder:
             return self._set(row, {rng.choice(_required(self.ds)).name: None}, keys)
         if kind == "duplicate_key":
             source = rows[rng.choice(clean)] if clean else None
-            return bool(source) and self._set(row, {k: source[k] for k in self.key}, keys, True)
+            if not source:
+                return False
+            return self._set(row, {k: source[k] for k in self.key}, keys, True)
         for _ in range(5):  # the rest may touch a key column: retry on a collision
             if kind == "unknown_region":
-                level = self.ds.region.level  # type: ignore[union-attr]
+                # drawn only for a dataset with a region column (see `applicable_defects`)
+                assert self.ds.region is not None and self.region is not None
+                level = self.ds.region.level
                 kec = rng.choice(self.kecamatan)
                 code = (
                     f"{self.ds.regency}.{rng.randint(90, 99)}"
@@ -463,13 +473,13 @@ class _Builder:
                 )
                 if code in _wilayah():
                     continue
-                value: Row = {self.region: code}  # type: ignore[dict-item]
+                value: Row = {self.region: code}
             elif kind == "malformed_nik":
                 col = next(c.name for c in self.ds.columns if c.generate.get("kind") == "nik")
                 nik, pos = row[col] or self._nik(None, False, rng), rng.randrange(16)
                 value = {col: nik[:15] if rng.random() < 0.5 else f"{nik[:pos]}O{nik[pos + 1 :]}"}
             elif self.ds.period.granularity == "year":  # future_date
-                is_int = self.ds.column(self.period).type == "integer"  # type: ignore[union-attr]
+                is_int = self._column(self.period).type == "integer"
                 value = {self.period: year if is_int else datetime.date(year, 1, 1)}
             else:
                 day = datetime.date(year, 1, 1) + datetime.timedelta(rng.randint(0, 364))

@@ -16,27 +16,29 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from serasan.common import dag_ids
 from serasan.common.clock import JAKARTA
 from serasan.config.catalog import Catalog
 from serasan.config.settings import Settings
 from serasan.demo.generate import generate
 from serasan.demo.sources import prepare_database, serve_api
-from serasan.lake.keys import inbox_prefix
+from serasan.lake.keys import ALERTS, EXPORTS, QUARANTINE, RAW, inbox_prefix, report_key
 from serasan.lake.store import open_lake
-from serasan.publish.report import default_period, report_key
+from serasan.pipeline.handoff import LoadSummary
+from serasan.publish.report import default_period
 from serasan.warehouse.db import make_engine, upgrade
 from serasan.warehouse.facts import fact_table
 from serasan.warehouse.tables import table
 
 
 def _progress(i: int, n: int, dag_id: str, res: dict[str, Any]) -> None:
-    load = (res["tasks"].get("load") or {}).get("result") or []
+    load = [LoadSummary.from_xcom(s) for s in (res["tasks"].get("load") or {}).get("result") or []]
     detail = (
         "no new file (already processed)"
         if not load
         else "; ".join(
-            f"{s['filename']}: {s['status']}, {s['rows_in']} in, {s['rows_loaded']} loaded, "
-            f"{s['rows_rejected']} rejected"
+            f"{s.filename}: {s.status}, {s.rows_in} in, {s.rows_loaded} loaded, "
+            f"{s.rows_rejected} rejected"
             for s in load
         )
     )
@@ -47,9 +49,11 @@ def _progress(i: int, n: int, dag_id: str, res: dict[str, Any]) -> None:
         detail = f"{out['periods_written']} periods exported"
         if out.get("periods_blocked"):
             detail += f", {out['periods_blocked']} held back (personal data found)"
+        if published := ((res["tasks"].get("publish") or {}).get("result") or {}).get("published"):
+            detail += f", {len(published)} datasets sent to the portal"
         if (res["tasks"].get("report") or {}).get("result"):
             detail += f"; report {res['tasks']['report']['result']['period']}"
-    if res["dag_id"] == "serasan__alerts":
+    if res["dag_id"] == dag_ids.ALERTS:
         detail = "lateness reminders, digests, outbox drained"
     if res["state"] != "success" and not load:
         detail = (
@@ -141,13 +145,9 @@ def _run_dags(catalog: Catalog, airflow_home: Path, date: dt.date) -> None:
         logging.getLogger("serasan.alerts.delivery").setLevel(logging.ERROR)  # said once, above
     runner = Runner(airflow_home)
     logical = dt.datetime.combine(date, dt.time(), tzinfo=JAKARTA)
-    dataset_dags = [f"serasan__{d}" for d in sorted(catalog.datasets)]
-    regency_dags = [
-        f"serasan__{r.slug}__{kind}"
-        for r in catalog.regencies.values()
-        for kind in ("kpi", "export")
-    ]
-    all_dags = dataset_dags + regency_dags + ["serasan__alerts"]
+    dataset_dags = [dag_ids.dataset_dag_id(d) for d in sorted(catalog.datasets)]
+    regency_dags = [d for r in catalog.regencies.values() for d in dag_ids.regency_dag_ids(r.slug)]
+    all_dags = [*dataset_dags, *regency_dags, dag_ids.ALERTS]
     for i, dag_id in enumerate(all_dags, 1):
         _progress(i, len(all_dags), dag_id, runner.run(dag_id, logical))
 
@@ -182,18 +182,18 @@ def print_summary(catalog: Catalog, settings: Settings, engine: Any, date: dt.da
         n_kpi = conn.execute(select(func.count()).select_from(kv)).scalar()
         n_kpi_status = conn.execute(select(kv.c.status, func.count()).group_by(kv.c.status)).all()
         n_exports = conn.execute(select(func.count()).select_from(ex)).scalar()
-    export_files = len(lake.list("exports/"))
-    print(f"\nalerts written: {n_alerts}  ->  {lake.location('alerts/')}")
-    print(f"rejected rows:  {lake.location('quarantine/')}")
+    export_files = len(lake.list(EXPORTS))
+    print(f"\nalerts written: {n_alerts}  ->  {lake.location(ALERTS)}")
+    print(f"rejected rows:  {lake.location(QUARANTINE)}")
     print(
         f"KPI values:     {n_kpi} ({', '.join(f'{s} {n}' for s, n in n_kpi_status)}) in "
         f"mart.kpi_value"
     )
     print(
         f"exports:        {n_exports} dataset-periods, {export_files} files  ->  "
-        f"{lake.location('exports/')}"
+        f"{lake.location(EXPORTS)}"
     )
-    print(f"raw files:      {lake.location('raw/')}")
+    print(f"raw files:      {lake.location(RAW)}")
     print(f"warehouse:      {settings.describe().splitlines()[1].split(': ', 1)[1]}")
     for reg in catalog.regencies.values():  # last: the file people open first
         key = report_key(reg, default_period(date))

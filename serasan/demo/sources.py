@@ -29,7 +29,9 @@ from serasan.demo.generate import generate_dataset
 DEMO_TOKEN = "demo-token"  # the stand-in API's token; not a secret of any real system
 
 
-def _records(ds: Dataset, catalog: Catalog, defect_rate: float, updated: str) -> list[dict]:
+def _records(
+    ds: Dataset, catalog: Catalog, defect_rate: float, updated: str
+) -> list[dict[str, str | None]]:
     gen = generate_dataset(ds, catalog, fmt="csv", defect_rate=defect_rate, seed=42)
     rows = list(csv.DictReader(io.StringIO(gen.data.decode("utf-8"))))
     return [

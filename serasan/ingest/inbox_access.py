@@ -18,7 +18,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from serasan.common.enums import LakeArea
 from serasan.config.catalog import Catalog
+from serasan.lake.keys import opd_inbox_prefix
 from serasan.lake.store import Lake, S3Lake
 
 POLICY_PREFIX = "serasan-inbox-"
@@ -46,7 +48,7 @@ def policy_for(catalog: Catalog, regency_kode: str, opd_code: str, bucket: str) 
     """
     if not _BUCKET.match(bucket):
         raise ValueError(f"invalid bucket name {bucket!r}")
-    folder = f"inbox/{inbox_user(catalog, regency_kode, opd_code)}/"
+    folder = opd_inbox_prefix(inbox_user(catalog, regency_kode, opd_code))
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -131,7 +133,7 @@ def apply_minio(
     keyword arguments, and a test checks their sequence against a stand-in. The same steps with
     `mc` are in docker/minio/apply-policies.sh.
     """
-    from minio.credentials import StaticProvider
+    from minio.credentials.providers import StaticProvider
     from minio.error import MinioAdminException
     from minio.minioadmin import MinioAdmin
 
@@ -175,7 +177,7 @@ def upload_link(lake: Lake, key: str, hours: int = 72) -> str | None:
             f"hours must be between 1 and {MAX_LINK_HOURS} (7 days, the S3 limit); got {hours}"
         )
     parts = key.split("/")
-    if parts[0] != "inbox" or len(parts) < 4 or "" in parts or ".." in parts or "\\" in key:
+    if parts[0] != LakeArea.INBOX or len(parts) < 4 or "" in parts or ".." in parts or "\\" in key:
         raise ValueError(
             f"upload links are for inbox keys such as "
             f"inbox/<regency>-<opd>/<dataset>/<file>; got {key!r}"

@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell
@@ -26,7 +26,7 @@ from serasan.common.clock import JAKARTA
 from serasan.common.clock import MONTH_NAMES as BULAN
 from serasan.common.paths import SEED_DIR
 from serasan.config.catalog import Catalog, Column, Dataset
-from serasan.ingest.inbox_access import inbox_user
+from serasan.lake.keys import inbox_prefix
 
 HEADER_ROW = 4  # same as `serasan generate`; the parser finds the header row by its labels
 FIRST_DATA_ROW = HEADER_ROW + 1
@@ -153,7 +153,7 @@ def _cell_value(ds: Dataset, c: Column, value: Any) -> str | int | float:
         if c.name == ds.period.column and ds.period.granularity in ("month", "quarter"):
             return month
         return f"{value.day} {month}"
-    return value
+    return cast(str | int | float, value)  # the example's text or number, as it is
 
 
 def _put(
@@ -298,7 +298,7 @@ def _region_sheet(wb: Workbook, data: Worksheet, ds: Dataset) -> None:
 
 
 def _guide_sheet(ws: Worksheet, catalog: Catalog, ds: Dataset, example: dict[str, Any]) -> None:
-    folder = f"inbox/{inbox_user(catalog, ds.regency, ds.opd)}/{ds.id}/"
+    folder = inbox_prefix(catalog, ds)  # the OPD's folder, as its MinIO user sees it
     key = ", ".join(c.header for c in ds.columns if c.name in ds.primary_key)
     lines = [
         ("PETUNJUK PENGISIAN", BOLD),

@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -653,6 +653,7 @@ def _converters(ds: Dataset, plan: _Plan) -> list[tuple[str, int | None, Any]]:
     out = []
     for col in ds.columns:
         pos = plan.positions.get(col.name)
+        fn: Callable[[Any], object]
         if col.type == "string":
             fn = _kode_text if ds.region and col.name == ds.region.column else _text
         elif col.type in ("integer", "number"):

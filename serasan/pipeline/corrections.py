@@ -3,7 +3,7 @@
 - `retract` undoes one load: its rows leave the fact table and the rows it superseded come back
   from history, exactly as they were before it. A load that later loads built on (they replaced
   or re-sent rows it wrote) is refused, naming those loads: retract them first, newest first.
-- `reprocess` runs transform and load again from the raw objects whose loads covered a period,
+- `reprocess` runs parse, validate and load again from the raw objects whose loads covered a period,
   after a suite or parser change. The loads (and any later load that built on them) are undone
   newest first, then loaded again in the order their files arrived, all in one transaction.
 
@@ -21,8 +21,11 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from serasan.common.enums import LoadStatus, ObjectAction
 from serasan.config.catalog import Catalog, Dataset
-from serasan.pipeline.steps import finish_load, prepare_load, record_load, transform
+from serasan.pipeline.handoff import RawObject
+from serasan.pipeline.load import finish_load, prepare_load, record_load
+from serasan.pipeline.run import transform
 from serasan.quality import scores as quality
 from serasan.runtime.context import RunContext
 from serasan.warehouse import history, loader
@@ -82,7 +85,7 @@ def retract(
         run = conn.execute(select(lr).where(lr.c.load_id == load_id)).mappings().first()
         if run is None:
             raise OperationError(f"unknown load {load_id!r}: it is not in meta.load_run")
-        if run["status"] == "retracted":
+        if run["status"] == LoadStatus.RETRACTED:
             raise OperationError(f"load {load_id} is already retracted")
         ds = catalog.dataset(run["dataset_id"])
         history.ensure_for(conn, ds)
@@ -90,7 +93,7 @@ def retract(
             undone = loader.unwind(conn, ds, load_id)
         except loader.LoadSuperseded as exc:
             raise RetractRefused(str(exc), exc.later) from None
-        conn.execute(update(lr).where(lr.c.load_id == load_id).values(status="retracted"))
+        conn.execute(update(lr).where(lr.c.load_id == load_id).values(status=LoadStatus.RETRACTED))
         quality.recompute(conn, ds.regency, ds.opd, run["logical_date"])
         detail = {
             "status_before": run["status"],
@@ -131,7 +134,7 @@ def _plan(conn: Connection, ds: Dataset, period: str) -> tuple[list[dict[str, An
     runs = {
         r["load_id"]: dict(r)
         for r in conn.execute(
-            select(lr).where(lr.c.dataset_id == ds.id, lr.c.status != "retracted")
+            select(lr).where(lr.c.dataset_id == ds.id, lr.c.status != LoadStatus.RETRACTED)
         ).mappings()
     }
     chosen = {k for k, r in runs.items() if covers(r["periods"], period)}
@@ -153,7 +156,7 @@ def _plan(conn: Connection, ds: Dataset, period: str) -> tuple[list[dict[str, An
     arrived = dict(
         conn.execute(
             select(ev.c.sha256, func.min(ev.c.id))
-            .where(ev.c.dataset_id == ds.id, ev.c.action == "ingested")
+            .where(ev.c.dataset_id == ds.id, ev.c.action == ObjectAction.INGESTED)
             .group_by(ev.c.sha256)
         ).all()
     )
@@ -176,7 +179,7 @@ def _plan(conn: Connection, ds: Dataset, period: str) -> tuple[list[dict[str, An
 def reprocess(
     ctx: RunContext, dataset_id: str, period: str, actor: str | None, reason: str | None
 ) -> dict[str, Any]:
-    """Transform and load again, from raw, every load covering `period`; one transaction.
+    """Parse, validate and load again, from raw, every load covering `period`; one transaction.
 
     `ctx.catalog` holds the suites and parsers to apply now. Each load runs again as of its
     original logical date, so rules about dates judge the file as they did the first time.
@@ -196,7 +199,7 @@ def reprocess(
             force=True,
         )
         staged = transform(
-            lctx, ds, {"dataset": ds.id, "sha256": run["sha256"], "raw_key": run["raw_key"]}
+            lctx, ds, RawObject(dataset=ds.id, sha256=run["sha256"], raw_key=run["raw_key"])
         )
         work.append((run, lctx, staged, prepare_load(lctx, ds, staged)))
     loads = []
@@ -213,7 +216,7 @@ def reprocess(
                 {
                     "load_id": run["load_id"],
                     "status_before": run["status"],
-                    "status_after": staged["status"],
+                    "status_after": staged.status.value,
                     "rows_loaded_before": run["rows_loaded"],
                     "rows_loaded_after": loaded,
                     "rows_removed": undone[run["load_id"]]["rows_removed"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
+from typing import TypeGuard
 from xml.sax.saxutils import escape, quoteattr
 
 _NS = "http://www.w3.org/2000/svg"
@@ -145,7 +146,7 @@ def line_chart(
     for i, (label, (_, v)) in enumerate(zip(labels, points, strict=True)):
         current = " current" if highlight is not None and label == str(highlight) else ""
         if _finite(v):
-            attrs = {
+            attrs: dict[str, str | float] = {
                 "class": "point" + current,
                 "cx": x(i),
                 "cy": y(v),
@@ -237,7 +238,7 @@ def bar_chart(
                 _title(label) + _text(shown),
             )
         )
-        if not _finite(v):
+        if v is None or not _finite(v):
             out.append(
                 _tag(
                     "text",
@@ -270,7 +271,7 @@ def bar_chart(
                 _title(_tip(label, format_id(v, dec), unit)),
             )
         )
-        end = (
+        end: dict[str, str | float] = (
             {"x": x(v) + 4, "text-anchor": "start"}
             if v >= 0
             else {"x": x(v) - 4, "text-anchor": "end"}
@@ -299,7 +300,7 @@ def bar_chart(
     return _svg("bar-chart", title, width, height, "".join(out))
 
 
-def _finite(v: float | None) -> bool:
+def _finite(v: float | None) -> TypeGuard[float]:
     return v is not None and math.isfinite(v)
 
 
@@ -370,7 +371,7 @@ def _tip(label: str, value: str, unit: str) -> str:
     return f"{label}: {value} {unit}".rstrip()
 
 
-def _tag(name: str, attrs: dict[str, object], body: str | None = None) -> str:
+def _tag(name: str, attrs: dict[str, str | float], body: str | None = None) -> str:
     """One element; `body` is markup already escaped by the caller."""
     parts = [name] + [
         f"{k}={quoteattr(_clean(v) if isinstance(v, str) else _n(v))}" for k, v in attrs.items()

@@ -24,7 +24,7 @@ scrubbed of it (portals and proxies have been known to echo it back).
 
 A real CKAN cannot run where this is built: since 2.10 `package_create` indexes into Solr
 synchronously, and no Solr can be installed. The tests therefore run against a loopback server
-(`tests/fixtures/ckan/server.py`) that implements these actions over real HTTP with CKAN's
+(`tests/support/fake_ckan.py`) that implements these actions over real HTTP with CKAN's
 validation rules and error envelope.
 """
 
@@ -37,7 +37,7 @@ import re
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import requests
 from ckanapi import RemoteCKAN
@@ -50,6 +50,7 @@ from ckanapi.errors import (
 )
 from sqlalchemy import Engine, select
 
+from serasan.common.enums import PublishStatus
 from serasan.config.catalog import PILLARS, Catalog, Dataset
 from serasan.config.settings import Settings, safe_url
 from serasan.warehouse.tables import table
@@ -448,12 +449,12 @@ def _ensure_package(
         pkg, _ = portal.call("package_update", data)
         result.updated = True
         log.info("CKAN: updated the metadata of package %s", wanted["name"])
-    return pkg
+    return cast(dict[str, Any], pkg)
 
 
 def _shown(portal: _Portal, wanted: Mapping[str, Any]) -> dict[str, Any] | None:
     try:
-        return portal.once("package_show", {"id": wanted["name"]})
+        return cast(dict[str, Any], portal.once("package_show", {"id": wanted["name"]}))
     except NotFound:
         return None
 
@@ -538,7 +539,7 @@ class _Recorder:
     def add(
         self,
         f: PeriodFile,
-        status: str,
+        status: PublishStatus,
         *,
         attempts: int = 0,
         resource_id: str | None = None,
@@ -565,12 +566,12 @@ class _Recorder:
         if (
             attempts == 0
             and old
-            and old["status"] == "published"
+            and old["status"] == PublishStatus.PUBLISHED
             and old["sha256"] == f.sha256
             and old["resource_id"] == resource_id
         ):
             return  # already recorded as it is
-        self.add(f, "published", attempts=attempts, resource_id=resource_id)
+        self.add(f, PublishStatus.PUBLISHED, attempts=attempts, resource_id=resource_id)
 
 
 # -- the public entry points
@@ -608,7 +609,7 @@ def publish_dataset(
         wanted = package_dict(catalog, ds, metadata)
     except CkanConfigError as exc:
         for f in todo:
-            rec.add(f, "pending", error=str(exc))
+            rec.add(f, PublishStatus.PENDING, error=str(exc))
         _save(engine, rec.rows)
         raise
     if todo:
@@ -636,9 +637,9 @@ def _hold_back_blocked(
             period, f"{rec.dataset_id}_{period}.csv", b"", old.get("sha256", "")
         )
         result.blocked.append(period)
-        if old.get("status") == "blocked" and old.get("sha256") == f.sha256:
+        if old.get("status") == PublishStatus.BLOCKED and old.get("sha256") == f.sha256:
             continue  # recorded already
-        if old.get("status") == "published":
+        if old.get("status") == PublishStatus.PUBLISHED:
             log.warning(
                 "dataset %s period %s is blocked by the PII scanner; the portal still "
                 "holds its earlier version (resource %s)",
@@ -646,7 +647,7 @@ def _hold_back_blocked(
                 period,
                 old.get("resource_id"),
             )
-        rec.add(f, "blocked", error="blocked: personal data found in the export")
+        rec.add(f, PublishStatus.BLOCKED, error="blocked: personal data found in the export")
     return sorted((f for f in files if f.period not in blocked), key=lambda f: f.period)
 
 
@@ -711,14 +712,14 @@ def _publish_one(
 
 def _recorded_as_published(f: PeriodFile, rec: _Recorder) -> bool:
     old = rec.state.get(f.period)
-    return bool(old and old["status"] == "published" and old["sha256"] == f.sha256)
+    return bool(old and old["status"] == PublishStatus.PUBLISHED and old["sha256"] == f.sha256)
 
 
 def _left_pending(
     f: PeriodFile, rec: _Recorder, result: PublishResult, error: str, attempts: int
 ) -> None:
     """A period that could not be published this time: pending, with why, for the next call."""
-    rec.add(f, "pending", attempts=attempts, error=error)
+    rec.add(f, PublishStatus.PENDING, attempts=attempts, error=error)
     result.pending.append(f.period)
 
 
@@ -731,11 +732,13 @@ def unpublished(
     return sorted(
         p
         for p, sha in shas.items()
-        if not (row := state.get(p)) or row["status"] != "published" or row["sha256"] != sha
+        if not (row := state.get(p))
+        or row["status"] != PublishStatus.PUBLISHED
+        or row["sha256"] != sha
     )
 
 
 def pending_periods(engine: Engine, portal_url: str, dataset_id: str) -> list[str]:
     """Periods left pending by an outage or a refusal, whatever their checksum."""
     state = _state(engine, _portal_key(portal_url), dataset_id)
-    return sorted(p for p, row in state.items() if row["status"] == "pending")
+    return sorted(p for p, row in state.items() if row["status"] == PublishStatus.PENDING)

@@ -37,7 +37,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from serasan.common.csvsafe import csv_bytes
+from serasan.common.enums import ExportStatus
 from serasan.config.catalog import Catalog, Dataset
+from serasan.lake.keys import export_prefix
 from serasan.publish import kpi, pii, satudata
 from serasan.publish.satudata import ExportColumn
 from serasan.warehouse.facts import LOAD_ID, fact_table
@@ -263,6 +265,7 @@ def _shape(
                     out.suppressed += 1
                 row[c.name] = value.isoformat() if isinstance(value, dt.date) else value
             elif c.role == "pseudonym":
+                assert c.source is not None  # `layout` names the column a pseudonym stands for
                 row[c.name] = pii.pseudonym(rec[c.source], key or "", c.source or c.name)
         row["satuan"] = ds.satu_data.satuan
         if ds.cadence == "yearly":
@@ -296,7 +299,7 @@ def _now() -> str:
 
 def dataset_prefix(catalog: Catalog, ds: Dataset) -> str:
     """Where a dataset's exports live in the lake: `exports/<regency slug>/<dataset>/`."""
-    return f"exports/{catalog.regency(ds.regency).slug}/{ds.id}/"
+    return export_prefix(catalog, ds)
 
 
 def allowed_contacts(ctx: RunContext, ds: Dataset) -> set[str]:
@@ -492,7 +495,7 @@ def _record(
     runs, ch = ctx.t("meta", "export_run"), ctx.t("meta", "export_change")
     now = _now()
     shas = json.loads(pe.manifest)["files"]
-    change = _change(ds, pe, before, last) if status == "ready" else None
+    change = _change(ds, pe, before, last) if status == ExportStatus.READY else None
     reason = (
         _reason(ctx, ds, pe.period, change, pe.load_ids, {**(before or {}), **(last or {})})
         if change
@@ -626,20 +629,20 @@ def export_dataset(ctx: RunContext, ds: Dataset, regions: Regions | None = None)
     for period, records in sorted(by_period.items()):
         pe = build_period(ctx, ds, period, records, regions)
         before = previous.get(period)
-        status = "blocked" if pe.findings else "ready"
+        status = ExportStatus.BLOCKED if pe.findings else ExportStatus.READY
         if (
             before is not None
             and before["manifest_sha256"] == pe.manifest_sha
             and before["status"] == status
-            and (status == "blocked" or ctx.lake.exists(pe.prefix + "manifest.json"))
+            and (status == ExportStatus.BLOCKED or ctx.lake.exists(pe.prefix + "manifest.json"))
         ):
             out["unchanged"] += 1
-            if status == "blocked":
+            if status == ExportStatus.BLOCKED:
                 out["blocked"].append(period)
             continue
         _record_findings(ctx, ds, pe)
         recorded += 1
-        if status == "blocked":
+        if status == ExportStatus.BLOCKED:
             log.warning(
                 "%s %s: export held back, %d cells look like personal data",
                 ds.id,
@@ -677,7 +680,7 @@ def _withdraw(
         conn.execute(
             runs.update()
             .where((runs.c.dataset_id == ds.id) & (runs.c.period == period))
-            .values(status="withdrawn", exported_at=now)
+            .values(status=ExportStatus.WITHDRAWN, exported_at=now)
         )
         conn.execute(
             ch.insert().values(
@@ -701,7 +704,7 @@ def _dataset_documents(ctx: RunContext, ds: Dataset) -> None:
         ready = (
             conn.execute(
                 select(runs)
-                .where(runs.c.dataset_id == ds.id, runs.c.status == "ready")
+                .where(runs.c.dataset_id == ds.id, runs.c.status == ExportStatus.READY)
                 .order_by(runs.c.period)
             )
             .mappings()
@@ -757,7 +760,8 @@ def _dataset_documents(ctx: RunContext, ds: Dataset) -> None:
 
 
 def export_regency(ctx: RunContext, regency: str) -> dict[str, Any]:
-    """Export every dataset of the regency; then publish to CKAN when a portal is configured."""
+    """Export every dataset of the regency. Publication to CKAN is `publish_regency`'s (the
+    export DAG's next task), so an export never waits on the portal."""
     regions = read_regions(ctx)
     result = {ds.id: export_dataset(ctx, ds, regions) for ds in ctx.catalog.datasets_of(regency)}
     out: dict[str, Any] = {
@@ -766,8 +770,6 @@ def export_regency(ctx: RunContext, regency: str) -> dict[str, Any]:
         "periods_written": sum(r["written"] for r in result.values()),
         "periods_blocked": sum(len(r["blocked"]) for r in result.values()),
     }
-    if ctx.settings.ckan_url:
-        out["published"] = publish_regency(ctx, regency)
     return out
 
 
@@ -790,8 +792,8 @@ def publish_regency(ctx: RunContext, regency: str) -> dict[str, Any]:
             )
         if not rows:
             continue
-        blocked = {r["period"] for r in rows if r["status"] == "blocked"}
-        ready = [r for r in rows if r["status"] == "ready"]
+        blocked = {r["period"] for r in rows if r["status"] == ExportStatus.BLOCKED}
+        ready = [r for r in rows if r["status"] == ExportStatus.READY]
         files = []
         for r in ready:
             name = f"{ds.id}_{r['period']}.csv"

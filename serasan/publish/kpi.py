@@ -19,6 +19,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
 from serasan.alerts import freshness
+from serasan.common.enums import NOTHING_LOADED
 from serasan.config.catalog import Catalog, Dataset, Kpi
 from serasan.warehouse.facts import LOAD_ID, fact_table
 from serasan.warehouse.names import qualified
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 ON_TRACK, AT_RISK = 100.0, 80.0
 STATUSES = ("on_track", "at_risk", "off_track", "no_target", "missing")
 _REF = re.compile(r"\{(\w+)\.(\w+)\}")
-BLOCKED = ("blocked", "rejected")
+BLOCKED = NOTHING_LOADED  # loads that left a due period without rows
 
 
 class KpiError(ValueError):

@@ -321,7 +321,8 @@ def _npwp_at(
         return i if _whole(text, groups, seps, i) else None
     if sizes[i] > 2:
         return None
-    total, cuts = 0, []  # (2)
+    total = 0  # (2)
+    cuts: list[int] = []
     for j in range(i, len(groups)):
         total += sizes[j]
         if total >= 14:

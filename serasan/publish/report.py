@@ -16,13 +16,14 @@ from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from sqlalchemy import select
+from sqlalchemy import RowMapping, select
 from sqlalchemy.engine import Connection
 
 from serasan.alerts import freshness
 from serasan.common.clock import MONTH_NAMES as MONTHS
+from serasan.common.enums import NOTHING_LOADED, ExportStatus, LoadStatus
 from serasan.config.catalog import PILLARS, Catalog, Dataset, Kpi, Regency
-from serasan.lake.keys import opd_key
+from serasan.lake.keys import opd_key, report_key
 from serasan.publish import charts, kpi
 from serasan.runtime.context import RunContext
 from serasan.warehouse.tables import table
@@ -37,16 +38,12 @@ STATUS_LABEL = {
     "missing": "Data tidak tersedia",
 }
 LOAD_LABEL = {
-    "blocked": "diblokir",
-    "rejected": "ditolak",
-    "quarantined": "sebagian dikarantina",
-    "warned": "dimuat dengan peringatan",
-    "loaded": "dimuat",
+    LoadStatus.BLOCKED: "diblokir",
+    LoadStatus.REJECTED: "ditolak",
+    LoadStatus.QUARANTINED: "sebagian dikarantina",
+    LoadStatus.WARNED: "dimuat dengan peringatan",
+    LoadStatus.LOADED: "dimuat",
 }
-
-
-def report_key(regency: Regency, period: str) -> str:
-    return f"reports/{regency.slug}/{period}.html"
 
 
 def default_period(run_date: dt.date) -> str:
@@ -84,7 +81,7 @@ class KpiView:
 
     @property
     def yoy_pct(self) -> float | None:
-        value = self.row.get("value") if self.row else None
+        value: float | None = self.row.get("value") if self.row else None
         if value is None or not self.previous_year:
             return None
         return 100.0 * (value - self.previous_year) / self.previous_year
@@ -130,8 +127,9 @@ def kpi_views(
             else None
         )
         prev = top.get(_shift_year(period))
+        prev_value = None if prev is None else prev["value"]
         out[k.pillar].append(
-            KpiView(k, period, top.get(period), prev and prev["value"], trend, breakdown, bars)
+            KpiView(k, period, top.get(period), prev_value, trend, breakdown, bars)
         )
     return out
 
@@ -198,7 +196,7 @@ def opd_views(ctx: RunContext, conn: Connection, regency: Regency) -> list[OpdVi
                 "status_label": LOAD_LABEL.get(r["status"], r["status"]),
             }
             for i, r in sorted(latest.items())
-            if r["status"] in ("blocked", "rejected") or (r["rows_rejected"] or 0) > 0
+            if r["status"] in NOTHING_LOADED or (r["rows_rejected"] or 0) > 0
         ]
         late = [
             {
@@ -228,15 +226,15 @@ def compliance(conn: Connection, catalog: Catalog, regency: Regency) -> list[dic
             .mappings()
             .all()
         )
-        ready = [r for r in runs if r["status"] == "ready"]
+        ready = [r for r in runs if r["status"] == ExportStatus.READY]
         missing = sorted({f for r in ready for f in (r["metadata_missing"] or "").split(",") if f})
         on_time = [r for r in ready if _on_schedule(ds, r)]
         out.append(
             {
                 "dataset": ds,
                 "periods": len(ready),
-                "blocked": sum(r["status"] == "blocked" for r in runs),
-                "withdrawn": sum(r["status"] == "withdrawn" for r in runs),
+                "blocked": sum(r["status"] == ExportStatus.BLOCKED for r in runs),
+                "withdrawn": sum(r["status"] == ExportStatus.WITHDRAWN for r in runs),
                 "metadata_missing": missing,
                 "metadata_complete": bool(ready) and not missing,
                 "on_schedule": len(on_time),
@@ -247,7 +245,7 @@ def compliance(conn: Connection, catalog: Catalog, regency: Regency) -> list[dic
     return out
 
 
-def _on_schedule(ds: Dataset, run: dict[str, Any]) -> bool:
+def _on_schedule(ds: Dataset, run: RowMapping) -> bool:
     if not run["exported_at"]:
         return False
     end = kpi.period_span(run["period"])[1]
@@ -261,7 +259,7 @@ def _on_schedule(ds: Dataset, run: dict[str, Any]) -> bool:
 @cache
 def _env() -> Environment:
     env = Environment(
-        loader=PackageLoader("serasan", "templates"),
+        loader=PackageLoader("serasan.publish", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         undefined=StrictUndefined,
         trim_blocks=True,

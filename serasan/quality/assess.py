@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from serasan.common.enums import LoadStatus, QualityPolicy
 from serasan.config.catalog import Dataset
 from serasan.parse.reader import ROW_COL, ParseResult, Reject
 from serasan.quality import rules
@@ -34,7 +35,7 @@ class Assessment:
     parsed: ParseResult
     validation: Validation
     kept: np.ndarray
-    status: str  # loaded | quarantined | warned | blocked
+    status: LoadStatus  # loaded | quarantined | warned | blocked
     quarantined: list[dict[str, Any]]  # one per failing input row, in row order
     problems: list[tuple[str, int]]  # plain-words reason, number of rows
     params: dict[str, Any]
@@ -56,13 +57,13 @@ def assess(
     params = {**suite_params(run_date), **(extra_params or {})}
     validation = validate(parsed.table, suite, params)
     failing = validation.failing
-    if ds.quality_policy == "warn":
+    if ds.quality_policy == QualityPolicy.WARN:
         # Even under `warn`, rows the fact table cannot hold (duplicate or empty key) are rejected.
         kept = ~_key_breakers(ds, validation)
     else:
         kept = ~failing
     unreadable = [r for r in parsed.rejects if r.kind != "summary"]
-    if ds.quality_policy == "block" and (failing.any() or unreadable):
+    if ds.quality_policy == QualityPolicy.BLOCK and (failing.any() or unreadable):
         kept = kept & False
     problems = [
         (rules.describe(r.expectation, params, lang), r.unexpected_count)
@@ -74,13 +75,13 @@ def assess(
         by_problem[rej.problem(lang)] = by_problem.get(rej.problem(lang), 0) + 1
     problems += list(by_problem.items())
     if not failing.any() and not unreadable:
-        status = "loaded"  # summary rows alone are not a problem to alert about
-    elif ds.quality_policy == "block":
-        status = "blocked"
-    elif ds.quality_policy == "warn":
-        status = "warned"
+        status = LoadStatus.LOADED  # summary rows alone are not a problem to alert about
+    elif ds.quality_policy == QualityPolicy.BLOCK:
+        status = LoadStatus.BLOCKED
+    elif ds.quality_policy == QualityPolicy.WARN:
+        status = LoadStatus.WARNED
     else:
-        status = "quarantined"
+        status = LoadStatus.QUARANTINED
     quarantined = _quarantine_rows(parsed.rejects, parsed.table, validation, kept, params, lang)
     return Assessment(parsed, validation, kept, status, quarantined, problems, params)
 
@@ -108,7 +109,7 @@ def _quarantine_rows(
         )
     failing = validation.failing.nonzero()[0]
     if len(failing):
-        records = batch.take(pa.array(failing)).to_pylist()
+        records = batch.take(failing).to_pylist()
         for idx, rec in zip(failing, records, strict=True):
             broken = [r for r in validation.results if r.mask[idx]]
             out.append(

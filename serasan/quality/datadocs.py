@@ -7,23 +7,25 @@ so the pages are the Data Docs people know, without a file-backed GX project to 
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import Any, cast
 
 from serasan.config.catalog import Catalog, Dataset
+from serasan.lake import keys
 from serasan.lake.store import Lake
 
-PREFIX = "docs/gx"
+PREFIX = keys.DATA_DOCS
 
 
 def render(result: Any) -> str:
     from great_expectations.render.renderer import ValidationResultsPageRenderer
     from great_expectations.render.view import DefaultJinjaPageView
 
-    return DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(result))
+    page = DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(result))
+    return cast(str, page)
 
 
 def page_key(ds: Dataset, sha256: str) -> str:
-    return f"{PREFIX}/{ds.id}/{sha256[:16]}.html"
+    return keys.docs_key(ds.id, sha256)
 
 
 def write(
@@ -32,7 +34,7 @@ def write(
     """Write the file's Data Docs page and refresh the dataset's index; returns the page key."""
     key = page_key(ds, sha256)
     lake.put(key, render(result).encode("utf-8"), "text/html; charset=utf-8")
-    pages = sorted(k for k in lake.list(f"{PREFIX}/{ds.id}/") if not k.endswith("index.html"))
+    pages = sorted(k for k in lake.list(keys.docs_prefix(ds.id)) if not k.endswith("index.html"))
     items = "\n".join(
         f'<li><a href="{html.escape(k.rsplit("/", 1)[-1])}">'
         f"{html.escape(k.rsplit('/', 1)[-1])}</a></li>"
@@ -44,5 +46,5 @@ def write(
         f"<p>{html.escape(catalog.regency(ds.regency).name)} - {html.escape(ds.opd)}; "
         f"latest file: {html.escape(filename)}</p><ul>{items}</ul></body></html>"
     )
-    lake.put(f"{PREFIX}/{ds.id}/index.html", index.encode("utf-8"), "text/html; charset=utf-8")
+    lake.put(keys.docs_index_key(ds.id), index.encode("utf-8"), "text/html; charset=utf-8")
     return key

@@ -16,7 +16,7 @@ import logging
 import os
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -42,7 +42,7 @@ class RuleResult:
 
     @property
     def type(self) -> str:
-        return self.expectation["type"]
+        return cast(str, self.expectation["type"])
 
     @property
     def columns(self) -> list[str]:
@@ -95,7 +95,9 @@ def _batch_definition() -> Any:
 
     ctx = gx.get_context(mode="ephemeral")
     try:
-        ctx.variables.progress_bars = {"globally": False}
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     except Exception:  # older/newer GX shapes: progress bars are cosmetic
         log.debug("could not disable GX progress bars", exc_info=True)
     source = ctx.data_sources.add_pandas("serasan")

@@ -44,7 +44,9 @@ def registry_refs(suite: dict[str, Any]) -> list[tuple[str, str, str]]:
     return list(out.values())
 
 
-def registry_params(engine: Engine, catalog: Catalog, suite: dict[str, Any]) -> dict[str, list]:
+def registry_params(
+    engine: Engine, catalog: Catalog, suite: dict[str, Any]
+) -> dict[str, list[Any]]:
     """Suite parameters for the suite's registry rules: the distinct non-null keys, sorted.
 
     Returns {} for a suite without registry rules (and then touches no database).
@@ -52,7 +54,7 @@ def registry_params(engine: Engine, catalog: Catalog, suite: dict[str, Any]) -> 
     refs = registry_refs(suite)
     if not refs:
         return {}
-    out: dict[str, list] = {}
+    out: dict[str, list[Any]] = {}
     with engine.connect() as conn:
         insp = inspect(conn)
         for name, registry, column in refs:

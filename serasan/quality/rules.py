@@ -21,7 +21,7 @@ import re
 import warnings
 from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import numpy as np
 import pyarrow as pa
@@ -33,6 +33,11 @@ if TYPE_CHECKING:
     from serasan.config.catalog import Dataset
 
 Mask = np.ndarray  # bool, one entry per row: True = the row breaks the rule
+# A column, or a compute result over one. pyarrow-stubs type most compute results as Array even
+# for a ChunkedArray input (which yields a ChunkedArray at run time), so both are allowed. They
+# also take only Arrow scalars as operands: Python numbers are wrapped in `pa.scalar` here, which
+# is what pyarrow does with them itself.
+Arrowish: TypeAlias = "pa.ChunkedArray[Any] | pa.Array[Any]"
 
 
 def columns_of(kwargs: dict[str, Any]) -> list[str]:
@@ -52,16 +57,16 @@ def resolve(value: Any, params: dict[str, Any]) -> Any:
     return value
 
 
-def _np(arr: pa.ChunkedArray | pa.Array) -> Mask:
+def _np(arr: Arrowish) -> Mask:
     return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _present(col: pa.ChunkedArray) -> pa.ChunkedArray:
+def _present(col: Arrowish) -> Arrowish:
     """Non-missing values. GX sees the batch in pandas, where a float NaN is missing like null."""
     return pc.invert(pc.is_null(col, nan_is_null=True))
 
 
-def _scalar_for(col: pa.ChunkedArray, value: Any) -> Any:
+def _scalar_for(col: Arrowish, value: Any) -> Any:
     if value is None:
         return None
     if pa.types.is_date(col.type):
@@ -81,19 +86,19 @@ def _between(t: pa.Table, kw: dict[str, Any], p: dict[str, Any]) -> Mask:
     col = t[kw["column"]]
     lo = _scalar_for(col, resolve(kw.get("min_value"), p))
     hi = _scalar_for(col, resolve(kw.get("max_value"), p))
-    bad = pa.chunked_array([pa.array(np.zeros(len(col), dtype=bool))])
+    bad: Arrowish = pa.chunked_array([pa.array(np.zeros(len(col), dtype=bool))])
     if lo is not None:
         bad = pc.or_(bad, (pc.less_equal if kw.get("strict_min") else pc.less)(col, lo))
     if hi is not None:
         bad = pc.or_(bad, (pc.greater_equal if kw.get("strict_max") else pc.greater)(col, hi))
-    return _np(pc.fill_null(pc.and_(_present(col), bad), False))
+    return _np(pc.and_(_present(col), bad).fill_null(False))
 
 
 def _in_set(t: pa.Table, kw: dict[str, Any], p: dict[str, Any]) -> Mask:
     # GX's own test, `Series.isin` on the pandas column: Arrow would cast the value set to the
     # column's type (2.5 becomes 2 for an integer column, ISO strings fail for a date column).
     s = t[kw["column"]].to_pandas()
-    return (s.notna() & ~s.isin(list(resolve(kw["value_set"], p)))).to_numpy(dtype=bool)
+    return cast(Mask, (s.notna() & ~s.isin(list(resolve(kw["value_set"], p)))).to_numpy(dtype=bool))
 
 
 def _regex(t: pa.Table, kw: dict[str, Any], p: dict[str, Any]) -> Mask:
@@ -116,7 +121,7 @@ def _unique(t: pa.Table, kw: dict[str, Any], p: dict[str, Any]) -> Mask:
     s = t[kw["column"]].to_pandas()
     present = s.notna().to_numpy()
     dup = s.duplicated(keep=False).to_numpy()
-    return present & dup
+    return cast(Mask, present & dup)
 
 
 def _compound_unique(t: pa.Table, kw: dict[str, Any], p: dict[str, Any]) -> Mask:
@@ -236,7 +241,7 @@ def _is_text(t: pa.DataType) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
-def _broken(col: pa.ChunkedArray, ok: Any) -> Mask:
+def _broken(col: Arrowish, ok: Any) -> Mask:
     """Present values that are not ok (a null `ok` counts as not ok)."""
     return _np(pc.and_(_present(col), pc.invert(pc.fill_null(ok, False))))
 
@@ -288,13 +293,13 @@ def _in_period(t: pa.Table, kw: dict[str, Any], p: dict[str, Any]) -> Mask:
     if pa.types.is_date(typ):
         ok = pc.is_valid(col)
         if gran in ("month", "quarter", "year"):
-            ok = pc.and_(ok, pc.equal(pc.day(col), 1))
+            ok = pc.and_(ok, pc.equal(pc.day(col), pa.scalar(1)))
         if gran == "quarter":
             ok = pc.and_(
                 ok, pc.is_in(pc.month(col), value_set=pa.array(QUARTER_MONTHS, pa.int64()))
             )
         if gran == "year":
-            ok = pc.and_(ok, pc.equal(pc.month(col), 1))
+            ok = pc.and_(ok, pc.equal(pc.month(col), pa.scalar(1)))
         if lo is not None:
             ok = pc.and_(ok, pc.greater_equal(col, pa.scalar(lo, typ)))
         if hi is not None:
@@ -302,13 +307,17 @@ def _in_period(t: pa.Table, kw: dict[str, Any], p: dict[str, Any]) -> Mask:
         return _broken(col, ok)
     if gran != "year" or not (pa.types.is_integer(typ) or pa.types.is_floating(typ)):
         return _np(_present(col))  # only a date, or an integer year, is a period
-    ok = pc.and_(pc.greater_equal(col, YEAR_RANGE[0]), pc.less_equal(col, YEAR_RANGE[1]))
+    ok = pc.and_(
+        pc.greater_equal(col, pa.scalar(YEAR_RANGE[0])),
+        pc.less_equal(col, pa.scalar(YEAR_RANGE[1])),
+    )
     if pa.types.is_floating(typ):  # an integer column with nulls reaches GX as float64
         ok = pc.and_(ok, pc.equal(pc.floor(col), col))
     if lo is not None:  # the year's first day must not be before min_date
-        ok = pc.and_(ok, pc.greater_equal(col, lo.year + (lo != dt.date(lo.year, 1, 1))))
+        first_year = lo.year + (lo != dt.date(lo.year, 1, 1))
+        ok = pc.and_(ok, pc.greater_equal(col, pa.scalar(first_year)))
     if hi is not None:
-        ok = pc.and_(ok, pc.less_equal(col, hi.year))
+        ok = pc.and_(ok, pc.less_equal(col, pa.scalar(hi.year)))
     return _broken(col, ok)
 
 
@@ -321,10 +330,14 @@ def _money(t: pa.Table, kw: dict[str, Any], p: dict[str, Any]) -> Mask:
         return _np(_present(col))
     if pa.types.is_floating(col.type):
         ok = pc.and_(
-            pc.is_finite(col), pc.and_(pc.greater_equal(col, 0.0), pc.less_equal(col, top))
+            pc.is_finite(col),
+            pc.and_(pc.greater_equal(col, pa.scalar(0.0)), pc.less_equal(col, pa.scalar(top))),
         )
     else:  # integers compare with an integer: Arrow refuses int64 -> double beyond 2**53
-        ok = pc.and_(pc.greater_equal(col, 0), pc.less_equal(col, integer_ceiling(top)))
+        ok = pc.and_(
+            pc.greater_equal(col, pa.scalar(0)),
+            pc.less_equal(col, pa.scalar(integer_ceiling(top))),
+        )
     return _broken(col, ok)
 
 
@@ -332,7 +345,7 @@ def _in_registry(t: pa.Table, kw: dict[str, Any], p: dict[str, Any]) -> Mask:
     # GX's test is `Series.isin` on the pandas column, as for in_set (see `_in_set` for why
     # Arrow's is_in, which casts the keys to the column's type, would count differently).
     s = t[kw["column"]].to_pandas()
-    return (s.notna() & ~s.isin(list(resolve(kw["value_set"], p)))).to_numpy(dtype=bool)
+    return cast(Mask, (s.notna() & ~s.isin(list(resolve(kw["value_set"], p)))).to_numpy(dtype=bool))
 
 
 MaskFn = Callable[[pa.Table, dict[str, Any], dict[str, Any]], Mask]
@@ -426,7 +439,7 @@ def describe(expectation: dict[str, Any], params: dict[str, Any], lang: str = "i
     return (msg_id if lang == "id" else msg_en).format_map(kwargs)
 
 
-class _Kwargs(dict):
+class _Kwargs(dict[str, Any]):
     def __init__(self, raw: dict[str, Any], params: dict[str, Any]):
         super().__init__(raw)
         self.params = params
@@ -478,12 +491,15 @@ def _kode_words(kw: dict[str, Any]) -> dict[str, str]:
 def _period_words(kw: dict[str, Any]) -> dict[str, str]:
     gran = str(kw["granularity"])
     period_id, period_en = PERIOD_WORDS.get(gran, (gran, gran))
-    lo, hi = period_bound(kw.get("min_date")), period_bound(kw.get("max_date"), end=True)
+    first, last = period_bound(kw.get("min_date")), period_bound(kw.get("max_date"), end=True)
+    lo: int | str | None
+    hi: int | str | None
     if gran == "year":  # in years: the first and last years whose 1 January is within bounds
-        lo = lo and lo.year + (lo != dt.date(lo.year, 1, 1))
-        hi = hi and hi.year
+        lo = None if first is None else first.year + (first != dt.date(first.year, 1, 1))
+        hi = None if last is None else last.year
     else:
-        lo, hi = lo and lo.isoformat(), hi and hi.isoformat()
+        lo = None if first is None else first.isoformat()
+        hi = None if last is None else last.isoformat()
     if lo is not None and hi is not None:
         bounds = (f", antara {lo} dan {hi}", f", between {lo} and {hi}")
     elif hi is not None:
@@ -617,18 +633,21 @@ def _period_problems(kw: dict[str, Any], ds: Dataset) -> list[str]:
         out.append(
             f"granularity: the dataset's period is per {ds.period.granularity} (got {gran!r})"
         )
-    bounds = {}
+    bounds: dict[str, dt.date] = {}
     for key in ("min_date", "max_date"):
         value = kw.get(key)
         if value is None or (isinstance(value, dict) and "$PARAMETER" in value):
             continue
         try:
-            bounds[key] = period_bound(value, end=key == "max_date")
+            bound = period_bound(value, end=key == "max_date")
         except ValueError:
             out.append(
                 f'{key}: expected an ISO date, a year or {{"$PARAMETER": ...}} (got {value!r})'
             )
-    if len(bounds) == 2 and bounds["min_date"] > bounds["max_date"]:  # type: ignore[operator]
+        else:
+            assert bound is not None  # only a None value has no bound, and it was skipped
+            bounds[key] = bound
+    if len(bounds) == 2 and bounds["min_date"] > bounds["max_date"]:
         out.append("min_date is after max_date")
     return out
 

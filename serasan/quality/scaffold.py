@@ -159,14 +159,14 @@ def scaffold_suite(
             )
     key = list(ds.primary_key)
     if len(key) == 1:
-        c = ds.column(key[0])
-        assert c is not None
+        kc = ds.column(key[0])
+        assert kc is not None
         out.append(
             _exp(
                 UNIQUE,
-                f"{_who(c)} ganda: nilai yang sama sudah ada di baris lain",
-                f"{_en(c)} repeats: the same value is in another row",
-                column=c.name,
+                f"{_who(kc)} ganda: nilai yang sama sudah ada di baris lain",
+                f"{_en(kc)} repeats: the same value is in another row",
+                column=kc.name,
             )
         )
     else:

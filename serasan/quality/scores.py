@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
+from serasan.common.enums import LoadStatus
 from serasan.warehouse.tables import table
 
-SCORED = ("loaded", "quarantined", "warned", "blocked", "rejected")
+SCORED = tuple(s for s in LoadStatus if s != LoadStatus.RETRACTED)  # a retracted load never was
 
 
 def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
@@ -55,7 +56,7 @@ def recompute(conn: Connection, regency: str, opd: str, day: dt.date) -> dict[st
         .where(where)
     ).one()
     period = start.strftime("%Y-%m")
-    row = {
+    row: dict[str, Any] = {
         "regency": regency,
         "opd": opd,
         "period": period,

@@ -9,11 +9,15 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from serasan.config.catalog import Dataset
+
+_Params = TypeVar("_Params", bound="BaseModel")
 
 
 class SourceError(Exception):
@@ -92,7 +96,7 @@ class Interval:
         return f"{self.start:%Y%m%dT%H%M}-{self.end:%Y%m%dT%H%M}"
 
 
-def checked_params(ds: Dataset, model: type[Any], kind: str, mapping: str) -> Any:
+def checked_params(ds: Dataset, model: type[_Params], kind: str, mapping: str) -> _Params:
     """A pulled source's params, validated by its connector's model; the column mapping
     (`mapping`: catalog column -> source field) may only name catalog columns."""
     from pydantic import ValidationError

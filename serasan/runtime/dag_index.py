@@ -125,8 +125,9 @@ def dag_index(root: Path = CATALOG_DIR) -> dict[str, Any]:
     if path is not None:
         try:
             cached = json.loads(path.read_text(encoding="utf-8"))
-            if cached.get("key") == key and isinstance(cached.get("index"), dict):
-                return cached["index"]
+            index = cached.get("index")
+            if cached.get("key") == key and isinstance(index, dict):
+                return index
         except (OSError, ValueError, AttributeError):
             pass  # absent, unreadable or torn: rebuilt below
     index = build_index(root)

@@ -35,23 +35,28 @@ from sqlalchemy.engine import make_url
 from serasan.config.catalog import Catalog, Dataset
 from serasan.config.settings import Settings
 from serasan.lake.keys import inbox_prefix
-from serasan.pipeline.steps import load, load_id_for, run_dataset
+from serasan.pipeline.handoff import Validated, load_id_for
+from serasan.pipeline.load import load
+from serasan.pipeline.run import run_dataset
 from serasan.runtime.context import RunContext
 from serasan.warehouse.db import upgrade
 from serasan.warehouse.facts import fact_table
 from serasan.warehouse.history import ensure_history_tables, history_table, merge_log_table
 from serasan.warehouse.tables import table
-from tests.conftest import RUN_DATE
+from tests.support.paths import REPO_ROOT
+from tests.support.warehouse import RUN_DATE
 
 ROWS = 200_000
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO_ROOT
 
 CHILD = textwrap.dedent("""
     import datetime as dt, json, sys, time
     from sqlalchemy import event
-    from serasan.config.catalog import load_catalog
-    from serasan.pipeline.steps import RunContext, load
     from serasan.config.settings import Settings
+    from serasan.pipeline.handoff import Validated
+    from serasan.pipeline.load import load
+    from serasan.quality.suites import load_validated_catalog
+    from serasan.runtime.context import RunContext
 
     cfg = json.loads(open(sys.argv[1]).read())
     catalog = load_validated_catalog()
@@ -63,7 +68,8 @@ CHILD = textwrap.dedent("""
         def _hang(conn):
             open(cfg["marker"], "w").write("about to commit")
             time.sleep(600)
-    print(json.dumps(load(ctx, catalog.dataset(cfg["dataset"]), cfg["staged"])))
+    staged = Validated.from_xcom(cfg["staged"])
+    print(json.dumps(load(ctx, catalog.dataset(cfg["dataset"]), staged).to_xcom()))
 """)
 
 
@@ -119,7 +125,8 @@ def _table(ds: Dataset, n: int, seed: int, base: pa.Table | None = None) -> pa.T
 
 
 def _stage(ctx: RunContext, ds: Dataset, t: pa.Table, name: str) -> dict:
-    """Put a batch where `transform` would have: raw bytes, staged Parquet, and its summary."""
+    """Put a batch where `validate` would have: raw bytes, staged Parquet, and its hand-off
+    (`Validated`, as XCom)."""
     buf = io.BytesIO()
     pq.write_table(t, buf)
     data = buf.getvalue()
@@ -337,7 +344,7 @@ def test_a_killed_load_leaves_the_old_state_or_the_new(
     assert n == expected
 
     # running the load again, or sending the same object again, changes nothing
-    load(ctx, ds, v2)
+    load(ctx, ds, Validated.from_xcom(v2))
     assert _state(ctx.engine, ds) == states["v2"]
     ctx.lake.put(inbox_prefix(catalog, ds) + "again.csv", ctx.lake.get(v2["raw_key"]))
     again = RunContext(
@@ -446,7 +453,7 @@ def _fresh_pg() -> str:
     """A scratch database on the test server, dropped after the test."""
     import uuid
 
-    from tests.conftest import PG_URL
+    from tests.support.services import PG_URL
 
     server = make_url(PG_URL).set(drivername="postgresql+psycopg")
     name = f"serasan_t_{uuid.uuid4().hex[:10]}"
@@ -465,7 +472,7 @@ _CREATED: list[str] = []
 def _drop_scratch_databases():  # noqa: ANN202
     yield
     if _CREATED:
-        from tests.conftest import PG_URL
+        from tests.support.services import PG_URL
 
         admin = create_engine(
             make_url(PG_URL).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"

@@ -209,7 +209,7 @@ def test_restore_refuses_a_database_that_is_not_empty_and_a_damaged_dump(
 
 
 def test_an_unreachable_warehouse_fails_clearly(local_settings: Settings) -> None:
-    from tests.test_delivery import free_port
+    from tests.support.services import free_port
 
     port = free_port()
     dead = dataclasses.replace(
@@ -336,7 +336,7 @@ def test_lake_backup_is_incremental_and_the_target_equals_the_source(
     assert fourth["copied"] == [added] and _state(target, skip="backups/") == want
 
     # the backup itself never deletes: an object gone from the lake stays in the target, listed
-    # as stale, until retention deletes that copy (tests/test_retention.py)
+    # as stale, until retention deletes that copy (tests/integration/test_retention.py)
     source.delete(changed)
     fifth = backup_lake(source, target, day="2026-11-05")
     assert fifth["copied"] == [] and fifth["stale"] == [changed]

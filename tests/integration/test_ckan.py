@@ -1,7 +1,7 @@
 """Publication to CKAN over real HTTP, against a loopback portal, on SQLite and PostgreSQL.
 
 A real CKAN cannot run here (since 2.10 `package_create` indexes into Solr synchronously and no
-Solr can be installed), so `tests/fixtures/ckan/server.py` implements the actions the publisher
+Solr can be installed), so `tests/support/fake_ckan.py` implements the actions the publisher
 uses with CKAN's validation rules and error envelope. `ckanapi` speaks HTTP to it unmocked; the
 state lands in a real `meta.publication`.
 """
@@ -21,24 +21,19 @@ from ckanapi.errors import NotAuthorized, NotFound, ValidationError
 from sqlalchemy import Engine, select
 
 from serasan.config.catalog import Catalog, Dataset
-from serasan.config.settings import Settings
 from serasan.publish.ckan import (
     CkanConfigError,
     PeriodFile,
     PublishResult,
-    clean_tag,
-    configured_portal,
-    license_id,
     package_dict,
     package_slug,
     pending_periods,
     publish_dataset,
     unpublished,
-    validate_package_name,
 )
 from serasan.warehouse.db import upgrade
 from serasan.warehouse.tables import table
-from tests.fixtures.ckan.server import NAME_INVALID, TOKEN, FakeCkan
+from tests.support.fake_ckan import NAME_INVALID, TOKEN, FakeCkan
 
 DS_ID = "muba_kelompok_tani_karet"
 SLUG = "muba-kelompok-tani-karet"
@@ -153,40 +148,7 @@ def with_org(catalog: Catalog, ckan_org: str | None) -> Catalog:
     return dataclasses.replace(catalog, regencies={**catalog.regencies, "16.06": reg})
 
 
-# -- names, licences, tags, the package
-
-
-@pytest.mark.parametrize(
-    ("dataset_id", "slug"),
-    [
-        ("muba_kelompok_tani_karet", "muba-kelompok-tani-karet"),
-        ("muaraenim_produksi_karet", "muaraenim-produksi-karet"),
-        ("ab", "ab"),
-        ("x" * 100, "x" * 100),
-    ],
-)
-def test_slug_from_dataset_id(dataset_id: str, slug: str) -> None:
-    assert package_slug(dataset_id) == slug
-
-
-@pytest.mark.parametrize(
-    ("name", "why"),
-    [
-        ("a", "2-100 characters"),
-        ("", "2-100 characters"),
-        ("x" * 101, "2-100 characters"),
-        ("muba karet", "lowercase a-z"),
-        ("muba.karet", "lowercase a-z"),
-        ("muba/karet", "lowercase a-z"),
-        ("karet-ñ", "lowercase a-z"),
-        ("new", "reserved"),
-    ],
-)
-def test_invalid_package_names_are_refused(name: str, why: str) -> None:
-    with pytest.raises(CkanConfigError, match=why):
-        validate_package_name(name)
-    with pytest.raises(CkanConfigError):
-        package_slug(name)
+# -- names and the package (the rules without a portal: tests/unit/publish/test_ckan_package.py)
 
 
 def test_slug_is_what_the_portal_accepts(ckan: FakeCkan, catalog: Catalog) -> None:
@@ -195,38 +157,6 @@ def test_slug_is_what_the_portal_accepts(ckan: FakeCkan, catalog: Catalog) -> No
     for dataset_id in catalog.datasets:
         portal.action.package_create(name=package_slug(dataset_id), owner_org=ORG)
     assert len(ckan.packages) == len(catalog.datasets)
-
-
-@pytest.mark.parametrize(
-    ("lisensi", "expected"),
-    [
-        ("CC-BY-4.0", "cc-by"),
-        ("cc by 4.0", "cc-by"),
-        ("CC-BY-SA-4.0", "cc-by-sa"),
-        ("CC0-1.0", "cc-zero"),
-        ("CC-BY-NC-4.0", "cc-nc"),
-        ("ODbL-1.0", "odc-odbl"),
-        ("ODC-BY-1.0", "odc-by"),
-        ("PDDL-1.0", "odc-pddl"),
-        ("OGL-UK-3.0", "uk-ogl"),
-    ],
-)
-def test_licences_map_to_ckan_ids(lisensi: str, expected: str) -> None:
-    assert license_id(lisensi) == expected
-
-
-def test_unknown_licence_is_kept_sanitised_and_logged(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="serasan.publish.ckan"):
-        assert license_id("Lisensi Pemkab / Terbuka!") == "lisensi-pemkab-terbuka"
-    assert "Lisensi Pemkab / Terbuka!" in caplog.text
-
-
-def test_tags_follow_ckan_rules() -> None:
-    assert clean_tag("kelompok tani") == "kelompok tani"
-    assert clean_tag("Sungai/Musi!  Banyuasin") == "Sungai Musi Banyuasin"
-    assert clean_tag("karet_kering-v1.2") == "karet_kering-v1.2"
-    assert clean_tag("x") is None and clean_tag("!!") is None
-    assert clean_tag("t" * 150) == "t" * 100
 
 
 def test_package_dict_from_catalog_and_metadata(catalog: Catalog, ds: Dataset) -> None:
@@ -265,16 +195,6 @@ def test_regency_without_ckan_org_is_refused(catalog: Catalog, ds: Dataset) -> N
     with pytest.raises(CkanConfigError, match=r"musibanyuasin\.yaml: ckan_org") as err:
         package_dict(with_org(catalog, None), ds, {})
     assert "Kabupaten Musi Banyuasin" in str(err.value)
-
-
-def test_configured_portal() -> None:
-    base = Settings(lake_url="lake", warehouse_url="sqlite://")
-    assert configured_portal(base) is None
-    with pytest.raises(CkanConfigError, match="SERASAN_CKAN_TOKEN") as err:
-        configured_portal(dataclasses.replace(base, ckan_url="https://data.example.id"))
-    assert TOKEN not in str(err.value)
-    both = dataclasses.replace(base, ckan_url="https://data.example.id", ckan_token=TOKEN)
-    assert configured_portal(both) == ("https://data.example.id", TOKEN)
 
 
 # -- publishing

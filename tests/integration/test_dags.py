@@ -20,9 +20,9 @@ from serasan.operators.runner import Runner
 from serasan.runtime.context import RunContext
 from serasan.warehouse.db import make_engine
 from serasan.warehouse.tables import table
-from tests.conftest import RUN_DATE
-from tests.fixtures.ckan.server import TOKEN as CKAN_TOKEN
-from tests.fixtures.ckan.server import FakeCkan
+from tests.support.fake_ckan import TOKEN as CKAN_TOKEN
+from tests.support.fake_ckan import FakeCkan
+from tests.support.warehouse import RUN_DATE
 
 LOGICAL = dt.datetime.combine(RUN_DATE, dt.time(), tzinfo=ZoneInfo("Asia/Jakarta"))
 
@@ -65,11 +65,15 @@ def test_dags_have_tags_owners_and_no_cycles(runner: Runner, catalog: Catalog) -
             assert {catalog.regency(ds.regency).slug, ds.opd, ds.pillar} <= set(dag.tags)
             assert [t.task_id for t in dag.topological_sort()] == [
                 "extract",
-                "transform",
+                "parse",
+                "validate",
                 "load",
                 "notify",
             ]
             assert dag.catchup is False
+        if dag_id.endswith("__export"):
+            assert [t.task_id for t in dag.topological_sort()] == ["export", "publish", "report"]
+            assert dag.get_task("report").trigger_rule == "all_done"
 
 
 def test_regency_dags_are_scheduled_on_their_datasets_assets(
@@ -132,7 +136,10 @@ def test_dag_test_of_each_kind(runner: Runner, catalog: Catalog, s3_settings: Se
         assert {f"{ds.id}_{p}.{ext}" for p in periods for ext in ("csv", "json")} <= names
         pkg = portal.package(ds.id.replace("_", "-"))
         assert pkg is not None and len(pkg["resources"]) == len(periods)
-        assert result["published"][ds.id]["pending"] == []
+        assert "published" not in result  # the export task writes files; publish sends them
+        published = exp["tasks"]["publish"]["result"]["published"]
+        assert exp["tasks"]["publish"]["state"] == "success"
+        assert published[ds.id]["pending"] == []
         made = exp["tasks"]["report"]["result"]
         assert exp["tasks"]["report"]["state"] == "success"
         assert made["key"] == "reports/muaraenim/2026-10.html" and lake.exists(made["key"])

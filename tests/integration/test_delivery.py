@@ -1,28 +1,22 @@
 """The alert outbox against real servers on loopback: aiosmtpd for SMTP, an HTTP server for the
 webhook. Both warehouse backends (folder + SQLite, S3 + PostgreSQL) where it matters.
 
-The SMTP and webhook fixtures here are imported by test_freshness.py and test_notifiers.py.
+The SMTP server is tests/support/mail.py's, as the `smtp` fixture of tests/integration/conftest.py.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import email
-import email.policy
 import json
 import logging
 import re
-import socket
 import threading
 from collections.abc import Iterator
-from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select
 
 from serasan.alerts import delivery
@@ -30,79 +24,14 @@ from serasan.config.catalog import Catalog
 from serasan.config.settings import Settings
 from serasan.demo.generate import generate_dataset
 from serasan.lake.keys import inbox_prefix
-from serasan.pipeline.steps import run_dataset
+from serasan.pipeline.run import run_dataset
 from serasan.runtime.context import RunContext
 from serasan.warehouse.db import make_engine, upgrade
-from tests.conftest import RUN_DATE
+from tests.support.mail import Mailbox, SmtpServer, deliveries, with_smtp
+from tests.support.services import free_port
+from tests.support.warehouse import RUN_DATE
 
 T0 = dt.datetime(2026, 11, 1, 1, 0, tzinfo=dt.UTC)  # drains take `now`: retries are testable
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Mailbox:
-    """An aiosmtpd handler that keeps every message it is given."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], EmailMessage]] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        msg = email.message_from_bytes(
-            envelope.original_content or envelope.content, policy=email.policy.default
-        )
-        if msg["Subject"]:  # a long subject is folded after "Subject:"; clients unfold it so
-            msg.replace_header("Subject", str(msg["Subject"]).strip())
-        with self.lock:
-            self.messages.append((list(envelope.rcpt_tos), msg))  # type: ignore[arg-type]
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for rcpts, m in self.messages if address in rcpts]
-
-    @staticmethod
-    def text(msg: EmailMessage) -> str:
-        return msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-
-
-class SmtpServer:
-    """aiosmtpd on a fixed loopback port, which can be stopped and started to fake an outage."""
-
-    def __init__(self, port: int, auth: tuple[str, str] | None = None):
-        self.port = port
-        self.box = Mailbox()
-        self.auth = auth
-        self.controller: Controller | None = None
-
-    def _authenticate(
-        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
-    ) -> AuthResult:
-        ok = self.auth and (data.login.decode(), data.password.decode()) == self.auth
-        return AuthResult(success=bool(ok), handled=False)
-
-    def start(self) -> SmtpServer:
-        kwargs: dict[str, Any] = {}
-        if self.auth:
-            kwargs = {"authenticator": self._authenticate, "auth_require_tls": False}
-        self.controller = Controller(self.box, hostname="127.0.0.1", port=self.port, **kwargs)
-        self.controller.start()
-        return self
-
-    def stop(self) -> None:
-        if self.controller:
-            self.controller.stop()
-            self.controller = None
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer(free_port()).start()
-    yield server
-    server.stop()
 
 
 class Webhook:
@@ -143,23 +72,6 @@ def webhook() -> Iterator[Webhook]:
     hook = Webhook()
     yield hook
     hook.close()
-
-
-def with_smtp(settings: Settings, port: int, **extra: Any) -> Settings:
-    return dataclasses.replace(
-        settings,
-        smtp_host="127.0.0.1",
-        smtp_port=port,
-        smtp_from="serasan@muaraenimkab.go.id",
-        **extra,
-    )
-
-
-def deliveries(ctx_or_engine: Any) -> list[dict[str, Any]]:
-    engine = getattr(ctx_or_engine, "engine", ctx_or_engine)
-    dl = delivery._t(engine, "alert_delivery")
-    with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(select(dl).order_by(dl.c.dedupe_key)).mappings()]
 
 
 def _ctx(
@@ -219,7 +131,7 @@ def test_quality_alert_is_emailed_once(
     settings = with_smtp(settings, smtp.port)
     ctx = _ctx(settings, catalog)
     summary, gen = _load_bansos(ctx, catalog)
-    assert summary["status"] == "quarantined" and summary["rows_rejected"] > 0
+    assert summary.status == "quarantined" and summary.rows_rejected > 0
 
     result = delivery.drain(ctx.engine, settings, dataset_id="muaraenim_penerima_bansos", now=T0)
     assert result == {"sent": 1, "retrying": 0, "failed": 0, "errors": []}
@@ -229,19 +141,19 @@ def test_quality_alert_is_emailed_once(
     assert msg["From"] == "serasan@muaraenimkab.go.id"
     ds = catalog.dataset("muaraenim_penerima_bansos")
     assert msg["Subject"] == (
-        f"[Serasan] {ds.title}: {summary['rows_rejected']} dari "
-        f"{summary['rows_in']} baris ditolak (quarantined)"
+        f"[Serasan] {ds.title}: {summary.rows_rejected} dari "
+        f"{summary.rows_in} baris ditolak (quarantined)"
     )
     body = Mailbox.text(msg)
     assert "Yth. Operator Data Dinsos," in body
     assert "Contoh baris (data pribadi disamarkan):" in body
     assert re.search(r"\b16\d{2}\*{10}\d{2}\b", body), body  # NIK masked: 1603**********12
     assert not re.search(r"\b16\d{14}\b", body)  # and never in clear
-    assert ctx.lake.location(summary["quarantine_key"]) in body
+    assert ctx.lake.location(summary.quarantine_key) in body
     assert "Daftar lengkap baris yang ditolak" in body
 
     [row] = deliveries(ctx)
-    assert row["dedupe_key"] == (f"quality|{summary['load_id']}|email|dinsos@muaraenimkab.go.id")
+    assert row["dedupe_key"] == (f"quality|{summary.load_id}|email|dinsos@muaraenimkab.go.id")
     assert (row["status"], row["attempts"], row["last_error"]) == ("sent", 1, None)
     assert row["sent_at"]
 
@@ -251,7 +163,7 @@ def test_quality_alert_is_emailed_once(
     ctx2 = _ctx(settings, catalog, run_id="run-2", force=True)
     ctx2.lake.put(inbox_prefix(catalog, ds) + gen.filename, gen.data)
     [again] = run_dataset(ctx2, ds)
-    assert again["load_id"] == summary["load_id"]
+    assert again.load_id == summary.load_id
     assert delivery.drain(ctx2.engine, settings, now=T0 + dt.timedelta(hours=2))["sent"] == 0
     assert len(smtp.box.messages) == 1
     al = delivery._t(ctx.engine, "alert")
@@ -266,7 +178,7 @@ def test_smtp_outage_delays_but_never_loses(settings: Settings, catalog: Catalog
     settings = with_smtp(settings, port)
     ctx = _ctx(settings, catalog)
     summary, _ = _load_bansos(ctx, catalog)
-    assert summary["status"] == "quarantined"  # the load never waits for mail
+    assert summary.status == "quarantined"  # the load never waits for mail
 
     down = delivery.drain(ctx.engine, settings, now=T0)
     assert (down["sent"], down["retrying"]) == (0, 1)
@@ -405,7 +317,7 @@ def test_webhook_payload_token_and_retry(
     assert req["headers"]["Idempotency-Key"] == row["dedupe_key"]
     assert req["headers"]["Content-Type"] == "application/json"
     payload = req["json"]
-    assert payload["kind"] == "quality" and payload["alert_id"] == summary["load_id"]
+    assert payload["kind"] == "quality" and payload["alert_id"] == summary.load_id
     assert payload["recipient"] == "dinsos@muaraenimkab.go.id" and payload["phone"] == "0812"
     assert payload["dataset"] == "muaraenim_penerima_bansos"
     assert (payload["regency"], payload["opd"]) == ("16.03", "dinsos")
@@ -510,7 +422,7 @@ def test_outbox_that_does_not_drain_alerts_the_engineers(
         [msg] = server.box.to("data-eng@serasan.go.id")
         assert msg["Subject"] == "[Serasan] outbox not draining: 1 alerts undelivered"
         body = Mailbox.text(msg)
-        assert summary["load_id"] in body and "dinsos@muaraenimkab.go.id" in body
+        assert summary.load_id in body and "dinsos@muaraenimkab.go.id" in body
         assert "7.0" in body  # its age in hours
         assert server.box.to("dinsos@muaraenimkab.go.id") == []  # OPDs never get this
         # the same day again: not repeated

@@ -28,11 +28,10 @@ from serasan.config.settings import Settings
 from serasan.lake.store import open_lake
 from serasan.warehouse.db import alembic_config, make_engine, upgrade
 from serasan.warehouse.roles import LOADER, READER
-from tests.conftest import PG_URL
-from tests.fixtures.ckan.server import TOKEN as CKAN_TOKEN
-from tests.fixtures.ckan.server import FakeCkan
-from tests.test_delivery import SmtpServer, free_port
-from tests.test_roles import login_as  # noqa: F401 - the fixture, used by name
+from tests.support.fake_ckan import TOKEN as CKAN_TOKEN
+from tests.support.fake_ckan import FakeCkan
+from tests.support.mail import SmtpServer
+from tests.support.services import PG_URL, free_port
 
 PII_KEY = "kunci-doktor-uji-3f9a7c2e5b18d604"  # 33 bytes
 
@@ -78,13 +77,6 @@ def ckan(portal: Portal) -> Portal:
     portal.reset()
     portal.editor_of = None
     return portal
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer(free_port()).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -196,7 +188,7 @@ def test_everything_ok_on_s3_and_postgresql_as_the_loader(
     catalog: Catalog,
     smtp_auth: SmtpServer,
     ckan: Portal,
-    login_as: Callable[[str], str],  # noqa: F811
+    login_as: Callable[[str], str],
 ) -> None:
     """Production-shaped: the DAGs' login is a member of serasan_loader, SMTP needs a login."""
     owner = make_engine(s3_settings.warehouse_url)
@@ -455,7 +447,7 @@ def test_a_reader_login_cannot_write_meta_and_core(
     pg_url: str,
     catalog: Catalog,
     local_stack: tuple[Settings, dict[str, str]],
-    login_as: Callable[[str], str],  # noqa: F811
+    login_as: Callable[[str], str],
 ) -> None:
     settings, env = local_stack
     engine = make_engine(pg_url)

@@ -24,12 +24,13 @@ from serasan.config.settings import Settings
 from serasan.demo.generate import generate_dataset
 from serasan.lake.keys import inbox_prefix
 from serasan.pipeline import corrections as operations
-from serasan.pipeline.steps import run_dataset
+from serasan.pipeline.run import run_dataset
 from serasan.publish import exports, pii
 from serasan.runtime.context import RunContext
 from serasan.warehouse.db import upgrade
 from serasan.warehouse.facts import fact_table
-from tests.conftest import RUN_DATE
+from tests.support.paths import FIXTURES_DIR
+from tests.support.warehouse import RUN_DATE
 
 KEY = "kunci-uji-pseudonim-7d1f"  # the test's HMAC key; a deployment's comes from serasan_pii
 DATASETS = ("muba_kelompok_tani_karet", "muba_bank_sampah", "muba_event_sport_tourism")
@@ -52,7 +53,7 @@ def _ingest(ctx: RunContext, ds_id: str, rows: int = 60, seed: int = 3) -> None:
     gen = generate_dataset(ds, ctx.catalog, rows=rows, defect_rate=0.0, seed=seed)
     ctx.lake.put(inbox_prefix(ctx.catalog, ds) + gen.filename, gen.data)
     [summary] = run_dataset(ctx, ds)
-    assert summary["status"] == "loaded", summary
+    assert summary.status == "loaded", summary
 
 
 def _lake_state(ctx: RunContext) -> dict[str, str]:
@@ -347,7 +348,7 @@ def test_the_jakarta_ukm_register_leaves_without_phone_numbers_or_npwp(
     from serasan.config.catalog import Dataset, Regency
     from serasan.parse.reader import ROW_COL, parse_file
 
-    spec = yaml.safe_load((Path(__file__).parent / "fixtures/jakarta/ukm_2014.yaml").read_text())
+    spec = yaml.safe_load((FIXTURES_DIR / "jakarta" / "ukm_2014.yaml").read_text())
     ds = Dataset.model_validate(spec)
     data = (shared_dir / "samples/jakarta" / ds.source.params["sample"]).read_bytes()
     parsed = parse_file(data, ds.source.params["sample"], ds)
@@ -415,12 +416,12 @@ def test_zero_false_hits_on_the_demo_exports(
                 for k, v in stack.enter_context(serve_api(ds, catalog, RUN_DATE, 0.0)).items():
                     mp.setenv(k, v)
                 [summary] = run_dataset(ctx, ds)
-                assert summary["status"] == "loaded", summary
+                assert summary.status == "loaded", summary
             elif ds.source.kind == "database":
                 for k, v in prepare_database(ds, catalog, tmp_path, RUN_DATE, 0.0).items():
                     mp.setenv(k, v)
                 [summary] = run_dataset(ctx, ds)
-                assert summary["status"] == "loaded", summary
+                assert summary.status == "loaded", summary
             elif ds.source.kind == "spreadsheet":
                 _ingest(ctx, ds.id, rows=80, seed=11)
     for reg in catalog.regencies:

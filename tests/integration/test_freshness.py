@@ -1,5 +1,6 @@
-"""Deadlines from the cadence, lateness reminders (OPD, then walidata) and the daily digest, sent
-through the outbox to a real SMTP server on loopback, on both warehouse backends."""
+"""Lateness reminders (OPD, then walidata) and the daily digest, sent through the outbox to a
+real SMTP server on loopback, on both warehouse backends. The deadlines themselves are
+unit-tested in tests/unit/alerts/test_deadlines.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from serasan.alerts import delivery, freshness
@@ -15,59 +15,15 @@ from serasan.config.catalog import Catalog, Dataset
 from serasan.config.settings import Settings
 from serasan.demo.generate import generate_dataset
 from serasan.lake.keys import inbox_prefix
-from serasan.pipeline.steps import run_dataset
+from serasan.pipeline.run import run_dataset
 from serasan.runtime.context import RunContext
 from serasan.warehouse.db import upgrade
-from tests.test_delivery import Mailbox, SmtpServer, deliveries, smtp, with_smtp  # noqa: F401
+from tests.support.mail import Mailbox, SmtpServer, deliveries, with_smtp
 
 D = dt.date
 LATE_DS = "muba_bank_sampah"  # monthly, Musi Banyuasin DLH (which also has the water park)
 DLH = "data.dlh@musibanyuasinkab.go.id"
 WALIDATA = "satudata@musibanyuasinkab.go.id"  # the catalog's walidata_email
-
-
-@pytest.mark.parametrize(
-    ("cadence", "run_date", "start", "end", "deadline"),
-    [
-        ("monthly", D(2026, 11, 11), D(2026, 10, 1), D(2026, 10, 31), D(2026, 11, 10)),
-        (
-            "monthly",
-            D(2026, 11, 10),
-            D(2026, 9, 1),
-            D(2026, 9, 30),
-            D(2026, 10, 10),
-        ),  # still on time
-        ("monthly", D(2027, 1, 11), D(2026, 12, 1), D(2026, 12, 31), D(2027, 1, 10)),
-        ("quarterly", D(2026, 10, 16), D(2026, 7, 1), D(2026, 9, 30), D(2026, 10, 15)),
-        ("quarterly", D(2026, 10, 15), D(2026, 4, 1), D(2026, 6, 30), D(2026, 7, 15)),
-        ("yearly", D(2027, 2, 1), D(2026, 1, 1), D(2026, 12, 31), D(2027, 1, 31)),
-        ("yearly", D(2027, 1, 31), D(2025, 1, 1), D(2025, 12, 31), D(2026, 1, 31)),
-        ("daily", D(2026, 11, 3), D(2026, 11, 1), D(2026, 11, 1), D(2026, 11, 2)),
-    ],
-)
-def test_due_period_and_deadline(
-    cadence: str, run_date: dt.date, start: dt.date, end: dt.date, deadline: dt.date
-) -> None:
-    assert freshness.due_period(cadence, run_date) == freshness.Due(cadence, start, end, deadline)
-
-
-def test_deadline_day_override_is_clamped() -> None:
-    assert freshness.due_period("monthly", D(2026, 11, 6), 5).deadline == D(2026, 11, 5)
-    assert freshness.deadline_of("monthly", D(2026, 1, 31), 31) == D(2026, 2, 28)
-    assert freshness.deadline_of("yearly", D(2025, 12, 31), 15) == D(2026, 1, 15)
-
-
-def test_loaded_periods_cover_the_due_period(catalog: Catalog) -> None:
-    monthly = catalog.dataset("muba_bank_sampah")  # month granularity
-    yearly = catalog.dataset("muba_kelompok_tani_karet")  # year granularity
-    oct_ = freshness.due_period("monthly", D(2026, 11, 11))
-    assert freshness.covers(monthly, "2026-09-01,2026-10-01", oct_)
-    assert not freshness.covers(monthly, "2026-09-01", oct_)
-    assert not freshness.covers(monthly, "", oct_) and not freshness.covers(monthly, None, oct_)
-    y2025 = freshness.due_period("yearly", D(2026, 11, 11))
-    assert freshness.covers(yearly, "2024,2025", y2025) and not freshness.covers(
-        yearly, "2024", y2025
-    )
 
 
 def _ctx(settings: Settings, catalog: Catalog, run_date: dt.date) -> RunContext:
@@ -132,7 +88,7 @@ def _send(ctx: RunContext) -> dict[str, Any]:
 def test_late_monthly_dataset_alerts_the_opd_then_the_walidata(
     settings: Settings,
     catalog: Catalog,
-    smtp: SmtpServer,  # noqa: F811
+    smtp: SmtpServer,
 ) -> None:
     settings = with_smtp(settings, smtp.port)
     ctx = _ctx(settings, catalog, D(2026, 11, 11))  # October was due by 10 November
@@ -143,8 +99,8 @@ def test_late_monthly_dataset_alerts_the_opd_then_the_walidata(
     early = _ctx(settings, catalog, D(2026, 11, 2))
     early.lake.put(inbox_prefix(catalog, park) + gen.filename, gen.data)
     [summary] = run_dataset(early, park)
-    assert summary["status"] == "loaded"
-    assert any(p.startswith("2026-10-") for p in summary["periods"])  # daily visits in October
+    assert summary.status == "loaded"
+    assert any(p.startswith("2026-10-") for p in summary.periods)  # daily visits in October
     # a load with a later logical date, a blocked one and one for an older period do not count
     bank = catalog.dataset(LATE_DS)
     _record_load(ctx, bank, D(2026, 11, 20), D(2026, 10, 1))
@@ -218,7 +174,7 @@ def test_walidata_address_from_settings_wins(local_settings: Settings, catalog: 
     assert freshness.walidata_recipients(ctx, muaraenim) == ["satudata@muaraenimkab.go.id"]
 
 
-def test_daily_digest_per_opd(settings: Settings, catalog: Catalog, smtp: SmtpServer) -> None:  # noqa: F811
+def test_daily_digest_per_opd(settings: Settings, catalog: Catalog, smtp: SmtpServer) -> None:
     settings = with_smtp(settings, smtp.port)
     ctx = _ctx(settings, catalog, D(2026, 11, 11))
     park = catalog.dataset("muba_pengunjung_taman_air")

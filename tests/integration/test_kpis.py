@@ -1,5 +1,6 @@
 """Pillar KPIs: the catalog's queries on both backends, checked by hand against the fact rows;
-missing periods recorded with their reason, never as zero; recomputing a period replaces it."""
+missing periods recorded with their reason, never as zero; recomputing a period replaces it.
+The catalog's KPIs, statuses and period keys are unit-tested in tests/unit/publish/test_kpi.py."""
 
 from __future__ import annotations
 
@@ -15,13 +16,11 @@ from sqlalchemy import select, update
 from serasan.config.catalog import Catalog, Kpi
 from serasan.config.settings import Settings
 from serasan.lake.keys import inbox_prefix
-from serasan.pipeline.steps import run_dataset
+from serasan.pipeline.run import run_dataset
 from serasan.publish import kpi
 from serasan.runtime.context import RunContext
 from serasan.warehouse.facts import fact_table
-from tests.conftest import RUN_DATE, deliver, warehouse_context
-
-PILLARS = ("governance", "branding", "economy", "living", "society", "environment")
+from tests.support.warehouse import RUN_DATE, deliver, load_every_dataset, warehouse_context
 
 
 def _values(ctx: RunContext, code: str | None = None) -> list[dict[str, Any]]:
@@ -42,65 +41,6 @@ def _facts(ctx: RunContext, ds_id: str) -> pd.DataFrame:
 def _regency_rows(ctx: RunContext, code: str) -> dict[str, dict[str, Any]]:
     k = ctx.catalog.kpis[code]
     return {r["period"]: r for r in _values(ctx, code) if r["kode_wilayah"] == k.regency}
-
-
-# ------------------------------------------------------------------------ the catalog
-
-
-def test_at_least_three_kpis_per_pillar_for_each_regency(catalog: Catalog) -> None:
-    for kode in catalog.regencies:
-        by_pillar = {p: [k for k in catalog.kpis_of(kode) if k.pillar == p] for p in PILLARS}
-        assert all(len(ks) >= 3 for ks in by_pillar.values()), {
-            p: len(ks) for p, ks in by_pillar.items()
-        }
-    for k in catalog.kpis.values():
-        assert k.konsep and k.definisi and k.rumus and k.satuan and k.sources
-    assert any(k.level == "kecamatan" for k in catalog.kpis.values())
-    assert any(k.polarity == "lower_is_better" for k in catalog.kpis.values())
-    assert any(isinstance(k.target, dict) for k in catalog.kpis.values())
-
-
-def test_yearly_targets_take_the_latest_earlier_year(catalog: Catalog) -> None:
-    base = next(iter(catalog.kpis.values()))
-    k = base.model_copy(update={"target": {2025: 90.0, 2027: 95.0}})
-    assert [k.target_for(y) for y in (2024, 2025, 2026, 2027, 2030)] == [
-        None,
-        90.0,
-        90.0,
-        95.0,
-        95.0,
-    ]
-    assert base.model_copy(update={"target": 7.5}).target_for(1999) == 7.5
-
-
-def test_status_by_polarity() -> None:
-    assert kpi.status_of(120.0, 100.0, "higher_is_better") == (120.0, "on_track")
-    assert kpi.status_of(85.0, 100.0, "higher_is_better") == (85.0, "at_risk")
-    assert kpi.status_of(50.0, 100.0, "higher_is_better") == (50.0, "off_track")
-    # lower is better, measured as SAKIP does: (target - (value - target)) / target
-    assert kpi.status_of(80.0, 100.0, "lower_is_better") == (120.0, "on_track")
-    assert kpi.status_of(110.0, 100.0, "lower_is_better") == (90.0, "at_risk")
-    assert kpi.status_of(0.0, 100.0, "lower_is_better") == (200.0, "on_track")
-    assert kpi.status_of(None, 100.0, "higher_is_better") == (None, "missing")
-    assert kpi.status_of(5.0, None, "higher_is_better") == (None, "no_target")
-
-
-def test_period_keys() -> None:
-    assert kpi.periods_between("monthly", "2025-11", "2026-02") == [
-        "2025-11",
-        "2025-12",
-        "2026-01",
-        "2026-02",
-    ]
-    assert kpi.periods_between("quarterly", "2025-Q4", "2026-Q2") == [
-        "2025-Q4",
-        "2026-Q1",
-        "2026-Q2",
-    ]
-    assert kpi.period_span("2026-Q1") == (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
-    assert kpi.latest_ended("quarterly", dt.date(2026, 10, 31)) == "2026-Q3"
-    assert kpi.latest_ended("monthly", dt.date(2026, 10, 31)) == "2026-10"
-    assert kpi.latest_ended("yearly", dt.date(2026, 10, 31)) == "2025"
 
 
 # ------------------------------------------------------------------------ both backends
@@ -132,8 +72,6 @@ def test_sqlite_and_postgresql_agree(
     catalog: Catalog, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> None:
     """The same data through both backends gives the same KPI table."""
-    from tests.conftest import _load_every_dataset
-
     pg = request.getfixturevalue("pg_url")
     work = tmp_path_factory.mktemp("agree")
     out = []
@@ -141,7 +79,7 @@ def test_sqlite_and_postgresql_agree(
         Settings(lake_url=str(work / "lake-a"), warehouse_url=f"sqlite:///{work / 'a.db'}"),
         Settings(lake_url=str(work / "lake-b"), warehouse_url=pg),
     ):
-        ctx = _load_every_dataset(settings, catalog, work / "apps")
+        ctx = load_every_dataset(settings, catalog, work / "apps")
         out.append({(r["kpi_code"], r["period"], r["kode_wilayah"]): r for r in _values(ctx)})
         ctx.engine.dispose()
     lite, post = out
@@ -199,11 +137,11 @@ def test_lineage_names_the_loads_of_each_period(settings: Settings, catalog: Cat
     )
     ctx.lake.put(inbox_prefix(catalog, ds) + "oktober-revisi.csv", csv.encode())
     [second] = run_dataset(ctx, ds)
-    assert second["status"] == "loaded", second
+    assert second.status == "loaded", second
     kpi.compute(ctx, "16.03")
     rows = _regency_rows(ctx, "ME-ENV-01")
-    assert rows["2026-10"]["load_ids"] == second["load_id"]
-    assert rows["2026-09"]["load_ids"] == first["load_id"]
+    assert rows["2026-10"]["load_ids"] == second.load_id
+    assert rows["2026-09"]["load_ids"] == first.load_id
 
 
 def test_missing_sources_are_recorded_with_a_reason_never_zero(
@@ -211,7 +149,7 @@ def test_missing_sources_are_recorded_with_a_reason_never_zero(
 ) -> None:
     ctx = warehouse_context(settings, catalog)
     [blocked] = deliver(ctx, "muaraenim_produksi_karet", defect_rate=0.3, seed=9)  # policy block
-    assert blocked["status"] == "blocked"
+    assert blocked.status == "blocked"
     result = kpi.compute(ctx, "16.03")
     rows = _values(ctx)
     assert rows and all(r["status"] == "missing" for r in rows)
@@ -223,7 +161,7 @@ def test_missing_sources_are_recorded_with_a_reason_never_zero(
         assert r["kode_wilayah"] == "16.03"
         k = catalog.kpis[r["kpi_code"]]
         if "muaraenim_produksi_karet" in k.sources:
-            assert "ditolak validasi" in r["reason"] and blocked["load_id"] in r["reason"]
+            assert "ditolak validasi" in r["reason"] and blocked.load_id in r["reason"]
         else:
             assert "belum diterima" in r["reason"] and "tenggat" in r["reason"]
         assert r["period"] == kpi.period_key(k.cadence, _due(k))

@@ -15,7 +15,7 @@ from serasan.config.catalog import Catalog
 from serasan.config.settings import Settings
 from serasan.publish import exports
 from serasan.runtime.context import RunContext
-from tests.conftest import RUN_DATE, deliver, warehouse_context
+from tests.support.warehouse import RUN_DATE, deliver, warehouse_context
 
 
 def _by(ms: list[metrics.Metric], name: str) -> dict[str, float]:
@@ -56,7 +56,7 @@ def test_export_lag_counts_days_since_an_unexported_load(
     ctx = warehouse_context(settings, catalog)
     ds = catalog.dataset("muba_bank_sampah")
     [summary] = deliver(ctx, ds.id, rows=40, seed=3)
-    assert summary["status"] == "loaded"
+    assert summary.status == "loaded"
     later = RUN_DATE + dt.timedelta(days=9)
     lag = _by(metrics.collect(ctx.engine, catalog, later), "export_lag_days")
     assert lag[ds.id] == 9.0 and lag["muba_cctv_kita"] == 0.0  # never loaded: nothing waits

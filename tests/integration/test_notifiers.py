@@ -33,15 +33,9 @@ from serasan.operators.notifiers import (
 from serasan.operators.runner import Runner
 from serasan.warehouse.db import make_engine, upgrade
 from serasan.warehouse.tables import table
-from tests.conftest import RUN_DATE
-from tests.test_delivery import (  # noqa: F401 - smtp is a fixture
-    Mailbox,
-    SmtpServer,
-    deliveries,
-    free_port,
-    smtp,
-    with_smtp,
-)
+from tests.support.mail import Mailbox, SmtpServer, deliveries, with_smtp
+from tests.support.services import free_port
+from tests.support.warehouse import RUN_DATE
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 LOGICAL = dt.datetime.combine(RUN_DATE, dt.time(), tzinfo=JAKARTA)
@@ -71,7 +65,8 @@ def test_dags_notify_after_every_load_and_alert_engineers_on_failure(
         dag = runner.bag.get_dag(f"serasan__{ds.id}")
         assert [t.task_id for t in dag.topological_sort()] == [
             "extract",
-            "transform",
+            "parse",
+            "validate",
             "load",
             "notify",
         ]
@@ -112,7 +107,7 @@ def test_end_to_end_dataset_dag_quarantines_records_and_alerts_once(
     runner: Runner,
     catalog: Catalog,
     settings: Settings,
-    smtp: SmtpServer,  # noqa: F811
+    smtp: SmtpServer,
     use: Callable[[Settings], None],
 ) -> None:
     """The issue's "done when": injected defects are quarantined row for row, the counts are
@@ -174,7 +169,7 @@ def test_blocked_load_alerts_engineers_but_never_the_opd(
     runner: Runner,
     catalog: Catalog,
     local_settings: Settings,
-    smtp: SmtpServer,  # noqa: F811
+    smtp: SmtpServer,
     use: Callable[[Settings], None],
 ) -> None:
     settings = with_smtp(local_settings, smtp.port, engineer_email=ENGINEER)
@@ -216,7 +211,7 @@ def test_blocked_load_alerts_engineers_but_never_the_opd(
 
 def test_failure_callback_with_a_realistic_context(
     local_settings: Settings,
-    smtp: SmtpServer,  # noqa: F811
+    smtp: SmtpServer,
     use: Callable[[Settings], None],
 ) -> None:
     """The callback as the task runner calls it: once per task and run, secrets scrubbed."""
@@ -262,7 +257,7 @@ def test_alerts_dag_sends_reminders_and_digests_once(
     runner: Runner,
     catalog: Catalog,
     local_settings: Settings,
-    smtp: SmtpServer,  # noqa: F811
+    smtp: SmtpServer,
     use: Callable[[Settings], None],
 ) -> None:
     """`serasan__alerts` on 11 November with nothing delivered: every OPD is late and gets its
@@ -355,7 +350,7 @@ def test_delivery_settings_from_airflow_connections(monkeypatch: pytest.MonkeyPa
 
 def test_email_notifier_renders_and_sends(
     local_settings: Settings,
-    smtp: SmtpServer,  # noqa: F811
+    smtp: SmtpServer,
     use: Callable[[Settings], None],
 ) -> None:
     use(with_smtp(local_settings, smtp.port))

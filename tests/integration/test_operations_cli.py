@@ -15,7 +15,7 @@ import pytest
 from serasan.cli.main import main
 from serasan.config.catalog import Catalog
 from serasan.config.settings import Settings
-from tests.test_operations import (
+from tests.integration.test_operations import (
     FEB,
     JAN_V1,
     JAN_V2,
@@ -42,7 +42,7 @@ def _two_loads(settings: Settings, catalog: Catalog) -> tuple:  # noqa: ANN001
     )
     after_v1 = _fact(ctx, REPLACE)
     v2 = _send(ctx, REPLACE, _timbulan("2026-01-01", JAN_V2), "v2.csv")
-    assert (v1["status"], v2["status"]) == ("loaded", "loaded")
+    assert (v1.status, v2.status) == ("loaded", "loaded")
     return ctx, v1, v2, after_v1
 
 
@@ -53,26 +53,26 @@ def test_retract_command_withdraws_the_newest_load_and_records_it(
     after_v2 = _fact(ctx, REPLACE)
 
     # the older load is refused, naming the one to retract first; nothing changes
-    assert main(["retract", v1["load_id"], "--reason", "salah unggah"]) == 1
-    assert v2["load_id"] in capsys.readouterr().err
+    assert main(["retract", v1.load_id, "--reason", "salah unggah"]) == 1
+    assert v2.load_id in capsys.readouterr().err
     assert _fact(ctx, REPLACE) == after_v2 and _operations(ctx) == []
 
     assert (
-        main(["retract", v2["load_id"], "--reason", "dikirim dua kali", "--actor", "walidata"]) == 0
+        main(["retract", v2.load_id, "--reason", "dikirim dua kali", "--actor", "walidata"]) == 0
     )
     out = capsys.readouterr().out
-    assert v2["load_id"] in out and "3 row(s) removed, 3 restored" in out
+    assert v2.load_id in out and "3 row(s) removed, 3 restored" in out
     assert _fact(ctx, REPLACE) == after_v1
     [op] = _operations(ctx)
     assert (op["kind"], op["load_id"], op["actor"], op["reason"]) == (
         "retract",
-        v2["load_id"],
+        v2.load_id,
         "walidata",
         "dikirim dua kali",
     )
 
     # again: already retracted; an unknown id: unknown; both change nothing
-    assert main(["retract", v2["load_id"], "--reason", "lagi"]) == 2
+    assert main(["retract", v2.load_id, "--reason", "lagi"]) == 2
     assert "already retracted" in capsys.readouterr().err
     assert main(["retract", "no-such-load", "--reason", "x"]) == 2
     assert "unknown load" in capsys.readouterr().err
@@ -108,8 +108,8 @@ def test_reprocess_command_reloads_a_period_and_prints_json(
         == 0
     )
     result = json.loads(capsys.readouterr().out)
-    assert [x["load_id"] for x in result["loads"]] == [v1["load_id"], v2["load_id"]]
-    assert result["undone_order"] == [v2["load_id"], v1["load_id"]]
+    assert [x["load_id"] for x in result["loads"]] == [v1.load_id, v2.load_id]
+    assert result["undone_order"] == [v2.load_id, v1.load_id]
     assert _fact(ctx, REPLACE) == before  # same suite and parser: the same rows
     [op] = _operations(ctx)
     assert (op["kind"], op["period"], op["reason"]) == ("reprocess", "2026-01", "parser diperbaiki")

@@ -16,12 +16,12 @@ from serasan.config.settings import Settings
 from serasan.demo.generate import generate_dataset
 from serasan.demo.sources import serve_api
 from serasan.lake.keys import inbox_prefix
-from serasan.pipeline.steps import run_dataset
+from serasan.pipeline.run import run_dataset
 from serasan.publish import exports, kpi
 from serasan.runtime.context import RunContext
 from serasan.warehouse.db import upgrade
 from serasan.warehouse.facts import fact_table
-from tests.conftest import RUN_DATE
+from tests.support.warehouse import RUN_DATE
 
 
 def _ctx(
@@ -67,9 +67,9 @@ def test_quarantine_policy_end_to_end(settings: Settings, catalog: Catalog) -> N
     [summary] = run_dataset(ctx, catalog.dataset(ds_id))
 
     sha = hashlib.sha256(gen.data).hexdigest()
-    assert summary["status"] == "quarantined"
-    assert summary["rows_in"] == gen.rows == summary["rows_loaded"] + summary["rows_rejected"]
-    assert 0 < summary["rows_rejected"] < gen.rows
+    assert summary.status == "quarantined"
+    assert summary.rows_in == gen.rows == summary.rows_loaded + summary.rows_rejected
+    assert 0 < summary.rows_rejected < gen.rows
     # raw bytes kept untouched, with a manifest; the inbox is emptied
     raw = ctx.lake.get(f"raw/{ds_id}/{sha}/{gen.filename}")
     assert raw == gen.data
@@ -77,10 +77,10 @@ def test_quarantine_policy_end_to_end(settings: Settings, catalog: Catalog) -> N
     assert manifest["sha256"] == sha and manifest["size"] == len(gen.data)
     assert ctx.lake.list(inbox_prefix(catalog, catalog.dataset(ds_id))) == []
     # every rejected row is in the quarantine file with a reason; loaded rows in the fact table
-    rejected = list(csv.DictReader(io.StringIO(ctx.lake.get(summary["quarantine_key"]).decode())))
-    assert len(rejected) == summary["rows_rejected"]
+    rejected = list(csv.DictReader(io.StringIO(ctx.lake.get(summary.quarantine_key).decode())))
+    assert len(rejected) == summary.rows_rejected
     assert all(r["alasan"] and r["baris"] for r in rejected)
-    assert len(_fact_rows(ctx, ds_id)) == summary["rows_loaded"]
+    assert len(_fact_rows(ctx, ds_id)) == summary.rows_loaded
     # the load is recorded with lineage, DQ results and an alert in Bahasa Indonesia
     with ctx.engine.connect() as conn:
         lr = conn.execute(select(ctx.t("meta", "load_run"))).mappings().one()
@@ -118,7 +118,7 @@ def test_same_file_again_is_skipped_and_changes_nothing(
     forced = _ctx(settings, catalog, run_id="run-3", force=True)
     _drop(forced, ds_id, gen.data, gen.filename)
     [summary] = run_dataset(forced, catalog.dataset(ds_id))
-    assert summary["rows_in"] == gen.rows
+    assert summary.rows_in == gen.rows
     assert _checksum(forced, ds_id) == before  # reprocessing the same bytes is idempotent
 
 
@@ -129,10 +129,10 @@ def test_block_policy_loads_nothing(local_settings: Settings, catalog: Catalog) 
     gen = generate_dataset(catalog.dataset(ds_id), catalog, defect_rate=0.2, seed=1)
     _drop(ctx, ds_id, gen.data, gen.filename)
     [summary] = run_dataset(ctx, catalog.dataset(ds_id))
-    assert summary["status"] == "blocked"
-    assert summary["rows_loaded"] == 0 and summary["rows_rejected"] == gen.rows
+    assert summary.status == "blocked"
+    assert summary.rows_loaded == 0 and summary.rows_rejected == gen.rows
     assert _fact_rows(ctx, ds_id) == []
-    assert "TIDAK ADA" in ctx.lake.get(summary["alert_key"]).decode()
+    assert "TIDAK ADA" in ctx.lake.get(summary.alert_key).decode()
 
 
 def test_warn_policy_loads_all_rows_the_table_can_hold(
@@ -144,13 +144,13 @@ def test_warn_policy_loads_all_rows_the_table_can_hold(
     gen = generate_dataset(catalog.dataset(ds_id), catalog, rows=150, defect_rate=0.2, seed=5)
     _drop(ctx, ds_id, gen.data, gen.filename)
     [summary] = run_dataset(ctx, catalog.dataset(ds_id))
-    assert summary["status"] == "warned"
+    assert summary.status == "warned"
     dupes = gen.defects.get("duplicate_key", 0)
     missing_key = 0  # survei's only key column is a generated sequence: never left empty
     # duplicate keys cannot both live in the fact table: both copies are rejected, the rest load
-    assert summary["rows_loaded"] == len(_fact_rows(ctx, ds_id))
-    assert summary["rows_loaded"] >= gen.rows - 2 * dupes - missing_key
-    assert summary["rows_loaded"] > gen.rows - gen.rows * 0.2
+    assert summary.rows_loaded == len(_fact_rows(ctx, ds_id))
+    assert summary.rows_loaded >= gen.rows - 2 * dupes - missing_key
+    assert summary.rows_loaded > gen.rows - gen.rows * 0.2
 
 
 def test_unusable_file_is_rejected_with_a_reason(
@@ -160,9 +160,9 @@ def test_unusable_file_is_rejected_with_a_reason(
     ds_id = "muba_bank_sampah"
     _drop(ctx, ds_id, b"nama,alamat\nBudi,Sekayu\n", "salah.csv")
     [summary] = run_dataset(ctx, catalog.dataset(ds_id))
-    assert summary["status"] == "rejected"
-    assert "Kode Bank Sampah" in summary["error"] and "salah.csv" in summary["error"]
-    assert ctx.lake.exists(f"raw/{ds_id}/{summary['sha256']}/salah.csv")
+    assert summary.status == "rejected"
+    assert "Kode Bank Sampah" in summary.error and "salah.csv" in summary.error
+    assert ctx.lake.exists(f"raw/{ds_id}/{summary.sha256}/salah.csv")
 
 
 def test_alert_examples_mask_personal_data(local_settings: Settings, catalog: Catalog) -> None:
@@ -171,8 +171,8 @@ def test_alert_examples_mask_personal_data(local_settings: Settings, catalog: Ca
     gen = generate_dataset(catalog.dataset(ds_id), catalog, rows=80, defect_rate=0.3, seed=11)
     _drop(ctx, ds_id, gen.data, gen.filename)
     [summary] = run_dataset(ctx, catalog.dataset(ds_id))
-    body = ctx.lake.get(summary["alert_key"]).decode()
-    rejected = list(csv.DictReader(io.StringIO(ctx.lake.get(summary["quarantine_key"]).decode())))
+    body = ctx.lake.get(summary.alert_key).decode()
+    rejected = list(csv.DictReader(io.StringIO(ctx.lake.get(summary.quarantine_key).decode())))
     niks = [r["nik"] for r in rejected if r["nik"]]
     names = [r["nama_penerima"] for r in rejected if r["nama_penerima"]]
     assert niks and names
@@ -195,7 +195,7 @@ def test_kpis_and_exports_on_loaded_data(
                 gen = generate_dataset(ds, catalog, rows=40, defect_rate=0.0, seed=2)
                 _drop(ctx, ds.id, gen.data, gen.filename)
             [summary] = run_dataset(ctx, ds)
-            assert summary["status"] == "loaded", summary
+            assert summary.status == "loaded", summary
     result = kpi.compute(ctx, "16.03")
     assert set(result["kpis"]) == {k.code for k in catalog.kpis_of("16.03")}
     assert all(n > 0 for n in result["kpis"].values())

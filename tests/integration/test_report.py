@@ -4,7 +4,6 @@ warehouse's. Read back from the lake and parsed; the browser test opens the same
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -16,50 +15,8 @@ from serasan.config.catalog import Catalog
 from serasan.config.settings import Settings
 from serasan.publish import kpi, report
 from serasan.runtime.context import RunContext
-from tests.conftest import deliver, warehouse_context
-
-MONTH = "2026-10"  # the month a run on RUN_DATE reports
-
-
-class Elements(HTMLParser):
-    """Every element as (tag, attrs, text directly inside it), in document order."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: list[dict[str, Any]] = []
-        self._open: list[dict[str, Any]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        el = {"tag": tag, "attrs": dict(attrs), "text": "", "path": [e["tag"] for e in self._open]}
-        el["classes"] = (el["attrs"].get("class") or "").split()
-        el["inside"] = [dict(e["attrs"]) for e in self._open]
-        self.items.append(el)
-        if tag not in ("meta", "br", "hr", "img", "input", "link"):  # HTML void elements
-            self._open.append(el)
-
-    def handle_endtag(self, tag: str) -> None:
-        while self._open:
-            if self._open.pop()["tag"] == tag:
-                break
-
-    def handle_data(self, data: str) -> None:
-        if self._open:
-            self._open[-1]["text"] += data
-
-
-def parse(html: str) -> list[dict[str, Any]]:
-    p = Elements()
-    p.feed(html)
-    return p.items
-
-
-def id_number(text: str) -> float:
-    """'1.234,5' -> 1234.5 (read independently of the code that wrote it)."""
-    return float(text.strip().replace(".", "").replace(",", "."))
-
-
-def within(el: dict[str, Any], **attr: str) -> bool:
-    return any(all(a.get(k.replace("_", "-")) == v for k, v in attr.items()) for a in el["inside"])
+from tests.support.report_html import MONTH, id_number, parse, within
+from tests.support.warehouse import deliver, warehouse_context
 
 
 def _html(ctx: RunContext, slug: str) -> str:
@@ -182,7 +139,7 @@ def test_a_missing_kpi_shows_why(settings: Settings, catalog: Catalog) -> None:
     article = next(e for e in els if e["attrs"].get("data-kpi") == "ME-ECO-01")
     assert article["attrs"]["data-status"] == "missing"
     [reason] = [e for e in els if "reason" in e["classes"] and within(e, data_kpi="ME-ECO-01")]
-    assert "ditolak validasi" in reason["text"] and blocked["load_id"] in reason["text"]
+    assert "ditolak validasi" in reason["text"] and blocked.load_id in reason["text"]
     [value] = [e for e in els if "kpi-value" in e["classes"] and within(e, data_kpi="ME-ECO-01")]
     assert value["attrs"]["data-value"] == "" and "0" not in value["text"]
     failing = [

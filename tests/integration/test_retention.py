@@ -334,7 +334,7 @@ def test_reprocess_after_the_raw_file_is_deleted_fails_and_changes_nothing(
     """Lineage survives (meta.load_run keeps raw_key); reprocessing names the missing object."""
     from serasan.demo.generate import generate_dataset
     from serasan.lake.keys import inbox_prefix
-    from serasan.pipeline.steps import run_dataset
+    from serasan.pipeline.run import run_dataset
     from serasan.runtime.context import RunContext
 
     ctx = RunContext(
@@ -344,8 +344,8 @@ def test_reprocess_after_the_raw_file_is_deleted_fails_and_changes_nothing(
     gen = generate_dataset(ds, catalog, rows=30, defect_rate=0.1, seed=3)
     ctx.lake.put(inbox_prefix(catalog, ds) + gen.filename, gen.data)
     [summary] = run_dataset(ctx, ds)
-    assert summary["status"] == "quarantined" and summary["quarantine_key"]
-    received = json.loads(ctx.lake.get(manifest_key(BANSOS, summary["sha256"])))["received_at"]
+    assert summary.status == "quarantined" and summary.quarantine_key
+    received = json.loads(ctx.lake.get(manifest_key(BANSOS, summary.sha256)))["received_at"]
     day = dt.datetime.fromisoformat(received).astimezone(ZoneInfo("Asia/Jakarta")).date()
 
     assert run_retention(ctx.lake, wh, catalog, day + dt.timedelta(days=179), "t")["objects"] == []
@@ -358,9 +358,9 @@ def test_reprocess_after_the_raw_file_is_deleted_fails_and_changes_nothing(
     lr, op = ctx.t("meta", "load_run"), ctx.t("meta", "operation")
     with wh.connect() as conn:
         runs = [dict(r) for r in conn.execute(select(lr)).mappings()]
-    assert [r["raw_key"] for r in runs] == [f"raw/{BANSOS}/{summary['sha256']}/{gen.filename}"]
-    with pytest.raises((LakeError, OperationError), match=summary["sha256"]):
-        reprocess(ctx, BANSOS, summary["periods"][0][:7], "walidata", "aturan baru")
+    assert [r["raw_key"] for r in runs] == [f"raw/{BANSOS}/{summary.sha256}/{gen.filename}"]
+    with pytest.raises((LakeError, OperationError), match=summary.sha256):
+        reprocess(ctx, BANSOS, summary.periods[0][:7], "walidata", "aturan baru")
     with wh.connect() as conn:
         assert [dict(r) for r in conn.execute(select(lr)).mappings()] == runs
         assert conn.execute(select(op)).all() == []
@@ -372,11 +372,11 @@ SCANNED = ("serasan", "operators", "dags", "warehouse")
 S3_DELETES = {"remove_object", "remove_objects", "delete_object", "delete_objects"}
 FS_DELETES = {"unlink", "rmdir", "rmtree", "remove"}
 ALLOWED = {
-    ("serasan/lake.py", "LocalLake.delete", "unlink"),  # the port's own implementations
-    ("serasan/lake.py", "S3Lake.delete", "remove_object"),
-    ("serasan/pipeline.py", "extract", "delete"),  # the inbox move: the bytes are in raw/
+    ("serasan/lake/store.py", "LocalLake.delete", "unlink"),  # the port's own implementations
+    ("serasan/lake/store.py", "S3Lake.delete", "remove_object"),
+    ("serasan/pipeline/extract.py", "extract", "delete"),  # the inbox move: bytes are in raw/
     # every retention delete: the lake's personal data and dumps, the backup target's copies
-    ("serasan/retention.py", "_try_delete", "delete"),
+    ("serasan/admin/retention.py", "_try_delete", "delete"),
 }
 
 
@@ -396,7 +396,7 @@ def _lake_deletes(path: Path, rel: str) -> list[tuple[str, str, str]]:
                 if (
                     (name == "delete" and (child.args or child.keywords or "lake" in receiver))
                     or name in S3_DELETES
-                    or (name in FS_DELETES and rel == "serasan/lake.py")
+                    or (name in FS_DELETES and rel == "serasan/lake/store.py")
                 ):
                     found.append((rel, scope, name))
             visit(child, scope)
@@ -837,7 +837,7 @@ def test_cli_prunes_backups_refuses_a_short_keep_and_survives_an_unreachable_tar
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from tests.test_delivery import free_port
+    from tests.support.services import free_port
 
     engine = make_engine(local_settings.warehouse_url)
     upgrade(engine, catalog)

@@ -14,15 +14,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
 from serasan.config.catalog import Catalog, Column
 from serasan.config.settings import Settings
 from serasan.demo.generate import generate_dataset
 from serasan.lake.keys import inbox_prefix
-from serasan.pipeline.steps import run_dataset
+from serasan.pipeline.run import run_dataset
 from serasan.publish import exports, kpi
 from serasan.runtime.context import RunContext
 from serasan.warehouse.db import WarehouseNotUpgraded, make_engine, upgrade
@@ -30,7 +29,7 @@ from serasan.warehouse.facts import fact_table
 from serasan.warehouse.names import LAYERS
 from serasan.warehouse.roles import LOADER, OWNER, READER, create_roles, ensure_roles
 from serasan.warehouse.tables import table
-from tests.conftest import RUN_DATE
+from tests.support.warehouse import RUN_DATE
 
 DENIED = "42501"  # insufficient_privilege
 
@@ -42,35 +41,6 @@ def owner_engine(pg_url: str, catalog: Catalog) -> Iterator[Engine]:
     upgrade(eng, catalog)
     yield eng
     eng.dispose()
-
-
-@pytest.fixture
-def login_as(pg_url: str) -> Iterator[Callable[[str], str]]:
-    """Make a LOGIN user, member of a group role, with a unique name; returns its URL."""
-    admin = create_engine(
-        make_url(pg_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
-    )
-    made: list[str] = []
-    engines: list[Engine] = []
-
-    def make(group: str) -> str:
-        name = f"serasan_t_{uuid.uuid4().hex[:10]}"
-        with admin.connect() as conn:
-            q = conn.dialect.identifier_preparer.quote_identifier
-            conn.execute(text(f"CREATE ROLE {q(name)} LOGIN IN ROLE {q(group)}"))
-        made.append(name)
-        return make_url(pg_url).set(username=name).render_as_string(hide_password=False)
-
-    make.engines = engines  # type: ignore[attr-defined]
-    yield make
-    for eng in engines:
-        eng.dispose()
-    with admin.connect() as conn:
-        q = conn.dialect.identifier_preparer.quote_identifier
-        for name in made:
-            conn.execute(text(f"DROP OWNED BY {q(name)}"))  # this database's grants, if any
-            conn.execute(text(f"DROP ROLE IF EXISTS {q(name)}"))
-    admin.dispose()
 
 
 def _engine(login_as: Callable[[str], str], group: str) -> Engine:
@@ -165,8 +135,8 @@ def test_the_loader_loads_computes_and_exports_but_cannot_drop(
         gen = generate_dataset(ds, catalog, rows=40, defect_rate=0.0, seed=2)
         ctx.lake.put(inbox_prefix(catalog, ds) + gen.filename, gen.data)
         [summary] = run_dataset(ctx, ds)
-        assert summary["status"] == "loaded", summary
-        loaded[ds_id] = summary["rows_loaded"]
+        assert summary.status == "loaded", summary
+        loaded[ds_id] = summary.rows_loaded
     assert kpi.compute(ctx, "16.03")["kpis"]  # writes mart.kpi_value
     assert exports.export_regency(ctx, "16.03")["periods_written"] > 0  # meta.export_run
     with owner_engine.connect() as conn:

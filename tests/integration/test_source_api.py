@@ -1,6 +1,6 @@
 """The REST API source against a real HTTP server on loopback: pagination, retries, auth, bytes.
 
-The server (`tests/fixtures/api/server.py`) is a fake SP4N-LAPOR complaints API. Nothing is
+The server (`tests/support/fake_api.py`) is a fake SP4N-LAPOR complaints API. Nothing is
 mocked: the connector speaks HTTP to it, writes to a real lake and a real warehouse.
 """
 
@@ -22,17 +22,16 @@ from sqlalchemy import select
 
 from serasan.config.catalog import Catalog, Dataset, Source
 from serasan.config.settings import Settings
-from serasan.ingest.sources import conn_from_uri
 from serasan.ingest.sources import pull as pull_source
 from serasan.ingest.sources.api import PARAMS_MODEL, ApiParams, base_url, map_record, parse_params
 from serasan.lake.keys import inbox_prefix
-from serasan.pipeline.steps import run_dataset
-from serasan.runtime.connections import ConnInfo, Interval, SourceError
+from serasan.pipeline.run import run_dataset
+from serasan.runtime.connections import ConnInfo, Interval, SourceError, conn_from_uri
 from serasan.runtime.context import RunContext
 from serasan.warehouse.db import upgrade
 from serasan.warehouse.facts import fact_table
-from tests.conftest import RUN_DATE
-from tests.fixtures.api.server import TOKEN, V1, V2, FakeLaporApi, sample_records
+from tests.support.fake_api import TOKEN, V1, V2, FakeLaporApi, sample_records
+from tests.support.warehouse import RUN_DATE
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 DS_ID = "muaraenim_pengaduan_masyarakat"
@@ -647,8 +646,8 @@ def test_api_pull_end_to_end_lands_in_the_fact_table(
 
     [summary] = run_dataset(ctx, ds)
 
-    assert summary["status"] == "loaded", summary
-    assert summary["rows_in"] == summary["rows_loaded"] == 25
+    assert summary.status == "loaded", summary
+    assert summary.rows_in == summary.rows_loaded == 25
     t = fact_table(ds, ctx.engine.dialect.name)
     with ctx.engine.connect() as conn:
         rows = conn.execute(

@@ -47,7 +47,8 @@ from serasan.config.catalog import Catalog, Dataset, Source
 from serasan.config.settings import Settings
 from serasan.ingest.sources import database as db
 from serasan.lake.keys import inbox_prefix
-from serasan.pipeline.steps import run_dataset
+from serasan.pipeline.handoff import LoadSummary
+from serasan.pipeline.run import run_dataset
 from serasan.runtime.connections import ConnInfo, Interval, SourceError
 from serasan.runtime.context import RunContext
 from serasan.warehouse.db import upgrade
@@ -341,8 +342,8 @@ def _key(ctx: RunContext, ds: Dataset, interval: Interval) -> str:
     return inbox_prefix(ctx.catalog, ds) + f"db-{interval.label}.csv"
 
 
-def _raw(ctx: RunContext, summary: dict) -> bytes:
-    return ctx.lake.get(f"raw/{summary['dataset']}/{summary['sha256']}/{summary['filename']}")
+def _raw(ctx: RunContext, summary: LoadSummary) -> bytes:
+    return ctx.lake.get(f"raw/{summary.dataset}/{summary.sha256}/{summary.filename}")
 
 
 def _pulls(ctx: RunContext) -> list[dict]:
@@ -453,9 +454,9 @@ def test_pull_writes_the_interval_as_csv_and_the_pipeline_loads_it(
 
     [summary] = run_dataset(ctx, ds)  # extract pulls again: same interval, same bytes
 
-    assert summary["status"] == "loaded", summary
-    assert (summary["rows_in"], summary["rows_loaded"], summary["rows_rejected"]) == (3, 3, 0)
-    assert summary["sha256"] == pull["sha256"]
+    assert summary.status == "loaded", summary
+    assert (summary.rows_in, summary.rows_loaded, summary.rows_rejected) == (3, 3, 0)
+    assert summary.sha256 == pull["sha256"]
     assert _facts(ctx, ds) == FACT_DAY5
     assert ctx.lake.list(inbox_prefix(catalog, ds)) == []
     assert ctx.lake.get(f"raw/{DATASET}/{pull['sha256']}/db-{DAY5.label}.csv") == data
@@ -468,14 +469,14 @@ def test_rerun_gives_the_same_bytes_and_the_next_interval_only_new_rows(
     ds = _dataset(catalog, **_table_params(source))
     ctx = _ctx(local_settings, catalog, source, DAY5)
     [first] = run_dataset(ctx, ds)
-    assert first["rows_loaded"] == 3
+    assert first.rows_loaded == 3
     first_bytes = _raw(ctx, first)
     source.insert(t, LATER)
 
     assert run_dataset(ctx, ds) == []  # same interval again: recognised, nothing reprocessed
     assert db.pull(ctx, ds) == [_key(ctx, ds, DAY5)]
     assert ctx.lake.get(_key(ctx, ds, DAY5)) == first_bytes
-    assert _pulls(ctx)[0]["sha256"] == first["sha256"]
+    assert _pulls(ctx)[0]["sha256"] == first.sha256
     assert _facts(ctx, ds) == FACT_DAY5
     ctx.lake.delete(_key(ctx, ds, DAY5))
 
@@ -487,7 +488,7 @@ def test_rerun_gives_the_same_bytes_and_the_next_interval_only_new_rows(
 
     [second] = run_dataset(_at(ctx, DAY6), ds)
 
-    assert second["rows_in"] == second["rows_loaded"] == 2
+    assert second.rows_in == second.rows_loaded == 2
     rows = list(csv.DictReader(io.StringIO(_raw(ctx, second).decode())))
     assert [(r["kode_kecamatan"], r["realisasi_rp"]) for r in rows] == [
         ("16.06.05", "8100000.00"),
@@ -509,7 +510,7 @@ def test_integer_watermark_pulls_what_is_new_since_the_last_pull(
     ctx = _ctx(local_settings, catalog, source, DAY5)
 
     [first] = run_dataset(ctx, ds)  # the first pull takes everything there is
-    assert first["rows_loaded"] == 5
+    assert first.rows_loaded == 5
     first_bytes = _raw(ctx, first)
     codes = [r["kode_kecamatan"] for r in csv.DictReader(io.StringIO(first_bytes.decode()))]
     assert codes == ["16.06.01", "16.06.02", "16.06.03", "16.06.04", "16.06.05"]
@@ -520,7 +521,7 @@ def test_integer_watermark_pulls_what_is_new_since_the_last_pull(
     assert run_dataset(ctx, ds) == []
 
     [second] = run_dataset(_at(ctx, DAY6), ds)
-    assert second["rows_loaded"] == 2
+    assert second.rows_loaded == 2
     assert [f[1] for f in _facts(ctx, ds)] == [f"16.06.0{i}" for i in range(1, 8)]
 
     assert db.pull(_at(ctx, DAY7), ds) == []  # nothing new: no file, but recorded
@@ -565,7 +566,7 @@ def test_date_watermark_and_a_query_with_bound_parameters(
     assert _pulls(ctx)[0]["lower_bound"] == "2026-09-01"
     assert _pulls(ctx)[0]["upper_bound"] == "2026-10-01"
     [summary] = run_dataset(ctx, ds)
-    assert summary["rows_loaded"] == 5
+    assert summary.rows_loaded == 5
 
 
 def test_zoned_timestamps_are_compared_as_instants(
@@ -753,7 +754,7 @@ def test_pull_into_s3_and_postgresql_warehouse(
 
     [summary] = run_dataset(ctx, ds)
 
-    assert summary["rows_loaded"] == 3 and summary["status"] == "loaded"
+    assert summary.rows_loaded == 3 and summary.status == "loaded"
     assert _raw(ctx, summary).decode() == CSV_DAY5
     assert _facts(ctx, ds) == FACT_DAY5
     assert _pulls(ctx)[0]["inbox_key"] == _key(ctx, ds, DAY5)
@@ -801,7 +802,7 @@ def test_sqlite_source_and_number_formats(
 
     [summary] = run_dataset(ctx, ds)
 
-    assert summary["rows_loaded"] == 2
+    assert summary.rows_loaded == 2
     assert _facts(ctx, ds) == [
         (dt.date(2026, 9, 1), "16.06.01", "PBB-P2", 1.234, 0.5, 1),
         (dt.date(2026, 9, 1), "16.06.02", "BPHTB", 12345678901234.5, 7.0, None),

@@ -1,12 +1,12 @@
-"""Warehouse schema and loads, on SQLite and on a real PostgreSQL."""
+"""Warehouse schema and loads, on SQLite and on a real PostgreSQL. What needs no database
+(the migrations' sources, the seeds, layer names) is in
+tests/unit/warehouse/test_migrations_and_seeds.py."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import hashlib
-import re
-from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -18,11 +18,10 @@ from sqlalchemy.schema import CreateSchema
 
 from serasan.common.paths import SEED_DIR
 from serasan.config.catalog import Catalog
-from serasan.config.settings import Settings
-from serasan.warehouse.db import KEPMENDAGRI_2025, MIGRATIONS, alembic_config, upgrade
+from serasan.warehouse.db import KEPMENDAGRI_2025, alembic_config, upgrade
 from serasan.warehouse.facts import fact_table
 from serasan.warehouse.loader import merge
-from serasan.warehouse.names import LAYERS, locate, qualified
+from serasan.warehouse.names import LAYERS, locate
 from serasan.warehouse.tables import fixed_metadata, table
 
 
@@ -105,13 +104,6 @@ def test_upgrading_from_an_earlier_revision_matches_the_code(
     assert tuple(row) == ("old", None)
 
 
-def test_migrations_spell_out_their_own_tables() -> None:
-    """A revision must not build its tables from tables.py, which is the schema as it is now."""
-    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
-        src = path.read_text(encoding="utf-8")
-        assert not re.search(r"warehouse\.tables|fixed_metadata|checkfirst", src), path.name
-
-
 def _count(conn, layer: str, name: str) -> int:  # noqa: ANN001
     return conn.execute(
         select(func.count()).select_from(table(layer, name, conn.dialect.name))
@@ -184,55 +176,6 @@ def test_reseeding_keeps_what_a_later_decree_closed(engine, catalog: Catalog) ->
             select(region.c.kode, region.c.valid_to).where(region.c.valid_to.is_not(None))
         ).all()
     assert [tuple(r) for r in closed] == [("16.06.01", dt.date(2027, 1, 1))]
-
-
-def test_bps_seed_is_the_reference_extract(shared_dir: Path) -> None:
-    """bps_kemendagri.csv = the shared BPS->Kemendagri reference, for the province, its
-    kabupaten/kota, and the kecamatan and desa of 16.03 and 16.06, matched rows only: the BPS
-    code has a Kemendagri code, and that code is in the 2025 decree (wilayah.csv)."""
-    levels = {1: "provinsi", 2: "kabupaten_kota", 3: "kecamatan", 4: "desa_kelurahan"}
-    known = {r["kode"]: r for r in _seed_rows("wilayah.csv")}
-    tsv = shared_dir / "reference" / "bps_to_kemendagri_sumsel.tsv"
-    with tsv.open(encoding="utf-8", newline="") as fh:
-        reference = list(csv.DictReader(fh, delimiter="\t"))
-    assert {"kode_bps": "1603050", "kode_kemendagri": "16.03.02"} in reference
-    in_scope = [
-        r
-        for r in reference
-        if r["kode_kemendagri"]
-        and (
-            r["kode_kemendagri"].count(".") <= 1
-            or r["kode_kemendagri"].startswith(("16.03.", "16.06."))
-        )
-    ]
-    expected = [
-        {
-            "kode_bps": r["kode_bps"],
-            "kode_kemendagri": r["kode_kemendagri"],
-            "level": levels[r["kode_kemendagri"].count(".") + 1],
-        }
-        for r in in_scope
-        if r["kode_kemendagri"] in known
-    ]
-    assert _seed_rows("bps_kemendagri.csv") == expected
-    assert all(known[r["kode_kemendagri"]]["level"] == r["level"] for r in expected)
-    # what was left out: BPS codes without a match, and matches the 2025 decree does not have
-    unmatched = [
-        r
-        for r in reference
-        if not r["kode_kemendagri"] and r["kode_bps"].startswith(("1603", "1606"))
-    ]
-    assert [r["kode_bps"] for r in unmatched] == ["1603050004", "1603050005", "1603050006"]
-    assert len(in_scope) - len(expected) == 34
-
-
-def test_layer_names_are_mapped_in_one_place() -> None:
-    assert locate("core", "fact_x", "postgresql") == ("core", "fact_x")
-    assert locate("core", "fact_x", "sqlite") == (None, "core__fact_x")
-    assert qualified("mart", "kpi_value", "sqlite") == "mart__kpi_value"
-    for bad in ("x; DROP TABLE y", "Fact", "a b"):
-        with pytest.raises(ValueError, match="unsafe"):
-            locate("core", bad, "postgresql")
 
 
 def _batch(ds, rows):  # noqa: ANN001, ANN202
@@ -318,13 +261,3 @@ def test_a_failed_merge_leaves_the_fact_table_untouched(engine, catalog: Catalog
     with pytest.raises(Exception), engine.begin() as conn:  # noqa: B017, PT011
         merge(conn, ds, _batch(ds, bad), "bad")
     assert _checksum(engine, fact) == before
-
-
-def test_settings_never_show_the_password() -> None:
-    s = Settings(
-        lake_url="/x",
-        warehouse_url="postgresql://loader:s3cret@db:5432/wh",
-        s3_secret_key="topsecret",
-    )
-    assert "s3cret" not in s.describe()
-    assert "topsecret" not in repr(s)

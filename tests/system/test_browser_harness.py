@@ -1,5 +1,6 @@
-"""The browser harness (tests/browser.py) against real headless Chromium: pages open, inline SVG
-renders, console errors and uncaught exceptions are caught, and screenshots hold the whole page."""
+"""The browser harness (tests/support/browser.py) against real headless Chromium: pages open,
+inline SVG renders, console errors and uncaught exceptions are caught, and screenshots hold the
+whole page."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
-from tests.browser import WINDOW, chrome, console_errors, full_page_screenshot, open_file
+from tests.support.browser import WINDOW, chrome, console_errors, full_page_screenshot, open_file
 
 
 @pytest.fixture

@@ -43,14 +43,16 @@ from serasan.demo.generate import GeneratedFile, generate_dataset
 from serasan.demo.sources import prepare_database
 from serasan.lake.keys import inbox_prefix, opd_key
 from serasan.lake.store import Lake, open_lake
-from serasan.pipeline.steps import load_id_for, run_dataset
+from serasan.pipeline.handoff import load_id_for
+from serasan.pipeline.run import run_dataset
 from serasan.runtime.context import RunContext
 from serasan.warehouse.db import make_engine, upgrade
 from serasan.warehouse.facts import fact_table
 from serasan.warehouse.tables import table
-from tests.fixtures.ckan.server import FakeCkan
-from tests.stack import HOSTNAME_ENV, Api, Stack, free_port, wait_for
-from tests.test_delivery import SmtpServer
+from tests.support.fake_ckan import FakeCkan
+from tests.support.mail import SmtpServer
+from tests.support.paths import REPO_ROOT
+from tests.support.stack import HOSTNAME_ENV, Api, Stack, free_port, wait_for
 
 REDIS_URL = os.environ.get("SERASAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 REGENCY, SLUG = "16.06", "musibanyuasin"
@@ -63,7 +65,7 @@ DEFECT_RATE = 0.05
 KILL_DATASET = "muba_event_sport_tourism"  # upsert on a sequence key: any number of rows
 KILL_ROWS = 300_000  # a load that holds its warehouse transaction open for a few seconds
 ADMIN = "serasan-admin"
-REPO = Path(__file__).resolve().parents[1]
+REPO = REPO_ROOT
 
 
 # ------------------------------------------------------------------------ services
@@ -208,7 +210,7 @@ def deployment(
             **_base_env(),
             **settings.as_env(),
             **conn_env,
-            "PYTHONPATH": str(REPO),  # the workers import tests.stack for their hostname
+            "PYTHONPATH": str(REPO),  # the workers import tests.support.stack for their hostname
             "GX_ANALYTICS_ENABLED": "false",
             "SERASAN_TASK_RETRIES": "2",
             "SERASAN_RETRY_DELAY_SECONDS": "5",
@@ -266,7 +268,7 @@ def deployment(
                     queue,
                     env={
                         HOSTNAME_ENV: host,
-                        "AIRFLOW__CORE__HOSTNAME_CALLABLE": "tests.stack.stack_hostname",
+                        "AIRFLOW__CORE__HOSTNAME_CALLABLE": "tests.support.stack.stack_hostname",
                         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
                     },
                 )
@@ -381,11 +383,11 @@ def test_the_regencys_dags_succeed_through_the_rest_api(
         assert failed == {}
         for dag_id, r in regency_run.items():
             want = (
-                ["extract", "transform", "load", "notify"]
+                ["extract", "parse", "validate", "load", "notify"]
                 if dag_id.count("__") == 1
                 else ["compute"]
                 if dag_id.endswith("__kpi")
-                else ["export", "report"]
+                else ["export", "publish", "report"]
             )
             assert sorted(t["task_id"] for t in r["tis"]) == sorted(want), dag_id
             assert all(

@@ -53,9 +53,10 @@ from serasan.quality.suites import load_validated_catalog
 from serasan.warehouse import roles
 from serasan.warehouse.db import make_engine, upgrade
 from serasan.warehouse.names import LAYERS
-from tests.conftest import moto_server
+from tests.support.paths import REPO_ROOT
+from tests.support.services import moto_server
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = REPO_ROOT
 DOCKER = PROJECT / "docker"
 COMPOSE = DOCKER / "compose.yaml"
 WORKER_OVERRIDE = DOCKER / "compose.worker.yaml"
@@ -91,9 +92,9 @@ CELERY_EXECUTOR = "airflow.providers.celery.executors.celery_executor"
 
 # the modules whose environment reads decide which SERASAN_* names the stack may set
 READS_ENV = (
-    PROJECT / "serasan" / "settings.py",
-    PROJECT / "serasan" / "backup.py",
-    PROJECT / "serasan" / "retention.py",
+    PROJECT / "serasan" / "config" / "settings.py",
+    PROJECT / "serasan" / "admin" / "backup.py",
+    PROJECT / "serasan" / "admin" / "retention.py",
 )
 # the oldest pg_dump/pg_restore the backups accept: the server's major version (postgres:15)
 MIN_PG_CLIENT = 15

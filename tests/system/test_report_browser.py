@@ -17,8 +17,8 @@ from sqlalchemy import select
 from serasan.common.paths import PROJECT_ROOT
 from serasan.publish import kpi
 from serasan.runtime.context import RunContext
-from tests.browser import chrome, console_errors, full_page_screenshot, open_file
-from tests.test_report import MONTH, id_number
+from tests.support.browser import chrome, console_errors, full_page_screenshot, open_file
+from tests.support.report_html import MONTH, id_number
 
 PILLARS = ("governance", "branding", "economy", "living", "society", "environment")
 ARTIFACTS = Path(

@@ -265,7 +265,7 @@ class _Client:
 
     def _backoff(self, attempt: int) -> float:
         """Exponential, capped, with jitter (half to all of it) so parallel DAGs spread out."""
-        ceiling = min(BACKOFF_CAP_SECONDS, self.p.backoff_seconds * 2 ** (attempt - 1))
+        ceiling = min(BACKOFF_CAP_SECONDS, self.p.backoff_seconds * 2.0 ** (attempt - 1))
         return ceiling * self._jitter.uniform(0.5, 1.0)
 
     def _snippet(self, resp: httpx.Response) -> str:

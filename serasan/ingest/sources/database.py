@@ -35,7 +35,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     URL,
     Engine,
+    FromClause,
     MetaData,
+    Select,
     Table,
     and_,
     bindparam,
@@ -205,6 +207,7 @@ def _plan(
 ) -> _Plan:
     """Reflect the table (or probe the query) and check every needed column is there."""
     wanted = _source_columns(ds, params)
+    src: FromClause  # the table, or the query wrapped as a subquery
     if params.table is not None:
         label = f"{params.schema_name}.{params.table}" if params.schema_name else params.table
         try:
@@ -223,7 +226,9 @@ def _plan(
         what = f"table {label!r}"
     else:
         sql = _query_text(params.query or "")
-        probe = select(literal_column("*")).select_from(text(sql).columns().subquery("src"))
+        probe: Select[Any] = select(literal_column("*")).select_from(
+            text(sql).columns().subquery("src")
+        )
         try:
             available = list(conn.execute(probe.limit(0), probe_bounds).keys())
         except SQLAlchemyError as exc:
@@ -401,8 +406,8 @@ def _cell(value: Any, kind: str) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        value = _moment(value)
-        return value.date().isoformat() if kind == "date" else value.isoformat()
+        moment = _moment(value)
+        return moment.date().isoformat() if kind == "date" else moment.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
     if kind in ("integer", "number") or isinstance(value, float | Decimal):

@@ -120,7 +120,7 @@ def test_xlsx_has_no_clock_in_it():
 def test_bytes_do_not_depend_on_the_process():
     """Hash randomisation and the clock (XLSX zip entry times) must not leak into the files."""
     code = (
-        "import hashlib; from serasan.config.catalog import load_catalog; "
+        "import hashlib; from serasan.quality.suites import load_validated_catalog; "
         "from serasan.demo.generate import generate_dataset; c = load_validated_catalog(); "
         "print(' '.join(hashlib.sha256(generate_dataset(d, c, rows=20, fmt=f, "
         "defect_rate=0.3).data).hexdigest() for d in c.datasets.values() "

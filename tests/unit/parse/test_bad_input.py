@@ -34,11 +34,12 @@ from serasan.demo.generate import generate_dataset
 from serasan.lake.keys import inbox_prefix
 from serasan.parse.reader import ROW_COL, ParseError, ParseResult, parse_file, parse_stream
 from serasan.parse.sniff import MAX_COLUMNS
-from serasan.pipeline.steps import run_dataset
+from serasan.pipeline.handoff import LoadSummary
+from serasan.pipeline.run import run_dataset
 from serasan.runtime.context import RunContext
 from serasan.warehouse.db import upgrade
 from serasan.warehouse.facts import fact_table
-from tests.conftest import RUN_DATE
+from tests.support.warehouse import RUN_DATE
 
 CCTV = "muba_cctv_kita"
 BANK = "muba_bank_sampah"
@@ -497,12 +498,12 @@ def _meta(ctx: RunContext, name: str) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute(select(ctx.t("meta", name))).mappings()]
 
 
-def _reconciles(summary: dict[str, Any], ctx: RunContext) -> None:
+def _reconciles(summary: LoadSummary, ctx: RunContext) -> None:
     """Every input row loaded or rejected, in the summary and in meta.load_run."""
-    assert summary["rows_in"] == summary["rows_loaded"] + summary["rows_rejected"]
-    [run] = [r for r in _meta(ctx, "load_run") if r["load_id"] == summary["load_id"]]
-    assert run["rows_in"] == run["rows_loaded"] + run["rows_rejected"] == summary["rows_in"]
-    assert run["status"] == summary["status"]
+    assert summary.rows_in == summary.rows_loaded + summary.rows_rejected
+    [run] = [r for r in _meta(ctx, "load_run") if r["load_id"] == summary.load_id]
+    assert run["rows_in"] == run["rows_loaded"] + run["rows_rejected"] == summary.rows_in
+    assert run["status"] == summary.status
 
 
 def _cctv_csv(catalog: Catalog, rows: int, seed: int) -> bytes:
@@ -529,10 +530,10 @@ def test_file_over_the_dataset_size_limit_is_rejected_and_kept(
     [summary] = run_dataset(ctx, small)
 
     sha = hashlib.sha256(data).hexdigest()
-    assert summary["status"] == "rejected"
-    assert summary["rows_in"] == summary["rows_loaded"] == summary["rows_rejected"] == 0
-    assert summary["error"].startswith("besar.csv: 0.0 MB, jauh lebih besar dari batas")
-    assert "source.params.max_bytes" in summary["error"]
+    assert summary.status == "rejected"
+    assert summary.rows_in == summary.rows_loaded == summary.rows_rejected == 0
+    assert summary.error.startswith("besar.csv: 0.0 MB, jauh lebih besar dari batas")
+    assert "source.params.max_bytes" in summary.error
     _reconciles(summary, ctx)
     assert ctx.lake.get(f"raw/{CCTV}/{sha}/besar.csv") == data  # the bytes stay in the lake
     manifest = json.loads(ctx.lake.get(f"raw/{CCTV}/{sha}/manifest.json"))
@@ -541,9 +542,9 @@ def test_file_over_the_dataset_size_limit_is_rejected_and_kept(
         sha,
         len(data),
     )
-    assert manifest["error"] == summary["error"]
+    assert manifest["error"] == summary.error
     [alert] = _meta(ctx, "alert")
-    assert alert["load_id"] == summary["load_id"] and alert["dataset_id"] == CCTV
+    assert alert["load_id"] == summary.load_id and alert["dataset_id"] == CCTV
     assert "besar.csv" in alert["body"]
     assert ctx.lake.exists(alert["lake_key"])
     assert _fact_rows(ctx, base) == []
@@ -568,22 +569,22 @@ def test_bad_files_do_not_stop_good_ones(local_settings: Settings, catalog: Cata
 
     summaries = run_dataset(ctx, cctv) + run_dataset(ctx, bank)
 
-    by_name = {s["filename"]: s for s in summaries}
+    by_name = {s.filename: s for s in summaries}
     assert set(by_name) == {*bad, good.filename, other.filename}
     for name in bad:
-        assert by_name[name]["status"] == "rejected", by_name[name]
-        assert by_name[name]["error"].startswith(f"{name}: ")
-    assert "gambar PNG" in by_name["gambar.csv"]["error"]
-    assert "halaman HTML" in by_name["galat.csv"]["error"]
-    assert "file kosong" in by_name["kosong.csv"]["error"]
-    assert "bukan workbook XLSX" in by_name["arsip.xlsx"]["error"]
+        assert by_name[name].status == "rejected", by_name[name]
+        assert by_name[name].error.startswith(f"{name}: ")
+    assert "gambar PNG" in by_name["gambar.csv"].error
+    assert "halaman HTML" in by_name["galat.csv"].error
+    assert "file kosong" in by_name["kosong.csv"].error
+    assert "bukan workbook XLSX" in by_name["arsip.xlsx"].error
     for gen in (good, other):
         s = by_name[gen.filename]
-        assert (s["status"], s["rows_in"], s["rows_loaded"]) == ("loaded", 30, 30)
+        assert (s.status, s.rows_in, s.rows_loaded) == ("loaded", 30, 30)
     assert len(_fact_rows(ctx, cctv)) == 30 and len(_fact_rows(ctx, bank)) == 30
     for s in summaries:
         _reconciles(s, ctx)
-    assert {a["load_id"] for a in _meta(ctx, "alert")} == {by_name[n]["load_id"] for n in bad}
+    assert {a["load_id"] for a in _meta(ctx, "alert")} == {by_name[n].load_id for n in bad}
 
 
 def test_odd_inbox_names_are_sanitised_and_stay_in_the_lake(
@@ -608,11 +609,11 @@ def test_odd_inbox_names_are_sanitised_and_stay_in_the_lake(
     summaries = run_dataset(ctx, ds)
 
     assert len(summaries) == len(names)
-    by_sha = {s["sha256"]: s for s in summaries}
+    by_sha = {s.sha256: s for s in summaries}
     for name, kept in names.items():
         s = by_sha[shas[name]]
-        assert s["filename"] == kept
-        assert s["status"] == "loaded" and s["rows_in"] == s["rows_loaded"] == 10
+        assert s.filename == kept
+        assert s.status == "loaded" and s.rows_in == s.rows_loaded == 10
         assert ctx.lake.exists(f"raw/{CCTV}/{shas[name]}/{kept}")
         _reconciles(s, ctx)
     lake_root = Path(local_settings.lake_url).resolve()
@@ -638,7 +639,7 @@ def test_inbox_name_with_backslashes_is_sanitised_too(
     data = _cctv_csv(catalog, rows=10, seed=1)
     (inbox / "..\\..\\evil.csv").write_bytes(data)
     [summary] = run_dataset(ctx, ds)
-    assert (summary["filename"], summary["status"]) == ("evil.csv", "loaded")
+    assert (summary.filename, summary.status) == ("evil.csv", "loaded")
 
 
 def test_sql_in_headers_and_cells_never_reaches_sql(
@@ -658,11 +659,11 @@ def test_sql_in_headers_and_cells_never_reaches_sql(
     extra = _csv([[*HEADER, evil], ["Juni 2026", "CCTV-001", "16.06.01", cell, "12", "1"]])
     _drop(ctx, ds, extra.encode(), "tambah.csv")
 
-    summaries = {s["filename"]: s for s in run_dataset(ctx, ds)}
+    summaries = {s.filename: s for s in run_dataset(ctx, ds)}
 
-    assert summaries["ganti.csv"]["status"] == "rejected"
-    assert "kolom hilang: 'Kode Kecamatan'" in summaries["ganti.csv"]["error"]
-    assert summaries["tambah.csv"]["status"] == "loaded"
+    assert summaries["ganti.csv"].status == "rejected"
+    assert "kolom hilang: 'Kode Kecamatan'" in summaries["ganti.csv"].error
+    assert summaries["tambah.csv"].status == "loaded"
     for s in summaries.values():
         _reconciles(s, ctx)
     [row] = _fact_rows(ctx, ds)
@@ -695,12 +696,12 @@ def test_formula_cells_stay_text_and_are_neutralised_in_quarantine(
 
     [summary] = run_dataset(ctx, ds)
 
-    assert (summary["status"], summary["rows_in"], summary["rows_loaded"]) == ("quarantined", 8, 4)
+    assert (summary.status, summary.rows_in, summary.rows_loaded) == ("quarantined", 8, 4)
     _reconciles(summary, ctx)
     stored = {r["kode_kamera"]: r["lokasi"] for r in _fact_rows(ctx, ds)}
     assert stored == {f"CCTV-{i}": f for i, f in enumerate(FORMULAS)}  # exactly as typed
     rejected = list(
-        csv.DictReader(io.StringIO(ctx.lake.get(summary["quarantine_key"]).decode("utf-8")))
+        csv.DictReader(io.StringIO(ctx.lake.get(summary.quarantine_key).decode("utf-8")))
     )
     assert [r["baris"] for r in rejected] == ["6", "7", "8", "9"]
     assert [r["lokasi"] for r in rejected] == ["'" + f for f in FORMULAS]

@@ -23,8 +23,9 @@ import yaml
 from serasan.common.masking import mask_record, mask_value
 from serasan.config.catalog import Dataset
 from serasan.parse.reader import ROW_COL, ParseResult, parse_file
+from tests.support.paths import FIXTURES_DIR
 
-FIXTURES = Path(__file__).parent / "fixtures" / "jakarta"
+FIXTURES = FIXTURES_DIR / "jakarta"
 YAMLS = sorted(p.name for p in FIXTURES.glob("*.yaml"))
 
 

@@ -22,9 +22,10 @@ import pytest
 from serasan.config.catalog import Catalog
 from serasan.publish import pii
 from serasan.publish.pii import Finding, find_in_text, is_valid_nik, pseudonym, scan_csv, scan_json
+from tests.support.paths import REPO_ROOT
 
 KEY = "kunci-uji-pii-3b9e"
-SEED = Path(__file__).resolve().parents[1] / "warehouse" / "seed"
+SEED = REPO_ROOT / "warehouse" / "seed"
 
 
 def _nik(

@@ -175,7 +175,8 @@ HAND_CASES = [
 
 
 def test_hand_cases_cover_every_supported_type() -> None:
-    # Serasan's own types have their hand cases in tests/test_custom_expectations.py
+    # Serasan's own types have their hand cases in
+    # tests/unit/expectations/test_custom_expectations.py
     assert {e["type"] for e, _ in HAND_CASES} == set(rules.SUPPORTED) - set(rules.CUSTOM_TYPES)
 
 

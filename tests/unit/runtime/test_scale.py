@@ -173,7 +173,7 @@ def test_every_dataset_gets_its_dag_and_every_regency_its_two(parsed: dict) -> N
     for ds in cat.datasets.values():
         dag = full["dags"][f"serasan__{ds.id}"]
         slug = cat.regency(ds.regency).slug
-        assert dag["tasks"] == ["extract", "transform", "load", "notify"], ds.id
+        assert dag["tasks"] == ["extract", "parse", "validate", "load", "notify"], ds.id
         assert dag["teardowns"] == ["notify"]
         assert dag["outlets"] == {"load": [f"serasan.{ds.id}"]}
         assert set(dag["tags"]) == {"serasan", slug, ds.opd, ds.pillar}
@@ -186,7 +186,7 @@ def test_every_dataset_gets_its_dag_and_every_regency_its_two(parsed: dict) -> N
         kpi = full["dags"][f"serasan__{reg.slug}__kpi"]
         exp = full["dags"][f"serasan__{reg.slug}__export"]
         assert kpi["assets"] == exp["assets"] == assets
-        assert kpi["tasks"] == ["compute"] and exp["tasks"] == ["export", "report"]
+        assert kpi["tasks"] == ["compute"] and exp["tasks"] == ["export", "publish", "report"]
         assert kpi["owners"] == exp["owners"] == [f"{reg.slug}-walidata"]
 
 

@@ -1,0 +1,299 @@
+"""Getting OPD files in: `serasan ingest`, `check`, `template` and `inbox policies|apply`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from serasan.cli._shared import (
+    Subparsers,
+    add_airflow_home,
+    add_dataset,
+    add_json,
+    command,
+    date_or_today,
+    error,
+    group,
+    known,
+    load_catalog,
+    settings,
+)
+from serasan.common.clock import JAKARTA
+
+if TYPE_CHECKING:
+    from serasan.config.settings import Settings
+
+DATE_HELP = "logical date YYYY-MM-DD (default: today in Asia/Jakarta)"
+BUCKET = "serasan-lake"
+
+
+def _logical(date: dt.date) -> dt.datetime:
+    return dt.datetime.combine(date, dt.time(), tzinfo=JAKARTA)
+
+
+def _prepare(settings: Settings) -> None:
+    """Export the settings so DAG tasks in this process see the same lake and warehouse."""
+    os.environ.update(settings.as_env())
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from serasan.common.dag_ids import dataset_dag_id
+    from serasan.common.enums import LoadStatus
+    from serasan.lake.keys import inbox_prefix
+    from serasan.lake.store import open_lake
+    from serasan.pipeline.handoff import load_id_for
+
+    catalog = load_catalog(args)
+    path = Path(args.file)
+    if not known(catalog, args.dataset):
+        return 2
+    if not path.is_file():
+        return error(f"{path}: no such file")
+    if path.suffix.lower() not in (".csv", ".xlsx", ".txt"):
+        return error(f"{path}: expected a .csv or .xlsx file")
+    ds = catalog.dataset(args.dataset)
+    s = settings()
+    _prepare(s)
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    lake = open_lake(s)
+    lake.put(inbox_prefix(catalog, ds) + path.name, data)
+    from serasan.operators.runner import Runner
+
+    runner = Runner(Path(args.airflow_home))
+    date = date_or_today(args.date)
+    res = runner.run(dataset_dag_id(ds.id), _logical(date), conf={"force": args.force})
+    summary = _load_summary(s, load_id_for(ds, sha))
+    skipped = not res["tasks"].get("extract", {}).get("result")
+    if summary is None:
+        print(
+            f"{path.name}: not processed (DAG run {res['state']}); see the Airflow task log in "
+            f"{args.airflow_home}",
+            file=sys.stderr,
+        )
+        return 1
+    if skipped:
+        print(
+            f"{path.name}: already processed (same sha256 {sha[:12]}); nothing changed. "
+            "Use --force to reprocess it."
+        )
+    _print_load(summary, lake)
+    return {LoadStatus.BLOCKED: 1, LoadStatus.REJECTED: 2}.get(summary["status"], 0)
+
+
+def _load_summary(settings: Settings, load_id: str) -> dict[str, Any] | None:
+    from sqlalchemy import select
+
+    from serasan.warehouse.db import make_engine
+    from serasan.warehouse.tables import table
+
+    engine = make_engine(settings.warehouse_url)
+    lr, al = (
+        table("meta", "load_run", engine.dialect.name),
+        table("meta", "alert", engine.dialect.name),
+    )
+    with engine.connect() as conn:
+        row = conn.execute(select(lr).where(lr.c.load_id == load_id)).mappings().first()
+        alert = conn.execute(select(al.c.lake_key).where(al.c.load_id == load_id)).scalar()
+    return {**row, "alert_key": alert} if row else None
+
+
+def _print_load(s: dict[str, Any], lake: Any) -> None:
+    print(f"dataset {s['dataset_id']}: {s['status']}")
+    print(f"  rows in {s['rows_in']}, loaded {s['rows_loaded']}, rejected {s['rows_rejected']}")
+    if s.get("quarantine_key"):
+        print(f"  rejected rows: {lake.location(s['quarantine_key'])}")
+    if s.get("alert_key"):
+        print(f"  alert for the OPD: {lake.location(s['alert_key'])}")
+    if s.get("notes"):
+        print(f"  notes: {s['notes']}")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from serasan.parse.reader import ParseError
+    from serasan.quality.check import check_file, render
+    from serasan.quality.registry import registry_params, registry_refs
+
+    catalog = load_catalog(args)
+    if not known(catalog, args.dataset):
+        return 2
+    path = Path(args.file)
+    if not path.is_file():
+        return error(f"{path}: no such file")
+    lang = args.lang or settings().lang
+    date = date_or_today(args.date)
+    extra = {}
+    if registry_refs(catalog.suites[args.dataset]):  # keys live in the warehouse
+        from serasan.warehouse.db import make_engine
+
+        extra = registry_params(
+            make_engine(settings().warehouse_url), catalog, catalog.suites[args.dataset]
+        )
+    try:
+        result = check_file(path, catalog.dataset(args.dataset), catalog, date, lang, extra)
+    except ParseError as exc:
+        if args.json:
+            print(json.dumps({"file": str(path), "dataset": args.dataset, "error": str(exc)}))
+            return 2
+        return error(exc)
+    print(
+        json.dumps(result, indent=2, ensure_ascii=False, default=str)
+        if args.json
+        else render(result, lang)
+    )
+    return 1 if any(p["rule"] != "summary" for p in result["problems"]) else 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from serasan.ingest.template import write_template
+
+    catalog = load_catalog(args)
+    if not known(catalog, args.dataset):
+        return 2
+    out = Path(args.out or f"template-{args.dataset}.xlsx")
+    write_template(catalog, catalog.dataset(args.dataset), out)
+    print(f"template written: {out}")
+    return 0
+
+
+def cmd_inbox_policies(args: argparse.Namespace) -> int:
+    from serasan.ingest.inbox_access import write_policies
+
+    paths = write_policies(load_catalog(args), args.bucket, Path(args.out))
+    print(f"{len(paths)} policies written to {args.out}")
+    return 0
+
+
+def cmd_inbox_apply(args: argparse.Namespace) -> int:
+    """Create each OPD's MinIO user and policy; secrets come from the environment only."""
+    from serasan.ingest.inbox_access import apply_minio, inbox_user
+
+    catalog = load_catalog(args)
+    env = os.environ
+    missing = [
+        k
+        for k in (
+            "SERASAN_MINIO_ENDPOINT",
+            "SERASAN_MINIO_ROOT_USER",
+            "SERASAN_MINIO_ROOT_PASSWORD",
+        )
+        if not env.get(k)
+    ]
+    users = [
+        inbox_user(catalog, r.kode, o.code) for r in catalog.regencies.values() for o in r.opds
+    ]
+    passwords = {
+        u: env.get(f"SERASAN_INBOX_PASSWORD_{u.upper().replace('-', '_')}", "") for u in users
+    }
+    missing += [
+        f"SERASAN_INBOX_PASSWORD_{u.upper().replace('-', '_')}"
+        for u, p in passwords.items()
+        if not p
+    ]
+    if missing:
+        return error("set these environment variables first: " + ", ".join(missing))
+    done = apply_minio(
+        catalog,
+        args.bucket,
+        env["SERASAN_MINIO_ENDPOINT"],
+        env["SERASAN_MINIO_ROOT_USER"],
+        env["SERASAN_MINIO_ROOT_PASSWORD"],
+        passwords,
+        secure=args.secure,
+    )
+    print(f"{len(done)} OPD users have their inbox policy")
+    return 0
+
+
+def register(sub: Subparsers) -> None:
+    ing = command(
+        sub,
+        "ingest",
+        cmd_ingest,
+        help="put a file in a dataset's inbox and run its DAG once",
+        description="Put an OPD file in its dataset's inbox, run that DAG once, print the load.",
+        examples=[
+            "serasan ingest --dataset muba_bank_sampah /tmp/opd/muba_bank_sampah.xlsx",
+            "serasan ingest --dataset muba_bank_sampah --force --date 2026-11-01 a.xlsx",
+        ],
+    )
+    add_dataset(ing, "the dataset the file belongs to, as in `serasan catalog list`")
+    ing.add_argument("file", help="the OPD's file (.xlsx, .csv or .txt)")
+    ing.add_argument("--force", action="store_true", help="reprocess an already processed file")
+    ing.add_argument("--date", help=DATE_HELP)
+    add_airflow_home(ing)
+
+    chk = command(
+        sub,
+        "check",
+        cmd_check,
+        help="parse and validate a local file; nothing is loaded",
+        description="Parse and validate a local file as its DAG would; nothing is loaded.",
+        examples=[
+            "serasan check --dataset muba_bank_sampah /tmp/opd/muba_bank_sampah.xlsx",
+            "serasan check --dataset muba_bank_sampah --json --lang en sampah.csv",
+        ],
+    )
+    add_dataset(chk, "the dataset whose suite checks the file, as in `serasan catalog list`")
+    chk.add_argument("file", help="the file to check (.xlsx, .csv or .txt)")
+    add_json(chk, "machine-readable output")
+    chk.add_argument("--lang", choices=["id", "en"], help="message language (default id)")
+    chk.add_argument("--date", help=DATE_HELP)
+
+    tpl = command(
+        sub,
+        "template",
+        cmd_template,
+        help="write the XLSX template OPD staff fill in",
+        description="Write the XLSX template OPD staff fill in for a dataset.",
+        examples=[
+            "serasan template --dataset muba_bank_sampah",
+            "serasan template --dataset muaraenim_penerima_bansos --out /tmp/bansos.xlsx",
+        ],
+    )
+    add_dataset(tpl)
+    tpl.add_argument("--out", help="output file (default template-<dataset>.xlsx)")
+
+    inbox = group(
+        sub,
+        "inbox",
+        help="per-OPD upload access in MinIO",
+        description="Per-OPD upload access to the lake's inbox in MinIO.",
+        examples=["serasan inbox policies", "serasan inbox apply --secure"],
+    )
+    pol = command(
+        inbox,
+        "policies",
+        cmd_inbox_policies,
+        help="write one IAM policy JSON per OPD",
+        description="Write one IAM policy JSON per OPD, allowing uploads to its inbox only.",
+        examples=[
+            "serasan inbox policies",
+            "serasan inbox policies --bucket serasan-lake --out /tmp/policies",
+        ],
+    )
+    pol.add_argument("--bucket", default=BUCKET, help="the lake's bucket (default: %(default)s)")
+    pol.add_argument(
+        "--out", default="docker/minio/policies", help="output folder (default: %(default)s)"
+    )
+    app = command(
+        inbox,
+        "apply",
+        cmd_inbox_apply,
+        help="create OPD users and attach their policies "
+        "(SERASAN_MINIO_* and SERASAN_INBOX_PASSWORD_<USER> from the env)",
+        description="Create each OPD's MinIO user and attach its inbox policy.",
+        examples=["serasan inbox apply", "serasan inbox apply --bucket serasan-lake --secure"],
+        notes="Secrets come from the environment only: SERASAN_MINIO_ENDPOINT,\n"
+        "SERASAN_MINIO_ROOT_USER, SERASAN_MINIO_ROOT_PASSWORD, and one\n"
+        "SERASAN_INBOX_PASSWORD_<USER> per OPD user (<regency>-<opd>, upper-cased,\n"
+        "'-' as '_'), e.g. SERASAN_INBOX_PASSWORD_MUARAENIM_DINSOS.",
+    )
+    app.add_argument("--bucket", default=BUCKET, help="the lake's bucket (default: %(default)s)")
+    app.add_argument("--secure", action="store_true", help="talk to MinIO over HTTPS")

@@ -1,0 +1,117 @@
+"""Stage 1 of a dataset's run: new inbox objects into raw/, and the raw objects still to process.
+
+Keyed by dataset and content sha256, so running it again changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import re
+
+from sqlalchemy import and_, select
+
+from serasan.common.enums import TERMINAL, ObjectAction
+from serasan.config.catalog import Dataset
+from serasan.ingest.sources import pull as pull_source
+from serasan.lake import keys
+from serasan.lake.store import LakeError
+from serasan.pipeline.handoff import RawObject, load_id_for
+from serasan.runtime.context import RunContext
+
+log = logging.getLogger(__name__)
+
+
+def safe_name(name: str) -> str:
+    """An uploaded file name as a lake key part: odd characters and '..' cannot travel on."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "file"
+    return cleaned[:120]
+
+
+def extract(ctx: RunContext, ds: Dataset) -> list[RawObject]:
+    """Move new inbox objects into raw/ (immutable, with a manifest) and list what to process.
+
+    An inbox object leaves the inbox only once its raw copy exists. Raw objects ingested earlier
+    whose processing never finished are picked up again, so a failed run loses nothing.
+    """
+    events = ctx.t("meta", "object_event")
+    pull_source(ctx, ds)  # databases and APIs write this interval's file into the inbox
+    for key in ctx.lake.list(keys.inbox_prefix(ctx.catalog, ds)):
+        try:
+            data = ctx.lake.get(key)
+        except LakeError as exc:  # one odd upload must not block the dataset's other files
+            log.error("%s: cannot read inbox object %r: %s", ds.id, key, exc)
+            continue
+        sha = hashlib.sha256(data).hexdigest()
+        filename = safe_name(key.rsplit("/", 1)[-1])
+        raw_key = keys.raw_key(ds.id, sha, filename)
+        if not ctx.lake.exists(raw_key):
+            ctx.lake.put(raw_key, data, overwrite=False)
+            manifest = {
+                "dataset": ds.id,
+                "opd": ds.opd,
+                "regency": ds.regency,
+                "sha256": sha,
+                "size": len(data),
+                "filename": filename,
+                "origin": ctx.lake.location(key),
+                "received_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "received_for": ctx.run_date.isoformat(),
+                "run_id": ctx.run_id,
+            }
+            ctx.lake.put(
+                keys.manifest_key(ds.id, sha),
+                json.dumps(manifest, indent=2).encode(),
+                "application/json",
+            )
+        done = _terminal_load(ctx, ds, sha)
+        action = ObjectAction.SKIPPED if done and not ctx.force else ObjectAction.INGESTED
+        with ctx.engine.begin() as conn:
+            conn.execute(
+                events.insert().values(
+                    dataset_id=ds.id,
+                    sha256=sha,
+                    raw_key=raw_key,
+                    run_id=ctx.run_id,
+                    action=action,
+                    logical_date=ctx.run_date,
+                )
+            )
+        ctx.lake.delete(key)
+        log.info("%s: %s %s (sha256 %s)", ds.id, action, filename, sha[:12])
+    return pending(ctx, ds)
+
+
+def _terminal_load(ctx: RunContext, ds: Dataset, sha: str) -> bool:
+    lr = ctx.t("meta", "load_run")
+    with ctx.engine.connect() as conn:
+        status = conn.execute(
+            select(lr.c.status).where(lr.c.load_id == load_id_for(ds, sha))
+        ).scalar()
+    return status in TERMINAL
+
+
+def pending(ctx: RunContext, ds: Dataset) -> list[RawObject]:
+    """Raw objects ingested but without a finished load, oldest first; with --force, the
+    objects this run ingested, finished or not."""
+    ev, lr = ctx.t("meta", "object_event"), ctx.t("meta", "load_run")
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(
+            select(ev.c.sha256, ev.c.raw_key, ev.c.run_id)
+            .where(and_(ev.c.dataset_id == ds.id, ev.c.action == ObjectAction.INGESTED))
+            .order_by(ev.c.id)
+        ).all()
+        done = {
+            r.load_id: r.status
+            for r in conn.execute(select(lr.c.load_id, lr.c.status).where(lr.c.dataset_id == ds.id))
+        }
+    out: dict[str, RawObject] = {}
+    for sha, raw_key, run_id in rows:
+        wanted = (
+            run_id == ctx.run_id if ctx.force else done.get(load_id_for(ds, sha)) not in TERMINAL
+        )
+        if wanted:
+            out[sha] = RawObject(dataset=ds.id, sha256=sha, raw_key=raw_key)
+    return list(out.values())

@@ -1,0 +1,1 @@
+"""Integration tier: PostgreSQL, S3, SMTP, MariaDB, loopback HTTP and Airflow runs."""

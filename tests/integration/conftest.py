@@ -1,0 +1,141 @@
+"""The integration tier's services: PostgreSQL (a fresh database per test), S3 (moto_server on
+loopback), SMTP (aiosmtpd on loopback), warehouse roles, and the settings and engines that run a
+test on both backends (folder + SQLite, S3 + PostgreSQL). Every test under this folder is
+marked `integration`.
+
+A missing service is an error that says how to provide it, never a skip.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from serasan.config.catalog import Catalog
+from serasan.config.settings import Settings
+from tests.support.mail import SmtpServer
+from tests.support.services import free_port, fresh_database, moto_server, postgresql_server
+from tests.support.warehouse import loaded_regencies
+
+_HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.is_relative_to(_HERE):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str:
+    """The PostgreSQL server the suite uses; fails (never skips) when it is unreachable."""
+    return postgresql_server()
+
+
+@pytest.fixture
+def pg_url(pg_server_url: str) -> Iterator[str]:
+    """A fresh, empty database per test, dropped afterwards."""
+    with fresh_database(pg_server_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 API on loopback: moto_server, spoken to over HTTP by the minio SDK."""
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_settings(s3_endpoint: str, pg_url: str) -> Settings:
+    """Production-shaped settings: a fresh bucket on the S3 endpoint and a fresh PG database."""
+    bucket = f"lake-{uuid.uuid4().hex[:10]}"
+    return Settings(
+        lake_url=f"s3://{bucket}",
+        warehouse_url=pg_url,
+        s3_endpoint=s3_endpoint,
+        s3_access_key="test",
+        s3_secret_key="test",
+    )
+
+
+@pytest.fixture(params=["embedded", "production"])
+def settings(request: pytest.FixtureRequest) -> Settings:
+    """Run a test on both port backends: folder + SQLite, and S3 + PostgreSQL."""
+    name = "local_settings" if request.param == "embedded" else "s3_settings"
+    return request.getfixturevalue(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty warehouse engine on each backend: a SQLite file, and a fresh PostgreSQL database."""
+    from serasan.warehouse.db import make_engine
+
+    url = (
+        f"sqlite:///{tmp_path / 'wh.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    eng = make_engine(url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session", params=["embedded", "production"])
+def regencies_loaded(
+    request: pytest.FixtureRequest, catalog: Catalog, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """Both regencies fully loaded, with KPIs, exports and reports, on each backend pair.
+    Shared by the session: tests must not change it (copy what they want to change)."""
+    work = tmp_path_factory.mktemp(f"regencies-{request.param}")
+    if request.param == "embedded":
+        with loaded_regencies("embedded", catalog, work) as ctx:
+            yield ctx
+        return
+    server = request.getfixturevalue("pg_server_url")
+    endpoint = request.getfixturevalue("s3_endpoint")
+    with loaded_regencies("production", catalog, work, server, endpoint) as ctx:
+        yield ctx
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """aiosmtpd on a free loopback port, keeping every message (`smtp.box`)."""
+    server = SmtpServer(free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def login_as(pg_url: str) -> Iterator[Callable[[str], str]]:
+    """Make a LOGIN user, member of a group role, with a unique name; returns its URL."""
+    admin = create_engine(
+        make_url(pg_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
+    made: list[str] = []
+    engines: list[Engine] = []
+
+    def make(group: str) -> str:
+        name = f"serasan_t_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            q = conn.dialect.identifier_preparer.quote_identifier
+            conn.execute(text(f"CREATE ROLE {q(name)} LOGIN IN ROLE {q(group)}"))
+        made.append(name)
+        return make_url(pg_url).set(username=name).render_as_string(hide_password=False)
+
+    make.engines = engines  # type: ignore[attr-defined]
+    yield make
+    for eng in engines:
+        eng.dispose()
+    with admin.connect() as conn:
+        q = conn.dialect.identifier_preparer.quote_identifier
+        for name in made:
+            conn.execute(text(f"DROP OWNED BY {q(name)}"))  # this database's grants, if any
+            conn.execute(text(f"DROP ROLE IF EXISTS {q(name)}"))
+    admin.dispose()

@@ -1,0 +1,1 @@
+"""Helpers the tiers share (plain modules, no fixtures): paths, services, fake servers."""

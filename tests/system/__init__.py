@@ -1,0 +1,1 @@
+"""System tier: the compose stack, the Celery stack, headless Chromium; marked `system`."""

@@ -1,0 +1,1 @@
+"""Unit tier: no external service (SQLite files and local folders only); marked `unit`."""
