@@ -209,5 +209,3 @@ def generate_catalog(
 
 
 # --- the compiled index the DAG file parses from ---------------------------------------------
-
-

@@ -57,9 +57,7 @@ def test_retract_command_withdraws_the_newest_load_and_records_it(
     assert v2.load_id in capsys.readouterr().err
     assert _fact(ctx, REPLACE) == after_v2 and _operations(ctx) == []
 
-    assert (
-        main(["retract", v2.load_id, "--reason", "dikirim dua kali", "--actor", "walidata"]) == 0
-    )
+    assert main(["retract", v2.load_id, "--reason", "dikirim dua kali", "--actor", "walidata"]) == 0
     out = capsys.readouterr().out
     assert v2.load_id in out and "3 row(s) removed, 3 restored" in out
     assert _fact(ctx, REPLACE) == after_v1
