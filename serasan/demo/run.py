@@ -99,7 +99,8 @@ def run_demo(
     )
     for f in files:
         ds = catalog.dataset(f.dataset_id)
-        lake.put(inbox_prefix(catalog, ds) + Path(f.path).name, Path(f.path).read_bytes())
+        assert f.path is not None  # generate() wrote every file it returns
+        lake.put(inbox_prefix(catalog, ds) + f.path.name, f.path.read_bytes())
     print(
         f"generated {len(files)} OPD spreadsheets ({sum(f.rows for f in files)} rows, defect "
         f"rate {defect_rate:.0%}) into the inbox",

@@ -59,7 +59,7 @@ def _record(
     detail: dict[str, Any],
 ) -> int:
     op = table("meta", "operation", conn.dialect.name)
-    return conn.execute(
+    key = conn.execute(
         insert(op).values(
             kind=kind,
             dataset_id=ds.id,
@@ -70,7 +70,9 @@ def _record(
             detail=json.dumps(detail, default=str, sort_keys=True),
             recorded_at=_now(),
         )
-    ).inserted_primary_key[0]
+    ).inserted_primary_key
+    assert key is not None  # an INSERT of one row always has its key
+    return int(key[0])
 
 
 # ------------------------------------------------------------------------ retract
