@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Insert, and_, func, or_, select, update
 
 from serasan.alerts.compose import compose_outbox_backlog, compose_task_failure
+from serasan.common.enums import AlertStatus
 from serasan.config.settings import Settings
 from serasan.warehouse.tables import table
 
@@ -180,7 +181,7 @@ def enqueue(
                     "subject": alert.subject,
                     "body": alert.body,
                     "lake_key": alert.lake_key,
-                    "status": "pending",
+                    "status": AlertStatus.PENDING,
                 }
             ],
         )
@@ -201,7 +202,7 @@ def plan(
     drain; a channel's rows that exist (sent or not) are never made again.
     """
     al, dl = _t(conn, "alert"), _t(conn, "alert_delivery")
-    q = select(al.c.alert_id, al.c.recipients).where(al.c.status == "pending")
+    q = select(al.c.alert_id, al.c.recipients).where(al.c.status == AlertStatus.PENDING)
     if dataset_id is not None:
         q = q.where(al.c.dataset_id == dataset_id)
     if alert_ids is not None:
@@ -227,7 +228,7 @@ def plan(
                     "kind": kind,
                     "channel": ch,
                     "recipient": rcpt,
-                    "status": "pending",
+                    "status": AlertStatus.PENDING,
                     "attempts": 0,
                     "last_error": None,
                     "next_attempt_at": due,
@@ -414,7 +415,7 @@ def drain(
         select(dl, al.c.subject, al.c.body, al.c.dataset_id, al.c.regency, al.c.opd, al.c.lake_key)
         .join(al, al.c.alert_id == dl.c.alert_id)
         .where(
-            dl.c.status == "pending",
+            dl.c.status == AlertStatus.PENDING,
             or_(dl.c.next_attempt_at.is_(None), dl.c.next_attempt_at <= stamp(now)),
             dl.c.channel.in_(channels(settings)),
         )
@@ -437,7 +438,7 @@ def drain(
             try:
                 _send(settings, sessions, row, phones)
             except DeliveryError as exc:
-                status = "failed" if exc.permanent else "pending"
+                status = AlertStatus.FAILED if exc.permanent else AlertStatus.PENDING
                 with engine.begin() as conn:
                     conn.execute(
                         update(dl)
@@ -461,7 +462,7 @@ def drain(
                     conn.execute(
                         update(dl)
                         .where(dl.c.dedupe_key == row["dedupe_key"])
-                        .values(status="sent", sent_at=stamp(_now(None)), last_error=None)
+                        .values(status=AlertStatus.SENT, sent_at=stamp(_now(None)), last_error=None)
                     )
                 result["sent"] += 1
                 log.info(
@@ -489,7 +490,7 @@ def _claim(engine: Engine, dl: Any, row: dict[str, Any], now: dt.datetime) -> bo
             .where(
                 and_(
                     dl.c.dedupe_key == row["dedupe_key"],
-                    dl.c.status == "pending",
+                    dl.c.status == AlertStatus.PENDING,
                     dl.c.attempts == attempts,
                 )
             )
@@ -539,7 +540,13 @@ def _settle(engine: Engine, alert_ids: set[str]) -> None:
         ):
             counts.setdefault(aid, {})[status] = n
         for aid, c in counts.items():
-            status = "pending" if c.get("pending") else "failed" if c.get("failed") else "sent"
+            status = (
+                AlertStatus.PENDING
+                if c.get(AlertStatus.PENDING)
+                else AlertStatus.FAILED
+                if c.get(AlertStatus.FAILED)
+                else AlertStatus.SENT
+            )
             conn.execute(
                 update(al).where(al.c.alert_id == aid, al.c.status != status).values(status=status)
             )
@@ -565,7 +572,8 @@ def backlog(
             conn.execute(
                 select(dl)
                 .where(
-                    dl.c.status.in_(("pending", "failed")), ~dl.c.alert_id.like("engineer:outbox:%")
+                    dl.c.status.in_((AlertStatus.PENDING, AlertStatus.FAILED)),
+                    ~dl.c.alert_id.like("engineer:outbox:%"),
                 )
                 .order_by(dl.c.next_attempt_at)
             )
@@ -579,7 +587,7 @@ def backlog(
             if r["next_attempt_at"]
             else limit
         )
-        if r["status"] == "failed" or age >= limit:
+        if r["status"] == AlertStatus.FAILED or age >= limit:
             stuck.append(
                 {
                     "kind": r["kind"],

@@ -15,6 +15,7 @@ from typing import Any
 
 from serasan.config.catalog import Catalog
 from serasan.config.settings import Settings
+from serasan.pipeline.handoff import LoadSummary
 from tests.support.services import fresh_database
 
 RUN_DATE = dt.date(2026, 11, 1)  # tests fix the date they run for
@@ -32,7 +33,7 @@ def warehouse_context(settings: Settings, catalog: Catalog) -> Any:
 
 def deliver(
     ctx: Any, dataset_id: str, rows: int | None = None, defect_rate: float = 0.0, seed: int = 11
-) -> list[dict[str, Any]]:
+) -> list[LoadSummary]:
     """A generated OPD file put in the dataset's inbox, then the dataset's pipeline run on it."""
     from serasan.demo.generate import generate_dataset
     from serasan.lake.keys import inbox_prefix
