@@ -124,7 +124,8 @@ def dataset_dag(ds: dict[str, str]) -> DAG:
         max_active_runs=1,
         tags=["serasan", regency["slug"], ds["opd"], ds["pillar"]],
         default_args={"owner": ds["owner"], **RETRIES, **FAILURE},
-        params={"force": False},
+        # periods: {sha256: "2021"}, the period given with a file (`serasan ingest --period`)
+        params={"force": False, "periods": {}},
         doc_md=f"**{ds['title']}** ({regency['name']}, {ds['opd']})\n\n{ds['description']}",
     ) as pipeline:
         # Each stage's XCom is the next one's argument, which also sets the dependency.

@@ -47,6 +47,7 @@ def _ctx(context: dict[str, Any], alerts: bool = False) -> RunContext:
         interval=interval_of(context),
         connections=airflow_connection,
         force=bool((context.get("params") or {}).get("force", False)),
+        periods=dict((context.get("params") or {}).get("periods") or {}),
     )
 
 
@@ -153,35 +154,15 @@ def notify(dataset_id: str, context: dict[str, Any]) -> dict[str, Any]:
 
 def check_dag_files(context: dict[str, Any]) -> list[str]:
     """Tell the engineers about DAG files that no longer import (once per file and day)."""
-    from serasan.admin.dagcheck import check_dag_files as check
-    from serasan.alerts.delivery import OutboxAlert, alert_id, engineers, enqueue
-    from serasan.common.paths import DAGS_DIR
-    from serasan.operators.config import settings_from_airflow
+    from serasan.admin.dagcheck import alert_broken_dag_files
     from serasan.warehouse.db import make_engine
 
-    broken = check(DAGS_DIR, skip=("serasan_alerts.py",))
-    if not broken:
-        return []
     settings = settings_from_airflow()
     engine = make_engine(settings.warehouse_url)
-    day = run_date_of(context).isoformat()
-    for b in broken:
-        name = b.path.rsplit("/", 1)[-1]
-        enqueue(
-            engine,
-            settings,
-            OutboxAlert(
-                alert_id=alert_id("engineer", "dagfile", name, day),
-                kind="engineer",
-                recipients=engineers(settings),
-                subject=f"[Serasan] DAG file {name} fails to import",
-                body=f"The DAG file {b.path} no longer imports, so its DAGs are not scheduled.\n\n"
-                f"{b.error}\n\nRun `serasan catalog validate` and `python {b.path}` to see "
-                "the whole error.",
-            ),
-        )
-    engine.dispose()
-    return [b.path for b in broken]
+    try:
+        return alert_broken_dag_files(engine, settings, run_date_of(context))
+    finally:
+        engine.dispose()
 
 
 def check_freshness(context: dict[str, Any]) -> list[str]:

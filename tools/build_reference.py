@@ -12,12 +12,18 @@ BPS crosswalk (`bps_to_kemendagri_sumsel.tsv`), and writes:
   resolver needs to tell a stable code from an unknown one;
 * `bps_kemendagri_current_sumsel.csv`: the BPS crosswalk carried to current codes.
 
-The output depends only on the input files, so a test rebuilds it and compares byte for byte.
+and the same three for every other province of `serasan.reference.provinces.SHIPPED` (Jawa
+Barat, 32), cut from the national versions (`wilayah_kemendagri_YYYY.csv.gz`) and the national
+crosswalk (`bps_to_kemendagri_indonesia.tsv.gz`); their large files are written gzipped.
+
+The output depends only on the input files, so a test rebuilds it and compares byte for byte
+(gzipped files: their text).
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import sys
 from pathlib import Path
 
@@ -25,21 +31,34 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere, installed or not
     sys.path.insert(0, str(ROOT))
 
-from serasan.reference.history import derive_history, history_csv, renamed  # noqa: E402
+from serasan.reference.history import (  # noqa: E402
+    CodeHistory,
+    derive_history,
+    history_csv,
+    renamed,
+)
+from serasan.reference.provinces import SHIPPED, ProvinceFiles  # noqa: E402
 from serasan.reference.resolve import (  # noqa: E402
     CROSSWALK_FILE,
     CURRENT_FILE,
     HISTORY_FILE,
+    CrosswalkEntry,
     CrosswalkStatus,
     crosswalk_csv,
+    parse_bps_tsv,
     read_bps_tsv,
     rebuild_crosswalk,
 )
-from serasan.reference.versions import load_versions, regions_csv  # noqa: E402
+from serasan.reference.versions import (  # noqa: E402
+    VersionTable,
+    load_versions,
+    regions_csv,
+)
 
 DEFAULT_SHARED = ROOT.parent / "shared" / "reference"
 DEFAULT_OUT = ROOT / "serasan" / "reference" / "data"
 CROSSWALK_SOURCE = "bps_to_kemendagri_sumsel.tsv"
+NATIONAL_CROSSWALK = "bps_to_kemendagri_indonesia.tsv.gz"
 
 
 def build(shared_reference: Path) -> tuple[dict[str, str], list[str]]:
@@ -56,20 +75,80 @@ def build(shared_reference: Path) -> tuple[dict[str, str], list[str]]:
         CURRENT_FILE: regions_csv(history.current.regions.values()),
         CROSSWALK_FILE: crosswalk_csv(crosswalk),
     }
-    counts = history.counts()
-    superseded = sum(n for kind, n in counts.items() if kind != "area_changed")
     names = sum(len(renamed(a, b)) for a, b in zip(tables, tables[1:], strict=False))
-    by_status = {s: sum(e.status is s for e in crosswalk) for s in CrosswalkStatus}
     summary = [
         f"versions: {', '.join(str(t.version.year) for t in tables)}",
-        f"superseded codes: {superseded} "
+        *_summary("Sumatera Selatan", history, crosswalk, names),
+    ]
+    national = [f for kode, f in SHIPPED.items() if kode != "16"]
+    if national:
+        all_tables = load_versions(shared_reference / "wilayah_versions", national=True)
+        all_pairs = _national_pairs(shared_reference / NATIONAL_CROSSWALK)
+        for province in national:
+            more, lines = _province(province, all_tables, all_pairs)
+            files.update(more)
+            summary += lines
+    return files, summary
+
+
+def _national_pairs(path: Path) -> list[tuple[str, str | None]]:
+    """The national crosswalk, which (unlike the Sumatera Selatan cut) has no header line."""
+    text = gzip.decompress(path.read_bytes()).decode("utf-8")
+    header = "kode_bps\tkode_kemendagri\n"
+    return parse_bps_tsv(text if text.startswith(header) else header + text, str(path))
+
+
+def _summary(
+    name: str, history: CodeHistory, crosswalk: list[CrosswalkEntry], names: int
+) -> list[str]:
+    counts = history.counts()
+    superseded = sum(n for kind, n in counts.items() if kind != "area_changed")
+    by_status = {s: sum(e.status is s for e in crosswalk) for s in CrosswalkStatus}
+    return [
+        f"{name}: {len(history.current.regions)} current codes; superseded codes: {superseded} "
         f"(renumbered {counts['renumbered']}, ambiguous {counts['ambiguous']}, "
         f"removed {counts['removed']}); area_changed: {counts['area_changed']}; "
         f"name-only changes (not listed): {names}",
-        f"crosswalk: {len(crosswalk)} BPS codes, "
+        f"{name} crosswalk: {len(crosswalk)} BPS codes, "
         + ", ".join(f"{s.value} {n}" for s, n in by_status.items()),
     ]
-    return files, summary
+
+
+def _province(
+    files: ProvinceFiles,
+    national: list[VersionTable],
+    pairs: list[tuple[str, str | None]],
+) -> tuple[dict[str, str], list[str]]:
+    """One province cut from the national versions and crosswalk: its three files."""
+    prefix = files.kode + "."
+    tables = [
+        VersionTable(
+            t.version,
+            {c: r for c, r in t.regions.items() if c == files.kode or c.startswith(prefix)},
+        )
+        for t in national
+    ]
+    history = derive_history(tables)
+    crosswalk = rebuild_crosswalk([p for p in pairs if p[0].startswith(files.kode)], history)
+    names = sum(len(renamed(a, b)) for a, b in zip(tables, tables[1:], strict=False))
+    out = {
+        files.history_file: history_csv(history),
+        files.current_file: regions_csv(history.current.regions.values()),
+        files.crosswalk_file: crosswalk_csv(crosswalk),
+    }
+    return out, _summary(files.name, history, crosswalk, names)
+
+
+def _encode(name: str, text: str) -> bytes:
+    data = text.encode("utf-8")
+    return gzip.compress(data, compresslevel=9, mtime=0) if name.endswith(".gz") else data
+
+
+def _shipped_text(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    raw = path.read_bytes()
+    return (gzip.decompress(raw) if path.name.endswith(".gz") else raw).decode("utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,19 +160,15 @@ def main(argv: list[str] | None = None) -> int:
     files, summary = build(args.shared_reference)
     print("\n".join(summary))
     if args.check:
-        stale = [
-            name
-            for name, text in files.items()
-            if not (args.out / name).is_file()
-            or (args.out / name).read_text(encoding="utf-8") != text
-        ]
+        stale = [name for name, text in files.items() if _shipped_text(args.out / name) != text]
         for name in stale:
             print(f"stale: {args.out / name}", file=sys.stderr)
         return 1 if stale else 0
     args.out.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
-        (args.out / name).write_text(text, encoding="utf-8", newline="")
-        print(f"wrote {args.out / name}")
+        data = _encode(name, text)
+        (args.out / name).write_bytes(data)
+        print(f"wrote {args.out / name} ({len(data):,} bytes)")
     return 0
 
 

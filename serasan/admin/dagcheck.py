@@ -4,12 +4,20 @@ so a broken catalog or DAG file reaches the engineers even though its own DAGs a
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from serasan.config.settings import Settings
 
 TIMEOUT_SECONDS = 120
+SKIP = ("serasan_alerts.py",)  # the file this check runs from: it imports, or nothing runs
 
 
 @dataclass(frozen=True)
@@ -39,3 +47,30 @@ def check_dag_files(folder: Path, skip: tuple[str, ...] = ()) -> list[Broken]:
             lines = [ln for ln in out.stderr.strip().splitlines() if ln.strip()]
             broken.append(Broken(str(path), "\n".join(lines[-12:]) or f"exit {out.returncode}"))
     return broken
+
+
+def alert_broken_dag_files(
+    engine: Engine, settings: Settings, day: dt.date, folder: Path | None = None
+) -> list[str]:
+    """Tell the engineers about DAG files that no longer import, once per file and day (the
+    `serasan__alerts` DAG's `dag_files` task and `serasan alerts run`); the broken paths."""
+    from serasan.alerts.delivery import OutboxAlert, alert_id, engineers, enqueue
+    from serasan.common.paths import DAGS_DIR
+
+    broken = check_dag_files(folder or DAGS_DIR, skip=SKIP)
+    for b in broken:
+        name = b.path.rsplit("/", 1)[-1]
+        enqueue(
+            engine,
+            settings,
+            OutboxAlert(
+                alert_id=alert_id("engineer", "dagfile", name, day.isoformat()),
+                kind="engineer",
+                recipients=engineers(settings),
+                subject=f"[Serasan] DAG file {name} fails to import",
+                body=f"The DAG file {b.path} no longer imports, so its DAGs are not scheduled.\n\n"
+                f"{b.error}\n\nRun `serasan catalog validate` and `python {b.path}` to see "
+                "the whole error.",
+            ),
+        )
+    return [b.path for b in broken]

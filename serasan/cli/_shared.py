@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -33,13 +33,19 @@ AIRFLOW_HOME = str(DEFAULT_HOME / "airflow")  # default of --airflow-home (inges
 # -- what handlers use --------------------------------------------------------------------------
 
 
-def load_catalog(args: argparse.Namespace) -> Catalog:
-    """The catalog of --catalog checked against the suites of --expectations; exit 1 if broken."""
+def load_catalog(args: argparse.Namespace, suites: Collection[str] | None = None) -> Catalog:
+    """The catalog of --catalog checked against the suites of --expectations; exit 1 if broken.
+
+    `suites`: check only these datasets' suites (none: `()`), for commands that work on one
+    dataset, so that a stale suite of another never blocks them; None checks every suite.
+    """
     from serasan.config.catalog import CatalogError
-    from serasan.quality.suites import load_validated_catalog
+    from serasan.quality.suites import load_catalog_for, load_validated_catalog
 
     try:
-        return load_validated_catalog(Path(args.catalog), Path(args.expectations))
+        if suites is None:
+            return load_validated_catalog(Path(args.catalog), Path(args.expectations))
+        return load_catalog_for(Path(args.catalog), Path(args.expectations), suites)
     except CatalogError as exc:
         print_problems(exc.problems)
         raise SystemExit(1) from None

@@ -6,10 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from serasan.cli._shared import (
     Subparsers,
     add_json,
+    checked_date,
     command,
     error,
     group,
@@ -17,6 +19,9 @@ from serasan.cli._shared import (
     settings,
     today,
 )
+
+if TYPE_CHECKING:
+    from serasan.config.catalog import Catalog
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -125,6 +130,16 @@ def cmd_backup_restore(args: argparse.Namespace) -> int:
     return 0 if result["equal"] else 1
 
 
+def _phones(catalog: Catalog) -> dict[str, str]:
+    return {
+        c.email: c.phone
+        for r in catalog.regencies.values()
+        for o in r.opds
+        for c in o.contacts
+        if c.phone
+    }
+
+
 def cmd_alerts_drain(args: argparse.Namespace) -> int:
     """Send what waits in the outbox now (the DAGs do this on their own; this is for operators)."""
     from serasan.alerts import delivery
@@ -134,16 +149,53 @@ def cmd_alerts_drain(args: argparse.Namespace) -> int:
     s = settings()
     if not delivery.channels(s):
         return error("no channel configured: set SERASAN_SMTP_HOST or SERASAN_WEBHOOK_URL")
-    phones = {
-        c.email: c.phone
-        for r in catalog.regencies.values()
-        for o in r.opds
-        for c in o.contacts
-        if c.phone
-    }
-    result = delivery.drain(make_engine(s.warehouse_url), s, dataset_id=args.dataset, phones=phones)
+    result = delivery.drain(
+        make_engine(s.warehouse_url), s, dataset_id=args.dataset, phones=_phones(catalog)
+    )
     print(json.dumps(result, indent=2, default=str))
     return 1 if result.get("failed") else 0
+
+
+def cmd_alerts_run(args: argparse.Namespace) -> int:
+    """The `serasan__alerts` DAG's daily run, task by task through the same functions: DAG files
+    that no longer import, lateness reminders, OPD digests, the whole outbox drained, and the
+    outbox watched. 1 when the outbox has waited too long or a DAG file is broken."""
+    from serasan.admin.dagcheck import alert_broken_dag_files
+    from serasan.alerts import delivery, freshness
+    from serasan.common.dag_ids import ALERTS
+    from serasan.runtime.context import RunContext
+    from serasan.warehouse.db import upgrade
+
+    catalog = load_catalog(args)
+    day = checked_date(args.date, "--date")
+    if day is None:
+        return 2
+    ctx = RunContext(settings=settings(), catalog=catalog, run_date=day, dag_id=ALERTS)
+    upgrade(ctx.engine, ctx.catalog)  # as the DAG's freshness and digest tasks do
+    result: dict[str, Any] = {
+        "dag_files_broken": alert_broken_dag_files(ctx.engine, ctx.settings, day),
+        "reminders": freshness.check_lateness(ctx),
+        "digests": freshness.digests(ctx),
+        "drained": delivery.drain(ctx.engine, ctx.settings, phones=_phones(catalog)),
+        "outbox": delivery.watch_outbox(ctx.engine, ctx.settings, day),
+    }
+    ctx.engine.dispose()
+    if args.json:
+        print(json.dumps(result, indent=2, default=str, ensure_ascii=False))
+    else:
+        drained = result["drained"]
+        print(f"alerts run as of {day}:")
+        print(f"  DAG files that fail to import: {len(result['dag_files_broken'])}")
+        print(
+            f"  lateness reminders: {len(result['reminders'])}, digests: {len(result['digests'])}"
+        )
+        print(
+            f"  outbox: {drained.get('sent', 0)} sent, {drained.get('retrying', 0)} retrying, "
+            f"{drained.get('failed', 0)} failed"
+        )
+        stuck = result["outbox"]["stuck"]
+        print(f"  deliveries waiting too long: {stuck}" + (" (engineers told)" if stuck else ""))
+    return 1 if result["dag_files_broken"] or result["outbox"]["stuck"] else 0
 
 
 def cmd_alerts_status(args: argparse.Namespace) -> int:
@@ -279,6 +331,20 @@ def register(sub: Subparsers) -> None:
         examples=["serasan alerts drain", "serasan alerts drain --dataset muba_bank_sampah"],
     )
     drn.add_argument("--dataset", help="only this dataset's alerts")
+    run = command(
+        alerts,
+        "run",
+        cmd_alerts_run,
+        help="what the serasan__alerts DAG does daily: DAG files, reminders, digests, drain",
+        description="Run the serasan__alerts DAG's tasks: broken DAG files, lateness reminders, "
+        "digests, the outbox drained and watched.",
+        examples=["serasan alerts run", "serasan alerts run --date 2026-11-01 --json"],
+        notes="The same functions as the DAG's tasks, with the settings of the environment\n"
+        "(SERASAN_*). Reminders and digests are sent once per period and day: running it\n"
+        "again the same day sends nothing new.",
+    )
+    run.add_argument("--date", help="as-of date YYYY-MM-DD (default: today in Asia/Jakarta)")
+    add_json(run, "print every task's result as JSON")
     command(
         alerts,
         "status",

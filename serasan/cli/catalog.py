@@ -28,6 +28,13 @@ def cmd_catalog_validate(args: argparse.Namespace) -> int:
     if problems:
         print_problems(problems)
         return 1
+    for ds_id in sorted(catalog.datasets):  # allowed: the always-on checks still run
+        if not catalog.suites[ds_id].get("expectations"):
+            print(
+                f"note: {ds_id}: the suite has no expectations; only the catalog's always-on "
+                "checks (key not empty and unique, region codes) run on its files",
+                file=sys.stderr,
+            )
     print(
         f"catalog OK: {len(catalog.regencies)} regencies, {len(catalog.datasets)} datasets, "
         f"{len(catalog.kpis)} KPIs"
@@ -65,7 +72,7 @@ def cmd_suite_scaffold(args: argparse.Namespace) -> int:
     from serasan.config.catalog import suite_path
     from serasan.quality.scaffold import write_suite
 
-    catalog = load_catalog(args)
+    catalog = load_catalog(args, suites=())  # the suite may not exist yet: it is written here
     if not known(catalog, args.dataset):
         return 2
     out = Path(args.out) if args.out else suite_path(args.dataset, Path(args.expectations))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 import tempfile
 from pathlib import Path
 
@@ -38,6 +39,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     for f in files:
         defects = ", ".join(f"{k}={v}" for k, v in sorted(f.defects.items()) if v) or "none"
         print(f"{f.path}: {f.rows} rows, defects: {defects}")
+        if f.short:
+            print(f.short, file=sys.stderr)
     return 0
 
 

@@ -30,11 +30,28 @@ if TYPE_CHECKING:
     from serasan.config.settings import Settings
 
 DATE_HELP = "logical date YYYY-MM-DD (default: today in Asia/Jakarta)"
+PERIOD_HELP = (
+    "the file's period when it has no period column, as the dataset's granularity writes it: "
+    "2021, 2021-Q1, 2021-03 or 2021-03-31"
+)
 BUCKET = "serasan-lake"
 
 
 def _logical(date: dt.date) -> dt.datetime:
     return dt.datetime.combine(date, dt.time(), tzinfo=JAKARTA)
+
+
+def _period_problem(ds: Any, period: str | None) -> str | None:
+    """Why `--period` does not fit the dataset, or None."""
+    from serasan.config.reading import parse_period
+
+    if period is None:
+        return None
+    try:
+        parse_period(period, ds.period.granularity)
+    except ValueError as exc:
+        return f"--period: {exc} (dataset {ds.id} is per {ds.period.granularity})"
+    return None
 
 
 def _prepare(settings: Settings) -> None:
@@ -58,6 +75,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if path.suffix.lower() not in (".csv", ".xlsx", ".txt"):
         return error(f"{path}: expected a .csv or .xlsx file")
     ds = catalog.dataset(args.dataset)
+    if problem := _period_problem(ds, args.period):
+        return error(problem)
     s = settings()
     _prepare(s)
     data = path.read_bytes()
@@ -68,7 +87,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     runner = Runner(Path(args.airflow_home))
     date = date_or_today(args.date)
-    res = runner.run(dataset_dag_id(ds.id), _logical(date), conf={"force": args.force})
+    conf: dict[str, Any] = {"force": args.force}
+    if args.period is not None:  # recorded in the file's manifest by extract, read by parse
+        conf["periods"] = {sha: args.period.strip()}
+    res = runner.run(dataset_dag_id(ds.id), _logical(date), conf=conf)
     summary = _load_summary(s, load_id_for(ds, sha))
     skipped = not res["tasks"].get("extract", {}).get("result")
     if summary is None:
@@ -120,7 +142,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from serasan.quality.check import check_file, render
     from serasan.quality.registry import registry_params, registry_refs
 
-    catalog = load_catalog(args)
+    catalog = load_catalog(args, suites=(args.dataset,))  # another dataset's suite never blocks
     if not known(catalog, args.dataset):
         return 2
     path = Path(args.file)
@@ -135,8 +157,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         extra = registry_params(
             make_engine(settings().warehouse_url), catalog, catalog.suites[args.dataset]
         )
+    if problem := _period_problem(catalog.dataset(args.dataset), args.period):
+        return error(problem)
     try:
-        result = check_file(path, catalog.dataset(args.dataset), catalog, date, lang, extra)
+        result = check_file(
+            path, catalog.dataset(args.dataset), catalog, date, lang, extra, period=args.period
+        )
     except ParseError as exc:
         if args.json:
             print(json.dumps({"file": str(path), "dataset": args.dataset, "error": str(exc)}))
@@ -221,12 +247,14 @@ def register(sub: Subparsers) -> None:
         examples=[
             "serasan ingest --dataset muba_bank_sampah /tmp/opd/muba_bank_sampah.xlsx",
             "serasan ingest --dataset muba_bank_sampah --force --date 2026-11-01 a.xlsx",
+            "serasan ingest --dataset muaraenim_produksi_karet --period 2021 karet.csv",
         ],
     )
     add_dataset(ing, "the dataset the file belongs to, as in `serasan catalog list`")
     ing.add_argument("file", help="the OPD's file (.xlsx, .csv or .txt)")
     ing.add_argument("--force", action="store_true", help="reprocess an already processed file")
     ing.add_argument("--date", help=DATE_HELP)
+    ing.add_argument("--period", help=PERIOD_HELP)
     add_airflow_home(ing)
 
     chk = command(
@@ -238,6 +266,7 @@ def register(sub: Subparsers) -> None:
         examples=[
             "serasan check --dataset muba_bank_sampah /tmp/opd/muba_bank_sampah.xlsx",
             "serasan check --dataset muba_bank_sampah --json --lang en sampah.csv",
+            "serasan check --dataset muaraenim_produksi_karet --period 2021 karet.csv",
         ],
     )
     add_dataset(chk, "the dataset whose suite checks the file, as in `serasan catalog list`")
@@ -245,6 +274,7 @@ def register(sub: Subparsers) -> None:
     add_json(chk, "machine-readable output")
     chk.add_argument("--lang", choices=["id", "en"], help="message language (default id)")
     chk.add_argument("--date", help=DATE_HELP)
+    chk.add_argument("--period", help=PERIOD_HELP)
 
     tpl = command(
         sub,

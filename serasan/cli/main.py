@@ -10,14 +10,14 @@ from __future__ import annotations
 import argparse
 import time
 
-from serasan.cli import admin, catalog, demo, ingest, publish, warehouse
+from serasan.cli import admin, catalog, demo, ingest, onboard, publish, warehouse
 from serasan.cli.demo import DEMO_DATE
 from serasan.common.paths import CATALOG_DIR, EXPECTATIONS_DIR
 
 __all__ = ["DEMO_DATE", "GROUPS", "build_parser", "main"]
 
 # one module per command group, each with register(subparsers); their order is that of --help
-GROUPS = (catalog, ingest, warehouse, publish, admin, demo)
+GROUPS = (catalog, onboard, ingest, warehouse, publish, admin, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

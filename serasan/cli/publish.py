@@ -1,4 +1,4 @@
-"""What the regencies publish: `serasan kpi compute` and `serasan report`."""
+"""What the regencies publish: `serasan kpi compute`, `serasan export` and `serasan report`."""
 
 from __future__ import annotations
 
@@ -95,6 +95,58 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """The regency's Satu Data exports, then their CKAN publication where a portal is set: the
+    export DAG's `export` and `publish` tasks, through the same functions."""
+    from serasan.publish import exports
+
+    catalog = load_catalog(args)
+    picked = _regency_and_date(args, catalog)
+    if picked is None:
+        return 2
+    kode, date = picked
+    mine = {d.id for d in catalog.datasets_of(kode)}
+    unknown = [d for d in args.dataset or [] if d not in mine]
+    if unknown:
+        return error(
+            f"--dataset {unknown[0]!r} is not a dataset of {kode}; its datasets: "
+            + ", ".join(sorted(mine))
+        )
+    bad = [p for p in args.period or [] if not re.fullmatch(r"\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?", p)]
+    if bad:
+        return error(f"--period {bad[0]!r}: expected YYYY, YYYY-Qn or YYYY-MM")
+    datasets, periods = args.dataset or None, args.period or None
+    ctx = _run_context(catalog, date)
+    result = exports.export_regency(ctx, kode, datasets, periods)
+    publish = bool(ctx.settings.ckan_url) and not args.no_publish
+    result["published"] = exports.publish_regency(ctx, kode, datasets) if publish else {}
+    ctx.engine.dispose()
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    else:
+        for ds_id, r in result["datasets"].items():
+            print(
+                f"{ds_id}: {r['written']} period(s) written, {r['unchanged']} unchanged"
+                + (
+                    f", held back for personal data: {', '.join(r['blocked'])}"
+                    if r["blocked"]
+                    else ""
+                )
+                + (f", withdrawn: {', '.join(r['withdrawn'])}" if r["withdrawn"] else "")
+            )
+        where = ctx.lake.location(f"exports/{catalog.regency(kode).slug}/")
+        print(f"exports of {kode} in {where}")
+        if publish:
+            print(
+                f"published to {ctx.settings.ckan_url}: {', '.join(result['published']) or 'none'}"
+            )
+        elif args.no_publish:
+            print("not published (--no-publish)")
+        else:
+            print("not published: no CKAN portal is configured (SERASAN_CKAN_URL)")
+    return 1 if result["periods_blocked"] else 0
+
+
 def register(sub: Subparsers) -> None:
     kp = group(
         sub,
@@ -123,6 +175,37 @@ def register(sub: Subparsers) -> None:
     )
     kc.add_argument("--date", help=DATE_HELP)
     add_json(kc, "print the counts of values computed and missing as JSON")
+
+    ex = command(
+        sub,
+        "export",
+        cmd_export,
+        help="write a regency's Satu Data exports and publish them to CKAN",
+        description="Write a regency's Satu Data exports to the lake, then publish them to CKAN "
+        "where configured.",
+        examples=[
+            "serasan export --regency musibanyuasin",
+            "serasan export --regency 16.03 --dataset muaraenim_produksi_karet --period 2025 "
+            "--json",
+            "serasan export --regency musibanyuasin --period 2026-10 --no-publish",
+        ],
+        notes="The export DAG's `export` and `publish` tasks, run through the same functions\n"
+        "with the settings of the environment (SERASAN_*). Unchanged periods write nothing.\n"
+        "Exit 1 when a period is held back because a cell looks like personal data.",
+    )
+    ex.add_argument("--regency", required=True, help=REGENCY_HELP)
+    ex.add_argument(
+        "--dataset", action="append", help="only this dataset (repeatable; default: all)"
+    )
+    ex.add_argument(
+        "--period",
+        action="append",
+        help="only this period, YYYY, YYYY-Qn or YYYY-MM as the dataset's cadence names it "
+        "(repeatable; default: all)",
+    )
+    ex.add_argument("--date", help=DATE_HELP)
+    ex.add_argument("--no-publish", action="store_true", help="write the exports only")
+    add_json(ex, "print what was written and published as JSON")
 
     rp = command(
         sub,

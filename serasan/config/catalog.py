@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -19,7 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from serasan.common.enums import LoadMode, QualityPolicy
 from serasan.common.paths import CATALOG_DIR, EXPECTATIONS_DIR
+from serasan.config.reading import dataset_problems as reading_problems
+from serasan.config.regions import load_aliases, region_problems
 from serasan.config.source_params import PARAMS_MODELS
+from serasan.reference.names import NO_ALIASES, AliasTable
 
 PILLARS: dict[str, str] = {
     "governance": "Smart Governance",
@@ -75,6 +78,10 @@ class Column(_Strict):
     pii_export: Literal["drop", "pseudonym"] = "drop"
     allowed: list[str] | None = None
     generate: dict[str, Any] = Field(default_factory=dict)  # hints for `serasan generate`
+    na_values: list[str] | None = None  # cells read as empty here (default: the dataset's)
+    dash: Literal["empty", "zero"] | None = None  # what '-' means here (default: the dataset's)
+    # an integer count whose thousands dot became a decimal point (50.36 -> 50360)
+    thousands_dot_lost: bool = False
 
     @property
     def header(self) -> str:
@@ -87,13 +94,25 @@ class Source(_Strict):
 
 
 class PeriodSpec(_Strict):
+    # the dataset's column that holds the period (in the key); a file may leave it out when
+    # `constant`, `from_filename` or `--period` gives the period
     column: str
     granularity: Literal["day", "month", "quarter", "year"]
+    constant: str | None = None  # every file's period, e.g. "2021", "2021-03", "2021-Q1"
+    # a pattern that finds the period in the file name: named groups year, quarter, month, day
+    from_filename: str | None = None
 
 
 class RegionSpec(_Strict):
     column: str
     level: Literal["kecamatan", "desa_kelurahan"]
+    # how the file writes the region (serasan.config.regions): Kemendagri codes, BPS codes
+    # (mapped through the crosswalk) or names (resolved within their parent)
+    scheme: Literal["kemendagri", "bps", "name"] = "kemendagri"
+    undotted: bool = False  # kemendagri: accept 10-digit codes written without dots
+    parent_column: str | None = None  # name: the column naming each row's kecamatan
+    name_column: str | None = None  # the region's name in the file, checked against the code
+    source_column: str | None = None  # a string column keeping the value as the file sent it
 
 
 class SatuData(_Strict):
@@ -145,6 +164,9 @@ class Dataset(_Strict):
     load_mode: LoadMode
     satu_data: SatuData
     retention: Retention | None = None  # required when a column is personal data
+    # cells read as empty besides blank ones (default: NA, N/A, #N/A, n.a., ..., …)
+    na_values: list[str] | None = None
+    dash: Literal["empty", "zero"] = "empty"  # what '-' means in number columns
 
     @field_validator("columns")
     @classmethod
@@ -225,6 +247,8 @@ class Catalog:
     datasets: dict[str, Dataset]
     kpis: dict[str, Kpi]
     files: dict[str, Path] = field(default_factory=dict)  # object key -> file it came from
+    expectations_dir: Path = EXPECTATIONS_DIR  # where `suites` reads each dataset's GX suite
+    aliases: AliasTable = NO_ALIASES  # region-name variants, catalog/aliases.yaml
 
     def regency(self, kode: str) -> Regency:
         return self.regencies[kode]
@@ -249,8 +273,31 @@ class Catalog:
         return [k for k in self.kpis.values() if k.regency == regency_kode]
 
     @cached_property
-    def suites(self) -> dict[str, dict[str, Any]]:
-        return {d: read_suite(d) for d in self.datasets}
+    def suites(self) -> Mapping[str, dict[str, Any]]:
+        """Each dataset's GX suite, read from `expectations_dir` when first asked for: a missing
+        or broken suite of one dataset never stops work on another."""
+        return _Suites(tuple(self.datasets), self.expectations_dir)
+
+
+class _Suites(Mapping[str, dict[str, Any]]):
+    """dataset id -> its suite, read once on first access."""
+
+    def __init__(self, ids: tuple[str, ...], expectations_dir: Path):
+        self._ids, self._dir = ids, expectations_dir
+        self._read: dict[str, dict[str, Any]] = {}
+
+    def __getitem__(self, dataset_id: str) -> dict[str, Any]:
+        if dataset_id not in self._ids:
+            raise KeyError(dataset_id)
+        if dataset_id not in self._read:
+            self._read[dataset_id] = read_suite(dataset_id, self._dir)
+        return self._read[dataset_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
 
 def suite_path(dataset_id: str, expectations_dir: Path = EXPECTATIONS_DIR) -> Path:
@@ -363,9 +410,19 @@ def load_catalog(
                     f"{kpi_path}: [{i}].query: reads {{{ref[0]}.{ref[1]}}}, "
                     f"which is not one of its sources"
                 )
+    aliases, alias_problems = load_aliases(root)
+    problems += alias_problems
     if problems:
         raise CatalogError(problems)
-    return Catalog(root=root, regencies=regencies, datasets=datasets, kpis=kpis, files=files)
+    return Catalog(
+        root=root,
+        regencies=regencies,
+        datasets=datasets,
+        kpis=kpis,
+        files=files,
+        expectations_dir=expectations_dir,
+        aliases=aliases,
+    )
 
 
 def _check_dataset(ds: Dataset, regencies: dict[str, Regency], path: Path) -> list[str]:
@@ -398,6 +455,8 @@ def _check_dataset(ds: Dataset, regencies: dict[str, Regency], path: Path) -> li
         problems.append(f"{path}: region.column: {ds.region.column!r} is not a declared column")
     if ds.source.kind != "spreadsheet":
         problems += _check_source_params(ds, path)
+    problems += reading_problems(ds, path)
+    problems += region_problems(ds, path)
     for c in ds.columns:
         if c.pii_export != "drop" and not c.pii:
             problems.append(

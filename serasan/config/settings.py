@@ -48,6 +48,11 @@ class Settings:
     # Serasan's own metrics (serasan.admin.metrics) as StatsD gauges; unset: not sent
     statsd_host: str | None = None
     statsd_port: int = 8125
+    # a file is refused as written in another region scheme when under `region_match_min` of its
+    # distinct region values resolve under the declared scheme and at least `region_other_min`
+    # under another one (serasan.parse.regions)
+    region_match_min: float = 0.5
+    region_other_min: float = 0.9
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, home: Path | None = None) -> Settings:
@@ -90,6 +95,8 @@ class Settings:
             pii_key=env.get("SERASAN_PII_KEY") or None,
             statsd_host=env.get("SERASAN_STATSD_HOST") or None,
             statsd_port=int(env.get("SERASAN_STATSD_PORT") or 8125),
+            region_match_min=_share(env, "SERASAN_REGION_MATCH_MIN", 0.5),
+            region_other_min=_share(env, "SERASAN_REGION_OTHER_MIN", 0.9),
         )
 
     @property
@@ -116,6 +123,8 @@ class Settings:
             "SERASAN_S3_SECURE": "true" if self.s3_secure else "false",
             "SERASAN_LATE_GRACE_DAYS": str(self.late_grace_days),
             "SERASAN_OUTBOX_MAX_AGE_HOURS": str(self.outbox_max_age_hours),
+            "SERASAN_REGION_MATCH_MIN": str(self.region_match_min),
+            "SERASAN_REGION_OTHER_MIN": str(self.region_other_min),
         }
         for key, value in (
             ("SERASAN_S3_ENDPOINT", self.s3_endpoint),
@@ -170,3 +179,17 @@ def safe_url(url: str) -> str:
     host = parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def _share(env: Mapping[str, str], name: str, default: float) -> float:
+    """A share between 0 and 1 (`0.5`, or `50%`); ValueError naming the variable otherwise."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise ValueError(f"{name}={text!r}: expected a share such as 0.5 or 50%") from None
+    if not 0 <= value <= 1:
+        raise ValueError(f"{name}={text!r}: expected a share between 0 and 1 (or 0% and 100%)")
+    return value

@@ -176,6 +176,18 @@ class GeneratedFile:
     defects: dict[str, int]
     data: bytes = field(default=b"", repr=False)
     path: Path | None = None
+    rows_asked: int | None = None  # `--rows`, when given
+    short_because: str | None = None  # why fewer rows than asked were written
+
+    @property
+    def short(self) -> str | None:
+        """One line saying that fewer rows than asked were written, and why; else None."""
+        if self.rows_asked is None or self.rows >= self.rows_asked:
+            return None
+        return (
+            f"{self.dataset_id}: {self.rows_asked} rows asked, {self.rows} written: "
+            f"{self.short_because or 'no more rows fit'}"
+        )
 
 
 @lru_cache(maxsize=1)
@@ -240,6 +252,7 @@ class _Builder:
         self.kecamatan = _region_codes(ds.regency, "kecamatan")
         self.start = datetime.date(as_of.year, 1, 1)
         self.domains = {c.name: self._domain(c) for c in ds.columns}
+        self.cap: str | None = None  # why rows() wrote fewer rows than asked
 
     def _column(self, name: str) -> Column:
         """A column the catalog's checks guarantee is declared (the period, a key column)."""
@@ -299,6 +312,12 @@ class _Builder:
         hint = self._column(self.period).generate.get("rows")
         if finite:
             total = math.prod(len(d) for d in doms)
+            if n is not None and n > total:
+                sizes = " x ".join(f"{k} ({len(d)})" for k, d in zip(self.key, doms, strict=True))
+                self.cap = (
+                    f"its primary key {sizes} holds only {total} distinct keys, and every row "
+                    "needs its own"
+                )
             n = min(total, n if n is not None else hint or MAX_DEFAULT_ROWS)
             keys = [self._decode(i, doms) for i in sorted(self.rng.sample(range(total), n))]
         else:
@@ -618,7 +637,13 @@ def generate_dataset(
     defects = builder.inject(data_rows, defect_rate) if defect_rate else {}
     data = _render_csv(ds, data_rows) if fmt == "csv" else _render_xlsx(ds, catalog, data_rows)
     return GeneratedFile(
-        dataset_id=ds.id, filename=f"{ds.id}.{fmt}", rows=len(data_rows), defects=defects, data=data
+        dataset_id=ds.id,
+        filename=f"{ds.id}.{fmt}",
+        rows=len(data_rows),
+        defects=defects,
+        data=data,
+        rows_asked=rows,
+        short_because=builder.cap,
     )
 
 

@@ -21,7 +21,12 @@ import pyarrow as pa
 from serasan.common.arrow import ARROW_TYPES
 from serasan.common.clock import MONTH_NUMBERS as MONTHS
 from serasan.config.catalog import Dataset
+from serasan.parse import lost_dot, regions
+from serasan.parse.empties import NOT_SPECIAL, CellReading, Tally
+from serasan.parse.period_context import PeriodContext
+from serasan.parse.period_context import resolve as resolve_period
 from serasan.parse.sniff import Opener, ParseError, csv_rows, json_rows, sniff, xlsx_rows
+from serasan.reference.names import AliasTable
 
 ROW_COL = "_row"  # source row number as the OPD sees it (spreadsheet row / CSV line)
 SUMMARY_ROW = re.compile(r"^\s*(jumlah|total|grand total|sub ?total)\b", re.IGNORECASE)
@@ -136,7 +141,7 @@ def _merged(upper: list[Any], lower: list[Any]) -> list[str]:
 
 
 def _find_header(
-    rows: list[list[Any]], ds: Dataset, filename: str
+    rows: list[list[Any]], ds: Dataset, filename: str, optional: frozenset[str] = frozenset()
 ) -> tuple[int, dict[str, int], bool]:
     """The header row (0-based index of its last row), each catalog column's position, and
     whether the header is merged over two rows.
@@ -156,7 +161,7 @@ def _find_header(
             if len(found) > len(best[1]):
                 best = (i + offset, found, offset == 1)
     idx, found, merged = best
-    required = [c.name for c in ds.columns if not c.nullable]
+    required = [c.name for c in ds.columns if not c.nullable and c.name not in optional]
     missing = [n for n in required if n not in found]
     if idx < 0 or missing:
         seen = [str(v) for v in (rows[idx] if idx >= 0 else []) if v not in (None, "")]
@@ -173,9 +178,15 @@ def _find_header(
 
 
 class _Bad(ValueError):
-    def __init__(self, expected_id: str, expected_en: str):
+    def __init__(
+        self,
+        expected_id: str,
+        expected_en: str,
+        detail: tuple[str, str] | None = None,  # about this value, after the expected kind
+    ):
         super().__init__(expected_en)
         self.expected_id, self.expected_en = expected_id, expected_en
+        self.detail = detail
 
 
 def _text(v: Any) -> str | None:
@@ -264,11 +275,17 @@ def _to_number(v: Any, convention: str) -> float | None:
 
 
 def _to_integer(v: Any, convention: str) -> int | None:
-    num = _to_number(v, convention)
+    try:
+        num = _to_number(v, convention)
+    except _Bad:
+        if (both := lost_dot.both_readings(v)) is not None:  # '50.36' in a 1.234,5 column
+            raise _Bad("bilangan bulat", "a whole number", both) from None
+        raise
     if num is None:
         return None
     if not float(num).is_integer():
-        raise _Bad("bilangan bulat", "a whole number")
+        # 50.36 people: a decimal, or 50.360 whose thousands dot became a decimal point
+        raise _Bad("bilangan bulat", "a whole number", lost_dot.both_readings(v))
     return int(num)
 
 
@@ -357,36 +374,9 @@ def _truncate(d: dt.date | None, granularity: str) -> dt.date | None:
 
 # ---------------------------------------------------------------- codes
 
-
-_KODE_WIDTHS = (2, 2, 2, 4)  # Kemendagri: provinsi.kabupaten.kecamatan.desa
-_KODE_OK = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
-
-
-def normalise_kode(value: str | None) -> str | None:
-    """A kode wilayah that lost its dots or leading zeros, back in Kemendagri form.
-
-    `1606010001` -> `16.06.01.0001`? No: only lengths that are unambiguous are rebuilt:
-    digits of length 2/4/6/10 get their dots, and dotted codes get each part zero-padded
-    (`16.6.1` -> `16.06.01`). Anything else is returned unchanged for the suite to judge.
-    """
-    if value is None:
-        return None
-    v = value.strip()
-    if _KODE_OK.match(v):
-        return v  # already in Kemendagri form
-    if v.isdigit() and len(v) in (2, 4, 6, 10):
-        parts, i = [], 0
-        for w in _KODE_WIDTHS:
-            if i < len(v):
-                parts.append(v[i : i + w])
-                i += w
-        return ".".join(parts)
-    parts = v.split(".")
-    if 1 < len(parts) <= 4 and all(p.isdigit() for p in parts):
-        return ".".join(
-            p.zfill(w) if len(p) <= w else p for p, w in zip(parts, _KODE_WIDTHS, strict=False)
-        )
-    return v
+# The region column is read by serasan.parse.regions (schemes, history, names); its
+# `normalise_kode` no longer dots a 10-digit value, which may be a BPS code.
+normalise_kode = regions.normalise_kode
 
 
 # ---------------------------------------------------------------- main entry
@@ -409,7 +399,7 @@ def _decide(votes: Counter[str]) -> str:
     return next(iter(votes), "id")
 
 
-def _plan(opener: Opener, filename: str, ds: Dataset) -> _Plan:
+def _plan(opener: Opener, filename: str, ds: Dataset, period: PeriodContext | None = None) -> _Plan:
     """First pass: find the header, then decide number and date conventions per column."""
     notes, rows = iter_rows(opener, filename, ds)
     head: list[list[Any]] = []
@@ -417,7 +407,8 @@ def _plan(opener: Opener, filename: str, ds: Dataset) -> _Plan:
         head.append(row)
         if len(head) >= HEADER_SCAN + 1:
             break
-    header_idx, positions, merged = _find_header(head, ds, filename)
+    optional = frozenset([ds.period.column] if period else [])
+    header_idx, positions, merged = _find_header(head, ds, filename, optional)
     # a labelled column the catalog does not declare is ignored, not a reason to reject rows
     labelled = [
         j
@@ -429,7 +420,7 @@ def _plan(opener: Opener, filename: str, ds: Dataset) -> _Plan:
     numeric = {
         c.name: positions[c.name]
         for c in ds.columns
-        if c.type in ("integer", "number") and c.name in positions
+        if c.type in ("integer", "number") and c.name in positions and not c.thousands_dot_lost
     }
     dated = {
         c.name: positions[c.name] for c in ds.columns if c.type == "date" and c.name in positions
@@ -471,18 +462,31 @@ def _plan(opener: Opener, filename: str, ds: Dataset) -> _Plan:
         if seen == {"ambiguous"}:
             notes.append(f"column {header!r}: every d/m date is ambiguous; read as D/M/Y")
     for col in ds.columns:
-        if col.name not in positions:
+        if period and col.name == ds.period.column:
+            notes.append(period.note(col.header, in_file=col.name in positions))
+        elif col.name not in positions and not regions.fills(ds, col.name):
             notes.append(f"column {col.header!r} is absent from the file; left empty")
     return _Plan(header_idx, positions, width, conventions, orders, notes)
 
 
-def parse_stream(opener: Opener, filename: str, ds: Dataset) -> ParseResult:
+def parse_stream(
+    opener: Opener,
+    filename: str,
+    ds: Dataset,
+    period: str | None = None,
+    aliases: AliasTable | None = None,
+) -> ParseResult:
     """Parse one OPD file into the dataset's typed schema, keeping every row accounted for.
 
     Two streaming passes over the file (conventions, then conversion in batches of CHUNK rows),
-    so memory holds the typed result, not the file's text.
+    so memory holds the typed result, not the file's text. `period` is the one given with the
+    file (`--period`); with it, or the catalog's period.constant/from_filename, the file needs
+    no period column (`serasan.parse.period_context`). The region column is read as the
+    catalog's region block declares (`serasan.parse.regions`), names with `aliases` (the
+    catalog's; by default those of SERASAN_CATALOG_DIR).
     """
-    plan = _plan(opener, filename, ds)
+    context = resolve_period(ds, filename, period)
+    plan = _plan(opener, filename, ds, context)
     _, rows = iter_rows(opener, filename, ds)
     width = plan.width
     needed = (
@@ -513,8 +517,10 @@ def parse_stream(opener: Opener, filename: str, ds: Dataset) -> ParseResult:
             v.clear()
         row_numbers.clear()
 
-    converters = _converters(ds, plan)
+    tally, fixes = Tally.of(ds), lost_dot.Corrections()
+    converters = _converters(ds, plan, tally, fixes, context)
     columns = [(c.name, plan.positions.get(c.name)) for c in ds.columns]
+    region = regions.for_dataset(ds, regions.default_aliases() if aliases is None else aliases)
 
     def record(row: list[Any]) -> tuple[tuple[str, str | None], ...]:
         return tuple(
@@ -552,6 +558,9 @@ def parse_stream(opener: Opener, filename: str, ds: Dataset) -> ParseResult:
             for spec, out in zip(converters, column_values, strict=True):
                 pos = spec[1]
                 out.append(spec[2](row[pos] if pos is not None and pos < n else None))
+            if region is not None and (miss := region.apply(column_values)) is not None:
+                spec = (miss.column, plan.positions.get(miss.column), None)
+                raise _Bad(miss.expected_id, miss.expected_en, miss.detail)
         except _Bad as bad:
             name, pos = spec[0], spec[1]
             for out in column_values:
@@ -560,13 +569,14 @@ def parse_stream(opener: Opener, filename: str, ds: Dataset) -> ParseResult:
             raw = row[pos] if pos is not None and pos < n else None
             shown = _text(raw)
             header = col.header if col else name
+            detail_id, detail_en = (f": {d}" for d in bad.detail) if bad.detail else ("", "")
             rejects.append(
                 Reject(
                     number,
                     name,
                     shown,
-                    f"kolom '{header}' berisi {shown!r}, seharusnya {bad.expected_id}",
-                    f"column '{header}' holds {shown!r}, expected {bad.expected_en}",
+                    f"kolom '{header}' berisi {shown!r}, seharusnya {bad.expected_id}{detail_id}",
+                    f"column '{header}' holds {shown!r}, expected {bad.expected_en}{detail_en}",
                     expected_id=bad.expected_id,
                     expected_en=bad.expected_en,
                     record=record(row),
@@ -577,6 +587,8 @@ def parse_stream(opener: Opener, filename: str, ds: Dataset) -> ParseResult:
         if len(row_numbers) >= CHUNK:
             flush()
     flush()
+    if region is not None:
+        region.finish(filename)  # a file written in another scheme is refused as a whole
     schema = pa.schema(
         [*[(c.name, ARROW_TYPES[c.type]) for c in ds.columns], (ROW_COL, pa.int32())]
     )
@@ -586,13 +598,19 @@ def parse_stream(opener: Opener, filename: str, ds: Dataset) -> ParseResult:
         rejects=rejects,
         rows_in=rows_in,
         header_row=plan.header_idx + 1,
-        notes=plan.notes,
+        notes=plan.notes + tally.notes() + fixes.notes() + (region.notes() if region else []),
     )
 
 
-def parse_file(data: bytes, filename: str, ds: Dataset) -> ParseResult:
+def parse_file(
+    data: bytes,
+    filename: str,
+    ds: Dataset,
+    period: str | None = None,
+    aliases: AliasTable | None = None,
+) -> ParseResult:
     """`parse_stream` over bytes already in memory."""
-    return parse_stream(lambda: io.BytesIO(data), filename, ds)
+    return parse_stream(lambda: io.BytesIO(data), filename, ds, period, aliases)
 
 
 def _is_summary(row: list[Any], positions: dict[str, int], ds: Dataset) -> bool:
@@ -644,36 +662,106 @@ _PLAIN_ID = re.compile(r"^-?\d+(,\d+)?$")
 _PLAIN_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _converters(ds: Dataset, plan: _Plan) -> list[tuple[str, int | None, Any]]:
+def _converters(
+    ds: Dataset,
+    plan: _Plan,
+    tally: Tally,
+    fixes: lost_dot.Corrections,
+    period: PeriodContext | None = None,
+) -> list[tuple[str, int | None, Any]]:
     """One function per catalog column, built once per file (the hot loop calls them).
 
     Plain values take a fast path (`1234.5`, `1234,5`, `2026-01-05`) that gives exactly what
-    the general converters give for them; anything else goes through the general ones.
+    the general converters give for them; anything else goes through the general ones, after
+    the column's empty markers and dash (`serasan.parse.empties`).
     """
     out = []
     for col in ds.columns:
         pos = plan.positions.get(col.name)
+        reading = tally.readings[col.name]
         fn: Callable[[Any], object]
         if col.type == "string":
-            fn = _kode_text if ds.region and col.name == ds.region.column else _text
+            fn = _text  # the region column: resolved per row by serasan.parse.regions
+            fn = _with_markers(fn, reading)
+        elif col.type == "integer" and col.thousands_dot_lost:
+            fn = _lost_dot_fn(col.header, reading, fixes)
         elif col.type in ("integer", "number"):
-            fn = _number_fn(col.type, plan.conventions.get(col.name, "id"))
+            fn = _number_fn(col.type, plan.conventions.get(col.name, "id"), reading)
         elif col.type == "date":
             fn = _date_fn(
                 plan.orders.get(col.name, "dmy"),
                 ds.period.granularity if col.name == ds.period.column else "day",
+                reading,
             )
         else:
-            fn = _to_bool
+            fn = _with_markers(_to_bool, reading)
+        if period is not None and col.name == ds.period.column:
+            fn = _period_fn(fn, period)
         out.append((col.name, pos, fn))
     return out
 
 
-def _kode_text(v: Any) -> str | None:
-    return normalise_kode(_text(v))
+def _with_markers(fn: Callable[[Any], object], reading: CellReading) -> Callable[[Any], object]:
+    """`fn` after the column's empty markers (text and yes/no columns)."""
+    if not reading.active:
+        return fn
+
+    def convert(v: Any) -> object:
+        if type(v) is str and (got := reading.read(v.strip())) is not NOT_SPECIAL:
+            return got
+        return fn(v)
+
+    return convert
 
 
-def _number_fn(kind: str, convention: str) -> Any:
+def _lost_dot_fn(header: str, reading: CellReading, fixes: lost_dot.Corrections) -> Any:
+    """An integer column declaring thousands_dot_lost: 50.36 -> 50360 (`serasan.parse.lost_dot`)."""
+
+    def convert(v: Any) -> Any:
+        if v is None:
+            return None
+        if type(v) is str:
+            t = v.strip()
+            if not t:
+                return None
+            if (got := reading.read(t)) is not NOT_SPECIAL:
+                return got
+            if (n := lost_dot.intact(t)) is not None:
+                return n
+        if (n := lost_dot.thousands_reading(v)) is not None:
+            fixes.add(header, v, n)
+            return n
+        whole = _to_integer(v, "id")
+        if whole is not None and (both := lost_dot.whole_is_ambiguous(whole)):
+            raise _Bad(
+                "bilangan bulat yang titik ribuannya hilang",
+                "a count whose thousands dot was lost",
+                both,
+            )
+        return whole
+
+    return convert
+
+
+def _period_fn(fn: Callable[[Any], object], ctx: PeriodContext) -> Any:
+    """The period column when the period comes from context: empty (or absent) takes it, and
+    a row naming another period is rejected."""
+
+    def convert(v: Any) -> Any:
+        got = fn(v)
+        if got is None:
+            return ctx.value
+        if got != ctx.value:
+            raise _Bad(
+                f"periode {ctx.text} (dari {ctx.source_id})",
+                f"the period {ctx.text} (from {ctx.source_en})",
+            )
+        return got
+
+    return convert
+
+
+def _number_fn(kind: str, convention: str, reading: CellReading | None = None) -> Any:
     plain = _PLAIN_EN if convention == "en" else _PLAIN_ID
     slow = _to_integer if kind == "integer" else _to_number
 
@@ -686,18 +774,23 @@ def _number_fn(kind: str, convention: str) -> Any:
                     return num
                 if num.is_integer():
                     return int(num)
+            elif reading is not None and (got := reading.read(t)) is not NOT_SPECIAL:
+                return got
         return slow(v, convention)
 
     return convert
 
 
-def _date_fn(order: str, granularity: str) -> Any:
+def _date_fn(order: str, granularity: str, reading: CellReading | None = None) -> Any:
     def convert(v: Any) -> Any:
-        if type(v) is str and _PLAIN_ISO.match(t := v.strip()):
-            try:
-                return _truncate(dt.date.fromisoformat(t), granularity)
-            except ValueError:
-                pass
+        if type(v) is str:
+            if _PLAIN_ISO.match(t := v.strip()):
+                try:
+                    return _truncate(dt.date.fromisoformat(t), granularity)
+                except ValueError:
+                    pass
+            elif reading is not None and (got := reading.read(t)) is not NOT_SPECIAL:
+                return got
         return _truncate(_to_date(v, order), granularity)
 
     return convert

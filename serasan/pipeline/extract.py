@@ -68,6 +68,8 @@ def extract(ctx: RunContext, ds: Dataset) -> list[RawObject]:
             )
         done = _terminal_load(ctx, ds, sha)
         action = ObjectAction.SKIPPED if done and not ctx.force else ObjectAction.INGESTED
+        if action == ObjectAction.INGESTED and sha in ctx.periods:
+            _record_period(ctx, ds, sha, ctx.periods[sha])
         with ctx.engine.begin() as conn:
             conn.execute(
                 events.insert().values(
@@ -82,6 +84,24 @@ def extract(ctx: RunContext, ds: Dataset) -> list[RawObject]:
         ctx.lake.delete(key)
         log.info("%s: %s %s (sha256 %s)", ds.id, action, filename, sha[:12])
     return pending(ctx, ds)
+
+
+def _record_period(ctx: RunContext, ds: Dataset, sha: str, period: str) -> None:
+    """The period given with the file (`--period`), in its manifest: parse reads it there, so a
+    retry or a reprocess reads the file with the same period."""
+    key = keys.manifest_key(ds.id, sha)
+    manifest = json.loads(ctx.lake.get(key)) if ctx.lake.exists(key) else {}
+    manifest.update(period=period, period_from="--period")
+    ctx.lake.put(key, json.dumps(manifest, indent=2).encode(), "application/json")
+
+
+def manifest_period(ctx: RunContext, ds: Dataset, sha: str) -> str | None:
+    """The period recorded with a raw object (`--period`), if one was given."""
+    key = keys.manifest_key(ds.id, sha)
+    if not ctx.lake.exists(key):
+        return None
+    period = json.loads(ctx.lake.get(key)).get("period")
+    return str(period) if period is not None else None
 
 
 def _terminal_load(ctx: RunContext, ds: Dataset, sha: str) -> bool:

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from serasan.config.catalog import Dataset
 from serasan.lake import keys
 from serasan.parse.reader import ParseError, ParseResult, Reject, iter_rows, parse_stream
+from serasan.pipeline.extract import manifest_period
 from serasan.pipeline.handoff import Parsed, RawObject
 from serasan.quality.quarantine import is_fix_file
 from serasan.runtime.context import RunContext
@@ -39,8 +40,11 @@ def parse(ctx: RunContext, ds: Dataset, obj: RawObject) -> Parsed:
                 f"dataset ini {limit / 2**20:.0f} MB (larger than this dataset's "
                 f"limit of {limit / 2**20:.0f} MB, source.params.max_bytes)"
             )
+        period = manifest_period(ctx, ds, obj.sha256)  # given with the file: `--period`
         with ctx.lake.fetch(obj.raw_key) as path:
-            result = parse_stream(lambda: path.open("rb"), filename, ds)
+            result = parse_stream(
+                lambda: path.open("rb"), filename, ds, period, ctx.catalog.aliases
+            )
             fix_file = is_fix_file(
                 _header_cells(lambda: path.open("rb"), filename, ds, result.header_row)
             )

@@ -31,6 +31,7 @@ import json
 import logging
 import math
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +73,7 @@ class Regions:
     """ref.region (Kemendagri codes and their parents) and the BPS crosswalk, read once."""
 
     nodes: dict[str, dict[str, Any]]
-    bps: dict[str, str]  # Kemendagri code -> BPS code
+    bps: dict[str, str]  # Kemendagri code -> its one BPS code (none where several map to it)
 
     def columns(self, kode: str) -> dict[str, str | None]:
         """kode_/nama_/kode_bps_<level> from the province down to the code's own level."""
@@ -90,8 +91,28 @@ def read_regions(ctx: RunContext) -> Regions:
     ref, cw = ctx.t("ref", "region"), ctx.t("ref", "bps_kemendagri")
     with ctx.engine.connect() as conn:
         nodes = {r.kode: dict(r._mapping) for r in conn.execute(select(ref))}
-        bps = {r.kode_kemendagri: r.kode_bps for r in conn.execute(select(cw))}
+        found: dict[str, set[str]] = defaultdict(set)
+        for r in conn.execute(select(cw)):
+            found[r.kode_kemendagri].add(r.kode_bps)
+    # where several BPS codes map to one Kemendagri code, a reverse lookup cannot say which one
+    # a row had: it gets none (a dataset with region.scheme bps carries its own, `bps_source`)
+    bps = {kode: next(iter(codes)) for kode, codes in found.items() if len(codes) == 1}
     return Regions(nodes, bps)
+
+
+_BPS_WIDTHS = {"provinsi": 2, "kabupaten_kota": 4, "kecamatan": 7, "desa_kelurahan": 10}
+
+
+def bps_source(ds: Dataset) -> str | None:
+    """The column keeping the BPS code each row was sent with (region.scheme bps with a
+    source_column): the export's BPS codes come from it, not from a reverse crosswalk lookup."""
+    r = ds.region
+    return r.source_column if r is not None and r.scheme == "bps" else None
+
+
+def bps_columns(code: str, levels: tuple[str, ...]) -> dict[str, str | None]:
+    """kode_bps_<level> of a BPS code and its parents: BPS codes nest (PP KK CCC DDD)."""
+    return {f"kode_bps_{lvl}": code[: _BPS_WIDTHS[lvl]] for lvl in levels}
 
 
 # ------------------------------------------------------------------------ layout
@@ -123,14 +144,16 @@ def layout(ds: Dataset, pseudonyms: bool) -> list[ExportColumn]:
             f"kode_bps_{lvl}",
             "string",
             f"Kode BPS {lvl.replace('_', '/')}",
-            "Kode wilayah BPS dari tabel padanan BPS-Kemendagri",
+            "Kode wilayah BPS sebagaimana dikirim sumber data"
+            if bps_source(ds)
+            else "Kode wilayah BPS dari tabel padanan BPS-Kemendagri",
             "region",
         )
         for lvl in _levels(ds)
     ]
     region_col = ds.region.column if ds.region else None
     for c in ds.columns:
-        if c.name == region_col:
+        if c.name in (region_col, bps_source(ds)):  # the source's BPS code: kode_bps_<level>
             continue
         if c.name == ds.period.column and ds.period.granularity != "day":
             continue
@@ -255,6 +278,8 @@ def _shape(
         row: dict[str, Any] = dict(
             regions.columns(rec[ds.region.column]) if ds.region else regions.columns(ds.regency)
         )
+        if (source := bps_source(ds)) is not None and rec.get(source):
+            row.update(bps_columns(str(rec[source]), _levels(ds)))
         for c in columns:
             if c.role == "measure":
                 value = rec[c.name]
@@ -613,8 +638,14 @@ def _content_type(name: str) -> str:
     return "application/ld+json" if name.endswith(".jsonld") else "application/json"
 
 
-def export_dataset(ctx: RunContext, ds: Dataset, regions: Regions | None = None) -> dict[str, Any]:
-    """Write the changed periods of one dataset; returns what happened to each."""
+def export_dataset(
+    ctx: RunContext,
+    ds: Dataset,
+    regions: Regions | None = None,
+    periods: Collection[str] | None = None,
+) -> dict[str, Any]:
+    """Write the changed periods of one dataset (only `periods`, as the export names them:
+    2026, 2026-Q3, 2026-10, when given); returns what happened to each."""
     regions = regions or read_regions(ctx)
     runs = ctx.t("meta", "export_run")
     with ctx.engine.connect() as conn:
@@ -624,6 +655,10 @@ def export_dataset(ctx: RunContext, ds: Dataset, regions: Regions | None = None)
         }
     last = {c["period"]: c for c in _changes(ctx, ds)}  # the latest change of each period
     by_period = _records_by_period(ctx, ds)
+    if periods is not None:
+        wanted = set(periods)
+        by_period = {p: r for p, r in by_period.items() if p in wanted}
+        previous = {p: r for p, r in previous.items() if p in wanted}
     out: dict[str, Any] = {"written": 0, "unchanged": 0, "blocked": [], "withdrawn": []}
     recorded = 0  # periods whose export_run row changed: the dataset documents follow them
     for period, records in sorted(by_period.items()):
@@ -759,11 +794,21 @@ def _dataset_documents(ctx: RunContext, ds: Dataset) -> None:
 # ------------------------------------------------------------------------ a regency
 
 
-def export_regency(ctx: RunContext, regency: str) -> dict[str, Any]:
-    """Export every dataset of the regency. Publication to CKAN is `publish_regency`'s (the
-    export DAG's next task), so an export never waits on the portal."""
+def export_regency(
+    ctx: RunContext,
+    regency: str,
+    datasets: Collection[str] | None = None,
+    periods: Collection[str] | None = None,
+) -> dict[str, Any]:
+    """Export every dataset of the regency (or those of `datasets`; only `periods`, when
+    given). Publication to CKAN is `publish_regency`'s (the export DAG's next task), so an
+    export never waits on the portal. The DAG's task and `serasan export` both call this."""
     regions = read_regions(ctx)
-    result = {ds.id: export_dataset(ctx, ds, regions) for ds in ctx.catalog.datasets_of(regency)}
+    result = {
+        ds.id: export_dataset(ctx, ds, regions, periods)
+        for ds in ctx.catalog.datasets_of(regency)
+        if datasets is None or ds.id in datasets
+    }
     out: dict[str, Any] = {
         "regency": regency,
         "datasets": result,
@@ -773,8 +818,11 @@ def export_regency(ctx: RunContext, regency: str) -> dict[str, Any]:
     return out
 
 
-def publish_regency(ctx: RunContext, regency: str) -> dict[str, Any]:
-    """Send every dataset's ready periods to the CKAN portal (unchanged ones are no-ops)."""
+def publish_regency(
+    ctx: RunContext, regency: str, datasets: Collection[str] | None = None
+) -> dict[str, Any]:
+    """Send every dataset's ready periods (or those of `datasets`) to the CKAN portal;
+    unchanged ones are no-ops."""
     from serasan.publish import ckan
 
     portal = ckan.configured_portal(ctx.settings)
@@ -784,6 +832,8 @@ def publish_regency(ctx: RunContext, regency: str) -> dict[str, Any]:
     runs = ctx.t("meta", "export_run")
     out: dict[str, Any] = {}
     for ds in ctx.catalog.datasets_of(regency):
+        if datasets is not None and ds.id not in datasets:
+            continue
         with ctx.engine.connect() as conn:
             rows = (
                 conn.execute(select(runs).where(runs.c.dataset_id == ds.id).order_by(runs.c.period))

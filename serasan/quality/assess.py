@@ -55,7 +55,7 @@ def assess(
 ) -> Assessment:
     """`extra_params`: run values for the suite beyond the date, e.g. registry keys."""
     params = {**suite_params(run_date), **(extra_params or {})}
-    validation = validate(parsed.table, suite, params)
+    validation = validate(parsed.table, suite, params, ds)  # + the catalog's always-on checks
     failing = validation.failing
     if ds.quality_policy == QualityPolicy.WARN:
         # Even under `warn`, rows the fact table cannot hold (duplicate or empty key) are rejected.
@@ -66,9 +66,9 @@ def assess(
     if ds.quality_policy == QualityPolicy.BLOCK and (failing.any() or unreadable):
         kept = kept & False
     problems = [
-        (rules.describe(r.expectation, params, lang), r.unexpected_count)
+        (rules.describe(r.expectation, params, lang), int(r.shown.sum()))
         for r in validation.results
-        if r.unexpected_count
+        if r.shown.any()
     ]
     by_problem: dict[str, int] = {}
     for rej in parsed.rejects:
@@ -111,7 +111,7 @@ def _quarantine_rows(
     if len(failing):
         records = batch.take(failing).to_pylist()
         for idx, rec in zip(failing, records, strict=True):
-            broken = [r for r in validation.results if r.mask[idx]]
+            broken = [r for r in validation.results if r.shown[idx]]
             out.append(
                 {
                     "baris": rec.pop(ROW_COL),

@@ -23,12 +23,14 @@ def check_file(
     run_date: dt.date,
     lang: str = "id",
     extra_params: dict[str, Any] | None = None,
+    period: str | None = None,
 ) -> dict[str, Any]:
     """Parse and validate a local file; raises ParseError when the file cannot be used.
 
-    `extra_params` carries registry keys read from the warehouse, for suites that check them.
+    `extra_params` carries registry keys read from the warehouse, for suites that check them;
+    `period` is the file's period when it has no period column (`--period`).
     """
-    parsed = parse_stream(lambda: path.open("rb"), path.name, ds)
+    parsed = parse_stream(lambda: path.open("rb"), path.name, ds, period, catalog.aliases)
     a = assess(parsed, ds, catalog.suites[ds.id], run_date, lang, extra_params)
     problems: list[dict[str, Any]] = []
     for rej in parsed.rejects:
@@ -37,7 +39,7 @@ def check_file(
         )
     rows = parsed.table.column("_row").to_pylist()
     for r in a.validation.results:
-        for idx in r.mask.nonzero()[0]:
+        for idx in r.shown.nonzero()[0]:
             problems.append(
                 {
                     "row": rows[idx],

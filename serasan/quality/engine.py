@@ -7,6 +7,9 @@ differ, RulesDisagree stops the load instead of quarantining the wrong rows.
 Suites may use Serasan's own GX expectations (serasan/expectations/custom.py: kode wilayah, NIK,
 period, money, registry keys), which `load_expectations` registers with GX first. A registry rule
 needs its keys as a suite parameter: merge `serasan.quality.registry.registry_params(...)` into `params`.
+
+Given the dataset, `validate` also runs the catalog's `always_on` checks (key not empty and
+unique, region codes inside the regency) after the suite, whatever the suite says.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
 
+from serasan.config.catalog import Dataset
 from serasan.parse.reader import ROW_COL
 from serasan.quality import rules
 
@@ -38,7 +42,16 @@ class RuleResult:
     success: bool
     unexpected_count: int
     element_count: int
-    mask: np.ndarray
+    mask: np.ndarray  # the rows GX counted
+    # the rows reported under this rule: the mask, less rows another rule already says more
+    # plainly about (an empty key column is not also a duplicate key); see `_report_once`
+    reported: np.ndarray | None = field(default=None, repr=False)
+    always_on: bool = False  # one of the catalog's own checks (`always_on`), not the suite's
+
+    @property
+    def shown(self) -> np.ndarray:
+        """The rows to report under this rule (what `check`, alerts and quarantine list)."""
+        return self.mask if self.reported is None else self.reported
 
     @property
     def type(self) -> str:
@@ -168,7 +181,17 @@ def _exception_message(info: dict[str, Any] | None) -> str | None:
     return "; ".join(dict.fromkeys(messages)) or None
 
 
-def validate(table: pa.Table, suite: dict[str, Any], params: dict[str, Any]) -> Validation:
+def validate(
+    table: pa.Table,
+    suite: dict[str, Any],
+    params: dict[str, Any],
+    ds: Dataset | None = None,
+) -> Validation:
+    """GX's verdict on the suite, with a row mask per expectation that counts what GX counted.
+
+    With `ds`, the catalog's `always_on` checks follow the suite's results: masks only (they
+    are ours; GX does not run them), numbered after the suite's expectations.
+    """
     expectations = suite["expectations"]
     verdicts, gx_result = _run_gx(table, suite, params) if expectations else ([], None)
     results = []
@@ -194,4 +217,93 @@ def validate(table: pa.Table, suite: dict[str, Any], params: dict[str, Any]) -> 
                 mask,
             )
         )
+    if ds is not None:
+        for exp in always_on(ds, suite):
+            mask = rules.mask(exp, table, params)
+            n = int(mask.sum())
+            results.append(
+                RuleResult(len(results), exp, not n, n, table.num_rows, mask, always_on=True)
+            )
+    _report_once(results)
+    _region_once(results)
     return Validation(results=results, row_count=table.num_rows, gx_result=gx_result)
+
+
+NOT_NULL = "expect_column_values_to_not_be_null"
+UNIQUE_RULES = ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique")
+
+
+def _report_once(results: list[RuleResult]) -> None:
+    """A row whose key column is empty is reported as empty, not also as a duplicate.
+
+    GX counts rows that share a key with an empty part ((2024, -) twice) as duplicates, and the
+    masks must agree with GX's counts; so the masks stay, and what is reported under a
+    uniqueness rule leaves out the rows a not-null rule on one of its columns already reports.
+    The rows fail either way: only the report changes.
+    """
+    empty = {r.columns[0]: r.mask for r in results if r.type == NOT_NULL and r.columns}
+    for r in results:
+        if r.type in UNIQUE_RULES:
+            covered = [empty[c] for c in r.columns if c in empty]
+            if covered:
+                r.reported = r.mask & ~np.logical_or.reduce(covered)
+
+
+def always_on(ds: Dataset, suite: dict[str, Any]) -> list[dict[str, Any]]:
+    """The checks the catalog itself makes on every load, whatever the suite says.
+
+    Each key column is not empty, the key is unique, and the region column holds current
+    Kemendagri codes of the declared level inside the dataset's regency. A check the suite
+    already makes at least as strictly is left to the suite: the same rule on the same column,
+    uniqueness of the key or of part of it, the region column checked at the declared level
+    within the regency. So an empty suite can no longer hide a broken key or wrong codes, and
+    the shipped suites, which make all of them, run exactly as before.
+    """
+    from serasan.quality import scaffold
+
+    exps = [e for e in suite.get("expectations") or [] if isinstance(e, dict)]
+
+    def on(e: dict[str, Any]) -> list[str]:
+        return rules.columns_of(e.get("kwargs") or {})
+
+    key = list(ds.primary_key)
+    out = [
+        scaffold.not_null_rule(col)
+        for name in key
+        if (col := ds.column(name)) is not None
+        and not any(e.get("type") == NOT_NULL and on(e) == [name] for e in exps)
+    ]
+    if not any(e.get("type") in UNIQUE_RULES and on(e) and set(on(e)) <= set(key) for e in exps):
+        out.append(scaffold.key_rule(ds))
+    region = ds.region
+    if region is not None and ds.column(region.column) is not None:
+        covered = any(
+            e.get("type") == rules.KODE_WILAYAH
+            and on(e) == [region.column]
+            and (e.get("kwargs") or {}).get("level") == region.level
+            and _within(ds.regency, (e.get("kwargs") or {}).get("parent"))
+            for e in exps
+        )
+        if not covered:
+            name = rules.wilayah().get(ds.regency, ("", ds.regency))[1]
+            out.append(scaffold.region_rule(ds, name))
+    for e in out:
+        e["meta"]["always_on"] = True
+    return out
+
+
+def _within(regency: str, parent: Any) -> bool:
+    return isinstance(parent, str) and (parent == regency or parent.startswith(regency + "."))
+
+
+def _region_once(results: list[RuleResult]) -> None:
+    """An always-on region check reports only the rows the suite's own kode wilayah rule on the
+    same column (a looser one: another parent or none) does not already report."""
+    suite_rule: dict[str, np.ndarray] = {}
+    for r in results:
+        if r.type == rules.KODE_WILAYAH and not r.always_on and r.columns:
+            col = r.columns[0]
+            suite_rule[col] = suite_rule.get(col, np.zeros_like(r.mask)) | r.mask
+    for r in results:
+        if r.always_on and r.type == rules.KODE_WILAYAH and r.columns[0] in suite_rule:
+            r.reported = r.shown & ~suite_rule[r.columns[0]]

@@ -142,58 +142,64 @@ def _period_rule(ds: Dataset, c: Column, min_date: str | None) -> dict[str, Any]
     )
 
 
-def scaffold_suite(
-    catalog: Catalog, ds: Dataset, min_date: str | None = DEFAULT_MIN_DATE
-) -> dict[str, Any]:
-    """The starting suite, as GX JSON (a dict), from the dataset's column declarations."""
-    out: list[dict[str, Any]] = []
-    for c in ds.columns:
-        if not c.nullable:
-            out.append(
-                _exp(
-                    NOT_NULL,
-                    f"{_who(c)} wajib diisi, tidak boleh kosong",
-                    f"{_en(c)} is required and must not be empty",
-                    column=c.name,
-                )
-            )
+def not_null_rule(c: Column) -> dict[str, Any]:
+    """The column must not be empty."""
+    return _exp(
+        NOT_NULL,
+        f"{_who(c)} wajib diisi, tidak boleh kosong",
+        f"{_en(c)} is required and must not be empty",
+        column=c.name,
+    )
+
+
+def key_rule(ds: Dataset) -> dict[str, Any]:
+    """The primary key must be unique: one column, or the combination."""
     key = list(ds.primary_key)
     if len(key) == 1:
         kc = ds.column(key[0])
         assert kc is not None
-        out.append(
-            _exp(
-                UNIQUE,
-                f"{_who(kc)} ganda: nilai yang sama sudah ada di baris lain",
-                f"{_en(kc)} repeats: the same value is in another row",
-                column=kc.name,
-            )
+        return _exp(
+            UNIQUE,
+            f"{_who(kc)} ganda: nilai yang sama sudah ada di baris lain",
+            f"{_en(kc)} repeats: the same value is in another row",
+            column=kc.name,
         )
-    else:
-        names = ", ".join(key)
-        out.append(
-            _exp(
-                COMPOUND,
-                f"baris ganda: kombinasi {names} sudah ada di baris lain",
-                f"duplicate key {names}: the combination is in another row",
-                column_list=key,
-            )
-        )
+    names = ", ".join(key)
+    return _exp(
+        COMPOUND,
+        f"baris ganda: kombinasi {names} sudah ada di baris lain",
+        f"duplicate key {names}: the combination is in another row",
+        column_list=key,
+    )
+
+
+def region_rule(ds: Dataset, regency_name: str) -> dict[str, Any]:
+    """The region column: a Kemendagri code of the declared level inside the dataset's regency."""
+    assert ds.region is not None
+    c = ds.column(ds.region.column)
+    assert c is not None
+    level_id, level_en = rules.LEVEL_WORDS[ds.region.level]
+    return _exp(
+        rules.KODE_WILAYAH,
+        f"{_who(c)} bukan kode {level_id} Kemendagri di {regency_name}",
+        f"{_en(c)} is not a Kemendagri {level_en} code of {regency_name}",
+        column=c.name,
+        level=ds.region.level,
+        parent=ds.regency,
+    )
+
+
+def scaffold_suite(
+    catalog: Catalog, ds: Dataset, min_date: str | None = DEFAULT_MIN_DATE
+) -> dict[str, Any]:
+    """The starting suite, as GX JSON (a dict), from the dataset's column declarations."""
+    out: list[dict[str, Any]] = [not_null_rule(c) for c in ds.columns if not c.nullable]
+    out.append(key_rule(ds))
     regency = catalog.regencies.get(ds.regency)
     regency_name = regency.name if regency else ds.regency
     for c in ds.columns:
         if ds.region is not None and c.name == ds.region.column:
-            level_id, level_en = rules.LEVEL_WORDS[ds.region.level]
-            out.append(
-                _exp(
-                    rules.KODE_WILAYAH,
-                    f"{_who(c)} bukan kode {level_id} Kemendagri di {regency_name}",
-                    f"{_en(c)} is not a Kemendagri {level_en} code of {regency_name}",
-                    column=c.name,
-                    level=ds.region.level,
-                    parent=ds.regency,
-                )
-            )
+            out.append(region_rule(ds, regency_name))
         elif c.name == ds.period.column:
             out.append(_period_rule(ds, c, min_date))
         elif is_nik(c):

@@ -8,6 +8,7 @@ suites checked too.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from pathlib import Path
 
 from serasan.common.paths import CATALOG_DIR, EXPECTATIONS_DIR
@@ -71,3 +72,23 @@ def load_validated_catalog(
 ) -> Catalog:
     """The catalog, with every dataset's suite checked too (`serasan catalog validate`)."""
     return load_catalog(root, expectations_dir, lambda ds: check_suite(ds, expectations_dir))
+
+
+def load_catalog_for(
+    root: Path = CATALOG_DIR,
+    expectations_dir: Path = EXPECTATIONS_DIR,
+    datasets: Collection[str] = (),
+) -> Catalog:
+    """The catalog's structure (every YAML file, checked and cross-checked), with the suites of
+    `datasets` only: what a command working on one dataset needs.
+
+    `suite scaffold` and `onboard` pass none (the suite they write may not exist yet), `check`
+    passes its dataset's; a stale suite of another dataset never blocks them. Only
+    `catalog validate` (`load_validated_catalog`) checks every suite.
+    """
+    wanted = set(datasets)
+    return load_catalog(
+        root,
+        expectations_dir,
+        lambda ds: check_suite(ds, expectations_dir) if ds.id in wanted else [],
+    )

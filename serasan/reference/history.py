@@ -54,6 +54,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from itertools import pairwise
 
 from serasan.reference.versions import (
@@ -307,7 +308,7 @@ class CodeHistory:
     def counts(self) -> Counter[ChangeKind]:
         return Counter(c.kind for c in self.changes)
 
-    @property
+    @cached_property  # asked for every unknown code's message: computed once
     def scope_name(self) -> str:
         """`Sumatera Selatan` for one province's codes, `Indonesia` for several."""
         provinces = [r for r in self.current.regions.values() if r.level is Level.PROVINSI]

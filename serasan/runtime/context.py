@@ -31,6 +31,9 @@ class RunContext:
     dag_id: str | None = None
     run_id: str | None = None
     force: bool = False
+    # periods given with files (`serasan ingest --period`), by content sha256; extract records
+    # each in its raw object's manifest, which parse reads
+    periods: dict[str, str] = field(default_factory=dict)
     interval: Interval | None = None  # the run's data interval; default: the day before run_date
     connections: ConnectionResolver = env_connections
     _engine: Engine | None = field(default=None, repr=False)

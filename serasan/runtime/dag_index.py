@@ -26,7 +26,8 @@ INDEX_VERSION = 1
 def _catalog_files(root: Path) -> list[Path]:
     """Every file load_catalog reads (check_suites=False), in a stable order."""
     files = sorted((root / "regencies").glob("*.yaml")) + sorted((root / "datasets").glob("*.yaml"))
-    return files + ([root / "kpis.yaml"] if (root / "kpis.yaml").exists() else [])
+    extra = [root / name for name in ("kpis.yaml", "aliases.yaml") if (root / name).exists()]
+    return files + extra
 
 
 def _code_files() -> list[Path]:
@@ -36,6 +37,7 @@ def _code_files() -> list[Path]:
     return [
         package / "config" / "catalog.py",
         package / "config" / "source_params.py",
+        package / "config" / "regions.py",
         package / "lake" / "keys.py",
         here / "dag_index.py",
     ]

@@ -488,3 +488,136 @@ def test_a_catalog_edit_is_a_metadata_change_not_a_revision(loaded: RunContext) 
         ]
     n = out["written"]
     assert changes == ["added"] * n + ["metadata"] * n
+
+
+# ------------------------------------------------------------------------ `serasan export`
+
+
+def _deployment(
+    request: pytest.FixtureRequest, settings: Settings, tmp_path: Path, name: str
+) -> Settings:
+    """Another deployment on the same backend as `settings`: its own lake and warehouse."""
+    if settings.lake_url.startswith("s3://"):
+        from tests.support.services import fresh_database
+
+        stack = request.getfixturevalue("pg_server_url")
+        cm = fresh_database(stack)
+        url = cm.__enter__()
+        request.addfinalizer(lambda: cm.__exit__(None, None, None))
+        return dataclasses.replace(
+            settings, lake_url=f"{settings.lake_url}-{name}", warehouse_url=url, pii_key=KEY
+        )
+    return dataclasses.replace(
+        settings,
+        lake_url=str(tmp_path / name / "lake"),
+        warehouse_url=f"sqlite:///{tmp_path / name / 'warehouse.db'}",
+        pii_key=KEY,
+    )
+
+
+def _files(ctx: RunContext) -> dict[str, str]:
+    """Every export file's sha256, but the changelog and DCAT record, which carry the moment
+    each change was recorded."""
+    return {
+        k: v
+        for k, v in _lake_state(ctx).items()
+        if not k.endswith(("changelog.json", "dcat.jsonld"))
+    }
+
+
+def test_serasan_export_writes_what_the_export_task_writes(
+    request: pytest.FixtureRequest,
+    settings: Settings,
+    catalog: Catalog,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Two deployments with the same loads: the export DAG's `export` and `publish` tasks on
+    one, `serasan export` on the other, each with nothing but the environment's SERASAN_*."""
+    import datetime as dt
+    import os
+    from types import SimpleNamespace
+
+    from serasan.cli.main import main
+    from serasan.common.clock import JAKARTA
+    from serasan.operators import tasks
+
+    def use(s: Settings) -> RunContext:
+        for k in [k for k in os.environ if k.startswith("SERASAN_")]:
+            if not k.startswith("SERASAN_TEST_"):
+                monkeypatch.delenv(k)
+        for k, v in s.as_env().items():
+            monkeypatch.setenv(k, v)
+        ctx = _ctx(s, catalog)
+        for ds_id in DATASETS:
+            _ingest(ctx, ds_id)
+        return ctx
+
+    by_task = use(_deployment(request, settings, tmp_path, "task"))
+    context = {
+        "dag": SimpleNamespace(dag_id="serasan__musibanyuasin__export"),
+        "run_id": "manual__2026-11-01",
+        "logical_date": dt.datetime.combine(RUN_DATE, dt.time(), tzinfo=JAKARTA),
+        "params": {},
+    }
+    task_result = tasks.export("16.06", context)
+    assert tasks.publish("16.06", context) == {"regency": "16.06", "published": {}}
+
+    by_command = use(_deployment(request, settings, tmp_path, "command"))
+    capsys.readouterr()  # the loads' own log lines
+    date = RUN_DATE.isoformat()
+    assert main(["export", "--regency", "musibanyuasin", "--date", date, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["datasets"] == task_result["datasets"]
+    assert result["published"] == {}  # no portal configured, as for the task
+    written = _files(by_command)
+    assert written and written == _files(by_task)
+    assert {k.split("/")[2] for k in written} == set(DATASETS)
+    # again: nothing changed, nothing written
+    assert main(["export", "--regency", "16.06", "--date", date]) == 0
+    out = capsys.readouterr().out
+    assert "muba_bank_sampah: 0 period(s) written" in out and "not published" in out
+    assert _files(by_command) == written
+
+
+def test_serasan_export_of_one_dataset_and_period(
+    local_settings: Settings,
+    catalog: Catalog,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from serasan.cli.main import main
+
+    s = dataclasses.replace(local_settings, pii_key=KEY)
+    for k, v in s.as_env().items():
+        monkeypatch.setenv(k, v)
+    ctx = _ctx(s, catalog)
+    for ds_id in DATASETS:
+        _ingest(ctx, ds_id)
+    ds = catalog.dataset("muba_bank_sampah")
+    fact = fact_table(ds, ctx.engine.dialect.name)
+    with ctx.engine.connect() as conn:
+        days = sorted({r[0] for r in conn.execute(select(fact.c.periode))})
+    period = exports.period_key(days[-1], ds.cadence)
+    date = RUN_DATE.isoformat()
+    capsys.readouterr()
+    args = ["export", "--regency", "musibanyuasin", "--date", date, "--dataset", ds.id]
+    assert main([*args, "--period", period, "--no-publish"]) == 0
+    out = capsys.readouterr().out
+    assert f"{ds.id}: 1 period(s) written, 0 unchanged" in out
+    assert "not published (--no-publish)" in out
+    keys = set(ctx.lake.list("exports/"))
+    assert {k.rsplit("/", 1)[0] for k in keys if k.count("/") == 4} == {
+        f"exports/musibanyuasin/{ds.id}/{period}"
+    }
+    assert _periods(ctx, ds.id) == {period: f"exports/musibanyuasin/{ds.id}/{period}/"}
+    # the rest of the dataset follows without the period filter; other datasets stay untouched
+    assert main(args) == 0
+    assert f"{ds.id}: {len({exports.period_key(d, ds.cadence) for d in days}) - 1} period(s)" in (
+        capsys.readouterr().out
+    )
+    assert not _periods(ctx, "muba_cctv_kita")
+    assert main([*args[:-2], "--dataset", "muaraenim_produksi_karet"]) == 2
+    assert "not a dataset of 16.06" in capsys.readouterr().err
+    assert main([*args, "--period", "2026-13"]) == 2

@@ -217,9 +217,13 @@ def test_kebakaran_reads_month_first_dates(shared_dir: Path) -> None:
     first_13th = next(r for r in _rows(result) if r["tanggal"] == dt.date(2013, 1, 13))
     assert body[first_13th["no"] - 1][1][at["tanggal"]] == "1/13/2013"
     # the area column writes 1,000 (thousands) and 0.5 (decimal): read as 1234.5-style
-    assert result.notes == [
+    assert result.notes[0] == (
         "column 'luas_area_kejadian' mixes 1.234,5 and 1234.5 (3 vs 14 values); read as 1234.5"
-    ]
+    )
+    # and '-' is read as empty (dash: empty, the default), which the note says
+    assert len(result.notes) == 2
+    dash_note = result.notes[1]
+    assert "'-' read as empty, dash: empty, in column(s) 'luas_area_kejadian' (3)" in dash_note
     assert by_no[1]["luas_area_kejadian"] == 102.0
     assert by_no[14]["luas_area_kejadian"] == 0.5
     assert by_no[18]["luas_area_kejadian"] == 9600.0

@@ -637,7 +637,7 @@ def test_codes_keep_leading_zeros_and_dots(fmt):
                     "Mei 2026",
                     "1603014501900001",
                     "Siti",
-                    "16.03.01.2001",
+                    "16.03.01.2011",  # a current code (16.03.01.2001 was renumbered)
                     "Santunan Lansia",
                     "Rp 300.000",
                 ],
@@ -649,5 +649,5 @@ def test_codes_keep_leading_zeros_and_dots(fmt):
     )
     assert bansos.rejects == []
     assert bansos.table.to_pylist()[0]["nik"] == "1603014501900001"
-    assert bansos.table.to_pylist()[0]["kode_desa"] == "16.03.01.2001"
+    assert bansos.table.to_pylist()[0]["kode_desa"] == "16.03.01.2011"
     assert bansos.table.schema.field("nik").type == pa.string()

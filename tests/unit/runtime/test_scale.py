@@ -179,7 +179,8 @@ def test_every_dataset_gets_its_dag_and_every_regency_its_two(parsed: dict) -> N
         assert set(dag["tags"]) == {"serasan", slug, ds.opd, ds.pillar}
         assert dag["owners"] == [f"{slug}-{ds.opd}"]
         assert dag["callbacks"] == [1] and dag["catchup"] is False
-        assert dag["params"] == ["force"] and dag["timetable"] == "CronTriggerTimetable"
+        assert dag["params"] == ["force", "periods"]  # periods: `serasan ingest --period`
+        assert dag["timetable"] == "CronTriggerTimetable"
         assert dag["doc_md"].startswith(f"**{ds.title}** ({cat.regency(ds.regency).name}, ")
     for reg in cat.regencies.values():
         assets = sorted(f"serasan.{d.id}" for d in cat.datasets_of(reg.kode))
