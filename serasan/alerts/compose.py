@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from serasan.common.clock import MONTH_NAMES as BULAN
+from serasan.common.clock import MONTH_NAMES_EN as MONTHS
 from serasan.common.enums import LoadStatus
 from serasan.common.masking import mask_record
 from serasan.config.catalog import Catalog, Dataset
@@ -148,20 +149,6 @@ def compose(
 
 # ------------------------------------------------------------------ lateness and daily digest
 
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 ROMAN = ("I", "II", "III", "IV")
 
 TEXT_LATE = {

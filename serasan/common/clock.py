@@ -25,6 +25,22 @@ MONTH_NAMES: tuple[str, ...] = (
     "Desember",
 )
 
+# The same in English, for messages in English (SERASAN_LANG=en).
+MONTH_NAMES_EN: tuple[str, ...] = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
 # Every spelling an OPD file uses for a month (Indonesian and English, full and short).
 MONTH_NUMBERS: dict[str, int] = {
     "januari": 1,

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from serasan.common.clock import MONTH_NAMES as _BULAN
+from serasan.common.clock import MONTH_NAMES_EN as _MONTHS
 from serasan.config.catalog import Catalog, Column, Dataset
 from serasan.quality import rules
 
@@ -44,20 +45,6 @@ _SIGNED_NAME = re.compile(
     r"perubahan|pertumbuhan|growth|delta|saldo)(_|$)"
 )
 _MONEY_UNITS = {"rupiah", "rp", "idr"}
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 def _who(c: Column, word: str = "kolom") -> str:
