@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 # Airflow reads its configuration at import: give the whole session a throwaway home first.
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="serasan-airflow-"))
@@ -29,6 +31,8 @@ from serasan.config.catalog import Catalog  # noqa: E402
 from serasan.config.settings import Settings  # noqa: E402
 from serasan.quality.suites import load_validated_catalog  # noqa: E402
 from tests.support.paths import REPO_ROOT  # noqa: E402
+from tests.support.services import moto_server, postgresql_server  # noqa: E402
+from tests.support.warehouse import loaded_regencies  # noqa: E402
 
 
 def _shared_candidates() -> list[Path]:
@@ -73,3 +77,36 @@ def shared_dir() -> Path:
             pytrace=False,
         )
     return SHARED
+
+
+# ---- services shared by the integration and system tiers (session-scoped, built once per run)
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str:
+    """The PostgreSQL server the suite uses; fails (never skips) when it is unreachable."""
+    return postgresql_server()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 API on loopback: moto_server, spoken to over HTTP by the minio SDK."""
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session", params=["embedded", "production"])
+def regencies_loaded(
+    request: pytest.FixtureRequest, catalog: Catalog, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """Both regencies fully loaded, with KPIs, exports and reports, on each backend pair.
+    Shared by the session: tests must not change it (copy what they want to change)."""
+    work = tmp_path_factory.mktemp(f"regencies-{request.param}")
+    if request.param == "embedded":
+        with loaded_regencies("embedded", catalog, work) as ctx:
+            yield ctx
+        return
+    server = request.getfixturevalue("pg_server_url")
+    endpoint = request.getfixturevalue("s3_endpoint")
+    with loaded_regencies("production", catalog, work, server, endpoint) as ctx:
+        yield ctx

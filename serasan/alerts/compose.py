@@ -73,6 +73,12 @@ class Alert:
     subject: str
     body: str
 
+    def as_text(self) -> bytes:
+        """The copy kept in the lake: headers as a mail client shows them, then the body."""
+        return (
+            f"Subject: {self.subject}\nTo: {', '.join(self.recipients)}\n\n{self.body}\n".encode()
+        )
+
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     cells = [[str(r.get(c) if r.get(c) is not None else "") for c in columns] for r in rows]

@@ -224,7 +224,7 @@ def _write(ctx: RunContext, key: str, alert: alerts.Alert) -> None:
         return
     ctx.lake.put(
         key,
-        f"Subject: {alert.subject}\nTo: {', '.join(alert.recipients)}\n\n{alert.body}\n".encode(),
+        alert.as_text(),
         "text/plain; charset=utf-8",
     )
 
@@ -269,25 +269,31 @@ def check_lateness(ctx: RunContext) -> list[str]:
             grace_days=grace,
             lang=lang,
         )
-        lake_key = lateness_alert_key(key, day)
-        _write(ctx, lake_key, msg)
-        delivery.enqueue(
-            ctx.engine,
-            ctx.settings,
-            delivery.OutboxAlert(
-                alert_id=aid,
-                kind="late",
-                recipients=msg.recipients,
-                subject=msg.subject,
-                body=msg.body,
-                regency=reg.kode,
-                opd=opd_code,
-                lake_key=lake_key,
-            ),
-        )
+        _send(ctx, "late", aid, msg, reg.kode, opd_code, lateness_alert_key(key, day))
         log.info("%s: %d datasets late%s", key, len(late), " (walidata told)" if escalated else "")
         sent.append(aid)
     return sent
+
+
+def _send(
+    ctx: RunContext, kind: str, aid: str, msg: alerts.Alert, regency: str, opd: str, lake_key: str
+) -> None:
+    """The message beside the other alerts in the lake, and into the outbox for delivery."""
+    _write(ctx, lake_key, msg)
+    delivery.enqueue(
+        ctx.engine,
+        ctx.settings,
+        delivery.OutboxAlert(
+            alert_id=aid,
+            kind=kind,
+            recipients=msg.recipients,
+            subject=msg.subject,
+            body=msg.body,
+            regency=regency,
+            opd=opd,
+            lake_key=lake_key,
+        ),
+    )
 
 
 def digests(ctx: RunContext) -> list[str]:
@@ -324,21 +330,6 @@ def digests(ctx: RunContext) -> list[str]:
             rows=rows,
             lang=lang,
         )
-        lake_key = digest_alert_key(key, day)
-        _write(ctx, lake_key, msg)
-        delivery.enqueue(
-            ctx.engine,
-            ctx.settings,
-            delivery.OutboxAlert(
-                alert_id=aid,
-                kind="digest",
-                recipients=msg.recipients,
-                subject=msg.subject,
-                body=msg.body,
-                regency=reg.kode,
-                opd=opd_code,
-                lake_key=lake_key,
-            ),
-        )
+        _send(ctx, "digest", aid, msg, reg.kode, opd_code, digest_alert_key(key, day))
         written.append(aid)
     return written

@@ -161,12 +161,7 @@ def finish_load(
     alert, alert_key = prepared.alert, prepared.alert_key
     _mark_manifest(ctx, ds, staged)
     if alert:
-        ctx.lake.put(
-            alert_key,
-            f"Subject: {alert.subject}\nTo: {', '.join(alert.recipients)}"
-            f"\n\n{alert.body}\n".encode(),
-            "text/plain; charset=utf-8",
-        )
+        ctx.lake.put(alert_key, alert.as_text(), "text/plain; charset=utf-8")
     summary = LoadSummary(
         dataset=staged.dataset,
         sha256=staged.sha256,

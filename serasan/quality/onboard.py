@@ -49,7 +49,6 @@ from serasan.parse.sniff import ParseError, Sniffed, csv_rows, sniff, xlsx_rows
 from serasan.quality import rules
 from serasan.quality.scaffold import BETWEEN, DEFAULT_MIN_DATE, scaffold_suite
 from serasan.quality.suites import check_suite
-from serasan.reference.names import name_key
 
 MAX_ROWS = 200_000  # rows read from a sample; more say nothing new about types
 ALLOWED_MAX = 12  # distinct values up to which a short text column gets `allowed`
@@ -248,32 +247,6 @@ class RegionGuess:
         return f"of {self.distinct} distinct values, " + ", ".join(parts) + " resolve"
 
 
-class _Reference:
-    """The region codes and names Serasan ships: the seed, the reference data, the crosswalk."""
-
-    def __init__(self) -> None:
-        from serasan.reference.resolve import shipped_crosswalk, shipped_history
-
-        history = shipped_history()
-        self.levels: dict[str, str] = {k: lv for k, (lv, _) in rules.wilayah().items()}
-        self.names: dict[str, str] = {k: n for k, (_, n) in rules.wilayah().items()}
-        for code, region in history.current.regions.items():
-            self.levels.setdefault(code, str(region.level))
-            self.names.setdefault(code, region.name)
-        self.superseded: dict[str, str] = {}
-        for change in history.changes:
-            if change.new_code and change.old_code not in self.levels:
-                self.superseded.setdefault(change.old_code, change.new_code)
-        self.bps: dict[str, tuple[str, str]] = {}
-        for e in shipped_crosswalk():
-            if e.kemendagri_code:
-                self.bps[e.bps_code] = (e.kemendagri_code, str(e.level))
-        by_name: dict[tuple[str, str], set[str]] = {}
-        for code, name in self.names.items():
-            by_name.setdefault((self.levels[code], name_key(name)), set()).add(code)
-        self.by_name = by_name
-
-
 def _kemendagri(value: str) -> str | None:
     """A dotted Kemendagri-looking value without spaces, each part zero-padded; None when the
     value is not dotted digits (an undotted one is ambiguous with BPS codes: not read here)."""
@@ -283,46 +256,54 @@ def _kemendagri(value: str) -> str | None:
     return reader.normalise_kode(v)
 
 
-def detect_region(column: str, values: Iterable[str], ref: _Reference) -> RegionGuess:
-    """How many distinct values each scheme resolves against the shipped reference.
+def detect_region(column: str, values: Iterable[str]) -> RegionGuess:
+    """How many distinct values each scheme resolves, anywhere in the shipped reference.
 
-    kemendagri: dotted codes (spaces and missing zeros allowed), current or superseded;
-    kemendagri_undotted: digits that are a Kemendagri code once dotted (2/4/6/10 digits, which
-    for 10 digits could also be a BPS village code); bps: BPS codes of the crosswalk; name: a
-    region name (one prefix such as Kab./Kec./Desa dropped) naming exactly one region of a level.
-
-    TODO(issue 15, region schemes): when `serasan.parse.regions.detect_scheme` lands, count with
-    it instead, so that onboard and the parser agree on what resolves.
+    Counted with the parser's own resolvers (`serasan.parse.regions`), so onboarding and the
+    parser agree on what resolves. kemendagri: dotted codes (spaces and missing zeros allowed),
+    current or superseded; kemendagri_undotted: digits that are a current code once dotted
+    (for 10 digits they could also be a BPS village code); bps: BPS codes of the crosswalk;
+    name: a region name naming exactly one region of a level in a shipped province.
     """
+    from serasan.parse import regions
+    from serasan.reference import provinces
+    from serasan.reference.versions import Level
+
     distinct = sorted({v.strip() for v in values if v and v.strip()})
     counts = {s: SchemeCount(s, 0) for s in ("kemendagri", "kemendagri_undotted", "bps", "name")}
     names_at: dict[str, dict[str, str]] = {lv: {} for lv in rules.LEVELS}
+
+    def current(out: regions.Outcome) -> str | None:
+        code = out.code if out.ok else None
+        return code if code and provinces.current_region(code) is not None else None
 
     def hit(scheme: str, value: str, code: str) -> None:
         c = counts[scheme]
         c.resolved += 1
         c.codes[value] = code
-        c.levels[ref.levels.get(code, "?")] += 1
+        region = provinces.current_region(code)
+        c.levels[str(region.level) if region is not None else "?"] += 1
 
     for v in distinct:
-        dotted = _kemendagri(v)
-        if dotted is not None:
-            code = dotted if dotted in ref.levels else ref.superseded.get(dotted)
-            if code:
+        compact = "".join(v.split())
+        if compact.isdigit():
+            code = current(regions.resolve_kemendagri(v, undotted=True))
+            if code and code != compact:
+                hit("kemendagri_undotted", v, code)
+            bps = (current(regions.resolve_bps(v, lvl)) for lvl in Level)
+            if (code := next((c for c in bps if c), None)) is not None:
+                hit("bps", v, code)
+        elif _kemendagri(v) is not None:
+            if (code := current(regions.resolve_kemendagri(v))) is not None:
                 hit("kemendagri", v, code)
-        digits = re.sub(r"\s+", "", v)
-        if digits.isdigit():
-            undotted = reader.normalise_kode(digits)
-            if undotted and undotted != digits and undotted in ref.levels:
-                hit("kemendagri_undotted", v, undotted)
-            if digits in ref.bps:
-                hit("bps", v, ref.bps[digits][0])
-        elif dotted is None:
-            key = name_key(v)
+        else:
             for lv in rules.LEVELS:  # a name counts at each level where it names one region
-                codes = ref.by_name.get((lv, key), set())
-                if len(codes) == 1:
-                    names_at[lv][v] = next(iter(codes))
+                found = (
+                    current(regions.resolve_name(v, Level(lv), kode, suggest=False))
+                    for kode in provinces.SHIPPED
+                )
+                if (code := next((c for c in found if c), None)) is not None:
+                    names_at[lv][v] = code
     level_best = max(rules.LEVELS, key=lambda lv: len(names_at[lv]))
     for v, code in names_at[level_best].items():
         hit("name", v, code)
@@ -688,7 +669,6 @@ def _key_search(
 def _pick_region(columns: list[ColumnGuess]) -> tuple[RegionGuess | None, ColumnGuess | None]:
     """The text column whose values resolve best under some scheme (or, failing that, whose
     values are shaped like Kemendagri codes), and that column, kept as text."""
-    ref = _Reference()
     region: RegionGuess | None = None
 
     def rank(g: RegionGuess) -> tuple[float, bool]:
@@ -698,7 +678,7 @@ def _pick_region(columns: list[ColumnGuess]) -> tuple[RegionGuess | None, Column
     for c in columns:
         if c.type != "string" and not c.code_like:
             continue
-        guess = detect_region(c.name, [_shown(v) for v in c.values if v is not None], ref)
+        guess = detect_region(c.name, [_shown(v) for v in c.values if v is not None])
         if (guess.scheme or guess.shape_level) and (region is None or rank(guess) > rank(region)):
             region = guess
     col = next((c for c in columns if region and c.name == region.column), None)

@@ -11,17 +11,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from serasan.config.catalog import Catalog
 from serasan.config.settings import Settings
 from tests.support.mail import SmtpServer
-from tests.support.services import free_port, fresh_database, moto_server, postgresql_server
-from tests.support.warehouse import loaded_regencies
+from tests.support.services import free_port, fresh_database
 
 _HERE = Path(__file__).resolve().parent
 
@@ -32,24 +29,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
-@pytest.fixture(scope="session")
-def pg_server_url() -> str:
-    """The PostgreSQL server the suite uses; fails (never skips) when it is unreachable."""
-    return postgresql_server()
-
-
 @pytest.fixture
 def pg_url(pg_server_url: str) -> Iterator[str]:
     """A fresh, empty database per test, dropped afterwards."""
     with fresh_database(pg_server_url) as url:
         yield url
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """A real S3 API on loopback: moto_server, spoken to over HTTP by the minio SDK."""
-    with moto_server() as endpoint:
-        yield endpoint
 
 
 @pytest.fixture
@@ -85,23 +69,6 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     eng = make_engine(url)
     yield eng
     eng.dispose()
-
-
-@pytest.fixture(scope="session", params=["embedded", "production"])
-def regencies_loaded(
-    request: pytest.FixtureRequest, catalog: Catalog, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Any]:
-    """Both regencies fully loaded, with KPIs, exports and reports, on each backend pair.
-    Shared by the session: tests must not change it (copy what they want to change)."""
-    work = tmp_path_factory.mktemp(f"regencies-{request.param}")
-    if request.param == "embedded":
-        with loaded_regencies("embedded", catalog, work) as ctx:
-            yield ctx
-        return
-    server = request.getfixturevalue("pg_server_url")
-    endpoint = request.getfixturevalue("s3_endpoint")
-    with loaded_regencies("production", catalog, work, server, endpoint) as ctx:
-        yield ctx
 
 
 @pytest.fixture
