@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-from functools import cache
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from serasan.admin import metrics
 from serasan.alerts import delivery, freshness
+from serasan.common.paths import catalog_dir, expectations_dir
 from serasan.config.catalog import Catalog
 from serasan.operators.config import (
     airflow_connection,
@@ -24,23 +26,31 @@ from serasan.pipeline.parse import parse as _parse
 from serasan.pipeline.validate import validate as _validate
 from serasan.publish import exports, kpi
 from serasan.publish import report as report_
-from serasan.quality.suites import load_validated_catalog
+from serasan.quality.suites import load_catalog_for
 from serasan.runtime.context import RunContext
 from serasan.warehouse.db import upgrade
 
 log = logging.getLogger(__name__)
 
 
-@cache
-def _catalog() -> Catalog:
-    return load_validated_catalog()
+def _catalog(dataset_id: str | None = None) -> Catalog:
+    """The catalog of SERASAN_CATALOG_DIR, with the suite of `dataset_id` checked (none for a
+    regency's or the alerts' tasks): another dataset's stale suite never stops this task."""
+    return _catalog_at(str(catalog_dir()), str(expectations_dir()), dataset_id)
 
 
-def _ctx(context: dict[str, Any], alerts: bool = False) -> RunContext:
+@lru_cache(maxsize=8)  # a worker runs many datasets' tasks: keep a few, not one per dataset
+def _catalog_at(root: str, expectations: str, dataset_id: str | None) -> Catalog:
+    return load_catalog_for(Path(root), Path(expectations), (dataset_id,) if dataset_id else ())
+
+
+def _ctx(
+    context: dict[str, Any], alerts: bool = False, dataset_id: str | None = None
+) -> RunContext:
     settings = settings_for_alerts() if alerts else settings_from_airflow()
     return RunContext(
         settings=settings,
-        catalog=_catalog(),
+        catalog=_catalog(dataset_id),
         run_date=run_date_of(context),
         dag_id=context["dag"].dag_id,
         run_id=context["run_id"],
@@ -57,21 +67,21 @@ def _ctx(context: dict[str, Any], alerts: bool = False) -> RunContext:
 
 def extract(dataset_id: str, context: dict[str, Any]) -> list[XCom]:
     """New inbox objects into raw/; the raw objects to process, as `RawObject`s."""
-    ctx = _ctx(context)
+    ctx = _ctx(context, dataset_id=dataset_id)
     upgrade(ctx.engine, ctx.catalog)  # the DAGs run the same upgrade before they load
     return [o.to_xcom() for o in _extract(ctx, ctx.catalog.dataset(dataset_id))]
 
 
 def parse(dataset_id: str, objects: list[XCom], context: dict[str, Any]) -> list[XCom]:
     """Each raw object into typed Parquet in staging/ (or rejected), as `Parsed`s."""
-    ctx = _ctx(context)
+    ctx = _ctx(context, dataset_id=dataset_id)
     ds = ctx.catalog.dataset(dataset_id)
     return [_parse(ctx, ds, RawObject.from_xcom(o)).to_xcom() for o in objects]
 
 
 def validate(dataset_id: str, parsed: list[XCom], context: dict[str, Any]) -> list[XCom]:
     """The suite on each parsed file: staging, quarantine, Data Docs, as `Validated`s."""
-    ctx = _ctx(context)
+    ctx = _ctx(context, dataset_id=dataset_id)
     ds = ctx.catalog.dataset(dataset_id)
     return [_validate(ctx, ds, Parsed.from_xcom(p)).to_xcom() for p in parsed]
 
@@ -81,7 +91,7 @@ def load(dataset_id: str, validated: list[XCom], context: dict[str, Any]) -> lis
     are recorded, so the run shows it. Returns `LoadSummary`s."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    ctx = _ctx(context)
+    ctx = _ctx(context, dataset_id=dataset_id)
     ds = ctx.catalog.dataset(dataset_id)
     summaries = [_load(ctx, ds, Validated.from_xcom(v)) for v in validated]
     blocked = [s for s in summaries if s.nothing_loaded]

@@ -54,9 +54,12 @@ def _period_problem(ds: Any, period: str | None) -> str | None:
     return None
 
 
-def _prepare(settings: Settings) -> None:
-    """Export the settings so DAG tasks in this process see the same lake and warehouse."""
+def _prepare(settings: Settings, args: argparse.Namespace) -> None:
+    """Export the settings, --catalog and --expectations so the DAG run in this process sees
+    the same lake, warehouse and catalog."""
     os.environ.update(settings.as_env())
+    os.environ["SERASAN_CATALOG_DIR"] = str(Path(args.catalog).resolve())
+    os.environ["SERASAN_EXPECTATIONS_DIR"] = str(Path(args.expectations).resolve())
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -78,7 +81,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if problem := _period_problem(ds, args.period):
         return error(problem)
     s = settings()
-    _prepare(s)
+    _prepare(s, args)
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     lake = open_lake(s)

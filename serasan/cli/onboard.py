@@ -42,6 +42,7 @@ def cmd_onboard(args: argparse.Namespace) -> int:
             title=args.title,
             check=not args.no_check,
             run_date=run_date,
+            scope=args.scope,
         )
     except (OnboardError, ParseError) as exc:
         return error(exc)
@@ -98,8 +99,8 @@ def register(sub: Subparsers) -> None:
         examples=[
             "serasan onboard sampah-2026.xlsx --id muba_sampah_desa --regency musibanyuasin \\\n"
             "  --opd dlh --pillar environment",
-            "serasan onboard 'Nikah dan Cerai 2022.csv' --id muaraenim_nikah_cerai --regency 16.03 \\\n"
-            "  --opd dinsos --pillar society --out /tmp/draft --json",
+            "serasan onboard 'Nikah dan Cerai 2022.csv' --id sumsel_nikah_cerai --regency 16.03 \\\n"
+            "  --scope 16 --opd dinsos --pillar society --out /tmp/draft --json",
         ],
         notes="The file is read as the parser reads it (title rows, a header merged over two\n"
         "rows, Indonesian numbers and dates). Every column gets a type and nullability, the\n"
@@ -116,6 +117,10 @@ def register(sub: Subparsers) -> None:
     )
     ob.add_argument("--regency", required=True, help="slug or kode (musibanyuasin, 16.06)")
     ob.add_argument("--opd", required=True, help="the OPD's code in the regency's YAML")
+    ob.add_argument(
+        "--scope",
+        help="a province code (16) when the file covers the whole province, not one regency",
+    )
     ob.add_argument("--pillar", required=True, help="governance, branding, economy, living, ...")
     ob.add_argument("--title", help="the dataset's title (default: from the file name)")
     ob.add_argument("--out", help="write both files into this folder instead")

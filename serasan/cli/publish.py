@@ -105,7 +105,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if picked is None:
         return 2
     kode, date = picked
-    mine = {d.id for d in catalog.datasets_of(kode)}
+    mine = {d.id for d in catalog.datasets_for(kode)}  # a province-scope one covering it too
     unknown = [d for d in args.dataset or [] if d not in mine]
     if unknown:
         return error(

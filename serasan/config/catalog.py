@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from serasan.common.enums import LoadMode, QualityPolicy
 from serasan.common.paths import CATALOG_DIR, EXPECTATIONS_DIR
@@ -105,7 +105,8 @@ class PeriodSpec(_Strict):
 
 class RegionSpec(_Strict):
     column: str
-    level: Literal["kecamatan", "desa_kelurahan"]
+    # kabupaten_kota: one row per regency or city of a province-scope dataset
+    level: Literal["kabupaten_kota", "kecamatan", "desa_kelurahan"]
     # how the file writes the region (serasan.config.regions): Kemendagri codes, BPS codes
     # (mapped through the crosswalk) or names (resolved within their parent)
     scheme: Literal["kemendagri", "bps", "name"] = "kemendagri"
@@ -149,7 +150,11 @@ class Retention(_Strict):
 
 class Dataset(_Strict):
     id: str = Field(pattern=IDENT)
-    regency: str
+    regency: str  # the regency whose OPD sends it, and whose walidata answers for it
+    # the area its rows may lie in, when wider than `regency`: a province ("16"). Each served
+    # regency inside it sees its own rows (KPIs, exports, report); rows of other regencies are
+    # loaded and checked, and kept for comparison.
+    scope: str | None = Field(default=None, pattern=r"^\d{2}(\.\d{2})?$")
     opd: str
     pillar: Literal["governance", "branding", "economy", "living", "society", "environment"]
     title: str
@@ -181,12 +186,52 @@ class Dataset(_Strict):
         return next((c for c in self.columns if c.name == name), None)
 
     @property
+    def area(self) -> str:
+        """The code every row's region must lie in: the scope, else the regency."""
+        return self.scope or self.regency
+
+    @property
+    def wide(self) -> bool:
+        """Its rows span more than its own regency (a province-scope dataset)."""
+        return self.area != self.regency
+
+    def covers(self, regency: str) -> bool:
+        """Whether rows of `regency` may be in it."""
+        return regency == self.area or regency.startswith(self.area + ".")
+
+    @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
     @property
     def pii_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.pii]
+
+    _source: str | None = PrivateAttr(default=None)
+
+    @property
+    def view_source(self) -> str | None:
+        """The id of the dataset this is a regency's view of (`view_of`), None if none."""
+        return self._source
+
+
+def view_of(ds: Dataset, regency: Regency) -> Dataset:
+    """One served regency's view of a dataset: the rows inside the regency, exported under
+    the regency's name. A dataset that is not province-scope is its own view. The owner's view
+    keeps the dataset's id; another regency's is `<id>__<regency slug>`, so each has its own
+    export history."""
+    if not ds.wide:
+        return ds
+    view = ds.model_copy(
+        update={
+            "id": ds.id if regency.kode == ds.regency else f"{ds.id}__{regency.slug}",
+            "regency": regency.kode,
+            "scope": None,
+            "title": f"{ds.title} ({regency.name})",
+        }
+    )
+    view._source = ds.id
+    return view
 
 
 class Kpi(_Strict):
@@ -262,12 +307,27 @@ class Catalog:
             ) from None
 
     def opd_of(self, ds: Dataset) -> Opd:
-        opd = self.regencies[ds.regency].opd(ds.opd)
+        opd = self.regencies[self.source_of(ds).regency].opd(ds.opd)
         assert opd is not None  # guaranteed by load_catalog's reference checks
         return opd
 
     def datasets_of(self, regency_kode: str) -> list[Dataset]:
+        """The datasets the regency's OPDs send."""
         return [d for d in self.datasets.values() if d.regency == regency_kode]
+
+    def datasets_for(self, regency_kode: str) -> list[Dataset]:
+        """The datasets that may hold rows of the regency: its own, and the province-scope
+        datasets of other regencies that cover it."""
+        return [d for d in self.datasets.values() if d.covers(regency_kode)]
+
+    def export_views(self, regency_kode: str) -> list[Dataset]:
+        """What the regency exports: each dataset of `datasets_for`, a province-scope one as
+        the regency's view of it (`view_of`)."""
+        return [view_of(d, self.regency(regency_kode)) for d in self.datasets_for(regency_kode)]
+
+    def source_of(self, ds: Dataset) -> Dataset:
+        """The catalog's dataset behind a regency's view (the dataset itself otherwise)."""
+        return self.datasets.get(ds.view_source or ds.id, ds)
 
     def kpis_of(self, regency_kode: str) -> list[Kpi]:
         return [k for k in self.kpis.values() if k.regency == regency_kode]
@@ -400,9 +460,10 @@ def load_catalog(
         for src in kpi.sources:
             if src not in datasets:
                 problems.append(f"{kpi_path}: [{i}].sources: unknown dataset {src!r}")
-            elif datasets[src].regency != kpi.regency:
+            elif not datasets[src].covers(kpi.regency):
                 problems.append(
-                    f"{kpi_path}: [{i}].sources: dataset {src!r} belongs to another regency"
+                    f"{kpi_path}: [{i}].sources: dataset {src!r} holds no rows of "
+                    f"{kpi.regency} (its area is {datasets[src].area})"
                 )
         for ref in re.findall(r"\{(\w+)\.(\w+)\}", kpi.query):
             if ref[1].startswith("fact_") and ref[1].removeprefix("fact_") not in kpi.sources:
@@ -453,6 +514,7 @@ def _check_dataset(ds: Dataset, regencies: dict[str, Regency], path: Path) -> li
         )
     if ds.region and ds.region.column not in names:
         problems.append(f"{path}: region.column: {ds.region.column!r} is not a declared column")
+    problems += _check_scope(ds, path)
     if ds.source.kind != "spreadsheet":
         problems += _check_source_params(ds, path)
     problems += reading_problems(ds, path)
@@ -473,6 +535,27 @@ def _check_dataset(ds: Dataset, regencies: dict[str, Regency], path: Path) -> li
         problems.append(
             f"{path}: primary_key: a replace_period dataset must have its period "
             f"column {ds.period.column!r} in the key"
+        )
+    return problems
+
+
+def _check_scope(ds: Dataset, path: Path) -> list[str]:
+    """A scope holds the dataset's own regency, and rows spread over it name their region."""
+    problems = []
+    if ds.scope is not None and not ds.covers(ds.regency):
+        problems.append(
+            f"{path}: scope: {ds.scope!r} does not contain the dataset's regency {ds.regency}; "
+            f"a scope is wider than the regency (its province, {ds.regency[:2]!r})"
+        )
+    if ds.wide and ds.region is None:
+        problems.append(
+            f"{path}: scope: rows of a {ds.scope!r}-wide dataset must say where they are: "
+            "declare a region block"
+        )
+    if ds.region is not None and ds.region.level == "kabupaten_kota" and not ds.wide:
+        problems.append(
+            f"{path}: region.level: kabupaten_kota rows of one regency ({ds.regency}) are "
+            f"all the same region; declare `scope: {ds.regency[:2]!r}` for a province-wide table"
         )
     return problems
 

@@ -407,7 +407,13 @@ def _plan(opener: Opener, filename: str, ds: Dataset, period: PeriodContext | No
         head.append(row)
         if len(head) >= HEADER_SCAN + 1:
             break
-    optional = frozenset([ds.period.column] if period else [])
+    # filled here, not read: the period from its context, the region's source column
+    optional = frozenset(
+        [
+            *([ds.period.column] if period else []),
+            *([ds.region.source_column] if ds.region and ds.region.source_column else []),
+        ]
+    )
     header_idx, positions, merged = _find_header(head, ds, filename, optional)
     # a labelled column the catalog does not declare is ignored, not a reason to reject rows
     labelled = [

@@ -883,7 +883,7 @@ def for_dataset(
         return None
     return RowResolver(
         ds.region,
-        ds.regency,
+        ds.area,
         ds.column_names,
         period_column=ds.period.column,
         headers={c.name: c.header for c in ds.columns},
@@ -900,12 +900,13 @@ def default_aliases() -> AliasTable:
     """The alias table of the catalog in SERASAN_CATALOG_DIR, read once (for callers that have
     no Catalog at hand; those that do pass `catalog.aliases`). Its problems are
     `catalog validate`'s to report: here a broken file gives no aliases."""
-    from serasan.common.paths import CATALOG_DIR
+    from serasan.common.paths import catalog_dir
     from serasan.config.regions import load_aliases
 
-    key = str(CATALOG_DIR)
+    root = catalog_dir()
+    key = str(root)
     if key not in _DEFAULT_ALIASES:
-        table, problems = load_aliases(CATALOG_DIR)
+        table, problems = load_aliases(root)
         _DEFAULT_ALIASES[key] = NO_ALIASES if problems else table
     return _DEFAULT_ALIASES[key]
 

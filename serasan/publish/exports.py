@@ -416,10 +416,17 @@ def build_period(
 
 
 def _records_by_period(ctx: RunContext, ds: Dataset) -> dict[str, list[dict[str, Any]]]:
-    fact = fact_table(ds, ctx.engine.dialect.name)
+    """The fact rows of each export period; a regency's view of a province-scope dataset gets
+    the rows inside the regency only (a bound prefix match, never SQL built from a value)."""
+    source = ctx.catalog.source_of(ds)
+    fact = fact_table(source, ctx.engine.dialect.name)
+    query = select(fact).order_by(*[fact.c[k] for k in ds.primary_key])
+    if source.wide and ds.region is not None:
+        col = fact.c[ds.region.column]
+        query = query.where((col == ds.regency) | col.startswith(ds.regency + ".", autoescape=True))
     by_period: dict[str, list[dict[str, Any]]] = defaultdict(list)
     with ctx.engine.connect() as conn:
-        for r in conn.execute(select(fact).order_by(*[fact.c[k] for k in ds.primary_key])):
+        for r in conn.execute(query):
             rec = dict(r._mapping)
             by_period[period_key(rec[ds.period.column], ds.cadence)].append(rec)
     return by_period
@@ -444,7 +451,7 @@ def _reason(
             o
             for o in conn.execute(
                 select(op.c.kind, op.c.load_id, op.c.reason, op.c.period, op.c.recorded_at)
-                .where(op.c.dataset_id == ds.id)
+                .where(op.c.dataset_id == ctx.catalog.source_of(ds).id)
                 .order_by(op.c.id)
             )
             if (o.kind == "retract" and o.load_id in gone)
@@ -800,14 +807,14 @@ def export_regency(
     datasets: Collection[str] | None = None,
     periods: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """Export every dataset of the regency (or those of `datasets`; only `periods`, when
-    given). Publication to CKAN is `publish_regency`'s (the export DAG's next task), so an
+    """Export every dataset of the regency, each province-scope dataset covering it as the
+    regency's own rows (or those of `datasets`; only `periods`, when given). Publication to CKAN is `publish_regency`'s (the export DAG's next task), so an
     export never waits on the portal. The DAG's task and `serasan export` both call this."""
     regions = read_regions(ctx)
     result = {
         ds.id: export_dataset(ctx, ds, regions, periods)
-        for ds in ctx.catalog.datasets_of(regency)
-        if datasets is None or ds.id in datasets
+        for ds in ctx.catalog.export_views(regency)
+        if datasets is None or ds.id in datasets or ds.view_source in datasets
     }
     out: dict[str, Any] = {
         "regency": regency,
@@ -831,8 +838,8 @@ def publish_regency(
     url, token = portal
     runs = ctx.t("meta", "export_run")
     out: dict[str, Any] = {}
-    for ds in ctx.catalog.datasets_of(regency):
-        if datasets is not None and ds.id not in datasets:
+    for ds in ctx.catalog.export_views(regency):
+        if datasets is not None and ds.id not in datasets and ds.view_source not in datasets:
             continue
         with ctx.engine.connect() as conn:
             rows = (

@@ -217,10 +217,11 @@ def opd_views(ctx: RunContext, conn: Connection, regency: Regency) -> list[OpdVi
 
 
 def compliance(conn: Connection, catalog: Catalog, regency: Regency) -> list[dict[str, Any]]:
-    """Per dataset: exported periods, held back, metadata complete, released on schedule."""
+    """Per dataset the regency exports (its view of a province-scope one included): exported
+    periods, held back, metadata complete, released on schedule."""
     ex = table("meta", "export_run", conn.dialect.name)
     out = []
-    for ds in sorted(catalog.datasets_of(regency.kode), key=lambda d: d.id):
+    for ds in sorted(catalog.export_views(regency.kode), key=lambda d: d.id):
         runs = (
             conn.execute(select(ex).where(ex.c.dataset_id == ds.id).order_by(ex.c.period))
             .mappings()

@@ -90,7 +90,7 @@ def _ms_ind(catalog: Catalog, ds: Dataset) -> list[dict[str, Any]]:
     """BPS MS-Ind fields for every KPI computed from this dataset."""
     out = []
     for k in sorted(catalog.kpis.values(), key=lambda k: k.code):
-        if ds.id not in k.sources:
+        if catalog.source_of(ds).id not in k.sources or k.regency != ds.regency:
             continue
         out.append(
             {

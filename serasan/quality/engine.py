@@ -253,10 +253,10 @@ def always_on(ds: Dataset, suite: dict[str, Any]) -> list[dict[str, Any]]:
     """The checks the catalog itself makes on every load, whatever the suite says.
 
     Each key column is not empty, the key is unique, and the region column holds current
-    Kemendagri codes of the declared level inside the dataset's regency. A check the suite
-    already makes at least as strictly is left to the suite: the same rule on the same column,
+    Kemendagri codes of the declared level inside the dataset's area (regency or scope). A
+    check the suite already makes at least as strictly is left to the suite: the same rule on the same column,
     uniqueness of the key or of part of it, the region column checked at the declared level
-    within the regency. So an empty suite can no longer hide a broken key or wrong codes, and
+    within that area. So an empty suite can no longer hide a broken key or wrong codes, and
     the shipped suites, which make all of them, run exactly as before.
     """
     from serasan.quality import scaffold
@@ -281,11 +281,11 @@ def always_on(ds: Dataset, suite: dict[str, Any]) -> list[dict[str, Any]]:
             e.get("type") == rules.KODE_WILAYAH
             and on(e) == [region.column]
             and (e.get("kwargs") or {}).get("level") == region.level
-            and _within(ds.regency, (e.get("kwargs") or {}).get("parent"))
+            and _within(ds.area, (e.get("kwargs") or {}).get("parent"))
             for e in exps
         )
         if not covered:
-            name = rules.wilayah().get(ds.regency, ("", ds.regency))[1]
+            name = rules.wilayah().get(ds.area, ("", ds.area))[1]
             out.append(scaffold.region_rule(ds, name))
     for e in out:
         e["meta"]["always_on"] = True

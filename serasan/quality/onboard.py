@@ -617,6 +617,13 @@ def _comment(text: str, indent: str) -> list[str]:
     return [f"{indent}# {line}" for line in textwrap.wrap(text, width)] or [f"{indent}#"]
 
 
+def _province_name(kode: str) -> str:
+    from serasan.reference import provinces
+
+    p = provinces.province(kode)
+    return f"Provinsi {p.name}" if p is not None else kode
+
+
 def _regency(catalog: Catalog, regency: str) -> str:
     for r in catalog.regencies.values():
         if regency in (r.kode, r.slug):
@@ -671,9 +678,12 @@ def _pick_region(columns: list[ColumnGuess]) -> tuple[RegionGuess | None, Column
     values are shaped like Kemendagri codes), and that column, kept as text."""
     region: RegionGuess | None = None
 
-    def rank(g: RegionGuess) -> tuple[float, bool]:
+    def rank(g: RegionGuess) -> tuple[bool, int, float, bool]:
+        # mostly resolving first, then the most detailed level (a desa code column beats the
+        # kabupaten code column beside it), then the share resolved
         share = g.best.resolved / g.distinct if g.best and g.distinct else 0.0
-        return share, bool(g.shape_level)
+        depth = rules.LEVELS.index(g.level) if g.level in rules.LEVELS else -1
+        return share >= 0.9, depth, share, bool(g.shape_level)
 
     for c in columns:
         if c.type != "string" and not c.code_like:
@@ -790,6 +800,8 @@ def _region_lines(
     allowed_levels = typing.get_args(RegionSpec.model_fields["level"].annotation)
     codes = list(best.codes.values())
     inside = sum(1 for k in codes if k == kode or k.startswith(kode + "."))
+    province = kode[:2]
+    in_province = sum(1 for k in codes if k.startswith(province + "."))
     lines = _comment(
         f"GUESS region: {region.summary()} (anywhere in the shipped reference); "
         f"{best.resolved} are {region.level} codes under scheme {best.scheme}, {inside} of them "
@@ -814,10 +826,16 @@ def _region_lines(
         winners = [k for k, v in strict.items() if v == top]
         if top * 2 < region.distinct:
             reasons.append(f"the parser resolves under half the values inside {regency_name}")
+            if "." in kode and in_province * 2 >= region.distinct:
+                reasons.append(
+                    f"{in_province} lie in province {province}: for a province-wide table, "
+                    f"onboard again with --scope {province}"
+                )
         elif len(winners) > 1:
             reasons.append(
                 f"{' and '.join(winners)} readings resolve as many values: the codes are "
-                "ambiguous (10 digits: a BPS code or an undotted Kemendagri one); choose the scheme"
+                "ambiguous (each reads as a BPS code and as an undotted Kemendagri one); "
+                "choose the scheme"
             )
         else:
             scheme = winners[0]
@@ -874,6 +892,19 @@ class _Found:
     period_extra: str
     region_lines: list[str]
     region_level: str | None  # declared
+    scope: str | None = None  # the rows' area, wider than the regency
+
+
+def _scope_lines(f: _Found) -> list[str]:
+    """`scope`, declared with the region block it needs (commented out while that is not)."""
+    if f.scope is None:
+        return []
+    if f.region_level is None:
+        return [
+            f'# scope: {_q(f.scope)}  # not declared: a province-wide dataset needs the region '
+            "block below declared first"
+        ]
+    return [f"scope: {_q(f.scope)}  # rows from the whole of this area"]
 
 
 def _yaml_text(f: _Found, catalog: Catalog) -> str:
@@ -902,6 +933,7 @@ def _yaml_text(f: _Found, catalog: Catalog) -> str:
     lines += [
         f"id: {_q(f.dataset_id)}",
         f"regency: {_q(f.kode)}",
+        *_scope_lines(f),
         f"opd: {_q(f.opd)}",
         f"pillar: {_q(f.pillar)}",
         f"title: {_q(f.title)}  # TODO: the title in Bahasa Indonesia",
@@ -966,6 +998,7 @@ def draft(
     title: str | None = None,
     check: bool = True,
     run_date: dt.date | None = None,
+    scope: str | None = None,
 ) -> Draft:
     """A draft dataset and suite for a sample file; raises OnboardError (or ParseError) when
     the arguments or the file cannot give one.
@@ -983,6 +1016,13 @@ def draft(
         raise OnboardError(f"--pillar {pillar!r}: expected one of {', '.join(PILLARS)}")
     kode = _regency(catalog, regency)
     reg = catalog.regency(kode)
+    if scope is not None and not (re.fullmatch(r"\d{2}", scope) and kode.startswith(scope + ".")):
+        raise OnboardError(
+            f"--scope {scope!r}: expected the province code of {reg.name} ({kode[:2]!r}); "
+            "a scope is the area a province-wide table covers"
+        )
+    area = scope or kode
+    area_name = reg.name if scope is None else _province_name(scope)
     if reg.opd(opd) is None:
         raise OnboardError(
             f"--opd {opd!r} is not an OPD of {reg.name}; expected one of "
@@ -1017,7 +1057,7 @@ def draft(
             c.why.append("made required: it is in the key")
     _allowed(columns, [*key, *([region_col.name] if region_col else [])], n)
     region_lines, declared = _region_lines(
-        region, region_col.values if region_col else [], kode, reg.name, catalog
+        region, region_col.values if region_col else [], area, area_name, catalog
     )
     found = _Found(
         dataset_id,
@@ -1034,6 +1074,7 @@ def draft(
         period_extra,
         region_lines,
         region.level if declared and region else None,
+        scope,
     )
     text = _yaml_text(found, catalog)
     result = _validated(text, found, catalog)

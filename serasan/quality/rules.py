@@ -8,13 +8,12 @@ counted, and stops the run if they ever disagree.
 Our own expectation types (kode wilayah, NIK, period, money, registry keys) are GX custom
 expectations in `serasan.expectations.custom`, written in pandas; their masks here are written
 again in pyarrow, so the agreement check compares two independent implementations. Both read the
-same reference data, defined here: the Kemendagri codes of `warehouse/seed/wilayah.csv` (read
-once) and the province codes a NIK may start with.
+same reference data, defined here: the current Kemendagri codes of the provinces Serasan ships
+(`serasan.reference`, read once) and the province codes a NIK may start with.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 import re
@@ -27,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from serasan.common.paths import SEED_DIR
+from serasan.reference import provinces
 
 if TYPE_CHECKING:
     from serasan.config.catalog import Dataset
@@ -171,9 +170,14 @@ MONEY_MAX = 1e15  # Rp 1.000 triliun: no regency row comes near it; larger is a 
 
 @cache
 def wilayah() -> dict[str, tuple[str, str]]:
-    """Kemendagri code -> (level, name), read once from warehouse/seed/wilayah.csv."""
-    with (SEED_DIR / "wilayah.csv").open(encoding="utf-8", newline="") as fh:
-        return {r["kode"]: (r["level"], r["nama"]) for r in csv.DictReader(fh)}
+    """Kemendagri code -> (level, name): the current codes of every province Serasan ships
+    (`serasan.reference.provinces.SHIPPED`), read once."""
+    out: dict[str, tuple[str, str]] = {}
+    for kode in provinces.SHIPPED:
+        p = provinces.province(kode)
+        assert p is not None
+        out.update((r.code, (str(r.level), r.name)) for r in p.current.regions.values())
+    return out
 
 
 @cache
@@ -192,8 +196,8 @@ def nik_reference() -> tuple[frozenset[str], frozenset[str], frozenset[str], fro
 
     (provinces whose kabupaten/kota the reference lists, those kabupaten/kota (4 digits),
     kabupaten/kota whose kecamatan the reference lists, those kecamatan (6 digits)). With the
-    shipped seed: province 16, its 17 kabupaten/kota, and the kecamatan of 16.03 and 16.06; a
-    NIK from any other province is checked for its province code only.
+    shipped reference: provinces 16 and 32, all their kabupaten/kota and kecamatan; a NIK from
+    any other province is checked for its province code only.
     """
     kab = kode_wilayah("kabupaten_kota")
     kec = kode_wilayah("kecamatan")
@@ -592,7 +596,7 @@ def _kode_problems(kw: dict[str, Any], ds: Dataset) -> list[str]:
     if parent is not None:
         known = wilayah().get(str(parent))
         if known is None:
-            out.append(f"parent: {parent!r} is not a code in warehouse/seed/wilayah.csv")
+            out.append(f"parent: {parent!r} is not a current Kemendagri code Serasan ships")
         elif LEVELS.index(known[0]) >= LEVELS.index(level):
             out.append(f"parent: {parent} is a {known[0]}, not above {level}")
     if ds.region is not None and kw["column"] == ds.region.column:
@@ -601,10 +605,10 @@ def _kode_problems(kw: dict[str, Any], ds: Dataset) -> list[str]:
                 f"level: the region column {ds.region.column!r} holds "
                 f"{ds.region.level} codes (got {level!r})"
             )
-        if parent is None or not (parent == ds.regency or str(parent).startswith(ds.regency + ".")):
+        if parent is None or not (parent == ds.area or str(parent).startswith(ds.area + ".")):
             out.append(
-                f"parent: the region column must be checked under the dataset's regency "
-                f"{ds.regency} (got {parent!r})"
+                f"parent: the region column must be checked under the dataset's area "
+                f"{ds.area} (got {parent!r})"
             )
     return out
 

@@ -161,7 +161,8 @@ def key_rule(ds: Dataset) -> dict[str, Any]:
 
 
 def region_rule(ds: Dataset, regency_name: str) -> dict[str, Any]:
-    """The region column: a Kemendagri code of the declared level inside the dataset's regency."""
+    """The region column: a Kemendagri code of the declared level inside the dataset's area
+    (its regency, or its scope)."""
     assert ds.region is not None
     c = ds.column(ds.region.column)
     assert c is not None
@@ -172,7 +173,7 @@ def region_rule(ds: Dataset, regency_name: str) -> dict[str, Any]:
         f"{_en(c)} is not a Kemendagri {level_en} code of {regency_name}",
         column=c.name,
         level=ds.region.level,
-        parent=ds.regency,
+        parent=ds.area,
     )
 
 
@@ -182,8 +183,8 @@ def scaffold_suite(
     """The starting suite, as GX JSON (a dict), from the dataset's column declarations."""
     out: list[dict[str, Any]] = [not_null_rule(c) for c in ds.columns if not c.nullable]
     out.append(key_rule(ds))
-    regency = catalog.regencies.get(ds.regency)
-    regency_name = regency.name if regency else ds.regency
+    regency = catalog.regencies.get(ds.area)
+    regency_name = regency.name if regency else rules.wilayah().get(ds.area, ("", ds.area))[1]
     for c in ds.columns:
         if ds.region is not None and c.name == ds.region.column:
             out.append(region_rule(ds, regency_name))

@@ -11,7 +11,8 @@ import json
 from collections.abc import Collection
 from pathlib import Path
 
-from serasan.common.paths import CATALOG_DIR, EXPECTATIONS_DIR
+from serasan.common import paths
+from serasan.common.paths import EXPECTATIONS_DIR
 from serasan.config.catalog import Catalog, Dataset, load_catalog, suite_path
 from serasan.quality.rules import SUPPORTED, columns_of
 from serasan.quality.rules import problems as rule_problems
@@ -68,15 +69,17 @@ def check_suite(ds: Dataset, expectations_dir: Path = EXPECTATIONS_DIR) -> list[
 
 
 def load_validated_catalog(
-    root: Path = CATALOG_DIR, expectations_dir: Path = EXPECTATIONS_DIR
+    root: Path | None = None, expectations_dir: Path | None = None
 ) -> Catalog:
-    """The catalog, with every dataset's suite checked too (`serasan catalog validate`)."""
-    return load_catalog(root, expectations_dir, lambda ds: check_suite(ds, expectations_dir))
+    """The catalog, with every dataset's suite checked too (`serasan catalog validate`); the
+    folders default to SERASAN_CATALOG_DIR and SERASAN_EXPECTATIONS_DIR as they are now."""
+    exp = expectations_dir or paths.expectations_dir()
+    return load_catalog(root or paths.catalog_dir(), exp, lambda ds: check_suite(ds, exp))
 
 
 def load_catalog_for(
-    root: Path = CATALOG_DIR,
-    expectations_dir: Path = EXPECTATIONS_DIR,
+    root: Path | None = None,
+    expectations_dir: Path | None = None,
     datasets: Collection[str] = (),
 ) -> Catalog:
     """The catalog's structure (every YAML file, checked and cross-checked), with the suites of
@@ -87,8 +90,9 @@ def load_catalog_for(
     `catalog validate` (`load_validated_catalog`) checks every suite.
     """
     wanted = set(datasets)
+    exp = expectations_dir or paths.expectations_dir()
     return load_catalog(
-        root,
-        expectations_dir,
-        lambda ds: check_suite(ds, expectations_dir) if ds.id in wanted else [],
+        root or paths.catalog_dir(),
+        exp,
+        lambda ds: check_suite(ds, exp) if ds.id in wanted else [],
     )

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from serasan.common.paths import CATALOG_DIR, DEFAULT_HOME
+from serasan.common.paths import DEFAULT_HOME, catalog_dir
 
 INDEX_VERSION = 1
 
@@ -113,7 +113,7 @@ def cache_path(root: Path) -> Path | None:
     return folder / f"dag-index-{name}.json"
 
 
-def dag_index(root: Path = CATALOG_DIR) -> dict[str, Any]:
+def dag_index(root: Path | None = None) -> dict[str, Any]:
     """The catalog's DAG index: from the cache when its key matches the files, else rebuilt.
 
     The key is computed from the files on every call, so an edited, added or removed YAML file
@@ -122,6 +122,7 @@ def dag_index(root: Path = CATALOG_DIR) -> dict[str, Any]:
     JSON, written atomically (parsers run in parallel), and optional: when its folder cannot be
     written, every parse just validates the catalog.
     """
+    root = root or catalog_dir()  # SERASAN_CATALOG_DIR as it is now
     key = index_key(root)
     path = cache_path(root)
     if path is not None:

@@ -133,7 +133,18 @@ NIK_CASES = [  # (value, valid with check_kecamatan, valid without)
     ("1606991501900001", False, True),  # 16.06.99: no such kecamatan in Musi Banyuasin
     ("1603051501900001", False, True),  # 16.03.05: moved to PALI, not in the reference
     ("1614011501900001", False, False),  # 16.14: no such kabupaten in Sumatera Selatan
-    ("1601991501900001", True, True),  # 16.01 OKU: its kecamatan are not in the reference
+    (
+        "1601991501900001",
+        False,
+        True,
+    ),  # 16.01.99: no such kecamatan in OKU (every Sumsel one is known)
+    ("1601081501900001", True, True),  # 16.01.08 Pengandonan, OKU
+    (
+        "3204051501900001",
+        True,
+        True,
+    ),  # 32.04.05 Cileunyi, Kabupaten Bandung (Jawa Barat is shipped)
+    ("3204991501900001", False, True),  # 32.04.99: no such kecamatan in Kabupaten Bandung
     ("1671011501900001", True, True),  # Kota Palembang
     ("3174991501900001", True, True),  # DKI: not checked against the Sumsel reference
     ("1799991501900001", True, True),  # Bengkulu: province code only
@@ -623,16 +634,16 @@ def _suite_problems(tmp_path: Path, ds: Dataset, *expectations: dict[str, Any]) 
         ),
         (
             exp(KODE, column="kode_kecamatan", level="kecamatan", parent="16.03"),
-            "under the dataset's regency 16.06",
+            "under the dataset's area 16.06",
         ),
-        (exp(KODE, column="kode_kecamatan", level="kecamatan"), "under the dataset's regency"),
+        (exp(KODE, column="kode_kecamatan", level="kecamatan"), "under the dataset's area"),
         (
             exp(KODE, column="kode_kecamatan", level="kecamatan", parent="16.06.01"),
             "is a kecamatan, not above kecamatan",
         ),
         (
             exp(KODE, column="kode_kecamatan", level="kecamatan", parent="99.99"),
-            "not a code in warehouse/seed/wilayah.csv",
+            "is not a current Kemendagri code Serasan ships",
         ),
         (
             exp(KODE, column="jam_online", level="kecamatan", parent="16.06"),
