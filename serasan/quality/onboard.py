@@ -901,7 +901,7 @@ def _scope_lines(f: _Found) -> list[str]:
         return []
     if f.region_level is None:
         return [
-            f'# scope: {_q(f.scope)}  # not declared: a province-wide dataset needs the region '
+            f"# scope: {_q(f.scope)}  # not declared: a province-wide dataset needs the region "
             "block below declared first"
         ]
     return [f"scope: {_q(f.scope)}  # rows from the whole of this area"]
