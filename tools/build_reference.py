@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere, installed or not
     sys.path.insert(0, str(ROOT))
 
+from serasan.reference.as_of import entries_csv, past_entries  # noqa: E402
 from serasan.reference.history import (  # noqa: E402
     CodeHistory,
     derive_history,
@@ -74,6 +75,7 @@ def build(shared_reference: Path) -> tuple[dict[str, str], list[str]]:
         HISTORY_FILE: history_csv(history),
         CURRENT_FILE: regions_csv(history.current.regions.values()),
         CROSSWALK_FILE: crosswalk_csv(crosswalk),
+        SHIPPED["16"].names_file: entries_csv(past_entries(tables)),
     }
     names = sum(len(renamed(a, b)) for a, b in zip(tables, tables[1:], strict=False))
     summary = [
@@ -135,6 +137,7 @@ def _province(
         files.history_file: history_csv(history),
         files.current_file: regions_csv(history.current.regions.values()),
         files.crosswalk_file: crosswalk_csv(crosswalk),
+        files.names_file: entries_csv(past_entries(tables)),
     }
     return out, _summary(files.name, history, crosswalk, names)
 

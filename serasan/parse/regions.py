@@ -54,7 +54,14 @@ from serasan.reference.names import (
     under,
 )
 from serasan.reference.resolve import CrosswalkStatus
-from serasan.reference.versions import CURRENT, Level, kabupaten_of, level_of, parent_of
+from serasan.reference.versions import (
+    CURRENT,
+    Level,
+    kabupaten_of,
+    level_of,
+    parent_of,
+    version_in_force,
+)
 
 if TYPE_CHECKING:
     from serasan.config.catalog import Dataset, RegionSpec
@@ -283,6 +290,46 @@ def resolve_bps(value: str, level: Level, year: int | None = None) -> Outcome:
     return _history(code, year, "crosswalk")
 
 
+def _name_as_of(value: str, level: Level, parent: str, year: int) -> Outcome | None:
+    """A name of a row of `year` in the version then in force (None: it names no region of
+    that version, or the version is the current one), carried to today's code."""
+    if version_in_force(year) is CURRENT:
+        return None
+    names = provinces.name_index_as_of(parent, level, year)
+    if names is None:
+        return None
+    m = match_name(value, names, suggest=False)
+    if m.ambiguous:
+        lvl_id, lvl_en = _words(level)
+        v = version_in_force(year)
+        return _refuse(
+            f"nama {value!r} cocok dengan beberapa {lvl_id} pada kode wilayah {v.regulation} "
+            f"(berlaku tahun {year}): {describe(m.candidates)}; Serasan tidak memilih",
+            f"name {value!r} matches several {lvl_en}s in the codes of {v.regulation} (in "
+            f"force in {year}): {describe(m.candidates)}; Serasan does not choose",
+        )
+    if m.region is None:
+        return None
+    now = provinces.current_region(m.region.code)
+    if now is not None and name_key(now.name) == name_key(m.region.name):
+        return None  # the same name today: the current index reads it (and says so)
+    out = _history(m.region.code, year)
+    if not out.ok:
+        return out
+    v = version_in_force(year)
+    then_id = f"{value!r} adalah nama {m.region.code} pada {v.regulation} (berlaku tahun {year})"
+    then_en = f"{value!r} is the name of {m.region.code} in {v.regulation} (in force in {year})"
+    region = provinces.current_region(out.code or "")
+    now_id = f", kini {out.code} ({region.name})" if region is not None else ""
+    now_en = f", now {out.code} ({region.name})" if region is not None else ""
+    return replace(
+        out,
+        why_id=then_id + now_id + (f"; {out.why_id}" if out.why_id else ""),
+        why_en=then_en + now_en + (f"; {out.why_en}" if out.why_en else ""),
+        how="former_name",
+    )
+
+
 def resolve_name(
     value: str,
     level: Level,
@@ -290,9 +337,15 @@ def resolve_name(
     aliases: AliasTable = NO_ALIASES,
     *,
     suggest: bool = True,
+    year: int | None = None,
 ) -> Outcome:
-    """A region name among the current regions of `level` under `parent` (`suggest`: name the
+    """A region name among the regions of `level` under `parent`: those of the version in force
+    in `year` first (a 2018 row's names are 2018's), then the current ones (`suggest`: name the
     closest regions when it matches none)."""
+    if year is not None:
+        past = _name_as_of(value, level, parent, year)
+        if past is not None:
+            return past
     lvl_id, lvl_en = _words(level)
     names = provinces.name_index(parent, level)
     if names is None:
@@ -342,14 +395,21 @@ def resolve_name(
     )
 
 
-def check_name(code: str, name: str, column: str, original: str | None = None) -> Outcome | None:
+def check_name(
+    code: str, name: str, column: str, original: str | None = None, year: int | None = None
+) -> Outcome | None:
     """The file's name for the region of `code`: None if it agrees (or cannot be judged), an
     Outcome refusing the row if it is another region's name, one with how='name_differs' if it
-    is no region's name (a misspelling: loaded, and listed in the notes)."""
+    is no region's name (a misspelling: loaded, and listed in the notes). A row of `year` may
+    name the region as the version then in force did."""
     region = provinces.current_region(code)
     key = name_key(name)
     if region is None or not key or key == name_key(region.name):
         return None
+    if year is not None:
+        then = provinces.region_as_of(original or code, year)
+        if then is not None and key == name_key(then.name):
+            return None
     if original is not None:  # the name the superseded code had
         p = provinces.province_of(original)
         olds = {c.old_name for c in p.history.changes_for(original)} if p is not None else set()
@@ -373,7 +433,7 @@ def check_name(code: str, name: str, column: str, original: str | None = None) -
 
 
 # how a value resolved that the notes tell (besides area changes and names that differ)
-_NOTABLE = frozenset({"superseded", "crosswalk_moved", "alias", "name", "undotted"})
+_NOTABLE = frozenset({"superseded", "crosswalk_moved", "alias", "name", "undotted", "former_name"})
 
 
 # --------------------------------------------------------------------------- strictness
@@ -486,7 +546,7 @@ class RowResolver:
         self.expected = (f"{scheme_id} {lvl_id}", f"{scheme_en[:-1]} of a {lvl_en}")
         self._cache: dict[tuple[str, str | None, str | None, int | None], Outcome] = {}
         self._rows: dict[tuple[Any, Any, Any, int | None], tuple[Outcome, bool]] = {}
-        self._parents: dict[str, Outcome] = {}
+        self._parents: dict[tuple[str, int | None], Outcome] = {}
         self._seen: dict[tuple[str, str | None], bool] = {}  # distinct (value, parent) -> ok
         self._how: dict[str, Counter[tuple[str, str, str]]] = defaultdict(Counter)
         self._flags: dict[str, str] = {}  # area_changed code -> message (English)
@@ -497,8 +557,9 @@ class RowResolver:
 
     # -- one value
 
-    def _parent(self, raw: str | None) -> Outcome:
-        """The kecamatan a `parent_column` value names (a name or a dotted code)."""
+    def _parent(self, raw: str | None, year: int | None = None) -> Outcome:
+        """The kecamatan a `parent_column` value names (a name or a dotted code), in the
+        version in force in the row's `year`."""
         column = self.spec.parent_column
         if raw is None:
             return _refuse(
@@ -507,19 +568,19 @@ class RowResolver:
                 "its kecamatan",
                 column,
             )
-        if raw not in self._parents:
+        if (raw, year) not in self._parents:
             if _CODE_LIKE.match(raw) and "." in raw:
-                found = judge(resolve_kemendagri(raw), Level.KECAMATAN, self.regency)
+                found = judge(resolve_kemendagri(raw, year), Level.KECAMATAN, self.regency)
             else:
-                found = resolve_name(raw, Level.KECAMATAN, self.regency, self.aliases)
+                found = resolve_name(raw, Level.KECAMATAN, self.regency, self.aliases, year=year)
             if not found.ok:
                 found = _refuse(
                     f"kecamatan di kolom '{self.header(column)}': {found.why_id}",
                     f"the kecamatan in column '{self.header(column)}': {found.why_en}",
                     column,
                 )
-            self._parents[raw] = found
-        return self._parents[raw]
+            self._parents[(raw, year)] = found
+        return self._parents[(raw, year)]
 
     def resolve(
         self,
@@ -537,10 +598,12 @@ class RowResolver:
         if scheme == "bps":
             out = resolve_bps(raw, self.level, year)
         elif scheme == "name":
-            where = self._parent(parent) if self.spec.parent_column else Outcome(self.regency)
+            where = self._parent(parent, year) if self.spec.parent_column else Outcome(self.regency)
+            # a village of an earlier year is looked up in its kecamatan as that year coded it
+            within = where.original or where.code if year is not None else where.code
             out = (
-                resolve_name(raw, self.level, where.code, self.aliases)
-                if where.code is not None
+                resolve_name(raw, self.level, within, self.aliases, year=year)
+                if within is not None
                 else where
             )
         else:
@@ -549,7 +612,7 @@ class RowResolver:
             out = judge(out, self.level, self.regency)
         if out.ok and name is not None and self.spec.name_column:
             checked = check_name(
-                out.code or "", name, self.header(self.spec.name_column), out.original
+                out.code or "", name, self.header(self.spec.name_column), out.original, year
             )
             if checked is not None and not checked.ok:
                 out = checked
@@ -676,6 +739,10 @@ class RowResolver:
             ),
             "alias": ("nama dibaca melalui alias", "names read through an alias"),
             "name": ("nama dibaca setelah dinormalkan", "names read once normalised"),
+            "former_name": (
+                "nama lama, dibaca pada kode wilayah yang berlaku tahun barisnya",
+                "earlier names, read in the codes in force in their row's year",
+            ),
             "undotted": (
                 "kode Kemendagri tanpa titik diberi titik (undotted: true)",
                 "undotted Kemendagri codes dotted (undotted: true)",

@@ -43,6 +43,7 @@ from serasan.config.catalog import Catalog, Dataset
 from serasan.lake.keys import export_prefix
 from serasan.publish import kpi, pii, satudata
 from serasan.publish.satudata import ExportColumn
+from serasan.reference import provinces
 from serasan.warehouse.facts import LOAD_ID, fact_table
 
 if TYPE_CHECKING:
@@ -380,7 +381,15 @@ def build_period(
         f"{base}.csv": data_csv,
         f"{base}.json": data_json,
         "metadata.json": _dump(
-            satudata.satu_data_metadata(ctx.catalog, ds, period, columns, len(shaped.rows), notes)
+            satudata.satu_data_metadata(
+                ctx.catalog,
+                ds,
+                period,
+                columns,
+                len(shaped.rows),
+                notes,
+                _areas_changed(ds, period, records),
+            )
         ),
         "datapackage.json": _dump(
             satudata.datapackage(
@@ -413,6 +422,20 @@ def build_period(
         load_ids=shaped.load_ids,
         prefix=f"{dataset_prefix(ctx.catalog, ds)}{period}/",
     )
+
+
+def _areas_changed(ds: Dataset, period: str, records: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The period's region codes whose area changed after it (16.03.03 in 2018 data: 16.03.26
+    split off in 2020): a time series across that change must not be read as comparable."""
+    if ds.region is None:
+        return []
+    year = int(period[:4])
+    out = []
+    for code in sorted({str(r[ds.region.column]) for r in records if r[ds.region.column]}):
+        if provinces.area_changed(code, year):
+            r = provinces.resolve_code(code, year)
+            out.append({"kode": code, "keterangan": r.message_id if r is not None else ""})
+    return out
 
 
 def _records_by_period(ctx: RunContext, ds: Dataset) -> dict[str, list[dict[str, Any]]]:

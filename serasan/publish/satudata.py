@@ -127,8 +127,10 @@ def satu_data_metadata(
     columns: list[ExportColumn],
     rows: int,
     notes: dict[str, Any],
+    areas_changed: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """The Satu Data metadata document of one dataset and period."""
+    """The Satu Data metadata document of one dataset and period; `areas_changed`: its region
+    codes whose area changed after the period (`wilayah_berubah`, only when there are some)."""
     sd, reg = ds.satu_data, catalog.regency(ds.regency)
     return {
         "id": ds.id,
@@ -152,6 +154,7 @@ def satu_data_metadata(
         "metadata_indikator": _ms_ind(catalog, ds),
         "metadata_belum_lengkap": missing_fields(ds),
         "perlindungan_data_pribadi": notes,
+        **({"wilayah_berubah": areas_changed} if areas_changed else {}),
     }
 
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 import gzip
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
+from serasan.reference.as_of import PastEntry, parse_entries, table_as_of
 from serasan.reference.history import CodeHistory, parse_history
 from serasan.reference.names import NameIndex, index
 from serasan.reference.resolve import (
@@ -33,7 +34,14 @@ from serasan.reference.resolve import (
     parse_crosswalk,
     resolve,
 )
-from serasan.reference.versions import CURRENT, Level, Region, VersionTable, parse_regions
+from serasan.reference.versions import (
+    CURRENT,
+    Level,
+    Region,
+    VersionTable,
+    parse_regions,
+    version_in_force,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +55,7 @@ class ProvinceFiles:
     current_file: str
     crosswalk_file: str
     crosswalk_source: str  # the file of ../shared/reference the crosswalk was cut from
+    names_file: str  # the (code, name) pairs of earlier versions (`serasan.reference.as_of`)
 
 
 SHIPPED: dict[str, ProvinceFiles] = {
@@ -58,6 +67,7 @@ SHIPPED: dict[str, ProvinceFiles] = {
         CURRENT_FILE,
         CROSSWALK_FILE,
         "bps_to_kemendagri_sumsel.tsv",
+        "names_history_sumsel.csv",
     ),
     "32": ProvinceFiles(
         "32",
@@ -67,6 +77,7 @@ SHIPPED: dict[str, ProvinceFiles] = {
         "wilayah_jabar_current.csv.gz",
         "bps_kemendagri_current_jabar.csv.gz",
         "bps_to_kemendagri_indonesia.tsv.gz",
+        "names_history_jabar.csv",
     ),
 }
 # the crosswalk's origin, for messages: "what was looked up where"
@@ -89,6 +100,10 @@ class Province:
     history: CodeHistory
     crosswalk: Mapping[str, CrosswalkEntry]  # by BPS code
     _indexes: dict[tuple[str | None, Level], NameIndex] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _tables: dict[int, Mapping[str, Region]] = field(default_factory=dict, init=False, repr=False)
+    _past_indexes: dict[tuple[str | None, Level, int], NameIndex] = field(
         default_factory=dict, init=False, repr=False
     )
 
@@ -117,6 +132,25 @@ class Province:
         if key not in self._indexes:
             self._indexes[key] = index(self.current.regions.values(), parent, level)
         return self._indexes[key]
+
+    @cached_property
+    def past(self) -> tuple[PastEntry, ...]:
+        return tuple(parse_entries(data_text(self.files.names_file), self.files.names_file))
+
+    def table_as_of(self, year: int) -> Mapping[str, Region]:
+        """The regions of the version in force in `year`, by code."""
+        v = version_in_force(year).year
+        if v not in self._tables:
+            self._tables[v] = table_as_of(self.current, self.past, year)
+        return self._tables[v]
+
+    def names_as_of(self, parent: str | None, level: Level, year: int) -> NameIndex:
+        """The name index of `level` under `parent` in the version in force in `year`."""
+        v = version_in_force(year).year
+        key = (parent, level, v)
+        if key not in self._past_indexes:
+            self._past_indexes[key] = index(self.table_as_of(year).values(), parent, level)
+        return self._past_indexes[key]
 
 
 def _load(files: ProvinceFiles) -> Province:
@@ -173,6 +207,18 @@ def name_index(parent: str, level: Level) -> NameIndex | None:
     """The name index of `level` under `parent`; None when the province is not shipped."""
     p = province_of(parent)
     return p.names(parent, level) if p is not None else None
+
+
+def region_as_of(code: str, year: int) -> Region | None:
+    """The region a dotted code was in the version in force in `year` (None: not then)."""
+    p = province_of(code)
+    return p.table_as_of(year).get(code) if p is not None else None
+
+
+def name_index_as_of(parent: str, level: Level, year: int) -> NameIndex | None:
+    """`name_index` in the version in force in `year`."""
+    p = province_of(parent)
+    return p.names_as_of(parent, level, year) if p is not None else None
 
 
 def area_changed(code: str, as_of_year: int | None = None) -> bool:

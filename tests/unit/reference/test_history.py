@@ -326,7 +326,11 @@ def test_shipped_data_is_what_the_build_script_makes(reference_dir: Path, tmp_pa
         check=False,
     )
     assert run.returncode == 0, run.stderr
-    for name in (HISTORY_FILE, CURRENT_FILE, CROSSWALK_FILE):
+    built_names = sorted(p.name for p in tmp_path.iterdir())
+    assert {HISTORY_FILE, CURRENT_FILE, CROSSWALK_FILE, "names_history_sumsel.csv"} <= set(
+        built_names
+    )
+    for name in built_names:  # every shipped province's files, the earlier names included
         built, shipped = (tmp_path / name).read_bytes(), (DATA_DIR / name).read_bytes()
         assert built == shipped, f"{name} is stale: run python tools/build_reference.py"
     assert history_csv(shipped_history()) == (DATA_DIR / HISTORY_FILE).read_text(encoding="utf-8")
