@@ -59,8 +59,12 @@ def cmd_kpi_compute(args: argparse.Namespace) -> int:
     if bad:
         return error(f"--period {bad[0]!r}: expected YYYY, YYYY-Qn or YYYY-MM")
     ctx = _run_context(catalog, picked[1])
-    result = kpi.compute(ctx, picked[0], periods=args.period or None)
-    ctx.engine.dispose()
+    try:
+        result = kpi.compute(ctx, picked[0], periods=args.period or None)
+    except kpi.KpiError as exc:  # a query that returns what its KPI cannot hold: nothing written
+        return error(f"{exc}; nothing was written to mart.kpi_value", 1)
+    finally:
+        ctx.engine.dispose()
     if args.json:
         print(json.dumps(result, indent=2))
     else:

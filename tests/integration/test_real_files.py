@@ -55,6 +55,28 @@ opds:
 """
 
 
+DIVORCE_KPI = """
+- code: MUBA-SOC-99
+  regency: "16.06"
+  pillar: society
+  name: Perceraian per 100 pernikahan
+  konsep: Ketahanan keluarga
+  definisi: Jumlah perceraian per 100 pernikahan dalam setahun, dari tabel BPS provinsi.
+  rumus: jumlah_cerai / nikah x 100
+  satuan: per 100 pernikahan
+  level: kabupaten_kota
+  cadence: yearly
+  target: 20
+  polarity: lower_is_better
+  sources: [sumsel_nikah_cerai]
+  query: |
+    SELECT CAST(tahun AS TEXT) AS period, kabupaten_kota AS kode_wilayah,
+           100.0 * jumlah_cerai / NULLIF(nikah, 0) AS value
+    FROM {core.fact_sumsel_nikah_cerai}
+    WHERE kabupaten_kota = '16.06'
+"""
+
+
 @dataclass
 class Workspace:
     catalog: Path
@@ -157,7 +179,9 @@ def by_code(rows: list[dict[str, Any]], column: str) -> dict[str, dict[str, Any]
 # ---------------------------------------------------------------------------------------------
 
 
-def test_sumsel_table_by_kabupaten_name_province_scope(ws: Workspace) -> None:
+def test_sumsel_table_by_kabupaten_name_province_scope(
+    ws: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
     """BPS Sumatera Selatan's marriages and divorces 2022: kabupaten/kota by name only, a
     province total row, '...' for unknown values, two footnote rows; the year in the file name.
     """
@@ -202,6 +226,26 @@ def test_sumsel_table_by_kabupaten_name_province_scope(ws: Workspace) -> None:
     assert facts["16.12"]["nikah"] == 1236  # 'Penukal Abab Lematang Ilir' (PALI)
     assert facts["16.05"]["cerai_talak"] is None  # Musi Rawas: '...' read as empty
     assert {f["tahun"] for f in facts.values()} == {2022}
+
+    # a Musi Banyuasin KPI reads its own row of the province table: the query filters it, and
+    # a query that forgot to would be refused (a row of another regency is no KPI row of 16.06)
+    kpis = ws.catalog / "kpis.yaml"
+    kpis.write_text(kpis.read_text() + DIVORCE_KPI, encoding="utf-8")
+    assert ws.run("catalog", "validate") == 0
+    assert ws.run("kpi", "compute", "--regency", "16.06", "--period", "2022") == 0
+    engine = make_engine(ws.settings.warehouse_url)
+    kv = table("mart", "kpi_value", engine.dialect.name)
+    with engine.connect() as conn:
+        [value] = conn.execute(
+            select(kv.c.kode_wilayah, kv.c.value).where(kv.c.kpi_code == "MUBA-SOC-99")
+        ).all()
+    engine.dispose()
+    assert value.kode_wilayah == "16.06"
+    assert value.value == pytest.approx(100 * 896 / 4544)  # Musi Banyuasin: 896 / 4,544
+    unfiltered = DIVORCE_KPI.replace("    WHERE kabupaten_kota = '16.06'\n", "")
+    kpis.write_text(kpis.read_text().replace(DIVORCE_KPI, unfiltered), encoding="utf-8")
+    assert ws.run("kpi", "compute", "--regency", "16.06", "--period", "2022") != 0
+    assert "returned kode_wilayah '16.01'" in capsys.readouterr().err
 
     # each served regency's export holds its own row only
     mine = ws.export("muaraenim", "sumsel_nikah_cerai")
