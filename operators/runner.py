@@ -6,11 +6,14 @@ with a project-local AIRFLOW_HOME and SQLite metadata so no Airflow services are
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import logging
 import os
+import sys
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,53 @@ def configure_airflow(home: Path) -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     # dag.test() would sit out a retry delay; a person at the terminal wants the error now
     os.environ.setdefault("SERASAN_TASK_RETRIES", "0")
+
+
+@contextlib.contextmanager
+def _output_to(path: Path | None) -> Iterator[None]:
+    """Send this process's stdout and stderr (the file descriptors, so Airflow's own handlers
+    follow) to `path` while the block runs; nothing changes without one."""
+    if path is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with path.open("ab") as fh:
+        os.dup2(fh.fileno(), 1)
+        os.dup2(fh.fileno(), 2)
+        try:
+            with (
+                contextlib.redirect_stdout(sys.__stdout__),
+                contextlib.redirect_stderr(sys.__stderr__),
+            ):
+                yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+@contextlib.contextmanager
+def exclusive(home: Path) -> Iterator[None]:
+    """One CLI run at a time in an Airflow home: `dag.test()` keys its run record by DAG and
+    logical date, so two ingests of one dataset on one date would fight over it. A second
+    command waits here (and says so) instead."""
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / ".serasan-run.lock").open("w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for another serasan command using {home} ...", file=sys.stderr)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 class Runner:
@@ -60,13 +110,22 @@ class Runner:
         return sorted(self.bag.dag_ids)
 
     def run(
-        self, dag_id: str, logical_date: dt.datetime, conf: dict[str, Any] | None = None
+        self,
+        dag_id: str,
+        logical_date: dt.datetime,
+        conf: dict[str, Any] | None = None,
+        log_file: Path | None = None,
     ) -> dict[str, Any]:
-        """Run one DAG to completion; returns its state and each task's state and XCom."""
+        """Run one DAG to completion; returns its state and each task's state and XCom.
+
+        With `log_file`, what Airflow prints while the tasks run (task logs, the traceback of a
+        task that fails on purpose, such as a blocked load) goes to that file instead of the
+        terminal; the caller prints the outcome and the file's path."""
         dag = self.bag.get_dag(dag_id)
         if dag is None:
             raise KeyError(f"no DAG {dag_id!r}; known: {', '.join(self.dag_ids)}")
-        dr = dag.test(logical_date=logical_date, run_conf=conf or {})
+        with _output_to(log_file):
+            dr = dag.test(logical_date=logical_date, run_conf=conf or {})
         tasks = {}
         for ti in dr.get_task_instances():
             tasks[ti.task_id] = {
@@ -80,10 +139,11 @@ class Runner:
         dag_ids: Iterable[str],
         logical_date: dt.datetime,
         progress: Callable[[str, dict[str, Any]], None] | None = None,
+        log_file: Path | None = None,
     ) -> list[dict[str, Any]]:
         results = []
         for dag_id in dag_ids:
-            res = self.run(dag_id, logical_date)
+            res = self.run(dag_id, logical_date, log_file=log_file)
             if progress:
                 progress(dag_id, res)
             results.append(res)

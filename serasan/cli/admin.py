@@ -29,7 +29,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from serasan.admin.doctor import as_json, failed, render, run_doctor
 
     checks = run_doctor(
-        settings(), Path(args.catalog), Path(args.expectations), timeout=args.timeout
+        s := settings(),
+        Path(args.catalog),
+        Path(args.expectations),
+        timeout=args.timeout or s.connect_timeout_s,
     )
     print(as_json(checks) if args.json else render(checks))
     return 1 if failed(checks) else 0
@@ -235,8 +238,9 @@ def register(sub: Subparsers) -> None:
     doc.add_argument(
         "--timeout",
         type=float,
-        default=4.0,
-        help="seconds per network call (default: %(default)s)",
+        default=None,
+        help="seconds per network call (default: SERASAN_CONNECT_TIMEOUT_S, 10, as every "
+        "other command uses)",
     )
 
     bk = command(

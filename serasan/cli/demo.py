@@ -54,6 +54,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         date=dt.date.fromisoformat(args.date),
         defect_rate=args.defect_rate,
         workdir=Path(tempfile.mkdtemp(prefix="serasan-demo-")),
+        verbose=args.verbose,
     )
 
 

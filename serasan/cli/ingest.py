@@ -85,31 +85,40 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     lake = open_lake(s)
-    lake.put(inbox_prefix(catalog, ds) + path.name, data)
-    from serasan.operators.runner import Runner
+    # a folder of its own per content: two files that share a name, sent at the same moment,
+    # never overwrite each other in the inbox (extract reads the file name from the last part)
+    lake.put(f"{inbox_prefix(catalog, ds)}{sha[:16]}/{path.name}", data)
+    from serasan.operators.runner import Runner, exclusive
 
-    runner = Runner(Path(args.airflow_home))
+    home = Path(args.airflow_home)
     date = date_or_today(args.date)
     conf: dict[str, Any] = {"force": args.force}
     if args.period is not None:  # recorded in the file's manifest by extract, read by parse
         conf["periods"] = {sha: args.period.strip()}
-    res = runner.run(dataset_dag_id(ds.id), _logical(date), conf=conf)
+    log_file = None if args.verbose else _run_log(home, ds.id)
+    with exclusive(home):
+        runner = Runner(home)
+        res = runner.run(dataset_dag_id(ds.id), _logical(date), conf=conf, log_file=log_file)
     summary = _load_summary(s, load_id_for(ds, sha))
-    skipped = not res["tasks"].get("extract", {}).get("result")
+    where = f"; task log: {log_file}" if log_file else ""
     if summary is None:
-        print(
-            f"{path.name}: not processed (DAG run {res['state']}); see the Airflow task log in "
-            f"{args.airflow_home}",
-            file=sys.stderr,
-        )
+        print(f"{path.name}: not processed (DAG run {res['state']}){where}", file=sys.stderr)
         return 1
-    if skipped:
+    if summary["run_id"] != res["run_id"] and not args.force:
         print(
-            f"{path.name}: already processed (same sha256 {sha[:12]}); nothing changed. "
-            "Use --force to reprocess it."
+            f"{path.name}: already processed (same sha256 {sha[:12]}) by run {summary['run_id']}; "
+            "nothing changed. Use --force to reprocess it."
         )
     _print_load(summary, lake)
-    return {LoadStatus.BLOCKED: 1, LoadStatus.REJECTED: 2}.get(summary["status"], 0)
+    code = {LoadStatus.BLOCKED: 1, LoadStatus.REJECTED: 2}.get(summary["status"], 0)
+    if code and log_file:
+        print(f"  task log: {log_file}")
+    return code
+
+
+def _run_log(home: Path, dataset_id: str) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    return home / "logs" / "serasan" / f"ingest-{dataset_id}-{stamp}.log"
 
 
 def _load_summary(settings: Settings, load_id: str) -> dict[str, Any] | None:

@@ -1,16 +1,17 @@
 """The `serasan` command: catalog checks, demo data, warehouse upgrade, ingest,
 and the demo.
 
-Exit codes: 0 success, 1 a check failed or a load was blocked, 2 unusable
-arguments or file.
+Exit codes: 0 success, 1 a check failed, a load was blocked or a service failed
+(one line says which; --verbose shows the traceback), 2 unusable arguments or file.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
-from serasan.cli import admin, catalog, demo, ingest, onboard, publish, warehouse
+from serasan.cli import admin, catalog, demo, failures, ingest, onboard, publish, warehouse
 from serasan.cli.demo import DEMO_DATE
 from serasan.common.paths import CATALOG_DIR, EXPECTATIONS_DIR
 
@@ -35,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=str(EXPECTATIONS_DIR),
         help="GX suites folder (default: %(default)s)",
     )
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show tracebacks and the Airflow task logs on the terminal (default: in a log file "
+        "whose path the error line prints)",
+    )
     sub = p.add_subparsers(dest="command", required=True)
     for group in GROUPS:
         group.register(sub)
@@ -44,7 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     started = time.monotonic()
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one line here, the traceback in a log file
+        return failures.report(exc, args.verbose)
     if args.command == "demo":
         print(f"done in {time.monotonic() - started:.1f} s")
     return code

@@ -27,6 +27,13 @@ class Settings:
     s3_secret_key: str | None = field(default=None, repr=False)
     s3_region: str = "us-east-1"
     s3_secure: bool = False
+    # Serasan's own limits on a slow or hung service, in seconds: a connect that takes longer
+    # fails (and Airflow retries the task) instead of blocking for minutes
+    connect_timeout_s: float = 10.0  # S3 and the warehouse database
+    s3_read_timeout_s: float = 60.0  # waiting for an S3 response once connected
+    # a load (or retract, reprocess) waits this long for another one of the same dataset to
+    # commit (warehouse.ledger.lock), then fails naming it; Airflow's retry tries again later
+    load_lock_timeout_s: float = 300.0
     lang: str = "id"
     # Delivery of alerts (serasan.alerts.delivery): SMTP e-mail and a generic JSON webhook.
     smtp_host: str | None = None
@@ -45,6 +52,9 @@ class Settings:
     ckan_url: str | None = None  # the portal's base URL; unset: exports stay in the lake only
     ckan_token: str | None = field(default=None, repr=False)  # a CKAN API token
     pii_key: str | None = field(default=None, repr=False)  # HMAC key for pseudonyms
+    # the public HTTP(S) address the lake's keys are served at (`<url>/<key>`): the DCAT records'
+    # download URLs (serasan.publish.dcat); unset: the records give the lake location only
+    public_lake_url: str | None = None
     # Serasan's own metrics (serasan.admin.metrics) as StatsD gauges; unset: not sent
     statsd_host: str | None = None
     statsd_port: int = 8125
@@ -67,6 +77,9 @@ class Settings:
             s3_secret_key=env.get("SERASAN_S3_SECRET_KEY") or None,
             s3_region=env.get("SERASAN_S3_REGION", "us-east-1"),
             s3_secure=env.get("SERASAN_S3_SECURE", "false").lower() in ("1", "true", "yes"),
+            connect_timeout_s=float(env.get("SERASAN_CONNECT_TIMEOUT_S") or 10),
+            s3_read_timeout_s=float(env.get("SERASAN_S3_READ_TIMEOUT_S") or 60),
+            load_lock_timeout_s=float(env.get("SERASAN_LOAD_LOCK_TIMEOUT_S") or 300),
             lang=env.get("SERASAN_LANG", "id"),
             smtp_host=env.get("SERASAN_SMTP_HOST") or None,
             smtp_port=int(env["SERASAN_SMTP_PORT"]) if env.get("SERASAN_SMTP_PORT") else None,
@@ -93,6 +106,7 @@ class Settings:
             ckan_url=env.get("SERASAN_CKAN_URL") or None,
             ckan_token=env.get("SERASAN_CKAN_TOKEN") or None,
             pii_key=env.get("SERASAN_PII_KEY") or None,
+            public_lake_url=_http_url(env, "SERASAN_PUBLIC_LAKE_URL"),
             statsd_host=env.get("SERASAN_STATSD_HOST") or None,
             statsd_port=int(env.get("SERASAN_STATSD_PORT") or 8125),
             region_match_min=_share(env, "SERASAN_REGION_MATCH_MIN", 0.5),
@@ -121,6 +135,9 @@ class Settings:
             "SERASAN_S3_REGION": self.s3_region,
             "SERASAN_LANG": self.lang,
             "SERASAN_S3_SECURE": "true" if self.s3_secure else "false",
+            "SERASAN_CONNECT_TIMEOUT_S": str(self.connect_timeout_s),
+            "SERASAN_S3_READ_TIMEOUT_S": str(self.s3_read_timeout_s),
+            "SERASAN_LOAD_LOCK_TIMEOUT_S": str(self.load_lock_timeout_s),
             "SERASAN_LATE_GRACE_DAYS": str(self.late_grace_days),
             "SERASAN_OUTBOX_MAX_AGE_HOURS": str(self.outbox_max_age_hours),
             "SERASAN_REGION_MATCH_MIN": str(self.region_match_min),
@@ -140,6 +157,7 @@ class Settings:
             ("SERASAN_CKAN_URL", self.ckan_url),
             ("SERASAN_CKAN_TOKEN", self.ckan_token),
             ("SERASAN_PII_KEY", self.pii_key),
+            ("SERASAN_PUBLIC_LAKE_URL", self.public_lake_url),
             ("SERASAN_STATSD_HOST", self.statsd_host),
         ):
             if value:
@@ -179,6 +197,14 @@ def safe_url(url: str) -> str:
     host = parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def _http_url(env: Mapping[str, str], name: str) -> str | None:
+    """An http(s) URL, None when unset; ValueError naming the variable otherwise."""
+    text = (env.get(name) or "").strip()
+    if text and not text.lower().startswith(("http://", "https://")):
+        raise ValueError(f"{name}={text!r}: expected an http:// or https:// address")
+    return text or None
 
 
 def _share(env: Mapping[str, str], name: str, default: float) -> float:

@@ -84,6 +84,7 @@ def run_demo(
     date: dt.date,
     defect_rate: float,
     workdir: Path,
+    verbose: bool = False,
 ) -> int:
     settings = demo_pii_key(settings, airflow_home.parent)
     os.environ.update(settings.as_env())
@@ -119,7 +120,7 @@ def run_demo(
                 os.environ.update(stack.enter_context(serve_api(ds, catalog, date, defect_rate)))
                 print(f"application API for {ds.id}: stand-in on 127.0.0.1", flush=True)
         print(flush=True)
-        _run_dags(catalog, airflow_home, date)
+        _run_dags(catalog, airflow_home, date, verbose)
     print_summary(catalog, settings, engine, date)
     return 0
 
@@ -132,7 +133,9 @@ def settings_home(settings: Settings) -> Path:
     return Path(tempfile.gettempdir()) / "serasan-demo"
 
 
-def _run_dags(catalog: Catalog, airflow_home: Path, date: dt.date) -> None:
+def _run_dags(catalog: Catalog, airflow_home: Path, date: dt.date, verbose: bool = False) -> None:
+    """Every DAG once, a line each; Airflow's own output (a blocked load's task traceback
+    among it, which the block policy causes on purpose) goes to a log file unless `verbose`."""
 
     from serasan.operators.runner import Runner
 
@@ -145,12 +148,17 @@ def _run_dags(catalog: Catalog, airflow_home: Path, date: dt.date) -> None:
         )
         logging.getLogger("serasan.alerts.delivery").setLevel(logging.ERROR)  # said once, above
     runner = Runner(airflow_home)
+    log_file = None
+    if not verbose:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        log_file = airflow_home / "logs" / "serasan" / f"demo-{stamp}.log"
+        print(f"Airflow task logs: {log_file}", flush=True)
     logical = dt.datetime.combine(date, dt.time(), tzinfo=JAKARTA)
     dataset_dags = [dag_ids.dataset_dag_id(d) for d in sorted(catalog.datasets)]
     regency_dags = [d for r in catalog.regencies.values() for d in dag_ids.regency_dag_ids(r.slug)]
     all_dags = [*dataset_dags, *regency_dags, dag_ids.ALERTS]
     for i, dag_id in enumerate(all_dags, 1):
-        _progress(i, len(all_dags), dag_id, runner.run(dag_id, logical))
+        _progress(i, len(all_dags), dag_id, runner.run(dag_id, logical, log_file=log_file))
 
 
 def print_summary(catalog: Catalog, settings: Settings, engine: Any, date: dt.date) -> None:

@@ -133,17 +133,29 @@ class S3Lake:
         region: str = "us-east-1",
         secure: bool = False,
         create_bucket: bool = True,
+        connect_timeout_s: float = 10.0,
+        read_timeout_s: float = 60.0,
     ):
+        import urllib3
         from minio import Minio
 
         self.bucket = bucket
         self.endpoint = endpoint
+        # our own timeouts and a short retry: a hung endpoint fails in seconds, not minutes
+        # (the SDK's default pool waits 5 minutes per read and retries five times)
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=connect_timeout_s, read=read_timeout_s),
+            retries=urllib3.Retry(
+                total=2, backoff_factor=0.2, status_forcelist=(500, 502, 503, 504)
+            ),
+        )
         self.client = Minio(
             endpoint=endpoint,
             access_key=access_key,
             secret_key=secret_key,
             region=region,
             secure=secure,
+            http_client=http,
         )
         if create_bucket and not self.client.bucket_exists(bucket_name=bucket):
             self.client.make_bucket(bucket_name=bucket)
@@ -239,5 +251,7 @@ def open_lake(settings: Settings) -> Lake:
             secret_key=settings.s3_secret_key,
             region=settings.s3_region,
             secure=settings.s3_secure,
+            connect_timeout_s=settings.connect_timeout_s,
+            read_timeout_s=settings.s3_read_timeout_s,
         )
     return LocalLake(url.removeprefix("file://"))

@@ -52,7 +52,7 @@ class RunContext:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = make_engine(self.settings.warehouse_url)
+            self._engine = make_engine(self.settings.warehouse_url, self.settings.connect_timeout_s)
         return self._engine
 
     def t(self, layer: str, name: str) -> Any:
