@@ -6,6 +6,7 @@ import calendar
 import csv
 import datetime as dt
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +42,22 @@ ADVISORY_LOCK_ID = 16_0306  # any constant shared by every Serasan process
 KEPMENDAGRI_2025 = dt.date(2025, 1, 1)  # Kepmendagri 300.2.2-2430/2025: the codes in wilayah.csv
 
 
-def make_engine(url: str) -> Engine:
-    """SQLAlchemy engine; bare `postgresql://` URLs use psycopg 3, SQLite gets WAL and FKs."""
+def make_engine(url: str, connect_timeout_s: float | None = None) -> Engine:
+    """SQLAlchemy engine; bare `postgresql://` URLs use psycopg 3, SQLite gets WAL and FKs.
+
+    A PostgreSQL connect gives up after `connect_timeout_s` (default SERASAN_CONNECT_TIMEOUT_S,
+    10 s) unless the URL sets its own `connect_timeout`: a closed or hung server fails the
+    command or the task in seconds, and Airflow retries the task."""
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.drivername.startswith("sqlite") and parsed.database:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(parsed, future=True)
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        timeout = connect_timeout_s or float(os.environ.get("SERASAN_CONNECT_TIMEOUT_S") or 10)
+        connect_args["connect_timeout"] = max(1, round(timeout))
+    engine = create_engine(parsed, future=True, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
