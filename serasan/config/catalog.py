@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictInt,
+    ValidationError,
+    field_validator,
+)
 
 from serasan.common.enums import LoadMode, QualityPolicy
 from serasan.common.paths import CATALOG_DIR, EXPECTATIONS_DIR
@@ -91,6 +99,9 @@ class Column(_Strict):
 class Source(_Strict):
     kind: Literal["spreadsheet", "database", "api"]
     params: dict[str, Any] = Field(default_factory=dict)
+    # spreadsheet: the workbook sheet with the data, by name or 1-based position (a number);
+    # default the sheet named Data, else the first (serasan.config.reading checks it)
+    sheet: str | StrictInt | None = None
 
 
 class PeriodSpec(_Strict):

@@ -1,10 +1,11 @@
-"""How the catalog says cells are read: empty markers, `-`, lost thousands dots, and a period
-taken from context (a constant, the file name, or `--period`).
+"""How the catalog says cells are read: empty markers, `-`, lost thousands dots, a period
+taken from context (a constant, the file name, or `--period`), and the workbook sheet to read.
 
 The catalog's fields (`na_values`, `dash`, `thousands_dot_lost`, `period.constant`,
-`period.from_filename`) are declared on its models; their defaults and the checks
-`catalog validate` runs on them live here, below the parser that applies them
-(`serasan.parse.empties`, `serasan.parse.lost_dot`, `serasan.parse.period_context`).
+`period.from_filename`, `source.sheet`) are declared on its models; their defaults and the
+checks `catalog validate` runs on them live here, below the parser that applies them
+(`serasan.parse.empties`, `serasan.parse.lost_dot`, `serasan.parse.period_context`,
+`serasan.parse.sniff.pick_sheet`).
 """
 
 from __future__ import annotations
@@ -130,9 +131,31 @@ def _na_problems(values: list[str] | None, where: str) -> list[str]:
     return []
 
 
+def sheet_problems(ds: Dataset, path: Path) -> list[str]:
+    """`source.sheet`: a sheet name or a position from 1, and only on a spreadsheet source."""
+    sheet, where = ds.source.sheet, f"{path}: source.sheet"
+    if sheet is None:
+        if ds.source.kind == "spreadsheet" and "sheet" in ds.source.params:
+            return [
+                f"{path}: source.params.sheet: the sheet is declared on the source itself: "
+                f"source: {{kind: spreadsheet, sheet: {ds.source.params['sheet']!r}}}"
+            ]
+        return []
+    if ds.source.kind != "spreadsheet":
+        return [
+            f"{where}: only a spreadsheet source has sheets; source.kind {ds.source.kind} is "
+            f"pulled as records (got {sheet!r})"
+        ]
+    if isinstance(sheet, int) and sheet < 1:
+        return [f"{where}: a sheet's position counts from 1, the first sheet (got {sheet})"]
+    if isinstance(sheet, str) and not sheet.strip():
+        return [f"{where}: give the sheet's name as the workbook's tab shows it (got {sheet!r})"]
+    return []
+
+
 def dataset_problems(ds: Dataset, path: Path) -> list[str]:
     """The dataset's reading settings and its period's source, as `catalog validate` checks them."""
-    problems = _na_problems(ds.na_values, f"{path}: na_values")
+    problems = _na_problems(ds.na_values, f"{path}: na_values") + sheet_problems(ds, path)
     for col in ds.columns:
         problems += column_problems(col, path)
     spec = ds.period

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from typing import Any
 
 import pyarrow as pa
@@ -25,7 +27,17 @@ from serasan.parse import lost_dot, regions
 from serasan.parse.empties import NOT_SPECIAL, CellReading, Tally
 from serasan.parse.period_context import PeriodContext
 from serasan.parse.period_context import resolve as resolve_period
-from serasan.parse.sniff import Opener, ParseError, csv_rows, json_rows, sniff, xlsx_rows
+from serasan.parse.sniff import (
+    DATA_SHEET,
+    Opener,
+    ParseError,
+    csv_rows,
+    json_rows,
+    pick_sheet,
+    sniff,
+    xlsx_rows,
+    xlsx_sheets,
+)
 from serasan.reference.names import AliasTable
 
 ROW_COL = "_row"  # source row number as the OPD sees it (spreadsheet row / CSV line)
@@ -90,7 +102,7 @@ def iter_rows(
         head = fh.read(64 * 1024)
     sn = sniff(head, filename, allow_json=ds.source.kind == "api")
     if sn.kind == "xlsx":
-        return sn.notes, xlsx_rows(opener, filename)
+        return sn.notes, xlsx_rows(opener, filename, ds.source.sheet)
     if filename.lower().endswith((".xlsx", ".xlsm")):
         raise ParseError(f"{filename}: has an .xlsx name but is not an XLSX workbook")
     if sn.kind == "json":
@@ -172,6 +184,56 @@ def _find_header(
             f"best candidate: row {idx + 1}: {seen[:20] or 'none'})"
         )
     return idx, found, merged
+
+
+def _header_elsewhere(
+    opener: Opener, filename: str, ds: Dataset, optional: frozenset[str], exc: ParseError
+) -> ParseError:
+    """A header missing from the workbook sheet read: the error names the workbook's sheets and
+    those that hold the header. The sheet is never guessed: `source.sheet` decides."""
+    with opener() as fh:
+        if fh.read(4) != b"PK\x03\x04":
+            return exc  # not a workbook
+    names = xlsx_sheets(opener, filename)
+    if len(names) < 2:
+        return exc
+    read = pick_sheet(names, ds.source.sheet, filename)
+    holders = [n for n in names if n != read and _holds_header(opener, filename, n, ds, optional)]
+    listed = ", ".join(map(repr, names))
+    if ds.source.sheet is not None:
+        why_id, why_en = "yang dinyatakan source.sheet", "as source.sheet declares"
+    elif read == DATA_SHEET:
+        why_id, why_en = "yang bernama Data", "the sheet named Data"
+    else:
+        why_id, why_en = "sheet pertama", "the first sheet"
+    if not holders:
+        return ParseError(
+            f"{exc}; sheet {read!r} ({why_en}) was read, of {listed}, and no other sheet holds "
+            "the header either"
+        )
+    there = " and ".join(map(repr, holders))
+    example = f"source: {{kind: spreadsheet, sheet: {json.dumps(holders[0], ensure_ascii=False)}}}"
+    return ParseError(
+        f"{filename}: judul kolom tidak ada di sheet {read!r} ({why_id}) melainkan di sheet "
+        f"{there}; sheet tidak pernah ditebak: nyatakan di katalog, misalnya `{example}` "
+        f"(the header is not on sheet {read!r}, {why_en}, but on sheet {there}, of the "
+        f"workbook's sheets {listed}; the sheet is never guessed: the dataset's source.sheet "
+        f"decides, e.g. `{example}`)"
+    )
+
+
+def _holds_header(
+    opener: Opener, filename: str, sheet: str, ds: Dataset, optional: frozenset[str]
+) -> bool:
+    rows = xlsx_rows(opener, filename, sheet)
+    try:
+        head = [row for _, row in islice(rows, HEADER_SCAN + 1)]
+        _find_header(head, ds, filename, optional)
+    except ParseError:
+        return False
+    finally:
+        rows.close()
+    return True
 
 
 # ---------------------------------------------------------------- values
@@ -414,7 +476,10 @@ def _plan(opener: Opener, filename: str, ds: Dataset, period: PeriodContext | No
             *([ds.region.source_column] if ds.region and ds.region.source_column else []),
         ]
     )
-    header_idx, positions, merged = _find_header(head, ds, filename, optional)
+    try:
+        header_idx, positions, merged = _find_header(head, ds, filename, optional)
+    except ParseError as exc:
+        raise _header_elsewhere(opener, filename, ds, optional, exc) from None
     # a labelled column the catalog does not declare is ignored, not a reason to reject rows
     labelled = [
         j

@@ -13,7 +13,7 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -34,6 +34,7 @@ BINARY_MAGIC = {
     b"7z\xbc\xaf": "arsip 7z (7z archive)",
 }
 Opener = Callable[[], IO[bytes]]
+DATA_SHEET = "Data"  # read when the catalog declares no sheet and a workbook has one so named
 
 
 class ParseError(Exception):
@@ -149,19 +150,66 @@ def check_zip(opener: Opener, filename: str) -> None:
         )
 
 
-def xlsx_rows(opener: Opener, filename: str) -> Iterator[tuple[int, list[Any]]]:
+def pick_sheet(names: list[str], sheet: str | int | None, filename: str) -> str:
+    """The worksheet to read among `names`: the one the catalog declares (`source.sheet`, a
+    name or a position from 1), else the one named Data, else the first. A declared sheet the
+    workbook does not have is an error naming the sheets it has: the sheet is never guessed."""
+    listed = ", ".join(map(repr, names))
+    if not names:
+        raise ParseError(f"{filename}: workbook tanpa sheet data (a workbook with no worksheet)")
+    if sheet is None:
+        return DATA_SHEET if DATA_SHEET in names else names[0]
+    if isinstance(sheet, int):
+        if 1 <= sheet <= len(names):
+            return names[sheet - 1]
+        raise ParseError(
+            f"{filename}: tidak ada sheet ke-{sheet}; workbook ini punya {len(names)} sheet: "
+            f"{listed} (no sheet {sheet}, as source.sheet declares: the workbook has "
+            f"{len(names)} sheet(s), {listed})"
+        )
+    if sheet in names:
+        return sheet
+    near = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
+    hint = f"; perhaps {near[0]!r}, written otherwise" if near else ""
+    raise ParseError(
+        f"{filename}: tidak ada sheet {sheet!r}; sheet yang ada: {listed} (the workbook has no "
+        f"sheet {sheet!r}, as source.sheet declares; its sheets are {listed}{hint})"
+    )
+
+
+def _workbook(opener: Opener, filename: str) -> tuple[IO[bytes], Any]:
+    """The open file and its workbook (read-only, cached values); close both."""
     from openpyxl import load_workbook
 
     check_zip(opener, filename)
+    fh = opener()
     try:
-        fh = opener()
-        wb = load_workbook(fh, read_only=True, data_only=True)
+        return fh, load_workbook(fh, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for corrupt workbooks
+        fh.close()
         raise ParseError(
             f"{filename}: workbook XLSX tidak dapat dibaca (unreadable workbook: {exc})"
         ) from None
+
+
+def xlsx_sheets(opener: Opener, filename: str) -> list[str]:
+    """The names of a workbook's worksheets, in the order of its tabs."""
+    fh, wb = _workbook(opener, filename)
     try:
-        ws = wb["Data"] if "Data" in wb.sheetnames else wb.worksheets[0]
+        return [ws.title for ws in wb.worksheets]
+    finally:
+        wb.close()
+        fh.close()
+
+
+def xlsx_rows(
+    opener: Opener, filename: str, sheet: str | int | None = None
+) -> Generator[tuple[int, list[Any]], None, None]:
+    """The rows of one worksheet: `sheet` as `pick_sheet` reads it (default Data, else the
+    first)."""
+    fh, wb = _workbook(opener, filename)
+    try:
+        ws = wb[pick_sheet([w.title for w in wb.worksheets], sheet, filename)]
         # The sheet's <dimension> is only a claim, and read-only openpyxl trusts it: one that
         # is too small hides rows and columns, one that is too wide (a styled cell far to the
         # right) pads every row to thousands of cells. Read the cells that are there, and pad

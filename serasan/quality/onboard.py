@@ -45,7 +45,15 @@ from serasan.config.catalog import (
 )
 from serasan.config.reading import DASHES, DEFAULT_NA_VALUES
 from serasan.parse import lost_dot, reader
-from serasan.parse.sniff import ParseError, Sniffed, csv_rows, sniff, xlsx_rows
+from serasan.parse.sniff import (
+    DATA_SHEET,
+    ParseError,
+    Sniffed,
+    csv_rows,
+    sniff,
+    xlsx_rows,
+    xlsx_sheets,
+)
 from serasan.quality import rules
 from serasan.quality.scaffold import BETWEEN, DEFAULT_MIN_DATE, scaffold_suite
 from serasan.quality.suites import check_suite
@@ -101,14 +109,17 @@ class Sample:
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (row, why) left out
     truncated: bool = False
     unlabelled: list[int] = field(default_factory=list)  # positions with values but no label
+    sheet: str | None = None  # the workbook sheet read, when not the first: declared in the draft
+    sheet_why: str = ""
 
 
-def _rows(data: bytes, filename: str) -> list[tuple[int, list[Any]]]:
+def _rows(data: bytes, filename: str, sheet: str | None = None) -> list[tuple[int, list[Any]]]:
     """Rows as `serasan.parse.reader.iter_rows` yields them, without a dataset to match."""
     sn = sniff(data[:65536], filename, allow_json=False)
     opener = lambda: io.BytesIO(data)  # noqa: E731
+    stream: Iterable[tuple[int, list[Any]]]
     if sn.kind == "xlsx":
-        stream = xlsx_rows(opener, filename)
+        stream = xlsx_rows(opener, filename, sheet)
     elif filename.lower().endswith((".xlsx", ".xlsm")):
         raise ParseError(f"{filename}: has an .xlsx name but is not an XLSX workbook")
     else:
@@ -137,9 +148,10 @@ def _headerish(row: list[Any]) -> tuple[int, int]:
     return len(present), sum(1 for v in present if not _numberish(v))
 
 
-def read_sample(data: bytes, filename: str) -> Sample:
-    """The header and the data rows of a sample, found without a catalog entry to match."""
-    rows = _rows(data, filename)
+def read_sample(data: bytes, filename: str, sheet: str | None = None) -> Sample:
+    """The header and the data rows of a sample, found without a catalog entry to match
+    (of a workbook, from `sheet`; by default the one the parser reads: Data, else the first)."""
+    rows = _rows(data, filename, sheet)
     truncated = len(rows) > MAX_ROWS
     rows = rows[:MAX_ROWS]
     scan = [(i, r) for i, (_, r) in enumerate(rows[: reader.HEADER_SCAN])]
@@ -214,6 +226,51 @@ def read_sample(data: bytes, filename: str) -> Sample:
         else:
             sample.rows.append((number, row))
     sample.unlabelled.sort()
+    return sample
+
+
+def read_data_sheet(data: bytes, filename: str) -> Sample:
+    """`read_sample` of a CSV, or of the workbook sheet with the data: the one named Data when
+    there is one (as the parser reads), else the one with the most data rows. A sheet other
+    than the first is declared in the draft (`source.sheet`), and its comment says why."""
+    if not data.startswith(b"PK\x03\x04"):
+        return read_sample(data, filename)
+    names = xlsx_sheets(lambda: io.BytesIO(data), filename)
+    if DATA_SHEET in names or len(names) < 2:
+        sample = read_sample(data, filename)  # the parser's own choice
+        if DATA_SHEET in names and names[0] != DATA_SHEET:
+            sample.sheet = DATA_SHEET
+            sample.sheet_why = (
+                f"sheet: the workbook's sheets are {', '.join(map(repr, names))}; the data is "
+                f"on {DATA_SHEET!r}, which the parser reads when no sheet is declared"
+            )
+        return sample
+    found: dict[str, Sample] = {}
+    failed: dict[str, OnboardError] = {}
+    for name in names:
+        try:
+            found[name] = read_sample(data, filename, name)
+        except OnboardError as exc:
+            failed[name] = exc
+    if not found:
+        raise OnboardError(
+            f"{filename}: no sheet of the workbook ({', '.join(map(repr, failed))}) has a header "
+            f"row in its first {reader.HEADER_SCAN} rows: expected a row of column names at least "
+            "half as wide as the widest row"
+        )
+    best = max(found, key=lambda n: len(found[n].rows))  # the first of equals
+    sample = found[best]
+    if best != names[0]:
+        counts = [
+            f"{n!r} ({len(found[n].rows)} data rows)" if n in found else f"{n!r} (no header)"
+            for n in names
+        ]
+        sample.sheet = best
+        sample.sheet_why = (
+            f"GUESS sheet: the workbook's sheets are {', '.join(counts)}; the data is taken from "
+            f"{best!r}, the one with the most data rows. The parser never guesses a sheet: "
+            "without this setting it would read the first"
+        )
     return sample
 
 
@@ -938,7 +995,8 @@ def _yaml_text(f: _Found, catalog: Catalog) -> str:
         f"pillar: {_q(f.pillar)}",
         f"title: {_q(f.title)}  # TODO: the title in Bahasa Indonesia",
         f"description: {_q(f.title)}  # TODO: what the data is, who collects it, how",
-        "source: {kind: spreadsheet}",
+        *(_comment(sample.sheet_why, "") if sample.sheet else []),
+        f"source: {{kind: spreadsheet{f', sheet: {_q(sample.sheet)}' if sample.sheet else ''}}}",
         f"cadence: {cadence}  # GUESS: the period is per {granularity}",
         "columns:",
     ]
@@ -1028,7 +1086,7 @@ def draft(
             f"--opd {opd!r} is not an OPD of {reg.name}; expected one of "
             f"{', '.join(o.code for o in reg.opds)} (add it to catalog/regencies/{reg.slug}.yaml)"
         )
-    sample = read_sample(data, filename)
+    sample = read_data_sheet(data, filename)
     n = len(sample.rows)
     if not n:
         raise OnboardError(f"{filename}: no data rows under the header (row {sample.header_row})")
