@@ -9,9 +9,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import logging
 import os
 import sys
+import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -65,11 +67,17 @@ def _output_to(path: Path | None) -> Iterator[None]:
 
 @contextlib.contextmanager
 def exclusive(home: Path) -> Iterator[None]:
-    """One CLI run at a time in an Airflow home: `dag.test()` keys its run record by DAG and
-    logical date, so two ingests of one dataset on one date would fight over it. A second
-    command waits here (and says so) instead."""
+    """One CLI run at a time per Airflow metadata database: `dag.test()` keys its run record
+    by DAG and logical date, so two ingests of one dataset on one date would fight over it. A
+    second command waits here (and says so) instead. The lock is named after the database the
+    run will use (the home's own SQLite file unless AIRFLOW__DATABASE__SQL_ALCHEMY_CONN says
+    otherwise), so commands with their own homes never wait for each other."""
     home.mkdir(parents=True, exist_ok=True)
-    with (home / ".serasan-run.lock").open("w") as fh:
+    conn = (
+        os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN") or f"sqlite:///{home / 'airflow.db'}"
+    )
+    name = hashlib.sha256(conn.encode()).hexdigest()[:16]
+    with (Path(tempfile.gettempdir()) / f"serasan-airflow-{name}.lock").open("w") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -49,13 +49,19 @@ class AliasEntry(BaseModel):
     catatan: str | None = None  # where the spelling was seen
 
 
+def _shown(path: Path) -> str:
+    """How messages name the alias file: `catalog/aliases.yaml`, never the server's full path
+    (the messages reach OPD staff)."""
+    return f"{path.parent.name}/{path.name}"
+
+
 def parse_aliases(data: Any, path: Path) -> tuple[AliasTable, list[str]]:
     """The alias table of catalog/aliases.yaml's content, and every problem found in it."""
     problems: list[str] = []
     if data is None:
-        return AliasTable((), str(path)), problems
+        return AliasTable((), _shown(path)), problems
     if not isinstance(data, list):
-        return AliasTable((), str(path)), [f"{path}: expected a list of aliases"]
+        return AliasTable((), _shown(path)), [f"{path}: expected a list of aliases"]
     aliases: list[Alias] = []
     seen: dict[tuple[str, str | None, str], list[str]] = defaultdict(list)
     for i, item in enumerate(data):
@@ -81,7 +87,7 @@ def parse_aliases(data: Any, path: Path) -> tuple[AliasTable, list[str]]:
             )
         seen[scope].append(entry.kode)
         aliases.append(Alias(entry.alias, entry.kode, entry.catatan or ""))
-    return AliasTable(tuple(aliases), str(path)), problems
+    return AliasTable(tuple(aliases), _shown(path)), problems
 
 
 def _check_alias(entry: AliasEntry, i: int, path: Path) -> list[str]:
@@ -116,11 +122,11 @@ def load_aliases(root: Path) -> tuple[AliasTable, list[str]]:
 
     path = root / ALIASES_FILE
     if not path.is_file():
-        return AliasTable((), str(path)), []
+        return AliasTable((), _shown(path)), []
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, OSError) as exc:
-        return AliasTable((), str(path)), [f"{path}: cannot be read as YAML: {exc}"]
+        return AliasTable((), _shown(path)), [f"{path}: cannot be read as YAML: {exc}"]
     return parse_aliases(data, path)
 
 

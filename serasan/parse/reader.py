@@ -631,6 +631,22 @@ def parse_stream(
                 out.append(spec[2](row[pos] if pos is not None and pos < n else None))
             if region is not None and (miss := region.apply(column_values)) is not None:
                 spec = (miss.column, plan.positions.get(miss.column), None)
+                if miss.total_of is not None:  # the whole area's total: a summary row
+                    for out in column_values:
+                        del out[len(row_numbers) :]
+                    rejects.append(
+                        Reject(
+                            number,
+                            None,
+                            first,
+                            f"baris total {miss.total_of} (seluruh wilayah dataset) tidak dimuat",
+                            f"total row of {miss.total_of} (the dataset's whole area) is not "
+                            "loaded",
+                            kind="summary",
+                            record=record(row),
+                        )
+                    )
+                    continue
                 raise _Bad(miss.expected_id, miss.expected_en, miss.detail)
         except _Bad as bad:
             name, pos = spec[0], spec[1]

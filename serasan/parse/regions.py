@@ -51,6 +51,7 @@ from serasan.reference.names import (
     match_name,
     name_key,
     parent_name,
+    split_name,
     under,
 )
 from serasan.reference.resolve import CrosswalkStatus
@@ -489,6 +490,7 @@ class Miss:
     expected_id: str
     expected_en: str
     detail: tuple[str, str]
+    total_of: str | None = None  # the value names the dataset's whole area: its total row
 
 
 @dataclass(frozen=True, slots=True)
@@ -655,7 +657,10 @@ class RowResolver:
         if notable:
             self.record(raw, out)
         if not out.ok:
-            return Miss(out.column or self.spec.column, *self.expected, (out.why_id, out.why_en))
+            total = area_total(raw, self.regency) if out.column is None else None
+            return Miss(
+                out.column or self.spec.column, *self.expected, (out.why_id, out.why_en), total
+            )
         columns[self.i_region][-1] = out.code
         if self.i_source is not None:
             columns[self.i_source][-1] = raw
@@ -976,6 +981,26 @@ def default_aliases() -> AliasTable:
         table, problems = load_aliases(root)
         _DEFAULT_ALIASES[key] = NO_ALIASES if problems else table
     return _DEFAULT_ALIASES[key]
+
+
+_PROVINCE_WORD = re.compile(r"^\s*(provinsi|prov\b\.?)\s*", re.IGNORECASE)
+
+
+def area_total(raw: str, area: str) -> str | None:
+    """The name of `area` when a refused region value names the area itself ('Sumatera
+    Selatan' in a table by kabupaten/kota of province 16, 'Kabupaten Muara Enim' in one by
+    kecamatan): the file's total row, not a region of the table. None otherwise."""
+    region = provinces.current_region(area)
+    if region is None:
+        return None
+    text = raw.strip()
+    if "".join(text.split()) in (area, area.replace(".", "")):
+        return region.name
+    kind, key = split_name(_PROVINCE_WORD.sub("", text))
+    own_kind, own_key = split_name(region.name)
+    if key and key == own_key and (kind is None or kind == own_kind):
+        return region.name
+    return None
 
 
 def fills(ds: Dataset, column: str) -> bool:

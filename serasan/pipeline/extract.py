@@ -17,7 +17,7 @@ from serasan.common.enums import TERMINAL, ObjectAction
 from serasan.config.catalog import Dataset
 from serasan.ingest.sources import pull as pull_source
 from serasan.lake import keys
-from serasan.lake.store import LakeError
+from serasan.lake.store import LakeError, ObjectExists
 from serasan.pipeline.handoff import RawObject, load_id_for
 from serasan.runtime.context import RunContext
 
@@ -48,7 +48,10 @@ def extract(ctx: RunContext, ds: Dataset) -> list[RawObject]:
         filename = safe_name(key.rsplit("/", 1)[-1])
         raw_key = keys.raw_key(ds.id, sha, filename)
         if not ctx.lake.exists(raw_key):
-            ctx.lake.put(raw_key, data, overwrite=False)
+            try:
+                ctx.lake.put(raw_key, data, overwrite=False)
+            except ObjectExists:  # another run took the same bytes a moment ago: one copy
+                log.info("%s: %s is in raw/ already (another run)", ds.id, filename)
             manifest = {
                 "dataset": ds.id,
                 "opd": ds.opd,

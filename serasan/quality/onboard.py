@@ -505,7 +505,9 @@ def infer_column(g: ColumnGuess, cells: list[Any]) -> None:
         typed = _convert(values, lambda v: reader._to_integer(v, convention))
         if typed is not None:
             g.type = "integer"
-            g.why.append(f"GUESS integer: every value is a whole number (read as {convention})")
+            g.why.append(
+                f"GUESS integer: every value is a whole number ({_CONVENTION_WORDS[convention]})"
+            )
         elif all(isinstance(v, str) for v in values) and _lost_dot(text_values):
             typed = [int(t) if t.isdigit() else lost_dot.thousands_reading(t) for t in text_values]
             g.type, g.thousands_dot_lost = "integer", True
@@ -520,7 +522,9 @@ def infer_column(g: ColumnGuess, cells: list[Any]) -> None:
             typed = _convert(values, lambda v: reader._to_number(v, convention))
             if typed is not None:
                 g.type = "number"
-                g.why.append(f"GUESS number: every value reads as a number (read as {convention})")
+                g.why.append(
+                    f"GUESS number: every value reads as a number ({_CONVENTION_WORDS[convention]})"
+                )
     if typed is None and not g.code_like:
         order = reader._date_order(values)
         if order != "mixed" and not any(
@@ -821,6 +825,12 @@ def _allowed(columns: list[ColumnGuess], skip: list[str], n: int) -> None:
         ):
             c.allowed = distinct
             c.why.append(f"GUESS allowed values: {len(distinct)} distinct in {n} rows")
+
+
+_CONVENTION_WORDS = {
+    "id": "Indonesian numbers: 1.234,5",
+    "en": "English numbers: 1,234.5",
+}
 
 
 def _region_lines(

@@ -44,6 +44,13 @@ _KINDS = {
     "desa": "desa",
     "ds": "desa",
 }
+_KIND_LEVEL = {
+    "kabupaten": Level.KABUPATEN_KOTA,
+    "kota": Level.KABUPATEN_KOTA,
+    "kecamatan": Level.KECAMATAN,
+    "kelurahan": Level.DESA_KELURAHAN,
+    "desa": Level.DESA_KELURAHAN,
+}
 LEVEL_WORDS = {
     Level.PROVINSI: ("provinsi", "province"),
     Level.KABUPATEN_KOTA: ("kabupaten/kota", "regency/city"),
@@ -182,6 +189,8 @@ class NameIndex:
         """The regions whose name has `text`'s key, narrowed by its kind when several do."""
         kind, key = split_name(text)
         found = self._by_key.get(key, ())
+        if kind is not None and _KIND_LEVEL[kind] is not self.level:
+            return ()  # 'Kabupaten Muara Enim' is not kecamatan Muara Enim: the prefix says so
         if len(found) > 1 and kind is not None:
             narrowed = tuple(r for r in found if kind_of(r) == kind)
             found = narrowed or found

@@ -209,19 +209,25 @@ def test_sumsel_table_by_kabupaten_name_province_scope(
     rejected = ws.rejected(summary)
     reconciles(summary, rejected)
     assert (summary["rows_in"], summary["rows_loaded"], summary["rows_rejected"]) == (20, 17, 3)
-    # rejected: the province total and the two footnote rows, each with what was looked up where
+    # rejected: the province's total (a summary row, not a region of the table) and the two
+    # footnote rows, each with what was looked up where
     assert [r["kabupaten_kota"][:16] for r in rejected] == [
         "Sumatera Selatan",
         "Keterangan",
         "1Termasuk bedola",
     ]
-    assert "tidak ada kabupaten/kota bernama 'Sumatera Selatan'" in rejected[0]["alasan"]
+    assert "baris total Sumatera Selatan" in rejected[0]["alasan"]
+    assert "tidak ada kabupaten/kota bernama 'Keterangan'" in rejected[1]["alasan"]
+    assert (
+        "catalog/aliases.yaml" in rejected[1]["alasan"]
+        and str(ws.catalog) not in (rejected[1]["alasan"])
+    )  # the OPD reads this: no server path
 
     facts = by_code(ws.facts("sumsel_nikah_cerai"), "kabupaten_kota")
     assert len(facts) == 17  # every kabupaten/kota of Sumatera Selatan, once
     # checked by hand in wilayah_sumsel_current.csv: the names and the numbers of the file
     assert (facts["16.03"]["nikah"], facts["16.03"]["jumlah_cerai"]) == (4218, 1059)  # Muara Enim
-    assert facts["16.07"]["nikah"] == 6161  # 'Banyu Asin' -> Banyuasin, via catalog/aliases.yaml
+    assert facts["16.07"]["nikah"] == 6161  # 'Banyu Asin' -> Banyuasin, the space set aside
     assert facts["16.73"]["nikah"] == 1828  # 'Kota Lubuklinggau'
     assert facts["16.12"]["nikah"] == 1236  # 'Penukal Abab Lematang Ilir' (PALI)
     assert facts["16.05"]["cerai_talak"] is None  # Musi Rawas: '...' read as empty
@@ -366,10 +372,11 @@ def test_jabar_desa_bps_codes_province_scope(ws: Workspace) -> None:
     summary = ws.ingest("jabar_penduduk_desa", JABAR, "--period", "2021")
     rejected = ws.rejected(summary)
     reconciles(summary, rejected)
+    # 5,850: row 5683 (MEKARMULYA) is the village's name in the codes in force in 2021
     assert (summary["rows_in"], summary["rows_loaded"], summary["rows_rejected"]) == (
         5957,
-        5849,
-        108,
+        5850,
+        107,
     )
     # every rejection: the file's name is another village's than the code's (never picked)
     assert all("nama desa/kelurahan lain" in r["alasan"] for r in rejected)
@@ -383,3 +390,12 @@ def test_jabar_desa_bps_codes_province_scope(ws: Workspace) -> None:
     # Sambeng: the crosswalk says 32.09.39.2001, renumbered 32.09.21.2016 in 2023
     assert facts["3209171013"]["kode_desa"] == "32.09.21.2016"
     assert {f["tahun"] for f in facts.values()} == {2021}
+
+    # Kabupaten Bandung's export: its own villages, the file's BPS kecamatan code kept apart
+    # from the export's Kemendagri kode_kecamatan
+    rows = ws.export("kabbandung", "jabar_penduduk_desa")
+    assert rows and {r["kode_kabupaten_kota"] for r in rows} == {"32.04"}
+    assert len(rows) == sum(1 for f in facts.values() if f["kode_desa"].startswith("32.04."))
+    sample = next(r for r in rows if r["kode_desa_kelurahan"] == "32.04.31.2005")  # Neglawangi
+    assert sample["kode_kecamatan"] == "32.04.31" and sample["kode_kecamatan_sumber"] == "3204050"
+    assert sample["kode_bps_desa_kelurahan"] == "3204050001"  # the file's own BPS code
