@@ -24,13 +24,19 @@ def kpi_dag_id(regency_slug: str) -> str:
 
 
 def export_dag_id(regency_slug: str) -> str:
-    """A regency's Satu Data DAG: export -> publish -> report."""
+    """A regency's Satu Data DAG: export -> publish, scheduled like the KPI DAG."""
     return f"{PREFIX}{regency_slug}__export"
 
 
-def regency_dag_ids(regency_slug: str) -> tuple[str, str]:
-    """The KPI and the export DAG of a regency, in the order they run."""
-    return kpi_dag_id(regency_slug), export_dag_id(regency_slug)
+def report_dag_id(regency_slug: str) -> str:
+    """A regency's monthly report, scheduled on the KPI asset its KPI DAG updates."""
+    return f"{PREFIX}{regency_slug}__report"
+
+
+def regency_dag_ids(regency_slug: str) -> tuple[str, str, str]:
+    """The KPI, export and report DAGs of a regency, in an order they may run one after another
+    (the report after the KPIs it reads)."""
+    return kpi_dag_id(regency_slug), export_dag_id(regency_slug), report_dag_id(regency_slug)
 
 
 def dataset_of(dag_id: str) -> str | None:

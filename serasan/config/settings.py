@@ -18,6 +18,13 @@ from serasan.common.paths import DEFAULT_HOME
 WALIDATA_PREFIX = "SERASAN_WALIDATA_EMAIL_"  # + regency slug, e.g. SERASAN_WALIDATA_EMAIL_MUARAENIM
 
 
+def connections_required(env: Mapping[str, str]) -> bool:
+    """`SERASAN_REQUIRE_CONNECTIONS=true`: a deployment's tasks refuse the embedded defaults (a
+    SQLite warehouse, a local-folder lake); the warehouse and the lake must each be configured,
+    by the environment or by their Airflow connection (serasan.operators.config)."""
+    return (env.get("SERASAN_REQUIRE_CONNECTIONS") or "").strip().lower() in ("1", "true", "yes")
+
+
 @dataclass(frozen=True)
 class Settings:
     lake_url: str

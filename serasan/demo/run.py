@@ -51,8 +51,8 @@ def _progress(i: int, n: int, dag_id: str, res: dict[str, Any]) -> None:
             detail += f", {out['periods_blocked']} held back (personal data found)"
         if published := ((res["tasks"].get("publish") or {}).get("result") or {}).get("published"):
             detail += f", {len(published)} datasets sent to the portal"
-        if (res["tasks"].get("report") or {}).get("result"):
-            detail += f"; report {res['tasks']['report']['result']['period']}"
+    if (res["tasks"].get("report") or {}).get("result"):  # the report DAG, after the KPI DAG
+        detail = f"report {res['tasks']['report']['result']['period']}"
     if res["dag_id"] == dag_ids.ALERTS:
         detail = "lateness reminders, digests, outbox drained"
     if res["state"] != "success" and not load:

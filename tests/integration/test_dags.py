@@ -37,12 +37,12 @@ def test_every_dag_file_imports_without_errors(runner: Runner) -> None:
     assert {Path(p).name for p in DAGS_DIR.glob("*.py")} == {"serasan_dags.py", "serasan_alerts.py"}
 
 
-def test_one_dag_per_dataset_and_kpi_export_dags_per_regency(
+def test_one_dag_per_dataset_and_kpi_export_report_dags_per_regency(
     runner: Runner, catalog: Catalog
 ) -> None:
     expected = {f"serasan__{d}" for d in catalog.datasets}
     for reg in catalog.regencies.values():
-        expected |= {f"serasan__{reg.slug}__kpi", f"serasan__{reg.slug}__export"}
+        expected |= {f"serasan__{reg.slug}__{kind}" for kind in ("kpi", "export", "report")}
     assert set(runner.dag_ids) == expected | {
         "serasan__alerts",
         "serasan__retention",
@@ -72,8 +72,9 @@ def test_dags_have_tags_owners_and_no_cycles(runner: Runner, catalog: Catalog) -
             ]
             assert dag.catchup is False
         if dag_id.endswith("__export"):
-            assert [t.task_id for t in dag.topological_sort()] == ["export", "publish", "report"]
-            assert dag.get_task("report").trigger_rule == "all_done"
+            assert [t.task_id for t in dag.topological_sort()] == ["export", "publish"]
+        if dag_id.endswith("__report"):
+            assert [t.task_id for t in dag.topological_sort()] == ["report"]
 
 
 def test_regency_dags_are_scheduled_on_their_datasets_assets(
@@ -91,7 +92,7 @@ def _use(settings: Settings) -> None:
 
 
 def test_dag_test_of_each_kind(runner: Runner, catalog: Catalog, s3_settings: Settings) -> None:
-    """Dataset, KPI and export DAGs through Airflow itself, on S3 + PostgreSQL."""
+    """Dataset, KPI, export and report DAGs through Airflow itself, on S3 + PostgreSQL."""
     _use(s3_settings)
     try:
         ds = catalog.dataset("muaraenim_timbulan_sampah")
@@ -140,8 +141,9 @@ def test_dag_test_of_each_kind(runner: Runner, catalog: Catalog, s3_settings: Se
         published = exp["tasks"]["publish"]["result"]["published"]
         assert exp["tasks"]["publish"]["state"] == "success"
         assert published[ds.id]["pending"] == []
-        made = exp["tasks"]["report"]["result"]
-        assert exp["tasks"]["report"]["state"] == "success"
+        rep = runner.run("serasan__muaraenim__report", LOGICAL)
+        assert rep["state"] == "success", rep
+        made = rep["tasks"]["report"]["result"]
         assert made["key"] == "reports/muaraenim/2026-10.html" and lake.exists(made["key"])
 
         engine = make_engine(s3_settings.warehouse_url)
@@ -238,11 +240,11 @@ def test_pulled_sources_run_through_their_dags(
 
 
 @pytest.mark.parametrize("regencies_loaded", ["embedded"], indirect=True)
-def test_kpi_dags_fill_every_kpi_and_export_dags_write_the_reports(
+def test_kpi_dags_fill_every_kpi_and_report_dags_write_the_reports(
     runner: Runner, regencies_loaded: RunContext, tmp_path: Path
 ) -> None:
-    """`dag.test()` of both regencies' KPI and export DAGs on a copy of the demo warehouse
-    (every dataset loaded), with mart.kpi_value emptied first."""
+    """`dag.test()` of both regencies' KPI, export and report DAGs on a copy of the demo
+    warehouse (every dataset loaded), with mart.kpi_value emptied first."""
     import shutil
     import sqlite3
 
@@ -265,7 +267,9 @@ def test_kpi_dags_fill_every_kpi_and_export_dags_write_the_reports(
             assert res["state"] == "success", res
             exp = runner.run(f"serasan__{reg.slug}__export", LOGICAL)
             assert exp["state"] == "success", exp
-            assert exp["tasks"]["report"]["result"]["written"] is True
+            made = runner.run(f"serasan__{reg.slug}__report", LOGICAL)
+            assert made["state"] == "success", made
+            assert made["tasks"]["report"]["result"]["written"] is True
             key = f"reports/{reg.slug}/2026-10.html"
             assert (tmp_path / "lake" / key).read_bytes() == src.lake.get(key)
     finally:

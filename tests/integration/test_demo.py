@@ -45,7 +45,8 @@ def test_demo_twice_is_idempotent(
     date = dt.date(2026, 11, 1)
     assert run_demo(catalog, demo_env, home, date, 0.03, tmp_path / "w1") == 0
     out = capsys.readouterr().out
-    n_dags = len(catalog.datasets) + 2 * len(catalog.regencies) + 1  # + serasan__alerts
+    # a KPI, an export and a report DAG per regency, + serasan__alerts
+    n_dags = len(catalog.datasets) + 3 * len(catalog.regencies) + 1
     assert f"[{n_dags}/{n_dags}]" in out
     for ds_id in catalog.datasets:
         assert ds_id in out.split("Summary")[1]

@@ -214,6 +214,7 @@ def deployment(
             "GX_ANALYTICS_ENABLED": "false",
             "SERASAN_TASK_RETRIES": "2",
             "SERASAN_RETRY_DELAY_SECONDS": "5",
+            "SERASAN_REQUIRE_CONNECTIONS": "true",  # as docker/compose.yaml: no embedded defaults
             "AIRFLOW_HOME": str(home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -294,6 +295,7 @@ def deployment(
             expected = {f"serasan__{d.id}" for d in catalog.datasets_of(REGENCY)} | {
                 f"serasan__{SLUG}__kpi",
                 f"serasan__{SLUG}__export",
+                f"serasan__{SLUG}__report",
             }
             wait_for(
                 "the dag-processor to parse Musi Banyuasin's DAGs",
@@ -346,7 +348,7 @@ def regency_run(deployment: Deployment) -> dict[str, Any]:
     d = deployment
     api = d.api
     dataset_dags = [f"serasan__{ds.id}" for ds in d.datasets]
-    regency_dags = [f"serasan__{SLUG}__kpi", f"serasan__{SLUG}__export"]
+    regency_dags = [f"serasan__{SLUG}__kpi", f"serasan__{SLUG}__export", f"serasan__{SLUG}__report"]
     out: dict[str, Any] = {}
     with d.stack.explained():
         for dag_id in dataset_dags + regency_dags:
@@ -354,8 +356,8 @@ def regency_run(deployment: Deployment) -> dict[str, Any]:
         started = time.monotonic()
         for dag_id in dataset_dags:
             api.trigger(dag_id, _run_id(dag_id, "run"), LOGICAL)
-        # the KPIs read every dataset, the export (and its report) the KPIs: one after another
-        stages = [dataset_dags, regency_dags[:1], regency_dags[1:]]
+        # the KPIs and the exports read every dataset, the report the KPIs: one after another
+        stages = [dataset_dags, regency_dags[:2], regency_dags[2:]]
         for i, stage in enumerate(stages):
             if i:
                 for dag_id in stage:
@@ -387,7 +389,9 @@ def test_the_regencys_dags_succeed_through_the_rest_api(
                 if dag_id.count("__") == 1
                 else ["compute"]
                 if dag_id.endswith("__kpi")
-                else ["export", "publish", "report"]
+                else ["report"]
+                if dag_id.endswith("__report")
+                else ["export", "publish"]
             )
             assert sorted(t["task_id"] for t in r["tis"]) == sorted(want), dag_id
             assert all(
@@ -397,6 +401,9 @@ def test_the_regencys_dags_succeed_through_the_rest_api(
         for ds in deployment.datasets:
             events = deployment.api.get("/assets/events", source_dag_id=f"serasan__{ds.id}")
             assert events["total_entries"] == 1, (ds.id, events)
+        # and the KPI DAG its regency's KPI asset, on which the report DAG is scheduled
+        events = deployment.api.get("/assets/events", source_dag_id=f"serasan__{SLUG}__kpi")
+        assert events["total_entries"] >= 1, events
 
 
 def test_tasks_ran_on_both_workers(deployment: Deployment, regency_run: dict[str, Any]) -> None:
@@ -490,7 +497,7 @@ def test_warehouse_quarantine_alerts_and_exports_hold_what_they_should(
             pkg = d.ckan.package(ds_id.replace("_", "-"))
             assert pkg is not None and pkg["resources"], ds_id
         result = next(
-            t for t in regency_run[f"serasan__{SLUG}__export"]["tis"] if t["task_id"] == "report"
+            t for t in regency_run[f"serasan__{SLUG}__report"]["tis"] if t["task_id"] == "report"
         )
         assert result["state"] == "success"
         assert lake.exists(f"reports/{SLUG}/2026-10.html")

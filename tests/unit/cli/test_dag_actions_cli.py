@@ -22,7 +22,7 @@ from serasan.warehouse.tables import table
 ACTIONS = {
     "serasan__<regency>__kpi: compute": "kpi compute",
     "serasan__<regency>__export: export, publish": "export",
-    "serasan__<regency>__export: report": "report",
+    "serasan__<regency>__report: report": "report",
     "serasan__retention: retention": "retention",
     "serasan__backup: backup": "backup",
     "serasan__alerts: dag_files, freshness, digest, drain, watch_outbox": "alerts run",
@@ -49,6 +49,9 @@ def test_operating_guide_maps_every_dag_action_to_its_command() -> None:
     section = text.split("## Commands for what the DAGs do", 1)[1].split("\n## ", 1)[0]
     for words in set(ACTIONS.values()):
         assert f"`serasan {words}" in section, words
+    for action in ACTIONS:  # the table's rows name each DAG and its tasks as ACTIONS does
+        dag, _, tasks = action.partition(": ")
+        assert f"| `{dag}`: {tasks} |" in section, action
 
 
 def test_alerts_run_does_what_the_alerts_dag_does(

@@ -154,6 +154,7 @@ def test_lake_keys_and_dag_ids_keep_their_spelling(catalog: Catalog) -> None:
     assert dag_ids.regency_dag_ids("muaraenim") == (
         "serasan__muaraenim__kpi",
         "serasan__muaraenim__export",
+        "serasan__muaraenim__report",
     )
     assert (dag_ids.ALERTS, dag_ids.BACKUP, dag_ids.RETENTION) == (
         "serasan__alerts",
@@ -162,6 +163,7 @@ def test_lake_keys_and_dag_ids_keep_their_spelling(catalog: Catalog) -> None:
     )
     assert dag_ids.dataset_of(f"serasan__{ds.id}") == ds.id
     assert dag_ids.dataset_of("serasan__muaraenim__kpi") is None
+    assert dag_ids.dataset_of("serasan__muaraenim__report") is None
     assert dag_ids.dataset_of("serasan__alerts") is None
 
 

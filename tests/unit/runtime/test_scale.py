@@ -44,6 +44,7 @@ def summary(dag):
             "retries": sorted({t.retries for t in dag.tasks}),
             "callbacks": sorted({len(t.on_failure_callback or []) for t in dag.tasks}),
             "outlets": {t.task_id: [o.name for o in t.outlets] for t in dag.tasks if t.outlets},
+            "inlets": {t.task_id: [o.name for o in t.inlets] for t in dag.tasks if t.inlets},
             "timetable": type(dag.timetable).__name__,
             "assets": sorted(a.name for a in cond.objects) if cond is not None else None,
             "catchup": dag.catchup, "params": sorted(dag.params), "doc_md": dag.doc_md,
@@ -121,6 +122,7 @@ def parsed(province: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
         f"serasan__{last}",
         f"serasan__{slug}__kpi",
         f"serasan__{slug}__export",
+        f"serasan__{slug}__report",
         "serasan__retention",
     ]
     return {"wanted": wanted, "catalog": cat, **parse_dags(tmp, *province, tmp / "cache", wanted)}
@@ -161,12 +163,12 @@ def test_the_shipped_catalog_is_part_of_it_unchanged(province: tuple[Path, Path]
         assert cat.regency(kode).slug == reg.slug
 
 
-def test_every_dataset_gets_its_dag_and_every_regency_its_two(parsed: dict) -> None:
+def test_every_dataset_gets_its_dag_and_every_regency_its_three(parsed: dict) -> None:
     cat, full = parsed["catalog"], parsed["full"]
     assert full["errors"] == {}
     expected = {f"serasan__{d}" for d in cat.datasets}
     for reg in cat.regencies.values():
-        expected |= {f"serasan__{reg.slug}__kpi", f"serasan__{reg.slug}__export"}
+        expected |= {f"serasan__{reg.slug}__{kind}" for kind in ("kpi", "export", "report")}
     mine = {i for i, d in full["dags"].items() if d["file"] == "serasan_dags.py"}
     assert mine == expected | {"serasan__retention"}
     assert "serasan__alerts" in full["dags"]  # the other DAG file parses beside it
@@ -186,9 +188,15 @@ def test_every_dataset_gets_its_dag_and_every_regency_its_two(parsed: dict) -> N
         assets = sorted(f"serasan.{d.id}" for d in cat.datasets_of(reg.kode))
         kpi = full["dags"][f"serasan__{reg.slug}__kpi"]
         exp = full["dags"][f"serasan__{reg.slug}__export"]
+        rep = full["dags"][f"serasan__{reg.slug}__report"]
         assert kpi["assets"] == exp["assets"] == assets
-        assert kpi["tasks"] == ["compute"] and exp["tasks"] == ["export", "publish", "report"]
-        assert kpi["owners"] == exp["owners"] == [f"{reg.slug}-walidata"]
+        assert kpi["tasks"] == ["compute"] and exp["tasks"] == ["export", "publish"]
+        # the report waits for the KPIs it reads, not for the datasets
+        assert kpi["outlets"] == {"compute": [f"serasan.kpi.{reg.slug}"]} and exp["outlets"] == {}
+        assert rep["assets"] == [f"serasan.kpi.{reg.slug}"] and rep["tasks"] == ["report"]
+        assert rep["inlets"] == {"report": [f"serasan.kpi.{reg.slug}"]}
+        assert kpi["owners"] == exp["owners"] == rep["owners"] == [f"{reg.slug}-walidata"]
+        assert all(d["doc_md"] for d in (kpi, exp, rep))
 
 
 def test_the_parsing_context_builds_only_that_dag_and_the_same_one(parsed: dict) -> None:
