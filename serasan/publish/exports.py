@@ -41,7 +41,7 @@ from serasan.common.csvsafe import csv_bytes
 from serasan.common.enums import ExportStatus
 from serasan.config.catalog import Catalog, Dataset
 from serasan.lake.keys import export_prefix
-from serasan.publish import kpi, pii, satudata
+from serasan.publish import dcat, kpi, pii, satudata
 from serasan.publish.satudata import ExportColumn
 from serasan.reference import provinces
 from serasan.warehouse.facts import LOAD_ID, fact_table
@@ -153,11 +153,15 @@ def layout(ds: Dataset, pseudonyms: bool) -> list[ExportColumn]:
         for lvl in _levels(ds)
     ]
     region_col = ds.region.column if ds.region else None
+    taken = {c.name for c in cols} | {"satuan", "tahun", "periode"}
     for c in ds.columns:
         if c.name in (region_col, bps_source(ds)):  # the source's BPS code: kode_bps_<level>
             continue
         if c.name == ds.period.column and ds.period.granularity != "day":
             continue
+        # a column of the file named like one of the export's own (its own kode_kecamatan,
+        # in BPS codes) leaves as <name>_sumber, so the export's name keeps one meaning
+        out_name = f"{c.name}_sumber" if c.name in taken else c.name
         if c.pii:
             if c.pii_export == "pseudonym" and pseudonyms:
                 cols.append(
@@ -174,7 +178,7 @@ def layout(ds: Dataset, pseudonyms: bool) -> list[ExportColumn]:
             continue
         cols.append(
             ExportColumn(
-                c.name,
+                out_name,
                 _TYPES[c.type],
                 c.header,
                 c.description,
@@ -283,10 +287,10 @@ def _shape(
             row.update(bps_columns(str(rec[source]), _levels(ds)))
         for c in columns:
             if c.role == "measure":
-                value = rec[c.name]
+                value = rec[c.source or c.name]
                 if isinstance(value, float) and math.isnan(value):
                     value = None  # JSON has no NaN; an empty cell in the CSV
-                if c.name in small and value is not None and 0 < value < floor:
+                if (c.source or c.name) in small and value is not None and 0 < value < floor:
                     value = None
                     out.suppressed += 1
                 row[c.name] = value.isoformat() if isinstance(value, dt.date) else value
@@ -794,6 +798,10 @@ def _dataset_documents(ctx: RunContext, ds: Dataset) -> None:
             for c in changes
         ],
     }
+    stamps: dict[str, list[str]] = defaultdict(list)  # period -> when its changes were recorded
+    for c in changes:
+        stamps[c["period"]].append(c["recorded_at"])
+    where = dcat.addresses(ctx.settings, ctx.engine, ds.id)
     dists = []
     for r in ready:
         files = json.loads(r["files"])
@@ -802,21 +810,25 @@ def _dataset_documents(ctx: RunContext, ds: Dataset) -> None:
                 key = r["lake_prefix"] + name
                 size = ctx.lake.size(key) if ctx.lake.exists(key) else 0
                 dists.append(
-                    satudata.Distribution(
+                    dcat.Distribution(
                         period=r["period"],
                         name=name,
                         size=size,
                         sha256=files[name],
                         media_type="text/csv" if name.endswith(".csv") else "application/json",
-                        url=ctx.lake.location(key),
+                        location=ctx.lake.location(key),
+                        download_url=where.download_url(r["period"], key, files[name]),
+                        issued=min(stamps[r["period"]], default=None),
+                        modified=max(stamps[r["period"]], default=None),
                     )
                 )
+    issued = changes[0]["recorded_at"] if changes else None
     modified = changes[-1]["recorded_at"] if changes else None
     _put_if_changed(ctx, base + "changelog.json", _dump(log_doc), "application/json")
     _put_if_changed(
         ctx,
         base + "dcat.jsonld",
-        _dump(satudata.dcat(ctx.catalog, ds, dists, modified)),
+        dcat.record(ctx.catalog, ds, dists, issued, modified),
         "application/ld+json",
     )
 

@@ -6,7 +6,8 @@ Three readers, three documents, one source:
   indicator metadata per KPI that reads the dataset (MS-Ind), and who answers for the data;
 - `datapackage.json`, a Frictionless data package, so any tool can check the CSV's types and
   key without reading our documentation;
-- `dcat.jsonld`, a DCAT record per dataset, which national catalogues harvest.
+- `dcat.jsonld`, a DCAT record per dataset, which national catalogues harvest: built as RDF
+  in `serasan.publish.dcat` (with the licences below).
 
 Everything here is a pure function of the catalog and the export's own columns and files:
 no clock, no database, so the same export always yields the same bytes.
@@ -29,17 +30,13 @@ RESPONSIBLE = (
     "lisensi",
     "kontak",
 )
-LICENCES = {  # catalog licence -> (Frictionless/SPDX name, URL)
+LICENCES = {  # catalog licence -> (Frictionless/SPDX name, URL); DCAT uses the URL as its IRI
     "CC-BY-4.0": ("CC-BY-4.0", "https://creativecommons.org/licenses/by/4.0/"),
     "CC-BY-SA-4.0": ("CC-BY-SA-4.0", "https://creativecommons.org/licenses/by-sa/4.0/"),
     "CC0-1.0": ("CC0-1.0", "https://creativecommons.org/publicdomain/zero/1.0/"),
     "ODC-BY-1.0": ("ODC-BY-1.0", "https://opendatacommons.org/licenses/by/1-0/"),
-}
-CADENCE_IRI = {  # EU frequency vocabulary, which DCAT-AP and data.go.id harvesters read
-    "daily": "http://publications.europa.eu/resource/authority/frequency/DAILY",
-    "monthly": "http://publications.europa.eu/resource/authority/frequency/MONTHLY",
-    "quarterly": "http://publications.europa.eu/resource/authority/frequency/QUARTERLY",
-    "yearly": "http://publications.europa.eu/resource/authority/frequency/ANNUAL",
+    "ODbL-1.0": ("ODbL-1.0", "https://opendatacommons.org/licenses/odbl/1-0/"),
+    "PDDL-1.0": ("PDDL-1.0", "https://opendatacommons.org/licenses/pddl/1-0/"),
 }
 
 
@@ -57,9 +54,14 @@ class ExportColumn:
 
 
 def missing_fields(ds: Dataset) -> list[str]:
-    """The Satu Data fields the dataset has not declared (the compliance report lists them)."""
+    """The Satu Data fields the dataset has not declared (the compliance report lists them); a
+    field still reading TODO (an onboarding draft's placeholder) is not declared either."""
     sd = ds.satu_data
-    return [f for f in (*STANDARD, *RESPONSIBLE) if not getattr(sd, f)]
+
+    def declared(value: object) -> bool:
+        return bool(value) and not str(value).strip().upper().startswith("TODO")
+
+    return [f for f in (*STANDARD, *RESPONSIBLE) if not declared(getattr(sd, f))]
 
 
 def _ms_var(ds: Dataset, col: ExportColumn) -> dict[str, Any]:
@@ -201,68 +203,3 @@ def datapackage(
             }
         ],
     }
-
-
-@dataclass(frozen=True)
-class Distribution:
-    """One published file of a period, as DCAT describes it."""
-
-    period: str
-    name: str
-    media_type: str
-    size: int
-    sha256: str
-    url: str
-
-
-def dcat(
-    catalog: Catalog, ds: Dataset, distributions: list[Distribution], modified: str | None
-) -> dict[str, Any]:
-    """A DCAT dataset record (JSON-LD) with one distribution per exported file."""
-    sd, reg = ds.satu_data, catalog.regency(ds.regency)
-    licence, url = LICENCES.get(sd.lisensi, (sd.lisensi, None))
-    record: dict[str, Any] = {
-        "@context": {
-            "dcat": "http://www.w3.org/ns/dcat#",
-            "dct": "http://purl.org/dc/terms/",
-            "foaf": "http://xmlns.com/foaf/0.1/",
-            "vcard": "http://www.w3.org/2006/vcard/ns#",
-            "spdx": "http://spdx.org/rdf/terms#",
-        },
-        "@type": "dcat:Dataset",
-        "@id": f"urn:satudata:{ds.regency}:{ds.id}",
-        "dct:identifier": ds.id,
-        "dct:title": ds.title,
-        "dct:description": ds.description,
-        "dct:language": "id",
-        "dcat:keyword": sorted({*sd.tags, PILLARS[ds.pillar]}),
-        "dcat:theme": PILLARS[ds.pillar],
-        "dct:publisher": {"@type": "foaf:Organization", "foaf:name": sd.produsen_data},
-        "dct:creator": {"@type": "foaf:Organization", "foaf:name": sd.walidata},
-        "dcat:contactPoint": {
-            "@type": "vcard:Organization",
-            "vcard:fn": sd.walidata,
-            "vcard:hasEmail": f"mailto:{sd.kontak}",
-        },
-        "dct:license": url or licence,
-        "dct:spatial": {"dct:identifier": ds.regency, "foaf:name": reg.name},
-        "dct:accrualPeriodicity": CADENCE_IRI[ds.cadence],
-        "dcat:distribution": [
-            {
-                "@type": "dcat:Distribution",
-                "dct:title": f"{ds.title} ({d.period})",
-                "dct:identifier": d.name,
-                "dcat:mediaType": d.media_type,
-                "dcat:byteSize": d.size,
-                "dcat:downloadURL": d.url,
-                "spdx:checksum": {
-                    "spdx:algorithm": "spdx:checksumAlgorithm_sha256",
-                    "spdx:checksumValue": d.sha256,
-                },
-            }
-            for d in distributions
-        ],
-    }
-    if modified:
-        record["dct:modified"] = modified
-    return record

@@ -17,6 +17,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+import requests
+from rdflib import Graph, Literal
+from rdflib.namespace import DCTERMS
+from rdflib.query import ResultRow
 from sqlalchemy import select
 
 from serasan.config.catalog import Catalog
@@ -25,10 +29,11 @@ from serasan.demo.generate import generate_dataset
 from serasan.lake.keys import inbox_prefix
 from serasan.pipeline import corrections as operations
 from serasan.pipeline.run import run_dataset
-from serasan.publish import exports, pii
+from serasan.publish import dcat, exports, pii
 from serasan.runtime.context import RunContext
 from serasan.warehouse.db import upgrade
 from serasan.warehouse.facts import fact_table
+from tests.support.fake_ckan import TOKEN, FakeCkan
 from tests.support.paths import FIXTURES_DIR
 from tests.support.warehouse import RUN_DATE
 
@@ -74,6 +79,25 @@ def _periods(ctx: RunContext, ds_id: str) -> dict[str, str]:
                 select(runs).where(runs.c.dataset_id == ds_id, runs.c.status == "ready")
             )
         }
+
+
+def _dcat(ctx: RunContext, key: str) -> Graph:
+    """A dataset's DCAT record as a harvester reads it: its JSON-LD parsed with rdflib."""
+    return Graph().parse(data=ctx.lake.get(key), format="json-ld")
+
+
+def _select(g: Graph, query: str) -> list[ResultRow]:
+    prefixes = (
+        "PREFIX dcat: <http://www.w3.org/ns/dcat#> PREFIX dct: <http://purl.org/dc/terms/> "
+        "PREFIX spdx: <http://spdx.org/rdf/terms#> "
+    )
+    return [r for r in g.query(prefixes + query) if isinstance(r, ResultRow)]
+
+
+def _download_urls(g: Graph) -> dict[str, str]:
+    """File name -> dcat:downloadURL of every distribution that has one."""
+    rows = _select(g, "SELECT ?name ?url WHERE { ?x dct:identifier ?name ; dcat:downloadURL ?url }")
+    return {str(r.name): str(r.url) for r in rows}
 
 
 @pytest.fixture
@@ -172,17 +196,72 @@ def test_metadata_carries_the_satu_data_standard_and_dcat_the_files(loaded: RunC
     assert meta["metadata_belum_lengkap"] == []
 
     slug = ctx.catalog.regency(ds.regency).slug
-    record = json.loads(ctx.lake.get(f"exports/{slug}/{ds.id}/dcat.jsonld"))
-    assert record["@type"] == "dcat:Dataset" and record["dct:identifier"] == ds.id
-    dists = {d["dct:identifier"]: d for d in record["dcat:distribution"]}
+    record = _dcat(ctx, f"exports/{slug}/{ds.id}/dcat.jsonld")
+    assert dcat.validate(record).conforms
+    assert record.value(dcat.dataset_iri(ds), DCTERMS.identifier) == Literal(ds.id)
+    dists = {
+        str(r.name): r
+        for r in _select(
+            record,
+            """SELECT ?name ?sum ?size ?access ?download WHERE {
+                 ?d dcat:distribution ?x . ?x dct:identifier ?name ; dcat:byteSize ?size ;
+                   dcat:accessURL ?access ; spdx:checksum/spdx:checksumValue ?sum .
+                 OPTIONAL { ?x dcat:downloadURL ?download }
+               }""",
+        )
+    }
     for p, pre in _periods(ctx, ds.id).items():
         manifest = json.loads(ctx.lake.get(pre + "manifest.json"))["files"]
         for name in (f"{ds.id}_{p}.csv", f"{ds.id}_{p}.json"):
-            assert dists[name]["spdx:checksum"]["spdx:checksumValue"] == manifest[name]
-            assert dists[name]["dcat:byteSize"] == len(ctx.lake.get(pre + name))
+            assert str(dists[name].sum) == manifest[name]
+            assert int(dists[name].size) == len(ctx.lake.get(pre + name))
+            # no public address is configured: the lake location, as an access URL only
+            assert dists[name].download is None
+            assert str(dists[name].access).startswith(("s3://", "file:///"))
+            assert str(dists[name].access).endswith(pre + name)
     changelog = json.loads(ctx.lake.get(f"exports/{slug}/{ds.id}/changelog.json"))
     assert {c["periode"] for c in changelog["perubahan"]} == set(_periods(ctx, ds.id))
     assert {c["perubahan"] for c in changelog["perubahan"]} == {"added"}
+
+
+def test_dcat_download_urls_are_http_the_ckan_resource_once_published(
+    loaded: RunContext,
+) -> None:
+    """With SERASAN_PUBLIC_LAKE_URL every file has an http(s) download URL in the lake; once the
+    portal holds a period's CSV, the CKAN resource is that CSV's download URL, and it serves
+    the exported bytes."""
+    portal = FakeCkan().start()
+    try:
+        public = "https://data.example.go.id/lake"
+        ctx = _ctx(
+            dataclasses.replace(
+                loaded.settings, ckan_url=portal.url, ckan_token=TOKEN, public_lake_url=public
+            ),
+            loaded.catalog,
+        )
+        ds = ctx.catalog.dataset("muba_bank_sampah")
+        key = f"exports/{ctx.catalog.regency(ds.regency).slug}/{ds.id}/dcat.jsonld"
+        exports.export_regency(ctx, "16.06", datasets=[ds.id])
+        periods = _periods(ctx, ds.id)
+        urls = _download_urls(_dcat(ctx, key))
+        assert set(urls) == {f"{ds.id}_{p}.{e}" for p in periods for e in ("csv", "json")}
+        for name, url in urls.items():
+            period = name.removeprefix(f"{ds.id}_").rsplit(".", 1)[0]
+            assert url == f"{public}/{periods[period]}{name}"
+
+        assert exports.publish_regency(ctx, "16.06", datasets=[ds.id])[ds.id]["pending"] == []
+        exports._dataset_documents(ctx, ds)  # as the next export rewrites it
+        record = _dcat(ctx, key)
+        assert dcat.validate(record).conforms
+        for name, url in _download_urls(record).items():
+            period = name.removeprefix(f"{ds.id}_").rsplit(".", 1)[0]
+            if name.endswith(".json"):  # never sent to CKAN
+                assert url == f"{public}/{periods[period]}{name}"
+                continue
+            assert url.startswith(f"{portal.url}/dataset/") and url.endswith(f"/download/{name}")
+            assert requests.get(url, timeout=10).content == ctx.lake.get(periods[period] + name)
+    finally:
+        portal.stop()
 
 
 def test_exporting_unchanged_data_again_writes_nothing(loaded: RunContext) -> None:

@@ -106,7 +106,8 @@ def test_sumsel_bps_table_by_kabupaten_name(
     if "kabupaten_kota" not in str(levels):
         assert ds.region is None and not d.region_declared
         assert '# region: {column: "kabupaten_kota", level: kabupaten_kota' in d.yaml_text
-    assert "GUESS" in d.yaml_text and "observed range 1092 to 57888" in d.yaml_text
+    comments = " ".join(line.strip().lstrip("#").strip() for line in d.yaml_text.splitlines())
+    assert "GUESS" in d.yaml_text and "observed range 1092 to 57888" in comments
     # `check` on the sample with the draft: the 18 data rows pass, the two note rows do not
     assert d.check is not None
     assert (d.check["rows_valid"], d.check["rows_rejected"]) == (18, 2)
