@@ -31,7 +31,14 @@ from serasan.config.catalog import Catalog  # noqa: E402
 from serasan.config.settings import Settings  # noqa: E402
 from serasan.quality.suites import load_validated_catalog  # noqa: E402
 from tests.support.paths import REPO_ROOT  # noqa: E402
-from tests.support.services import moto_server, postgresql_server  # noqa: E402
+from tests.support.services import (  # noqa: E402
+    SEAWEEDFS_INBOX_BUCKET,
+    SeaweedFS,
+    inbox_identities,
+    moto_server,
+    postgresql_server,
+    seaweedfs_server,
+)
 from tests.support.warehouse import loaded_regencies  # noqa: E402
 
 
@@ -93,6 +100,15 @@ def s3_endpoint() -> Iterator[str]:
     """A real S3 API on loopback: moto_server, spoken to over HTTP by the minio SDK."""
     with moto_server() as endpoint:
         yield endpoint
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(catalog: Catalog) -> Iterator[SeaweedFS]:
+    """A real S3 server that enforces per-prefix identities: SeaweedFS on loopback, with an admin
+    identity for Serasan and one identity per OPD confined to its own inbox folder of the
+    `serasan-lake` bucket. Started once, on first use (about 4 s); fails, never skips."""
+    with seaweedfs_server(inbox_identities(catalog, SEAWEEDFS_INBOX_BUCKET)) as server:
+        yield server
 
 
 @pytest.fixture(scope="session", params=["embedded", "production"])

@@ -1,11 +1,34 @@
-"""The lake port behaves the same on a local folder and on a real S3 endpoint."""
+"""The lake port behaves the same on a local folder and on two S3 servers: moto_server, and
+SeaweedFS (a real S3 server, written to with Serasan's own identity)."""
 
 from __future__ import annotations
+
+import uuid
+from pathlib import Path
 
 import pytest
 
 from serasan.config.settings import Settings
 from serasan.lake.store import LakeError, ObjectExists, open_lake
+from tests.support.services import SeaweedFS
+
+
+@pytest.fixture(params=["embedded", "moto", "seaweedfs"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """A folder lake, or a fresh bucket on moto_server or on SeaweedFS (the warehouse is unused:
+    on moto the shared production-shaped settings, on SeaweedFS a SQLite file)."""
+    if request.param == "embedded":
+        return request.getfixturevalue("local_settings")
+    if request.param == "moto":
+        return request.getfixturevalue("s3_settings")
+    server: SeaweedFS = request.getfixturevalue("seaweedfs")
+    return Settings(
+        lake_url=f"s3://lake-{uuid.uuid4().hex[:10]}",
+        warehouse_url=f"sqlite:///{tmp_path / 'warehouse.db'}",
+        s3_endpoint=server.endpoint,
+        s3_access_key=server.admin.access_key,
+        s3_secret_key=server.admin.secret_key,
+    )
 
 
 def test_put_get_list_delete(settings: Settings) -> None:
