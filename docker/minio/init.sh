@@ -63,6 +63,12 @@ trap 'rm -rf "$MC_CONFIG_DIR"' EXIT
 printf '%s\n%s\n' "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" | "$MC" alias set "$ALIAS" "$MINIO_URL" >/dev/null
 
 "$MC" mb --ignore-existing "$ALIAS/$LAKE_BUCKET"
+# versions: two OPD uploads under one name are two versions, and extract takes both; the
+# pipeline deletes every version of what it deletes (inbox after ingest, retention), and other
+# overwritten versions (exports, staging) expire after 30 days
+"$MC" version enable "$ALIAS/$LAKE_BUCKET"
+"$MC" ilm rule add --noncurrent-expire-days 30 "$ALIAS/$LAKE_BUCKET" >/dev/null 2>&1 || \
+  echo "note: could not add the noncurrent-version expiry rule (mc ilm); old versions are kept"
 "$MC" mb --ignore-existing "$ALIAS/$BACKUP_BUCKET"
 "$MC" admin policy create "$ALIAS" "$PIPELINE_POLICY" "$HERE/pipeline-policy.json"
 printf '%s\n' "$PIPELINE_SECRET_KEY" | "$MC" admin user add "$ALIAS" "$PIPELINE_ACCESS_KEY"

@@ -7,16 +7,18 @@ rewritten; `put(..., overwrite=False)` enforces that for callers that need it.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
 
+from serasan.common.enums import LakeArea
 from serasan.config.settings import Settings
 
 
@@ -39,6 +41,10 @@ def _check_key(key: str) -> str:
     return key
 
 
+# (key, version id) pairs; the version is None where the store keeps one version per key
+Versions = list[tuple[str, str | None]]
+
+
 class Lake(Protocol):
     def put(
         self, key: str, data: bytes, content_type: str = ..., overwrite: bool = ...
@@ -48,6 +54,10 @@ class Lake(Protocol):
     def exists(self, key: str) -> bool: ...
     def list(self, prefix: str) -> list[str]: ...
     def delete(self, key: str) -> None: ...
+    # every stored version of the keys under `prefix`, oldest first (None: the only one)
+    def versions(self, prefix: str) -> Versions: ...
+    def get_version(self, key: str, version: str | None) -> bytes: ...
+    def delete_version(self, key: str, version: str | None) -> None: ...
     def location(self, key: str) -> str: ...
     def size(self, key: str) -> int: ...
     def fetch(self, key: str) -> contextlib.AbstractContextManager[Path]: ...
@@ -73,6 +83,12 @@ class LocalLake:
         path = self._path(key)
         if not overwrite and path.exists():
             raise ObjectExists(f"{self.location(key)} already exists and is immutable")
+        if key.startswith(LakeArea.INBOX.prefix) and path.is_file() and path.read_bytes() != data:
+            # an upload never replaces another one waiting in the inbox (a folder has no
+            # object versions): the second lands in a folder of its own, as `serasan ingest`
+            # puts every file
+            sha = hashlib.sha256(data).hexdigest()[:16]
+            path = path.parent / sha / path.name
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "wb") as fh:
@@ -103,6 +119,15 @@ class LocalLake:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def versions(self, prefix: str) -> Versions:
+        return [(k, None) for k in self.list(prefix)]
+
+    def get_version(self, key: str, version: str | None) -> bytes:
+        return self.get(key)
+
+    def delete_version(self, key: str, version: str | None) -> None:
+        self.delete(key)
 
     def location(self, key: str) -> str:
         return str(self.root / key)
@@ -207,7 +232,53 @@ class S3Lake:
         return sorted(o.object_name for o in objs if o.object_name and not o.is_dir)
 
     def delete(self, key: str) -> None:
-        self.client.remove_object(bucket_name=self.bucket, object_name=_check_key(key))
+        """The key and every earlier version of it: in a versioned bucket a plain delete would
+        only hide the object, and retention must really remove personal data."""
+        _check_key(key)
+        found = [
+            o.version_id
+            for o in self.client.list_objects(
+                bucket_name=self.bucket, prefix=key, include_version=True
+            )
+            if o.object_name == key and o.version_id not in (None, "null")
+        ]
+        for version in found or [None]:
+            self.client.remove_object(bucket_name=self.bucket, object_name=key, version_id=version)
+
+    def versions(self, prefix: str) -> Versions:
+        """Every version of every key under `prefix`, oldest first: with versioning on (as
+        `serasan inbox apply` sets it), two uploads under one name are two versions, and both
+        are taken. Delete markers are not objects."""
+        objs = self.client.list_objects(
+            bucket_name=self.bucket, prefix=prefix, recursive=True, include_version=True
+        )
+        found = [
+            (o.last_modified, o.object_name, o.version_id)
+            for o in objs
+            if o.object_name and not o.is_dir and not o.is_delete_marker
+        ]
+        found.sort(key=lambda t: (t[1], t[0] or datetime.min.replace(tzinfo=UTC)))
+        return [(name, None if vid in (None, "null") else vid) for _, name, vid in found]
+
+    def get_version(self, key: str, version: str | None) -> bytes:
+        from minio.error import S3Error
+
+        try:
+            resp = self.client.get_object(
+                bucket_name=self.bucket, object_name=_check_key(key), version_id=version
+            )
+        except S3Error as exc:
+            raise LakeError(f"{self.location(key)} (version {version}): {exc.code}") from None
+        try:
+            return resp.read()
+        finally:
+            resp.close()
+            resp.release_conn()
+
+    def delete_version(self, key: str, version: str | None) -> None:
+        self.client.remove_object(
+            bucket_name=self.bucket, object_name=_check_key(key), version_id=version
+        )
 
     def location(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"

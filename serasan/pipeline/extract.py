@@ -38,9 +38,10 @@ def extract(ctx: RunContext, ds: Dataset) -> list[RawObject]:
     """
     events = ctx.t("meta", "object_event")
     pull_source(ctx, ds)  # databases and APIs write this interval's file into the inbox
-    for key in ctx.lake.list(keys.inbox_prefix(ctx.catalog, ds)):
+    # every version of every inbox key: two uploads under one name are both taken
+    for key, version in ctx.lake.versions(keys.inbox_prefix(ctx.catalog, ds)):
         try:
-            data = ctx.lake.get(key)
+            data = ctx.lake.get_version(key, version)
         except LakeError as exc:  # one odd upload must not block the dataset's other files
             log.error("%s: cannot read inbox object %r: %s", ds.id, key, exc)
             continue
@@ -84,7 +85,7 @@ def extract(ctx: RunContext, ds: Dataset) -> list[RawObject]:
                     logical_date=ctx.run_date,
                 )
             )
-        ctx.lake.delete(key)
+        ctx.lake.delete_version(key, version)
         log.info("%s: %s %s (sha256 %s)", ds.id, action, filename, sha[:12])
     return pending(ctx, ds)
 

@@ -373,8 +373,11 @@ S3_DELETES = {"remove_object", "remove_objects", "delete_object", "delete_object
 FS_DELETES = {"unlink", "rmdir", "rmtree", "remove"}
 ALLOWED = {
     ("serasan/lake/store.py", "LocalLake.delete", "unlink"),  # the port's own implementations
-    ("serasan/lake/store.py", "S3Lake.delete", "remove_object"),
-    ("serasan/pipeline/extract.py", "extract", "delete"),  # the inbox move: bytes are in raw/
+    ("serasan/lake/store.py", "S3Lake.delete", "remove_object"),  # every version of the key
+    ("serasan/lake/store.py", "LocalLake.delete_version", "delete"),
+    ("serasan/lake/store.py", "S3Lake.delete_version", "remove_object"),
+    # the inbox move, one upload (version) at a time: its bytes are in raw/
+    ("serasan/pipeline/extract.py", "extract", "delete_version"),
     # every retention delete: the lake's personal data and dumps, the backup target's copies
     ("serasan/admin/retention.py", "_try_delete", "delete"),
 }
@@ -394,7 +397,10 @@ def _lake_deletes(path: Path, rel: str) -> list[tuple[str, str, str]]:
             if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
                 name, receiver = child.func.attr, ast.unparse(child.func.value).lower()
                 if (
-                    (name == "delete" and (child.args or child.keywords or "lake" in receiver))
+                    (
+                        name in ("delete", "delete_version")
+                        and (child.args or child.keywords or "lake" in receiver)
+                    )
                     or name in S3_DELETES
                     or (name in FS_DELETES and rel == "serasan/lake/store.py")
                 ):
