@@ -73,6 +73,23 @@ def settings_for_alerts(env: dict[str, str] | None = None) -> Settings:
 _URL_PASSWORD = re.compile(r"(\w+://[^:/@\s]+:)[^@\s]+@")
 
 
+def _settings_despite_broken_connections() -> Settings:
+    """The alert's settings even when a broken Serasan connection is what failed the task: the
+    delivery settings alone then (SMTP, webhook; from the environment where their connection
+    is the broken one), so the engineers still hear of it."""
+    from serasan.operators.config import ConnectionConfigError
+
+    try:
+        return settings_for_alerts()
+    except ConnectionConfigError as exc:
+        log.error("%s: alerting with the delivery settings alone", exc)
+    try:
+        return Settings.from_env(delivery_env())
+    except ConnectionConfigError as exc:
+        log.error("%s: alerting with the environment's delivery settings alone", exc)
+        return Settings.from_env()
+
+
 def _error_text(error: Any) -> str | None:
     if error is None:
         return None
@@ -122,7 +139,7 @@ class EngineerAlertNotifier(BaseNotifier):
 
     def notify(self, context: Context) -> None:
         try:
-            settings = settings_for_alerts()
+            settings = _settings_despite_broken_connections()
             info = failure_info(context)
             alert = delivery.task_failure_alert(settings, **info)
             result = delivery.deliver_now(settings, alert)

@@ -206,3 +206,19 @@ def test_absent_connections_fail_when_they_are_required(
 def test_defaults_are_allowed_unless_required(env: dict[str, str], flag: str) -> None:
     env["SERASAN_REQUIRE_CONNECTIONS"] = flag
     assert settings_from_airflow().warehouse_url.startswith("sqlite:///")
+
+
+def test_a_broken_warehouse_connection_still_lets_the_engineers_be_alerted(
+    env: dict[str, str],
+) -> None:
+    """The failure callback's settings: the delivery part survives the broken connection that
+    failed the task (SMTP from the environment here)."""
+    from serasan.operators.notifiers import _settings_despite_broken_connections
+
+    env["AIRFLOW_CONN_SERASAN_WAREHOUSE"] = "not a url"
+    env["SERASAN_SMTP_HOST"] = "smtp.example"
+    env["SERASAN_ENGINEER_EMAIL"] = "data@example.go.id"
+    with pytest.raises(ConnectionConfigError):
+        settings_from_airflow()
+    s = _settings_despite_broken_connections()
+    assert (s.smtp_host, s.engineer_email) == ("smtp.example", "data@example.go.id")
