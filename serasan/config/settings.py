@@ -113,7 +113,9 @@ class Settings:
             ckan_url=env.get("SERASAN_CKAN_URL") or None,
             ckan_token=env.get("SERASAN_CKAN_TOKEN") or None,
             pii_key=env.get("SERASAN_PII_KEY") or None,
-            public_lake_url=_http_url(env, "SERASAN_PUBLIC_LAKE_URL"),
+            public_lake_url=_http_url(
+                env.get("SERASAN_PUBLIC_LAKE_URL"), "SERASAN_PUBLIC_LAKE_URL"
+            ),
             statsd_host=env.get("SERASAN_STATSD_HOST") or None,
             statsd_port=int(env.get("SERASAN_STATSD_PORT") or 8125),
             region_match_min=_share(env, "SERASAN_REGION_MATCH_MIN", 0.5),
@@ -206,9 +208,9 @@ def safe_url(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
-def _http_url(env: Mapping[str, str], name: str) -> str | None:
+def _http_url(raw: str | None, name: str) -> str | None:
     """An http(s) URL, None when unset; ValueError naming the variable otherwise."""
-    text = (env.get(name) or "").strip()
+    text = (raw or "").strip()
     if text and not text.lower().startswith(("http://", "https://")):
         raise ValueError(f"{name}={text!r}: expected an http:// or https:// address")
     return text or None

@@ -903,4 +903,7 @@ def publish_regency(
             ctx.engine, url, token, ctx.catalog, ds, meta, files, blocked=blocked
         )
         out[ds.id] = dataclasses.asdict(res)
+        # the DCAT record now gives the portal's resource URLs as download URLs (rewritten
+        # only when its bytes change)
+        _dataset_documents(ctx, ds)
     return out

@@ -929,14 +929,16 @@ def test_minio_init_script_sets_up_bucket_pipeline_and_opds(
         "alias set serasan-admin http://minio:9000",
         f"{values['MINIO_ROOT_USER']}|{values['MINIO_ROOT_PASSWORD']}",
     ]
-    assert argv[1:6] == [
+    assert argv[1:8] == [
         "mb --ignore-existing serasan-admin/serasan-lake",
+        "version enable serasan-admin/serasan-lake",  # two uploads of one name: two versions
+        "ilm rule add --noncurrent-expire-days 30 serasan-admin/serasan-lake",
         "mb --ignore-existing serasan-admin/serasan-backup",
         f"admin policy create serasan-admin serasan-pipeline {PIPELINE_POLICY}",
         "admin user add serasan-admin serasan-pipeline",
         "admin policy attach serasan-admin serasan-pipeline --user serasan-pipeline",
     ]
-    assert calls[4][1] == values["SERASAN_S3_SECRET_KEY"]
+    assert calls[6][1] == values["SERASAN_S3_SECRET_KEY"]
     opd_policies = [
         a for a in argv if a.startswith(f"admin policy create serasan-admin {POLICY_PREFIX}")
     ]
