@@ -7,12 +7,13 @@ import csv
 import datetime as dt
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect, select, text
+from sqlalchemy import Engine, Table, create_engine, event, inspect, select, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -20,6 +21,11 @@ from sqlalchemy.schema import CreateSchema
 
 from serasan.common.paths import SEED_DIR
 from serasan.config.catalog import PILLARS, Catalog
+from serasan.reference.history import Change as CodeChange
+from serasan.reference.history import ChangeKind
+from serasan.reference.provinces import SHIPPED, Province, province
+from serasan.reference.resolve import CrosswalkStatus
+from serasan.reference.versions import CURRENT, VERSIONS, Level, Region, Version, parent_of
 from serasan.warehouse.evolution import Change, SchemaChangeRefused, evolve, plan, record
 from serasan.warehouse.facts import fact_table
 from serasan.warehouse.history import ensure_history_tables, history_table, merge_log_table
@@ -39,7 +45,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 ADVISORY_LOCK_ID = 16_0306  # any constant shared by every Serasan process
-KEPMENDAGRI_2025 = dt.date(2025, 1, 1)  # Kepmendagri 300.2.2-2430/2025: the codes in wilayah.csv
+KEPMENDAGRI_2025 = dt.date(2025, 1, 1)  # Kepmendagri 300.2.2-2430/2025: the current codes
 
 
 def make_engine(url: str, connect_timeout_s: float | None = None) -> Engine:
@@ -213,11 +219,28 @@ def ensure_fact_tables(conn: Connection, catalog: Catalog) -> None:
 
 
 def _upsert_all(conn: Connection, layer: str, name: str, rows: list[dict[str, Any]]) -> None:
-    """Replace a small reference table's content (seed data is the source of truth)."""
+    """Replace a reference table's content (seed data is the source of truth)."""
     t = table(layer, name, conn.dialect.name)
     conn.execute(t.delete())
-    if rows:
+    _insert(conn, t, rows)
+
+
+def _insert(conn: Connection, t: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert seed rows; on PostgreSQL through COPY (the region tables are ~10,000 rows each,
+    seeded on every upgrade: COPY takes a third of the time of batched INSERTs)."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
         conn.execute(t.insert(), rows)
+        return
+    q = conn.dialect.identifier_preparer
+    cols = [c.name for c in t.columns]
+    sql = f"COPY {q.format_table(t)} ({', '.join(q.quote(c) for c in cols)}) FROM STDIN"
+    driver = conn.connection.driver_connection  # psycopg 3 (make_engine)
+    assert driver is not None
+    with driver.cursor() as cur, cur.copy(sql) as copy:
+        for r in rows:
+            copy.write_row([r.get(c) for c in cols])
 
 
 def _read_seed(name: str) -> list[dict[str, str | None]]:
@@ -225,36 +248,160 @@ def _read_seed(name: str) -> list[dict[str, str | None]]:
         return [{k: (v or None) for k, v in r.items()} for r in csv.DictReader(fh)]
 
 
-def _seed_dim_region(conn: Connection, regions: list[dict[str, str | None]]) -> None:
-    """This decree's rows are replaced; valid_to, set when a later decree retires a code, and
-    the rows of other decrees are kept."""
+def version_date(v: Version) -> dt.date:
+    """The date a version's codes are valid from: January 1 of its year (no version has a day)."""
+    return dt.date(v.year, 1, 1)
+
+
+def _provinces() -> list[Province]:
+    """Every province the reference package ships (`serasan.reference.provinces.SHIPPED`)."""
+    found = [province(kode) for kode in sorted(SHIPPED)]
+    return [p for p in found if p is not None]
+
+
+def _jenis(r: Region) -> str | None:
+    """kabupaten/kota by the name's prefix, when the code agrees (Kemendagri numbers kota from
+    71); desa/kelurahan by the code (Permendagri 72/2019: kelurahan 1001-1999, desa 2001-2999)."""
+    if r.level is Level.KABUPATEN_KOTA:
+        by_name = next(
+            (j for j in ("kota", "kabupaten") if r.name.startswith(f"{j.title()} ")), None
+        )
+        return by_name if by_name == ("kota" if r.code[3] == "7" else "kabupaten") else None
+    if r.level is Level.DESA_KELURAHAN:
+        return {"1": "kelurahan", "2": "desa"}.get(r.code[9])
+    return None
+
+
+def region_rows() -> list[dict[str, Any]]:
+    """ref.region: every current region of every shipped province; `jenis` as wilayah.csv has
+    it (Sumatera Selatan's regencies), else derived (`_jenis`), NULL above kabupaten/kota."""
+    known = {r["kode"]: r["jenis"] for r in _read_seed("wilayah.csv")}
+    return [
+        {
+            "kode": r.code,
+            "nama": r.name,
+            "level": r.level.value,
+            "kode_induk": r.parent,
+            "jenis": known.get(r.code) or _jenis(r),
+        }
+        for p in _provinces()
+        for r in p.current.regions.values()
+    ]
+
+
+def _joined(codes: Sequence[str]) -> str | None:
+    return ";".join(codes) or None
+
+
+def dim_region_rows() -> list[dict[str, Any]]:
+    """core.dim_region from the shipped history (migration 0011 says what each column means):
+    current codes valid from the current version; every code the history retired valid from the
+    oldest version (the history starts there) to the version that retired it, with the current
+    code(s) it became; codes whose area changed flagged with the date of the latest change."""
+    oldest, current = version_date(VERSIONS[0]), version_date(CURRENT)
+    rows: list[dict[str, Any]] = []
+    for p in _provinces():
+        area: dict[str, list[CodeChange]] = {}  # current code -> its area changes since in force
+        for code in sorted({c.old_code for c in p.history.changes}):
+            since: dt.date | None = oldest
+            changed: list[CodeChange] = []
+            for c in p.history.changes_for(code):  # oldest first
+                if not c.supersedes:
+                    changed.append(c)
+                    continue
+                # given up, given to another place and retired again: that meaning is known
+                # from the version before the one that retired it
+                valid_from = since or version_date(VERSIONS[VERSIONS.index(c.version) - 1])
+                rows.append(
+                    {
+                        "kode": code,
+                        "nama": c.old_name,
+                        "level": c.level.value,
+                        "kode_induk": parent_of(code),
+                        "valid_from": valid_from,
+                        "valid_to": version_date(c.version),
+                        "kode_pengganti": _joined(c.candidates),
+                        "perubahan": c.kind.value,
+                        "regulasi": c.regulation,
+                        **_area_columns(changed),
+                    }
+                )
+                since, changed = None, []
+            if changed and code in p.current:
+                area[code] = changed
+            elif changed:
+                log.warning("dim_region: %s changed area but is neither current nor retired", code)
+        for r in p.current.regions.values():
+            changes = area.get(r.code, [])
+            rows.append(
+                {
+                    "kode": r.code,
+                    "nama": r.name,
+                    "level": r.level.value,
+                    "kode_induk": r.parent,
+                    "valid_from": current,
+                    "valid_to": None,
+                    "kode_pengganti": None,
+                    "perubahan": ChangeKind.AREA_CHANGED.value if changes else None,
+                    "regulasi": changes[-1].regulation if changes else None,
+                    **_area_columns(changes),
+                }
+            )
+    return rows
+
+
+def _area_columns(changes: Sequence[CodeChange]) -> dict[str, Any]:
+    """area_changed_at: the latest change's date; area_changed_into: every current code that
+    now holds part of the code's former area (as `resolve` lists them)."""
+    if not changes:
+        return {"area_changed_at": None, "area_changed_into": None}
+    return {
+        "area_changed_at": version_date(changes[-1].version),
+        "area_changed_into": _joined(sorted({c for ch in changes for c in ch.candidates})),
+    }
+
+
+def crosswalk_rows() -> list[dict[str, Any]]:
+    """ref.bps_kemendagri: every shipped province's BPS crosswalk carried to current codes. An
+    entry with no single current code (ambiguous, unmatched) is kept, kode_kemendagri NULL."""
+    return [
+        {
+            "kode_bps": e.bps_code,
+            "kode_kemendagri": e.kemendagri_code,
+            "level": e.level.value,
+            "kode_kemendagri_sumber": e.source_code,
+            "status": e.status.value,
+            "kandidat": _joined(e.candidates) if e.status is CrosswalkStatus.AMBIGUOUS else None,
+        }
+        for p in _provinces()
+        for e in p.crosswalk.values()
+    ]
+
+
+def _seed_dim_region(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """The rows of the versions the reference package holds (valid_from up to the current one)
+    are replaced; a valid_to set on a current code (a later decree retired it) and the rows of
+    later decrees are kept."""
     t = table("core", "dim_region", conn.dialect.name)
-    mine = t.c.valid_from == KEPMENDAGRI_2025
+    current = version_date(CURRENT)
     closed = dict(
-        conn.execute(select(t.c.kode, t.c.valid_to).where(mine, t.c.valid_to.is_not(None))).all()
+        conn.execute(
+            select(t.c.kode, t.c.valid_to).where(
+                t.c.valid_from == current, t.c.valid_to.is_not(None)
+            )
+        ).all()
     )
-    conn.execute(t.delete().where(mine))
-    conn.execute(
-        t.insert(),
-        [
-            {
-                "kode": r["kode"],
-                "nama": r["nama"],
-                "level": r["level"],
-                "kode_induk": r["kode_induk"],
-                "valid_from": KEPMENDAGRI_2025,
-                "valid_to": closed.get(r["kode"]),
-            }
-            for r in regions
-        ],
-    )
+    conn.execute(t.delete().where(t.c.valid_from <= current))
+    for r in rows:
+        if r["valid_from"] == current and r["kode"] in closed:
+            r["valid_to"] = closed[r["kode"]]
+    _insert(conn, t, rows)
 
 
 def seed(conn: Connection, catalog: Catalog) -> None:
-    regions = _read_seed("wilayah.csv")
-    _upsert_all(conn, "ref", "region", regions)
-    _seed_dim_region(conn, regions)
-    _upsert_all(conn, "ref", "bps_kemendagri", _read_seed("bps_kemendagri.csv"))
+    _upsert_all(conn, "ref", "region", region_rows())
+    _seed_dim_region(conn, dim_region_rows())
+    _upsert_all(conn, "ref", "bps_kemendagri", crosswalk_rows())
     _upsert_all(conn, "core", "dim_pillar", [{"code": k, "name": v} for k, v in PILLARS.items()])
     _upsert_all(
         conn,

@@ -47,7 +47,6 @@ from serasan.warehouse.sqlutil import quoted, rowcount
 from serasan.warehouse.supersede import located, supersede, tid_table
 
 MERGE_WORK_MEM = "256MB"  # lets the diff join hash a period in memory (this transaction only)
-MERGE_LOCK_CLASS = 1603  # advisory lock class for merges, keyed by dataset
 
 
 def merge_diff(
@@ -77,12 +76,9 @@ def merge_diff(
     key, cols = ds.primary_key, ds.column_names
     nonkey = [c for c in cols if c not in key]
 
-    # 0. rows whose (key hash, row hash) pair is already loaded did not change: drop them here
-    if pg:  # no other merge of this dataset moves rows (ctids) until this one commits
-        conn.execute(
-            text("SELECT pg_advisory_xact_lock(:a, hashtext(:d))"),
-            {"a": MERGE_LOCK_CLASS, "d": ds.id},
-        )
+    # 0. rows whose (key hash, row hash) pair is already loaded did not change: drop them here.
+    # `merge` holds the dataset's lock (`ledger.lock`): no other merge of this dataset moves
+    # rows (ctids) until this one commits
     with ThreadPoolExecutor(1) as pool:  # the server reads while this thread hashes
         loading = pool.submit(loaded_hashes, conn, ds, fact, periods, mode)
         new = incoming(ds, src, batches)  # `batches` feeds the checksum

@@ -2,6 +2,10 @@
 
 One merge, all inside the caller's transaction (so a crash at any point leaves the old state):
 
+0. The dataset's lock (`ledger.lock`) is taken before anything is read, and held until the
+   caller's transaction ends: two loads of one dataset never decide from the same state (two
+   files of one `replace_period` period would otherwise both be kept). A second load waits
+   (SERASAN_LOAD_LOCK_TIMEOUT_S), then fails with `DatasetLocked` naming the holder.
 1. The merge ledger (`meta.merge_log`) says whether this load id was merged before. If so, the
    same staged object (sha256 of its bytes) or the same rows (a checksum independent of
    chunking) change nothing at all; other rows (a suite or parser changed) first undo the
@@ -32,7 +36,8 @@ in modules with one job each:
 
 - `batches`: the rows read (`Source`, `Batches`), their checksum (`Digest`, `digest`),
   `periods_of`
-- `ledger`: the merge ledger, `unwind`, `blockers`, `LoadSuperseded`
+- `ledger`: the merge ledger, `unwind`, `blockers`, `LoadSuperseded`; the dataset's `lock`,
+  `DatasetLocked`
 - `bulk`: appending rows (COPY or executemany), temporary work tables, `stage`
 - `pgcopy`: PostgreSQL's binary and CSV COPY, raw ctids
 - `hashdiff`: the (key hash, row hash) comparison with the loaded rows
@@ -56,14 +61,17 @@ from serasan.config.catalog import Dataset
 from serasan.warehouse import history
 from serasan.warehouse.batches import BATCH_ROWS, Batches, Digest, Source, digest, periods_of
 from serasan.warehouse.bulk import stage, write
-from serasan.warehouse.diffmerge import MERGE_LOCK_CLASS, MERGE_WORK_MEM, merge_diff
+from serasan.warehouse.diffmerge import MERGE_WORK_MEM, merge_diff
 from serasan.warehouse.facts import fact_table
 from serasan.warehouse.hashdiff import Hashes
 from serasan.warehouse.ledger import (
+    MERGE_LOCK_CLASS,
+    DatasetLocked,
     LoadSuperseded,
     blockers,
     forget_unrecorded,
     ledger_entry,
+    lock,
     record,
     settle,
     unwind,
@@ -75,12 +83,14 @@ __all__ = [
     "MERGE_LOCK_CLASS",
     "MERGE_WORK_MEM",
     "Batches",
+    "DatasetLocked",
     "Digest",
     "Hashes",
     "LoadSuperseded",
     "Source",
     "blockers",
     "digest",
+    "lock",
     "merge",
     "periods_of",
     "stage",
@@ -91,7 +101,12 @@ log_ = logging.getLogger(__name__)
 
 
 def merge(
-    conn: Connection, ds: Dataset, table: Batches, load_id: str, mode: str | None = None
+    conn: Connection,
+    ds: Dataset,
+    table: Batches,
+    load_id: str,
+    mode: str | None = None,
+    lock_timeout_s: float | None = None,
 ) -> int:
     """Merge the rows into the fact table, keeping the versions they replace; returns the
     number of rows in the batch.
@@ -101,7 +116,11 @@ def merge(
     an upsert, so it never replaces the rest of its period. Merging the same load id again with
     the same rows changes nothing; with other rows (reprocessing after a suite or parser change)
     it first undoes its earlier merge, so the load's own rows are replaced, not added to.
+
+    The dataset's lock is taken first (waiting up to `lock_timeout_s`, None: the setting) and
+    held to the end of the caller's transaction; a caller that reads first takes it itself.
     """
+    lock(conn, ds, f"load {load_id}", lock_timeout_s)
     mode = mode or ds.load_mode
     dialect = conn.dialect.name
     started = time.perf_counter()

@@ -56,8 +56,11 @@ def fixed_metadata(dialect: str) -> MetaData:
         "ref",
         "bps_kemendagri",  # BPS (statistics) code -> Kemendagri code
         Column("kode_bps", String(20), primary_key=True),
-        Column("kode_kemendagri", String(20), nullable=False, index=True),
+        Column("kode_kemendagri", String(20), index=True),  # current; NULL: ambiguous/unmatched
         Column("level", String(20), nullable=False),
+        Column("kode_kemendagri_sumber", String(20)),  # what the source gave (2018 version)
+        Column("status", String(20)),  # unchanged | moved | ambiguous | unmatched
+        Column("kandidat", Text),  # ambiguous: the `;`-separated current codes it could be
     )
     _t(
         md,
@@ -70,6 +73,11 @@ def fixed_metadata(dialect: str) -> MetaData:
         Column("kode_induk", String(20)),
         Column("valid_from", Date, nullable=False),
         Column("valid_to", Date),  # exclusive; NULL while the code is in force
+        Column("kode_pengganti", Text),  # retired: the current code(s) it became, `;`-separated
+        Column("perubahan", String(20)),  # renumbered | ambiguous | removed | area_changed
+        Column("regulasi", String(120)),  # the regulation of that change
+        Column("area_changed_at", Date),  # its area changed from this date on (migration 0011)
+        Column("area_changed_into", Text),  # the current codes now holding its former area
         PrimaryKeyConstraint("kode", "valid_from"),
     )
     _t(

@@ -501,3 +501,79 @@ def compose_outbox_backlog(
         subject=f"[Serasan] outbox not draining: {len(stuck)} alerts undelivered",
         body="\n".join(body),
     )
+
+
+# ------------------------------------------------------------------ walidata and engineers
+
+TEXT_CLAIM = {
+    "id": {
+        "subject": "[Serasan] {title}: dua file berbeda untuk periode {periods}",
+        "intro": 'Dua file berbeda untuk periode yang sama dari dataset "{title}" ({dataset}, '
+        "{opd}) dimuat dalam satu jendela proses ({why}).",
+        "rule": "Dataset ini mengganti seluruh isi satu periode dengan file yang dimuat terakhir, "
+        "sehingga gudang data kini hanya berisi baris dari file yang dimuat terakhir:",
+        "kept": '- dipakai: "{filename}" (muat {load_id})',
+        "replaced": '- diganti: "{filename}" (muat {load_id}, dimuat {at}), periode {periods}',
+        "ask": "Mohon pastikan bersama OPD file mana yang benar. Jika file yang dimuat terakhir "
+        "adalah perbaikan file lainnya, tidak ada yang perlu dilakukan. Jika file yang diganti "
+        "yang benar, tarik kembali muat yang dipakai: serasan retract {load_id} --reason ...",
+    },
+    "en": {
+        "subject": "[Serasan] {title}: two different files for period {periods}",
+        "intro": 'Two different files for the same period of "{title}" ({dataset}, {opd}) were '
+        "loaded within one run window ({why}).",
+        "rule": "This dataset replaces a whole period with the file loaded last, so the warehouse "
+        "now holds the rows of the file loaded last only:",
+        "kept": '- kept: "{filename}" (load {load_id})',
+        "replaced": '- replaced: "{filename}" (load {load_id}, loaded {at}), periods {periods}',
+        "ask": "Please check with the OPD which file is right. If the file loaded last is a "
+        "corrected version of the other, nothing needs doing. If the replaced one is right, "
+        "retract the kept load: serasan retract {load_id} --reason ...",
+    },
+}
+
+
+def compose_period_claim(
+    catalog: Catalog,
+    ds: Dataset,
+    *,
+    alert_id: str,
+    recipients: list[str],
+    filename: str,
+    load_id: str,
+    periods: Sequence[str],
+    replaced: Sequence[dict[str, Any]],
+    why: str,
+    lang: str = "id",
+) -> Alert:
+    """Two files claimed one period of a `replace_period` dataset in one run window: the one
+    loaded last silently won. For the walidata and the engineers; `replaced` holds each earlier
+    load's `filename`, `load_id`, `merged_at` and shared `periods`."""
+    t = TEXT_CLAIM.get(lang, TEXT_CLAIM["id"])
+    opd = catalog.opd_of(ds)
+    fields = {"title": ds.title, "dataset": ds.id, "opd": opd.name, "periods": ", ".join(periods)}
+    parts = [
+        t["intro"].format(why=why, **fields),
+        "",
+        t["rule"],
+        t["kept"].format(filename=filename, load_id=load_id),
+        *[
+            t["replaced"].format(
+                filename=r["filename"],
+                load_id=r["load_id"],
+                at=r["merged_at"],
+                periods=", ".join(r["periods"]),
+            )
+            for r in replaced
+        ],
+        "",
+        t["ask"].format(load_id=load_id),
+        "",
+        TEXT.get(lang, TEXT["id"])["sign"].format(walidata=catalog.regency(ds.regency).walidata),
+    ]
+    return Alert(
+        alert_id=alert_id,
+        recipients=recipients,
+        subject=t["subject"].format(**fields),
+        body="\n".join(parts),
+    )

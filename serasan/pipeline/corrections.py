@@ -7,8 +7,10 @@
   after a suite or parser change. The loads (and any later load that built on them) are undone
   newest first, then loaded again in the order their files arrived, all in one transaction.
 
-Each operation is one warehouse transaction and leaves a row in `meta.operation` saying who,
-why, and what changed. KPI marts and exports are recomputed by their own DAGs on their next run.
+Each operation is one warehouse transaction, holding the dataset's lock (`loader.lock`) from
+before it reads until it commits, so no load of the dataset runs in between; it leaves a row in
+`meta.operation` saying who, why, and what changed. KPI marts and exports are recomputed by
+their own DAGs on their next run.
 """
 
 from __future__ import annotations
@@ -79,17 +81,30 @@ def _record(
 
 
 def retract(
-    engine: Engine, catalog: Catalog, load_id: str, actor: str | None, reason: str | None
+    engine: Engine,
+    catalog: Catalog,
+    load_id: str,
+    actor: str | None,
+    reason: str | None,
+    lock_timeout_s: float | None = None,
 ) -> dict[str, Any]:
-    """Withdraw one load in one transaction; returns what was removed and restored."""
+    """Withdraw one load in one transaction; returns what was removed and restored.
+
+    Waits for a load of the dataset in progress up to `lock_timeout_s` (None: the setting
+    SERASAN_LOAD_LOCK_TIMEOUT_S), then fails with `loader.DatasetLocked`.
+    """
     lr = table("meta", "load_run", engine.dialect.name)
     with engine.begin() as conn:
+        dataset_id = conn.execute(select(lr.c.dataset_id).where(lr.c.load_id == load_id)).scalar()
+        if dataset_id is None:
+            raise OperationError(f"unknown load {load_id!r}: it is not in meta.load_run")
+        ds = catalog.dataset(dataset_id)
+        loader.lock(conn, ds, f"retract {load_id}", lock_timeout_s)
         run = conn.execute(select(lr).where(lr.c.load_id == load_id)).mappings().first()
-        if run is None:
+        if run is None:  # read again under the lock
             raise OperationError(f"unknown load {load_id!r}: it is not in meta.load_run")
         if run["status"] == LoadStatus.RETRACTED:
             raise OperationError(f"load {load_id} is already retracted")
-        ds = catalog.dataset(run["dataset_id"])
         history.ensure_for(conn, ds)
         try:
             undone = loader.unwind(conn, ds, load_id)
@@ -206,6 +221,8 @@ def reprocess(
         work.append((run, lctx, staged, prepare_load(lctx, ds, staged)))
     loads = []
     with ctx.engine.begin() as conn:
+        # the plan is checked again, and everything done, under the dataset's lock
+        loader.lock(conn, ds, f"reprocess {ds.id} {period}", ctx.settings.load_lock_timeout_s)
         replay_again, undo = _plan(conn, ds, period)
         if [r["load_id"] for r in replay_again] != [r["load_id"] for r, *_ in work]:
             raise OperationError(

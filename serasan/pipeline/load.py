@@ -3,17 +3,27 @@
 One transaction holds the merge, `meta.load_run`, the DQ results, the alert (status pending,
 for the notify task to send) and the quality scores. The lake's copies (the raw manifest's
 outcome and the alert's text) are written after the commit. Running it again changes nothing.
+
+The transaction takes the dataset's lock first (`loader.lock`), so two loads of one dataset
+run one after the other. When a second, different file replaces a period of a `replace_period`
+dataset that another file loaded in the same run or within `CLAIM_WINDOW`, the file loaded last
+wins as before, but the load's notes say so and the walidata and the engineers get an alert.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection
 
 from serasan.alerts import compose as alerts
+from serasan.alerts import delivery
+from serasan.alerts.freshness import walidata_recipients
 from serasan.common.enums import AlertStatus, LoadMode, LoadStatus
 from serasan.config.catalog import Dataset
 from serasan.ingest.inbox_access import upload_link
@@ -21,9 +31,14 @@ from serasan.lake import keys
 from serasan.pipeline.handoff import LoadSummary, Validated
 from serasan.quality import scores as quality
 from serasan.runtime.context import RunContext
-from serasan.warehouse import loader
+from serasan.warehouse import history, loader
+
+log = logging.getLogger(__name__)
 
 UPLOAD_HOURS = 72  # how long the upload link in an alert stays valid
+# two different files replacing one period this close together (or in the same run) are told
+CLAIM_WINDOW = dt.timedelta(minutes=15)
+CLAIM_ALERT = "engineer:claim:%"  # their ids; a load run again keeps its claim alert as it was
 
 
 class BlockedLoad(Exception):
@@ -84,17 +99,29 @@ def prepare_load(ctx: RunContext, ds: Dataset, staged: Validated) -> PreparedLoa
 def record_load(
     conn: Connection, ctx: RunContext, ds: Dataset, staged: Validated, prepared: PreparedLoad
 ) -> int:
-    """The warehouse part of a load, in the caller's transaction; returns the rows loaded."""
+    """The warehouse part of a load, in the caller's transaction; returns the rows loaded.
+
+    The dataset's lock is taken before anything is read and held until that transaction ends.
+    """
     load_id = staged.load_id
     alert, batch = prepared.alert, prepared.batch
     lr, dq, al = ctx.t("meta", "load_run"), ctx.t("meta", "dq_result"), ctx.t("meta", "alert")
+    timeout = ctx.settings.load_lock_timeout_s
+    loader.lock(conn, ds, f"load {load_id}", timeout)
     loaded = 0
+    claims: list[dict[str, Any]] = []
     if batch is not None and staged.rows_valid and staged.status != LoadStatus.BLOCKED:
         # a re-uploaded rejected-rows file holds corrections: upserted whatever the load mode
         mode = LoadMode.UPSERT if staged.fix_file else None
-        loaded = loader.merge(conn, ds, batch, load_id, mode=mode)
-    for t in (dq, al, lr):
+        loaded = loader.merge(conn, ds, batch, load_id, mode=mode, lock_timeout_s=timeout)
+        claims = period_claims(conn, ctx, ds, load_id)
+    notes = [*staged.notes, *([staged.error] if staged.error else [])]
+    if claims:
+        notes.append(_claim_note(claims))
+        log.warning("%s: %s", load_id, notes[-1])
+    for t in (dq, lr):
         conn.execute(t.delete().where(t.c.load_id == load_id))
+    conn.execute(al.delete().where(al.c.load_id == load_id, ~al.c.alert_id.like(CLAIM_ALERT)))
     conn.execute(
         lr.insert().values(
             load_id=load_id,
@@ -114,7 +141,7 @@ def record_load(
             quarantine_key=staged.quarantine_key,
             rows_failing=staged.rows_failing,
             periods=",".join(staged.periods),
-            notes="; ".join([*staged.notes, *([staged.error] if staged.error else [])]),
+            notes="; ".join(notes),
         )
     )
     if staged.dq:
@@ -150,8 +177,122 @@ def record_load(
                 status=AlertStatus.PENDING,
             )
         )
+    if claims:
+        _claim_alert(conn, ctx, ds, staged, claims)
     quality.recompute(conn, ds.regency, ds.opd, ctx.run_date)
     return loaded
+
+
+def period_claims(
+    conn: Connection, ctx: RunContext, ds: Dataset, load_id: str
+) -> list[dict[str, Any]]:
+    """Earlier loads of other files whose periods this `replace_period` load just replaced,
+    merged in the same run or within `CLAIM_WINDOW` before it: each with `load_id`,
+    `filename`, `merged_at` and the shared `periods`. Empty for an upsert."""
+    log_t, lr = history.merge_log_table(conn.dialect.name), ctx.t("meta", "load_run")
+    mine = (
+        conn.execute(select(log_t).where(log_t.c.dataset_id == ds.id, log_t.c.load_id == load_id))
+        .mappings()
+        .first()
+    )
+    if mine is None or mine["mode"] != LoadMode.REPLACE_PERIOD:
+        return []
+    periods = set(filter(None, (mine["periods"] or "").split(",")))
+    since = dt.datetime.fromisoformat(mine["merged_at"]) - CLAIM_WINDOW
+    same_run = (
+        and_(lr.c.run_id == ctx.run_id, lr.c.dag_id == ctx.dag_id)
+        if ctx.run_id is not None
+        else None
+    )
+    recent = log_t.c.merged_at >= since.isoformat(timespec="seconds")
+    rows = conn.execute(
+        select(
+            log_t.c.load_id,
+            log_t.c.periods,
+            log_t.c.merged_at,
+            lr.c.raw_key,
+            lr.c.run_id,
+            lr.c.dag_id,
+        )
+        .select_from(log_t.outerjoin(lr, lr.c.load_id == log_t.c.load_id))
+        .where(
+            log_t.c.dataset_id == ds.id,
+            log_t.c.seq < mine["seq"],
+            log_t.c.load_id != load_id,
+            log_t.c.mode == LoadMode.REPLACE_PERIOD,
+            recent if same_run is None else or_(recent, same_run),
+        )
+        .order_by(log_t.c.seq)
+    ).mappings()
+    claims = []
+    for r in rows:
+        shared = sorted(periods & set((r["periods"] or "").split(",")))
+        if shared:
+            name = (r["raw_key"] or "").rsplit("/", 1)[-1] or "-"
+            claims.append(
+                {
+                    "load_id": r["load_id"],
+                    "filename": name,
+                    "merged_at": r["merged_at"],
+                    "periods": shared,
+                    "same_run": ctx.run_id is not None
+                    and (r["run_id"], r["dag_id"]) == (ctx.run_id, ctx.dag_id),
+                }
+            )
+    return claims
+
+
+def _claim_note(claims: list[dict[str, Any]]) -> str:
+    return (
+        "replaced period(s) another file loaded in this run window: "
+        + ", ".join(
+            f"{', '.join(c['periods'])} from {c['filename']} (load {c['load_id']})" for c in claims
+        )
+        + "; the walidata and the engineers were alerted"
+    )
+
+
+def _claim_alert(
+    conn: Connection, ctx: RunContext, ds: Dataset, staged: Validated, claims: list[dict[str, Any]]
+) -> None:
+    """The walidata's and engineers' alert, in the load's transaction (the outbox sends it);
+    once per load: the load run again (or reprocessed) leaves the first one as it was."""
+    aid = delivery.alert_id("engineer", "claim", staged.load_id)
+    al = ctx.t("meta", "alert")
+    if conn.execute(select(al.c.alert_id).where(al.c.alert_id == aid)).first() is not None:
+        return
+    regency = ctx.catalog.regency(ds.regency)
+    recipients = list(
+        dict.fromkeys([*walidata_recipients(ctx, regency), *delivery.engineers(ctx.settings)])
+    )
+    minutes = int(CLAIM_WINDOW.total_seconds() // 60)
+    why = f"run {ctx.run_id}" if all(c["same_run"] for c in claims) else f"{minutes} min"
+    msg = alerts.compose_period_claim(
+        ctx.catalog,
+        ds,
+        alert_id=aid,
+        recipients=recipients,
+        filename=staged.filename,
+        load_id=staged.load_id,
+        periods=sorted({p for c in claims for p in c["periods"]}),
+        replaced=claims,
+        why=why,
+        lang=ctx.settings.lang,
+    )
+    conn.execute(
+        al.insert().values(
+            alert_id=aid,
+            load_id=staged.load_id,
+            dataset_id=ds.id,
+            regency=ds.regency,
+            opd=ds.opd,
+            recipients=",".join(msg.recipients),
+            subject=msg.subject,
+            body=msg.body,
+            lake_key="-",
+            status=AlertStatus.PENDING,
+        )
+    )
 
 
 def finish_load(

@@ -146,7 +146,7 @@ def test_everything_ok_on_the_folder_lake_and_sqlite(
     by = _by_name(checks)
     assert "2 regencies, 12 datasets, 36 KPIs" in by["catalog"].message
     assert f"{PROBE_KEY} written and read back" in by["lake"].message
-    assert "is at revision 0010 (head)" in by["warehouse"].message
+    assert "is at revision 0011 (head)" in by["warehouse"].message
     assert "12 fact tables match the catalog" in by["warehouse"].message
     assert "EHLO ok; no mail was sent" in by["smtp"].message
     assert "pemkab-muara-enim, pemkab-musi-banyuasin" in by["ckan"].message
@@ -408,10 +408,10 @@ def test_warehouse_behind_the_code(
     check = _fails(
         checks,
         "warehouse",
-        "is at revision 0009, the code needs 0010",
+        "is at revision 0009, the code needs 0011",
         "run `serasan warehouse upgrade`",
     )
-    assert check.details["revision"] == ["0009"] and check.details["head"] == ["0010"]
+    assert check.details["revision"] == ["0009"] and check.details["head"] == ["0011"]
 
 
 def test_fact_table_behind_the_catalog(

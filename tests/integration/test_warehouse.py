@@ -4,9 +4,9 @@ tests/unit/warehouse/test_migrations_and_seeds.py."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
+from collections import Counter
 
 import pyarrow as pa
 import pytest
@@ -16,8 +16,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import and_, func, inspect, literal, or_, select, update
 from sqlalchemy.schema import CreateSchema
 
-from serasan.common.paths import SEED_DIR
 from serasan.config.catalog import Catalog
+from serasan.reference.provinces import SHIPPED, province
 from serasan.warehouse.db import KEPMENDAGRI_2025, alembic_config, upgrade
 from serasan.warehouse.facts import fact_table
 from serasan.warehouse.loader import merge
@@ -60,8 +60,7 @@ def test_upgrade_is_idempotent_and_matches_the_code(engine, catalog: Catalog) ->
         regions = conn.execute(
             select(func.count()).select_from(table("ref", "region", engine.dialect.name))
         ).scalar()
-        seed_rows = (SEED_DIR / "wilayah.csv").read_text(encoding="utf-8").count("\n") - 1
-        assert regions == seed_rows == 1 + 17 + 22 + 15 + 256 + 242
+        assert regions == _shipped_regions()  # tests/integration/test_region_seed.py
 
 
 @pytest.mark.parametrize("start", ["0001", "0003", "0006"])
@@ -110,35 +109,48 @@ def _count(conn, layer: str, name: str) -> int:  # noqa: ANN001
     ).scalar()
 
 
-def _seed_rows(name: str) -> list[dict[str, str]]:
-    with (SEED_DIR / name).open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+def _shipped_regions() -> int:
+    """Current regions of every province the reference package ships (the seed's source)."""
+    return sum(len(p.current.regions) for k in SHIPPED if (p := province(k)) is not None)
+
+
+def _shipped_retired() -> int:
+    """Codes the shipped history retired: dim_region keeps each, closed (valid_to)."""
+    return sum(
+        c.supersedes for k in SHIPPED if (p := province(k)) is not None for c in p.history.changes
+    )
 
 
 def test_region_dimension_and_bps_crosswalk_are_seeded(engine, catalog: Catalog) -> None:  # noqa: ANN001
+    """Counts and the code history's rows in detail: tests/integration/test_region_seed.py."""
     upgrade(engine, catalog)
     dialect = engine.dialect.name
     region, xwalk = table("core", "dim_region", dialect), table("ref", "bps_kemendagri", dialect)
-    wilayah, bps = _seed_rows("wilayah.csv"), _seed_rows("bps_kemendagri.csv")
+    crosswalk = [e for k in SHIPPED if (p := province(k)) is not None for e in p.crosswalk.values()]
     with engine.connect() as conn:
-        assert _count(conn, "core", "dim_region") == len(wilayah) == 553
-        assert _count(conn, "ref", "bps_kemendagri") == len(bps) == 505
-        validity = conn.execute(select(region.c.valid_from, region.c.valid_to).distinct()).all()
-        assert [tuple(v) for v in validity] == [(KEPMENDAGRI_2025, None)]
+        assert _count(conn, "core", "dim_region") == _shipped_regions() + _shipped_retired()
+        assert _count(conn, "ref", "bps_kemendagri") == len(crosswalk)
+        validity = conn.execute(
+            select(region.c.valid_from, func.count())
+            .where(region.c.valid_to.is_(None))
+            .group_by(region.c.valid_from)
+        ).all()
+        assert [tuple(v) for v in validity] == [(KEPMENDAGRI_2025, _shipped_regions())]
         levels = dict(
             conn.execute(select(xwalk.c.level, func.count()).group_by(xwalk.c.level)).all()
         )
-        assert levels == {
-            "provinsi": 1,
-            "kabupaten_kota": 17,
-            "kecamatan": 35,
-            "desa_kelurahan": 452,
-        }
-        # every crosswalk target is a region of the decree
+        assert levels == dict(Counter(e.level.value for e in crosswalk))
+        # every crosswalk target is a region of the current decree (no target: ambiguous or
+        # unmatched, kept with NULL)
         orphans = conn.execute(
             select(func.count())
-            .select_from(xwalk.outerjoin(region, region.c.kode == xwalk.c.kode_kemendagri))
-            .where(region.c.kode.is_(None))
+            .select_from(
+                xwalk.outerjoin(
+                    region,
+                    and_(region.c.kode == xwalk.c.kode_kemendagri, region.c.valid_to.is_(None)),
+                )
+            )
+            .where(region.c.kode.is_(None), xwalk.c.kode_kemendagri.is_not(None))
         )
         assert orphans.scalar() == 0
 
@@ -171,9 +183,11 @@ def test_reseeding_keeps_what_a_later_decree_closed(engine, catalog: Catalog) ->
         )
     upgrade(engine, catalog)
     with engine.connect() as conn:
-        assert _count(conn, "core", "dim_region") == 553
+        assert _count(conn, "core", "dim_region") == _shipped_regions() + _shipped_retired()
         closed = conn.execute(
-            select(region.c.kode, region.c.valid_to).where(region.c.valid_to.is_not(None))
+            select(region.c.kode, region.c.valid_to).where(
+                region.c.valid_to.is_not(None), region.c.valid_from == KEPMENDAGRI_2025
+            )
         ).all()
     assert [tuple(r) for r in closed] == [("16.06.01", dt.date(2027, 1, 1))]
 
