@@ -196,6 +196,8 @@ def cmd_alerts_run(args: argparse.Namespace) -> int:
             f"  outbox: {drained.get('sent', 0)} sent, {drained.get('retrying', 0)} retrying, "
             f"{drained.get('failed', 0)} failed"
         )
+        for err in drained.get("errors", [])[:3]:  # an SMTP or webhook outage, said once
+            print(f"  not delivered: {err}")
         stuck = result["outbox"]["stuck"]
         print(f"  deliveries waiting too long: {stuck}" + (" (engineers told)" if stuck else ""))
     return 1 if result["dag_files_broken"] or result["outbox"]["stuck"] else 0

@@ -167,3 +167,21 @@ def test_a_rejected_file_prints_its_summary_and_no_traceback(tmp_path: Path, pg_
     assert f"dataset {DS}: rejected" in run.stdout
     [log] = re.findall(r"task log: (\S+)", run.stdout)
     assert "BlockedLoad" in Path(log).read_text()  # the task's failure, kept for the engineer
+
+
+def test_smtp_stopped_is_said_once_and_the_alerts_wait(tmp_path: Path) -> None:
+    """An SMTP outage is no error of the command: the alerts stay in the outbox for the next
+    run, and the command says which server did not take them."""
+    env = {
+        "SERASAN_LAKE_URL": str(tmp_path / "lake"),
+        "SERASAN_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+    }
+    assert _serasan(env, tmp_path, "warehouse", "upgrade").returncode == 0
+    with proxy("127.0.0.1", 1) as p:
+        p.stop()
+        env |= {"SERASAN_SMTP_HOST": "127.0.0.1", "SERASAN_SMTP_PORT": str(p.port)}
+        run = _serasan(env, tmp_path, "alerts", "run", "--date", "2026-12-07")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    assert re.search(r"outbox: 0 sent, [1-9]\d* retrying", run.stdout)
+    assert f"not delivered: SMTP 127.0.0.1:{p.port}: ConnectionRefusedError" in run.stdout
