@@ -204,17 +204,7 @@ class S3Lake:
         )
 
     def get(self, key: str) -> bytes:
-        from minio.error import S3Error
-
-        try:
-            resp = self.client.get_object(bucket_name=self.bucket, object_name=_check_key(key))
-        except S3Error as exc:
-            raise LakeError(f"{self.location(key)}: {exc.code}") from None
-        try:
-            return resp.read()
-        finally:
-            resp.close()
-            resp.release_conn()
+        return self.get_version(key, None)
 
     def exists(self, key: str) -> bool:
         from minio.error import S3Error
@@ -268,7 +258,8 @@ class S3Lake:
                 bucket_name=self.bucket, object_name=_check_key(key), version_id=version
             )
         except S3Error as exc:
-            raise LakeError(f"{self.location(key)} (version {version}): {exc.code}") from None
+            which = f" (version {version})" if version else ""
+            raise LakeError(f"{self.location(key)}{which}: {exc.code}") from None
         try:
             return resp.read()
         finally:
