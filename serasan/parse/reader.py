@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -22,6 +23,7 @@ import pyarrow as pa
 
 from serasan.common.arrow import ARROW_TYPES
 from serasan.common.clock import MONTH_NUMBERS as MONTHS
+from serasan.common.progress import current as current_progress
 from serasan.config.catalog import Dataset
 from serasan.parse import lost_dot, regions
 from serasan.parse.empties import NOT_SPECIAL, CellReading, Tally
@@ -51,7 +53,16 @@ SUMMARY_LABEL = re.compile(
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 CHUNK = 50_000  # rows converted per Arrow batch: memory stays bounded on large files
 HEADER_SCAN = 30
-__all__ = ["ParseError", "ParseResult", "Reject", "parse_file", "parse_stream", "read_cells"]
+__all__ = [
+    "ParseError",
+    "ParseResult",
+    "Reject",
+    "RowParser",
+    "parse_file",
+    "parse_rows",
+    "parse_stream",
+    "read_cells",
+]
 
 
 @dataclass(frozen=True)
@@ -445,7 +456,7 @@ normalise_kode = regions.normalise_kode
 
 
 @dataclass
-class _Plan:
+class Plan:
     header_idx: int
     positions: dict[str, int]
     width: int  # cells under a header label: the file's own extra columns included
@@ -461,12 +472,36 @@ def _decide(votes: Counter[str]) -> str:
     return next(iter(votes), "id")
 
 
-def _plan(opener: Opener, filename: str, ds: Dataset, period: PeriodContext | None = None) -> _Plan:
-    """First pass: find the header, then decide number and date conventions per column."""
+@dataclass
+class Head:
+    """What the first rows of a file tell: the header, where each column sits, and which
+    columns carry number and date conventions to decide."""
+
+    notes: list[str]
+    rows: list[list[Any]]  # the first records (HEADER_SCAN + 1 of them)
+    numbers: list[int]  # their row numbers (the last line of each record)
+    header_idx: int
+    positions: dict[str, int]
+    width: int
+    numeric: dict[str, int]  # number/integer columns whose 1.234,5 or 1234.5 is decided
+    dated: dict[str, int]  # date columns whose D/M/Y or M/D/Y is decided
+
+    @property
+    def header_number(self) -> int:
+        """The row number of the header's last row: data rows follow it."""
+        return self.numbers[self.header_idx]
+
+
+def read_head(
+    opener: Opener, filename: str, ds: Dataset, period: PeriodContext | None = None
+) -> tuple[Head, Iterator[tuple[int, list[Any]]]]:
+    """The header of a file, and the rest of its rows (to read on)."""
     notes, rows = iter_rows(opener, filename, ds)
     head: list[list[Any]] = []
-    for _, row in rows:
+    numbers: list[int] = []
+    for number, row in rows:
         head.append(row)
+        numbers.append(number)
         if len(head) >= HEADER_SCAN + 1:
             break
     # filled here, not read: the period from its context, the region's source column
@@ -496,22 +531,22 @@ def _plan(opener: Opener, filename: str, ds: Dataset, period: PeriodContext | No
     dated = {
         c.name: positions[c.name] for c in ds.columns if c.type == "date" and c.name in positions
     }
-    num_votes: dict[str, Counter[str]] = {n: Counter() for n in numeric}
-    date_seen: dict[str, set[str]] = {n: set() for n in dated}
+    found = Head(notes, head, numbers, header_idx, positions, width, numeric, dated)
+    return found, rows
 
-    def observe(row: list[Any]) -> None:
-        for name, pos in numeric.items():
-            if pos < len(row) and (e := _number_evidence(row[pos])):
-                num_votes[name][e] += 1
-        for name, pos in dated.items():
-            if pos < len(row) and (e := _date_evidence(row[pos])):
-                date_seen[name].add(e)
 
-    for row in head[header_idx + 1 :]:
-        observe(row)
-    for _, row in rows:
-        observe(row)
-
+def settle_plan(
+    head: Head,
+    num_votes: dict[str, Counter[str]],
+    date_seen: dict[str, set[str]],
+    filename: str,
+    ds: Dataset,
+    period: PeriodContext | None = None,
+) -> Plan:
+    """The conventions decided from the evidence of every data row (`_plan`'s second half,
+    shared with the vectorised reader, which gathers the same evidence in bulk)."""
+    notes = list(head.notes)
+    positions = head.positions
     conventions = {n: _decide(v) for n, v in num_votes.items()}
     for name, votes in num_votes.items():
         if votes["en"] and votes["id"]:
@@ -537,76 +572,102 @@ def _plan(opener: Opener, filename: str, ds: Dataset, period: PeriodContext | No
             notes.append(period.note(col.header, in_file=col.name in positions))
         elif col.name not in positions and not regions.fills(ds, col.name):
             notes.append(f"column {col.header!r} is absent from the file; left empty")
-    return _Plan(header_idx, positions, width, conventions, orders, notes)
+    return Plan(head.header_idx, positions, head.width, conventions, orders, notes)
 
 
-def parse_stream(
-    opener: Opener,
-    filename: str,
-    ds: Dataset,
-    period: str | None = None,
-    aliases: AliasTable | None = None,
-) -> ParseResult:
-    """Parse one OPD file into the dataset's typed schema, keeping every row accounted for.
+class Evidence:
+    """The number and date conventions' evidence, gathered row by row."""
 
-    Two streaming passes over the file (conventions, then conversion in batches of CHUNK rows),
-    so memory holds the typed result, not the file's text. `period` is the one given with the
-    file (`--period`); with it, or the catalog's period.constant/from_filename, the file needs
-    no period column (`serasan.parse.period_context`). The region column is read as the
-    catalog's region block declares (`serasan.parse.regions`), names with `aliases` (the
-    catalog's; by default those of SERASAN_CATALOG_DIR).
-    """
-    context = resolve_period(ds, filename, period)
-    plan = _plan(opener, filename, ds, context)
-    _, rows = iter_rows(opener, filename, ds)
-    width = plan.width
-    needed = (
-        max(
-            (
-                plan.positions[c.name]
-                for c in ds.columns
-                if not c.nullable and c.name in plan.positions
-            ),
-            default=0,
+    def __init__(self, head: Head) -> None:
+        self.numeric, self.dated = head.numeric, head.dated
+        self.num_votes: dict[str, Counter[str]] = {n: Counter() for n in head.numeric}
+        self.date_seen: dict[str, set[str]] = {n: set() for n in head.dated}
+
+    def observe(self, row: list[Any]) -> None:
+        for name, pos in self.numeric.items():
+            if pos < len(row) and (e := _number_evidence(row[pos])):
+                self.num_votes[name][e] += 1
+        for name, pos in self.dated.items():
+            if pos < len(row) and (e := _date_evidence(row[pos])):
+                self.date_seen[name].add(e)
+
+
+def _plan(opener: Opener, filename: str, ds: Dataset, period: PeriodContext | None = None) -> Plan:
+    """First pass: find the header, then decide number and date conventions per column."""
+    head, rows = read_head(opener, filename, ds, period)
+    evidence = Evidence(head)
+    for row in head.rows[head.header_idx + 1 :]:
+        evidence.observe(row)
+    for _, row in rows:
+        evidence.observe(row)
+    return settle_plan(head, evidence.num_votes, evidence.date_seen, filename, ds, period)
+
+
+class RowParser:
+    """Today's per-row conversion of one file, row by row: every cell through the column's
+    converter, summary and ragged rows rejected, the region rules applied. The reference the
+    vectorised reader (`serasan.parse.fast_csv`) is compared against, and the path it hands
+    the rows it cannot settle to, so that those keep their exact reject messages."""
+
+    def __init__(
+        self,
+        ds: Dataset,
+        plan: Plan,
+        context: PeriodContext | None,
+        region: regions.RowResolver | None,
+    ) -> None:
+        self.ds, self.plan, self.region = ds, plan, region
+        self.width = plan.width
+        self.needed = (
+            max(
+                (
+                    plan.positions[c.name]
+                    for c in ds.columns
+                    if not c.nullable and c.name in plan.positions
+                ),
+                default=0,
+            )
+            + 1
         )
-        + 1
-    )
-    batches: list[pa.RecordBatch] = []
-    values: dict[str, list[Any]] = {c.name: [] for c in ds.columns}
-    column_values = [values[c.name] for c in ds.columns]
-    row_numbers: list[int] = []
-    rejects: list[Reject] = []
-    rows_in = 0
+        self.values: dict[str, list[Any]] = {c.name: [] for c in ds.columns}
+        self.column_values = [self.values[c.name] for c in ds.columns]
+        self.row_numbers: list[int] = []
+        self.rejects: list[Reject] = []
+        self.rows_in = 0
+        self.tally, self.fixes = Tally.of(ds), lost_dot.Corrections()
+        self.converters = _converters(ds, plan, self.tally, self.fixes, context)
+        self.columns = [(c.name, plan.positions.get(c.name)) for c in ds.columns]
+        self.schema = pa.schema(
+            [*[(c.name, ARROW_TYPES[c.type]) for c in ds.columns], (ROW_COL, pa.int32())]
+        )
 
-    def flush() -> None:
-        if not row_numbers:
-            return
-        arrays = [pa.array(values[c.name], type=ARROW_TYPES[c.type]) for c in ds.columns]
-        arrays.append(pa.array(row_numbers, type=pa.int32()))
-        batches.append(pa.RecordBatch.from_arrays(arrays, names=[*ds.column_names, ROW_COL]))
-        for v in values.values():
-            v.clear()
-        row_numbers.clear()
-
-    tally, fixes = Tally.of(ds), lost_dot.Corrections()
-    converters = _converters(ds, plan, tally, fixes, context)
-    columns = [(c.name, plan.positions.get(c.name)) for c in ds.columns]
-    region = regions.for_dataset(ds, regions.default_aliases() if aliases is None else aliases)
-
-    def record(row: list[Any]) -> tuple[tuple[str, str | None], ...]:
+    def record(self, row: list[Any]) -> tuple[tuple[str, str | None], ...]:
         return tuple(
             (name, _text(row[pos]) if pos is not None and pos < len(row) else None)
-            for name, pos in columns
+            for name, pos in self.columns
         )
 
-    for index, (number, row) in enumerate(rows):
-        if index <= plan.header_idx:
-            continue
+    def batch(self) -> pa.RecordBatch | None:
+        """The rows taken since the last batch, typed; None when there are none."""
+        if not self.row_numbers:
+            return None
+        ds = self.ds
+        arrays = [pa.array(self.values[c.name], type=ARROW_TYPES[c.type]) for c in ds.columns]
+        arrays.append(pa.array(self.row_numbers, type=pa.int32()))
+        for v in self.values.values():
+            v.clear()
+        self.row_numbers.clear()
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+    def take(self, number: int, row: list[Any]) -> None:
+        """One data row (after the header): loaded into the batch, rejected, or skipped when
+        blank."""
         first = next((t for v in row if (t := _text(v)) is not None), None)
         if first is None:  # a blank line is not a row
-            continue
-        rows_in += 1
-        if SUMMARY_ROW.match(first) and _is_summary(row, plan.positions, ds):
+            return
+        self.rows_in += 1
+        ds, rejects, column_values, region = self.ds, self.rejects, self.column_values, self.region
+        if SUMMARY_ROW.match(first) and _is_summary(row, self.plan.positions, ds):
             rejects.append(
                 Reject(
                     number,
@@ -615,25 +676,31 @@ def parse_stream(
                     "baris ringkasan (Jumlah/Total) tidak dimuat",
                     "summary row (Jumlah/Total) is not loaded",
                     kind="summary",
-                    record=record(row),
+                    record=self.record(row),
                 )
             )
-            continue
-        if len(row) > width or len(row) < needed:
-            ragged = _ragged(row, width, needed, number)
+            return
+        if len(row) > self.width or len(row) < self.needed:
+            ragged = _ragged(row, self.width, self.needed, number)
             if ragged:
-                rejects.append(replace(ragged, record=record(row)))
-                continue
+                rejects.append(replace(ragged, record=self.record(row)))
+                return
         n = len(row)
+        kept = len(self.row_numbers)
         try:
-            for spec, out in zip(converters, column_values, strict=True):
+            for spec, out in zip(self.converters, column_values, strict=True):
                 pos = spec[1]
                 out.append(spec[2](row[pos] if pos is not None and pos < n else None))
-            if region is not None and (miss := region.apply(column_values)) is not None:
-                spec = (miss.column, plan.positions.get(miss.column), None)
+            if region is not None:
+                region.row = number
+                miss = region.apply(column_values)
+            else:
+                miss = None
+            if miss is not None:
+                spec = (miss.column, self.plan.positions.get(miss.column), None)
                 if miss.total_of is not None:  # the whole area's total: a summary row
                     for out in column_values:
-                        del out[len(row_numbers) :]
+                        del out[kept:]
                     rejects.append(
                         Reject(
                             number,
@@ -643,15 +710,15 @@ def parse_stream(
                             f"total row of {miss.total_of} (the dataset's whole area) is not "
                             "loaded",
                             kind="summary",
-                            record=record(row),
+                            record=self.record(row),
                         )
                     )
-                    continue
+                    return
                 raise _Bad(miss.expected_id, miss.expected_en, miss.detail)
         except _Bad as bad:
             name, pos = spec[0], spec[1]
             for out in column_values:
-                del out[len(row_numbers) :]
+                del out[kept:]
             col = ds.column(name)
             raw = row[pos] if pos is not None and pos < n else None
             shown = _text(raw)
@@ -666,26 +733,86 @@ def parse_stream(
                     f"column '{header}' holds {shown!r}, expected {bad.expected_en}{detail_en}",
                     expected_id=bad.expected_id,
                     expected_en=bad.expected_en,
-                    record=record(row),
+                    record=self.record(row),
                 )
             )
+            return
+        self.row_numbers.append(number)
+
+    def notes(self) -> list[str]:
+        region = self.region
+        return (
+            self.plan.notes
+            + self.tally.notes()
+            + self.fixes.notes()
+            + (region.notes() if region else [])
+        )
+
+
+def parse_stream(
+    opener: Opener,
+    filename: str,
+    ds: Dataset,
+    period: str | None = None,
+    aliases: AliasTable | None = None,
+    *,
+    fast: bool | None = None,
+) -> ParseResult:
+    """Parse one OPD file into the dataset's typed schema, keeping every row accounted for.
+
+    A CSV is read by the vectorised reader (`serasan.parse.fast_csv`) unless `fast` is False
+    (or SERASAN_PARSE_FAST=0); files it cannot take come back here, with the reason logged.
+    `period` is the one given with the file (`--period`); with it, or the catalog's
+    period.constant/from_filename, the file needs no period column
+    (`serasan.parse.period_context`). The region column is read as the catalog's region block
+    declares (`serasan.parse.regions`), names with `aliases` (the catalog's; by default those
+    of SERASAN_CATALOG_DIR).
+    """
+    if fast is None:
+        fast = os.environ.get("SERASAN_PARSE_FAST", "1") not in ("0", "false", "no")
+    if fast:
+        from serasan.parse import fast_csv
+
+        done = fast_csv.parse(opener, filename, ds, period, aliases)
+        if done is not None:
+            return done
+    return parse_rows(opener, filename, ds, period, aliases)
+
+
+def parse_rows(
+    opener: Opener,
+    filename: str,
+    ds: Dataset,
+    period: str | None = None,
+    aliases: AliasTable | None = None,
+) -> ParseResult:
+    """Today's per-row reader: two streaming passes over the file (conventions, then
+    conversion in batches of CHUNK rows), so memory holds the typed result, not the file's
+    text. The reference for the vectorised reader, and the path for what it cannot take."""
+    context = resolve_period(ds, filename, period)
+    plan = _plan(opener, filename, ds, context)
+    _, rows = iter_rows(opener, filename, ds)
+    region = regions.for_dataset(ds, regions.default_aliases() if aliases is None else aliases)
+    parser = RowParser(ds, plan, context, region)
+    batches: list[pa.RecordBatch] = []
+    progress = current_progress()
+    for index, (number, row) in enumerate(rows):
+        if index <= plan.header_idx:
             continue
-        row_numbers.append(number)
-        if len(row_numbers) >= CHUNK:
-            flush()
-    flush()
+        parser.take(number, row)
+        if len(parser.row_numbers) >= CHUNK:
+            progress.advance(CHUNK)
+            batches.append(parser.batch())  # type: ignore[arg-type]
+    if (last := parser.batch()) is not None:
+        batches.append(last)
     if region is not None:
         region.finish(filename)  # a file written in another scheme is refused as a whole
-    schema = pa.schema(
-        [*[(c.name, ARROW_TYPES[c.type]) for c in ds.columns], (ROW_COL, pa.int32())]
-    )
-    table = pa.Table.from_batches(batches, schema=schema)
     return ParseResult(
-        table=table,
-        rejects=rejects,
-        rows_in=rows_in,
+        table=pa.Table.from_batches(batches, schema=parser.schema),
+        rejects=parser.rejects,
+        rows_in=parser.rows_in,
         header_row=plan.header_idx + 1,
-        notes=plan.notes + tally.notes() + fixes.notes() + (region.notes() if region else []),
+        notes=parser.notes(),
     )
 
 
@@ -695,9 +822,11 @@ def parse_file(
     ds: Dataset,
     period: str | None = None,
     aliases: AliasTable | None = None,
+    *,
+    fast: bool | None = None,
 ) -> ParseResult:
     """`parse_stream` over bytes already in memory."""
-    return parse_stream(lambda: io.BytesIO(data), filename, ds, period, aliases)
+    return parse_stream(lambda: io.BytesIO(data), filename, ds, period, aliases, fast=fast)
 
 
 def _is_summary(row: list[Any], positions: dict[str, int], ds: Dataset) -> bool:
@@ -751,7 +880,7 @@ _PLAIN_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def _converters(
     ds: Dataset,
-    plan: _Plan,
+    plan: Plan,
     tally: Tally,
     fixes: lost_dot.Corrections,
     period: PeriodContext | None = None,

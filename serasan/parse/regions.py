@@ -482,6 +482,9 @@ def _year(value: Any) -> int | None:
     return None
 
 
+RowKey = tuple[str, Any, Any, int | None]  # a row's (value, parent, name, year)
+
+
 @dataclass(frozen=True, slots=True)
 class Miss:
     """A row the region rules refuse: the column, what was expected, and why this value."""
@@ -552,6 +555,8 @@ class RowResolver:
         self._seen: dict[tuple[str, str | None], bool] = {}  # distinct (value, parent) -> ok
         self._how: dict[str, Counter[tuple[str, str, str]]] = defaultdict(Counter)
         self._flags: dict[str, str] = {}  # area_changed code -> message (English)
+        self.row = 0  # the row being read, for deferred counting
+        self.events: list[tuple[int, RowKey, int]] | None = None
 
     def header(self, column: str | None) -> str:
         name = column or self.spec.column
@@ -623,19 +628,52 @@ class RowResolver:
         self._cache[key] = out
         return out
 
-    def record(self, raw: str, out: Outcome) -> None:
-        """Count what a row's value did that the notes tell."""
+    def record(self, raw: str, out: Outcome, rows: int = 1) -> None:
+        """Count what `rows` rows' value did that the notes tell."""
         code = out.code or ""
         if out.how in _NOTABLE:
-            self._how[out.how][(raw, code, out.why_en if out.how != "undotted" else "")] += 1
+            self._how[out.how][(raw, code, out.why_en if out.how != "undotted" else "")] += rows
         if out.name_differs is not None:
-            self._how["name_differs"][(out.name_differs, code, "")] += 1
+            self._how["name_differs"][(out.name_differs, code, "")] += rows
         if out.area_changed:
             self._flags.setdefault(code, out.why_en)
 
-    def apply(self, columns: list[list[Any]]) -> Miss | None:
-        """The region value of the row just converted (the last of each column's list) replaced
-        by its current code, the file's value copied to `source_column`; a Miss if refused."""
+    def lookup(self, key: RowKey) -> tuple[Outcome, bool]:
+        """The outcome of a row's (value, parent, name, year), and whether the notes tell it:
+        resolved once per file, without counting anything."""
+        hit = self._rows.get(key)
+        if hit is None:  # a value (with its parent, name and year) not met before in this file
+            out = self.resolve(*key)
+            notable = out.ok and (
+                out.how in _NOTABLE or out.area_changed or out.name_differs is not None
+            )
+            hit = self._rows[key] = (out, notable)
+        return hit
+
+    def count(self, key: RowKey, rows: int = 1) -> None:
+        """Count `rows` rows of `key` for the scheme check and the notes. Deferred (kept as
+        events with the row number in `row`) while `events` is a list, so that a reader that
+        meets rows out of order can replay them in the file's order (`replay`)."""
+        if self.events is not None:
+            self.events.append((self.row, key, rows))
+            return
+        out, notable = self.lookup(key)
+        self._seen.setdefault((key[0], key[1]), out.ok)
+        if notable:
+            self.record(key[0], out, rows)
+
+    def replay(self, events: list[tuple[int, RowKey, int]]) -> None:
+        """Count deferred rows as if met in the file's order: by each key's first row."""
+        first: dict[RowKey, int] = {}
+        total: Counter[RowKey] = Counter()
+        for row, key, rows in events:
+            if key not in first or row < first[key]:
+                first[key] = row
+            total[key] += rows
+        for key in sorted(first, key=first.__getitem__):
+            self.count(key, total[key])
+
+    def key(self, columns: list[list[Any]]) -> RowKey | None:
         raw = columns[self.i_region][-1]
         if raw is None:
             return None
@@ -644,26 +682,25 @@ class RowResolver:
         parent = columns[self.i_parent][-1] if self.i_parent is not None else None
         name = columns[self.i_name][-1] if self.i_name is not None else None
         year = _year(columns[self.i_period][-1]) if self.i_period is not None else None
-        key = (raw, parent, name, year)
-        hit = self._rows.get(key)
-        if hit is None:  # a value (with its parent, name and year) not met before in this file
-            out = self.resolve(raw, parent, name, year)
-            self._seen.setdefault((raw, parent), out.ok)
-            notable = out.ok and (
-                out.how in _NOTABLE or out.area_changed or out.name_differs is not None
-            )
-            hit = self._rows[key] = (out, notable)
-        out, notable = hit
-        if notable:
-            self.record(raw, out)
+        return (raw, parent, name, year)
+
+    def miss(self, raw: str, out: Outcome) -> Miss:
+        total = area_total(raw, self.regency) if out.column is None else None
+        return Miss(out.column or self.spec.column, *self.expected, (out.why_id, out.why_en), total)
+
+    def apply(self, columns: list[list[Any]]) -> Miss | None:
+        """The region value of the row just converted (the last of each column's list) replaced
+        by its current code, the file's value copied to `source_column`; a Miss if refused."""
+        key = self.key(columns)
+        if key is None:
+            return None
+        out, _ = self.lookup(key)
+        self.count(key)
         if not out.ok:
-            total = area_total(raw, self.regency) if out.column is None else None
-            return Miss(
-                out.column or self.spec.column, *self.expected, (out.why_id, out.why_en), total
-            )
+            return self.miss(key[0], out)
         columns[self.i_region][-1] = out.code
         if self.i_source is not None:
-            columns[self.i_source][-1] = raw
+            columns[self.i_source][-1] = key[0]
         return None
 
     # -- the whole file
