@@ -39,8 +39,10 @@ import pyarrow.compute as _compute
 import pyarrow.csv as pacsv
 
 from serasan.common.arrow import ARROW_TYPES
+from serasan.common.clock import MONTH_NUMBERS as MONTHS
 from serasan.common.progress import current as current_progress
 from serasan.config.catalog import Column, Dataset
+from serasan.config.reading import DASHES
 from serasan.parse import regions
 from serasan.parse.period_context import PeriodContext
 from serasan.parse.period_context import resolve as resolve_period
@@ -66,8 +68,8 @@ pc: Any = _compute
 Arr: TypeAlias = "pa.Array[Any]"
 BLOCK = 32 * 1024 * 1024  # bytes read and converted at a time
 _ARROW_BLOCK = 2 * 1024 * 1024  # pyarrow's own chunks, parsed in parallel (over MAX_FIELD)
-# a character outside printable ASCII and tab, a quote, or a word summary rows start with
-_NOT_PLAIN = r'[^\t\x20-\x7e]|"|(?i:jumlah|total)'
+# a control character, a quote, or a word summary rows start with
+_NOT_PLAIN = r'[\x00-\x08\x0a-\x1f\x7f"]|(?i:jumlah|total)'
 _PLAIN = {"en": r"^-?[0-9]{1,18}(\.[0-9]{1,18})?$", "id": r"^-?[0-9]{1,18}(,[0-9]{1,18})?$"}
 _ISO = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _SLASH = r"^(?P<a>[0-9]{1,2})[/.-](?P<b>[0-9]{1,2})[/.-](?P<y>[0-9]{2}|[0-9]{4})$"
@@ -320,10 +322,108 @@ def _ints(values: Arr) -> np.ndarray:
 
 
 class _Column:
-    """One catalog column's values for the fast rows of a block, and which rows it settled."""
+    """One catalog column's values for the fast rows of a block, which rows it settled, and
+    the cells it read as an empty marker or a dash (counted once the rows are kept)."""
 
-    def __init__(self, values: Arr, ok: np.ndarray) -> None:
+    def __init__(
+        self,
+        values: Arr,
+        ok: np.ndarray,
+        text: Arr | None = None,
+        marker: np.ndarray | None = None,
+        dash: np.ndarray | None = None,
+    ) -> None:
         self.values, self.ok = values, ok
+        self.text, self.marker, self.dash = text, marker, dash
+
+
+def _np(mask: Any) -> np.ndarray:
+    out: np.ndarray = pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+    return out
+
+
+# Python's str.strip removes these too: a cell starting or ending with one goes row by row
+_EDGE_SPACE = (
+    "[\\x0b\\x0c\\x1c-\\x1f\\x85\\xa0\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}"
+    "\\x{202f}\\x{205f}\\x{3000}]"
+)
+_EDGES = f"^[ \\t]*{_EDGE_SPACE}|{_EDGE_SPACE}[ \\t]*$"
+_MONTHS = sorted(MONTHS)
+_WORDS = r"^(?:(?P<d>[0-9]{1,2})[ \t]+)?(?P<m>[A-Za-z]+)\.?[ \t-]+(?P<y>[0-9]{2,4})$"
+_NUMBER_SHAPE = {
+    "id": r"^(?i:(rp\.?|idr)[ \t]*)?-?([0-9]{1,3}(\.[0-9]{3})+|[0-9]{1,18})(,[0-9]{1,18})?$",
+    "en": r"^(?i:(rp\.?|idr)[ \t]*)?-?([0-9]{1,3}(,[0-9]{3})+|[0-9]{1,18})(\.[0-9]{1,18})?$",
+}
+
+
+def _markers(t: Arr, reading: Any, ascii_cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(empty-marker cells, dash cells) as `CellReading.read` sees them. A non-ASCII cell is a
+    marker only when equal to one (casefold may differ from lower there: such cells, if
+    markers, fail every other rule and go row by row)."""
+    n = len(t)
+    marker = np.zeros(n, dtype=bool)
+    dash = np.zeros(n, dtype=bool)
+    if reading.dash != "value":
+        dash = _np(pc.is_in(t, pa.array(sorted(DASHES))))
+    if reading.na:
+        lowered = pc.if_else(pa.array(ascii_cells), pc.ascii_lower(t), t)
+        marker = _np(pc.is_in(lowered, pa.array(sorted(reading.na)))) & ~dash
+    return marker, dash
+
+
+def _number_values(t: Arr, convention: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(values, plain, shaped) of the cells `reader._number_fn` reads: plain (1234,5 or
+    1234.5, read before any marker) or by the column's shape (1.234.567,89, Rp 15.382.417,
+    with an optional currency and minus sign, read after the markers)."""
+    plain = _np(pc.match_substring_regex(t, _PLAIN[convention]))
+    shaped = _np(pc.match_substring_regex(t, _NUMBER_SHAPE[convention])) & ~plain
+    text = pc.if_else(pa.array(plain | shaped), t, "0")
+    if shaped.any():
+        cleaned = pc.replace_substring_regex(text, r"(?i)^(rp\.?|idr)[ \t]*", "")
+        cleaned = pc.replace_substring(cleaned, "." if convention == "id" else ",", "")
+        text = pc.if_else(pa.array(shaped), cleaned, text)
+    if convention == "id":
+        text = pc.replace_substring(text, ",", ".")
+    num: np.ndarray = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+    return num, plain, shaped
+
+
+def _date_values(t: Arr, order: str, granularity: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(days since 1970, ISO, other) of the cells `reader._date_fn` reads: ISO (read before any
+    marker), D/M/Y (or M/D/Y) and month names ('1 Februari 2026', 'Nop 2025'; after them)."""
+    iso = _np(pc.match_substring_regex(t, _ISO))
+    y = _ints(pc.utf8_slice_codeunits(t, 0, 4))
+    m = _ints(pc.utf8_slice_codeunits(t, 5, 7))
+    d = _ints(pc.utf8_slice_codeunits(t, 8, 10))
+    days, valid = _dates(y, m, d, granularity)
+    ok = iso & valid
+    slash_parts = pc.extract_regex(t, _SLASH)
+    slash = _np(pc.is_valid(slash_parts)) & ~iso
+    if slash.any():
+        a = _ints(pc.struct_field(slash_parts, "a"))
+        b = _ints(pc.struct_field(slash_parts, "b"))
+        yy = _ints(pc.struct_field(slash_parts, "y"))
+        yy = np.where(yy < 100, yy + 2000, yy)
+        day, month = (a, b) if order == "dmy" else (b, a)
+        s_days, s_valid = _dates(yy, month, day, granularity)
+        days = np.where(slash, s_days, days)
+        ok |= slash & s_valid
+    word_parts = pc.extract_regex(t, _WORDS)
+    words = _np(pc.is_valid(word_parts)) & ~iso & ~slash
+    if words.any():
+        name = pc.ascii_lower(pc.struct_field(word_parts, "m"))
+        found = pc.index_in(name, value_set=pa.array(_MONTHS))
+        month_of = pa.array([MONTHS[k] for k in _MONTHS], pa.int64())
+        month = _ints(pc.fill_null(pc.cast(pc.take(month_of, found), pa.string()), "0"))
+        known = _np(pc.is_valid(found))
+        day_text = pc.struct_field(word_parts, "d")
+        day = _ints(pc.if_else(pc.equal(day_text, ""), "1", day_text))
+        yy = _ints(pc.struct_field(word_parts, "y"))
+        yy = np.where(yy < 100, yy + 2000, yy)
+        w_days, w_valid = _dates(yy, month, day, granularity)
+        days = np.where(words, w_days, days)
+        ok |= words & known & w_valid
+    return days, iso & valid, ok & ~iso
 
 
 def _convert(
@@ -334,62 +434,68 @@ def _convert(
     reading: Any,
     granularity: str,
 ) -> _Column:
-    """A column's cells (trimmed, printable) converted where the rule allows; `ok` marks them."""
+    """A column's cells converted where the stated rules read them exactly as the per-row
+    converters do; `ok` marks those (and empty cells)."""
     kind = ARROW_TYPES[col.type]
     if cells is None:
         return _Column(pa.nulls(n).cast(kind), np.ones(n, dtype=bool))
     t = _trim(cells)
-    empty = pc.equal(t, "").to_numpy(zero_copy_only=False)
+    empty = _np(pc.equal(t, ""))
+    ascii_cells = _np(pc.string_is_ascii(t))
+    edges = _np(pc.match_substring_regex(cells, _EDGES)) if not ascii_cells.all() else None
+    marker, dash = _markers(t, reading, ascii_cells)
+    special = marker | dash
     if col.type == "string":
-        ok = np.ones(n, dtype=bool)
-        if reading.na:
-            ok &= ~pc.is_in(pc.utf8_lower(t), pa.array(sorted(reading.na))).to_numpy(
-                zero_copy_only=False
-            )
-        return _Column(pc.if_else(pa.array(empty), pa.nulls(n).cast(pa.string()), t), ok)
+        ok = np.ones(n, dtype=bool) if edges is None else ~edges
+        nothing = pa.array(empty | special)
+        return _Column(pc.if_else(nothing, pa.nulls(n).cast(pa.string()), t), ok, t, marker, dash)
     if col.type == "integer" and col.thousands_dot_lost:
         return _Column(pa.nulls(n).cast(kind), empty)
+    zero = reading.dash == "zero"
     if col.type in ("integer", "number"):
-        convention = plan.conventions.get(col.name, "id")
-        plain = pc.match_substring_regex(t, _PLAIN[convention]).to_numpy(zero_copy_only=False)
-        text = pc.if_else(pa.array(plain), t, "0")
-        if convention == "id":
-            text = pc.replace_substring(text, ",", ".")
-        num = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
-        mask = ~plain
+        num, plain, shaped = _number_values(t, plan.conventions.get(col.name, "id"))
+        marker &= ~plain
+        dash &= ~plain
+        special = marker | dash
+        read = plain | (shaped & ~special)
+        if zero:
+            num = np.where(dash, 0.0, num)
+        values_ok = read | (dash & zero)
         if col.type == "number":
-            return _Column(pa.array(num, mask=mask, type=kind), plain | empty)
-        whole = plain & (np.floor(num) == num) & (np.abs(num) < 2.0**53)
+            values = pa.array(num, mask=~values_ok, type=kind)
+            return _Column(values, read | empty | special, t, marker, dash)
+        whole = values_ok & (np.floor(num) == num) & (np.abs(num) < 2.0**53)
         ints = np.where(whole, num, 0).astype(np.int64)
-        return _Column(pa.array(ints, mask=~whole, type=kind), whole | empty)
+        values = pa.array(ints, mask=~whole, type=kind)
+        return _Column(values, whole | empty | special, t, marker, dash)
     if col.type == "date":
-        iso = pc.match_substring_regex(t, _ISO).to_numpy(zero_copy_only=False)
-        y = _ints(pc.utf8_slice_codeunits(t, 0, 4))
-        m = _ints(pc.utf8_slice_codeunits(t, 5, 7))
-        d = _ints(pc.utf8_slice_codeunits(t, 8, 10))
-        days, valid = _dates(y, m, d, granularity)
-        ok = iso & valid
-        order = plan.orders.get(col.name, "dmy")
-        parts = pc.extract_regex(t, _SLASH)
-        slash = pc.is_valid(parts).to_numpy(zero_copy_only=False) & ~iso
-        if slash.any():
-            a = _ints(pc.struct_field(parts, "a"))
-            b = _ints(pc.struct_field(parts, "b"))
-            yy = _ints(pc.struct_field(parts, "y"))
-            yy = np.where(yy < 100, yy + 2000, yy)
-            day, month = (a, b) if order == "dmy" else (b, a)
-            s_days, s_valid = _dates(yy, month, day, granularity)
-            days = np.where(slash, s_days, days)
-            ok |= slash & s_valid
-        values = pa.array(days.astype(np.int32), mask=~ok, type=pa.int32()).cast(pa.date32())
-        return _Column(values, ok | empty)
-    low = pc.utf8_lower(t)
-    yes = pc.is_in(low, pa.array(_YES)).to_numpy(zero_copy_only=False)
-    no = pc.is_in(low, pa.array(_NO)).to_numpy(zero_copy_only=False)
-    ok = yes | no | empty
-    if reading.na:
-        ok &= ~pc.is_in(low, pa.array(sorted(reading.na))).to_numpy(zero_copy_only=False)
-    return _Column(pa.array(yes, mask=~(yes | no), type=pa.bool_()), ok)
+        days, iso, other = _date_values(t, plan.orders.get(col.name, "dmy"), granularity)
+        iso_shaped = _np(pc.match_substring_regex(t, _ISO))
+        marker &= ~iso_shaped
+        dash &= ~iso_shaped
+        special = marker | dash
+        read = iso | (other & ~special)
+        values = pa.array(days.astype(np.int32), mask=~read, type=pa.int32()).cast(pa.date32())
+        return _Column(values, read | empty | special, t, marker, dash)
+    low = pc.ascii_lower(t)
+    yes = _np(pc.is_in(low, pa.array(_YES))) & ascii_cells & ~special
+    no = _np(pc.is_in(low, pa.array(_NO))) & ascii_cells & ~special
+    values = pa.array(yes, mask=~(yes | no), type=pa.bool_())
+    return _Column(values, yes | no | empty | special, t, marker, dash)
+
+
+def _count_markers(col: _Column, reading: Any, chosen: np.ndarray) -> None:
+    """Count the kept rows' markers and dashes as the per-row reader counts them."""
+    if col.marker is None or col.dash is None or col.text is None:
+        return
+    dash = col.dash[chosen]
+    reading.dashes += int(dash.sum())
+    marked = np.flatnonzero(col.marker[chosen])
+    if len(marked):
+        texts = col.text.take(chosen[marked])
+        counts = pc.value_counts(texts)
+        for item in counts.to_pylist():
+            reading.markers[item["values"]] += item["counts"]
 
 
 # ---------------------------------------------------------------- the file
@@ -559,6 +665,8 @@ def _fast(
     taken[line_idx[chosen]] = True
     if not len(chosen):
         return None, 0, taken, blank
+    for col in ds.columns:
+        _count_markers(columns[col.name], parser.tally.readings[col.name], chosen)
     if len(chosen) == n:
         arrays = [columns[c.name].values for c in ds.columns]
     else:
@@ -707,14 +815,26 @@ class _Votes:
         for name, pos in head.numeric.items():
             if pos >= len(block.cells):
                 continue
-            id_only, en_only = _number_votes(block.cells[pos])
-            for kind, mask in (("id", id_only & bulk), ("en", en_only & bulk)):
-                hits = np.flatnonzero(mask)
+            cells = block.cells[pos]
+            ascii_cells = _np(pc.string_is_ascii(cells))
+            id_only, en_only = _number_votes(cells)
+            for kind, mask in (("id", id_only & bulk & ascii_cells), ("en", en_only & bulk)):
+                hits = np.flatnonzero(mask & ascii_cells)
                 if len(hits):
                     self._vote(name, kind, len(hits), int(numbers[hits[0]]))
+            others = np.flatnonzero(bulk & ~ascii_cells)  # Unicode spaces and digits: as Python
+            for i, value in zip(others.tolist(), cells.take(others).to_pylist(), strict=True):
+                if e := _number_evidence(value):
+                    self._vote(name, e, 1, int(numbers[i]))
         for name, pos in head.dated.items():
             if pos < len(block.cells):
-                self.seen[name] |= _date_kinds(block.cells[pos].filter(pa.array(bulk)))
+                cells = block.cells[pos]
+                ascii_cells = _np(pc.string_is_ascii(cells))
+                self.seen[name] |= _date_kinds(cells.filter(pa.array(bulk & ascii_cells)))
+                others = np.flatnonzero(bulk & ~ascii_cells)
+                for value in cells.take(others).to_pylist():
+                    if e := _date_evidence(value):
+                        self.seen[name].add(e)
         # the data lines not read in bulk: cell by cell, as the per-row reader does
         in_bulk = np.zeros(len(block.lines), dtype=bool)
         in_bulk[block.table_rows[bulk]] = True
