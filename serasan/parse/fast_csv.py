@@ -392,9 +392,10 @@ def _date_values(t: Arr, order: str, granularity: str) -> tuple[np.ndarray, np.n
     """(days since 1970, ISO, other) of the cells `reader._date_fn` reads: ISO (read before any
     marker), D/M/Y (or M/D/Y) and month names ('1 Februari 2026', 'Nop 2025'; after them)."""
     iso = _np(pc.match_substring_regex(t, _ISO))
-    y = _ints(pc.utf8_slice_codeunits(t, 0, 4))
-    m = _ints(pc.utf8_slice_codeunits(t, 5, 7))
-    d = _ints(pc.utf8_slice_codeunits(t, 8, 10))
+    iso_text = pc.if_else(pa.array(iso), t, "0000-00-00")
+    y = _ints(pc.utf8_slice_codeunits(iso_text, 0, 4))
+    m = _ints(pc.utf8_slice_codeunits(iso_text, 5, 7))
+    d = _ints(pc.utf8_slice_codeunits(iso_text, 8, 10))
     days, valid = _dates(y, m, d, granularity)
     ok = iso & valid
     slash_parts = pc.extract_regex(t, _SLASH)
