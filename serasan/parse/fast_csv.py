@@ -259,12 +259,15 @@ def _number_votes(cells: Arr) -> tuple[np.ndarray, np.ndarray]:
     followed by three digits, and never 1.234,5. Only the others take the full rules."""
     n = len(cells)
     id_only, en_only = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    common = pc.match_substring_regex(cells, r"^-?[0-9]+(\.[0-9]+)?$").to_numpy(
-        zero_copy_only=False
+    # every rule needs a '.' or a ',': cells without one vote nothing
+    marked = np.flatnonzero(
+        _np(pc.match_substring(cells, ".")) | _np(pc.match_substring(cells, ","))
     )
-    en_only |= pc.match_substring_regex(cells, r"^-?[0-9]+\.([0-9]{1,2}|[0-9]{4,})$").to_numpy(
-        zero_copy_only=False
-    )
+    if not len(marked):
+        return id_only, en_only
+    cells = cells.take(marked)
+    common = _np(pc.match_substring_regex(cells, r"^-?[0-9]+(\.[0-9]+)?$"))
+    en_only[marked] = _np(pc.match_substring_regex(cells, r"^-?[0-9]+\.([0-9]{1,2}|[0-9]{4,})$"))
     rest = np.flatnonzero(~common)
     if not len(rest):
         return id_only, en_only
@@ -275,8 +278,8 @@ def _number_votes(cells: Arr) -> tuple[np.ndarray, np.ndarray]:
     s = pc.utf8_trim(s, characters="()")
     ids = pc.match_substring_regex(s, _ID_ONLY).to_numpy(zero_copy_only=False)
     ens = pc.match_substring_regex(s, _EN_ONLY).to_numpy(zero_copy_only=False)
-    id_only[rest] = ids
-    en_only[rest] = ens & ~ids
+    id_only[marked[rest]] = ids
+    en_only[marked[rest]] = ens & ~ids
     return id_only, en_only
 
 
@@ -347,7 +350,7 @@ _EDGE_SPACE = (
     "[\\x0b\\x0c\\x1c-\\x1f\\x85\\xa0\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}"
     "\\x{202f}\\x{205f}\\x{3000}]"
 )
-_EDGES = f"^[ \\t]*{_EDGE_SPACE}|{_EDGE_SPACE}[ \\t]*$"
+_EDGES = f"^{_EDGE_SPACE}|{_EDGE_SPACE}$"  # on cells trimmed of spaces and tabs
 _MONTHS = sorted(MONTHS)
 _WORDS = r"^(?:(?P<d>[0-9]{1,2})[ \t]+)?(?P<m>[A-Za-z]+)\.?[ \t-]+(?P<y>[0-9]{2,4})$"
 _NUMBER_SHAPE = {
@@ -388,43 +391,63 @@ def _number_values(t: Arr, convention: str) -> tuple[np.ndarray, np.ndarray, np.
     return num, plain, shaped
 
 
-def _date_values(t: Arr, order: str, granularity: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(days since 1970, ISO, other) of the cells `reader._date_fn` reads: ISO (read before any
-    marker), D/M/Y (or M/D/Y) and month names ('1 Februari 2026', 'Nop 2025'; after them)."""
-    iso = _np(pc.match_substring_regex(t, _ISO))
-    iso_text = pc.if_else(pa.array(iso), t, "0000-00-00")
-    y = _ints(pc.utf8_slice_codeunits(iso_text, 0, 4))
-    m = _ints(pc.utf8_slice_codeunits(iso_text, 5, 7))
-    d = _ints(pc.utf8_slice_codeunits(iso_text, 8, 10))
-    days, valid = _dates(y, m, d, granularity)
-    ok = iso & valid
-    slash_parts = pc.extract_regex(t, _SLASH)
-    slash = _np(pc.is_valid(slash_parts)) & ~iso
-    if slash.any():
-        a = _ints(pc.struct_field(slash_parts, "a"))
-        b = _ints(pc.struct_field(slash_parts, "b"))
-        yy = _ints(pc.struct_field(slash_parts, "y"))
-        yy = np.where(yy < 100, yy + 2000, yy)
-        day, month = (a, b) if order == "dmy" else (b, a)
-        s_days, s_valid = _dates(yy, month, day, granularity)
-        days = np.where(slash, s_days, days)
-        ok |= slash & s_valid
-    word_parts = pc.extract_regex(t, _WORDS)
-    words = _np(pc.is_valid(word_parts)) & ~iso & ~slash
-    if words.any():
-        name = pc.ascii_lower(pc.struct_field(word_parts, "m"))
-        found = pc.index_in(name, value_set=pa.array(_MONTHS))
-        month_of = pa.array([MONTHS[k] for k in _MONTHS], pa.int64())
-        month = _ints(pc.fill_null(pc.cast(pc.take(month_of, found), pa.string()), "0"))
-        known = _np(pc.is_valid(found))
-        day_text = pc.struct_field(word_parts, "d")
-        day = _ints(pc.if_else(pc.equal(day_text, ""), "1", day_text))
-        yy = _ints(pc.struct_field(word_parts, "y"))
-        yy = np.where(yy < 100, yy + 2000, yy)
-        w_days, w_valid = _dates(yy, month, day, granularity)
-        days = np.where(words, w_days, days)
-        ok |= words & known & w_valid
-    return days, iso & valid, ok & ~iso
+def _date_values(
+    t: Arr, order: str, granularity: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(days since 1970, ISO read, other read, ISO-shaped) of the cells `reader._date_fn` reads:
+    ISO (read before any marker), D/M/Y (or M/D/Y) and month names ('1 Februari 2026',
+    'Nop 2025'; after the markers). Each rule looks only at the cells the ones before left."""
+    n = len(t)
+    days = np.zeros(n, dtype=np.int64)
+    iso_shaped = _np(pc.match_substring_regex(t, _ISO))
+    iso = np.zeros(n, dtype=bool)
+    other = np.zeros(n, dtype=bool)
+    at = np.flatnonzero(iso_shaped)
+    if len(at):
+        sub = t.take(at)
+        y = _ints(pc.utf8_slice_codeunits(sub, 0, 4))
+        m = _ints(pc.utf8_slice_codeunits(sub, 5, 7))
+        d = _ints(pc.utf8_slice_codeunits(sub, 8, 10))
+        days[at], iso[at] = _dates(y, m, d, granularity)
+    left = np.flatnonzero(~iso_shaped)
+    if len(left):
+        sub = t.take(left)
+        parts = pc.extract_regex(sub, _SLASH)
+        hit = _np(pc.is_valid(parts))
+        if hit.any():
+            got = pc.drop_null(parts)
+            a = _ints(pc.struct_field(got, "a"))
+            b = _ints(pc.struct_field(got, "b"))
+            yy = _ints(pc.struct_field(got, "y"))
+            yy = np.where(yy < 100, yy + 2000, yy)
+            day, month = (a, b) if order == "dmy" else (b, a)
+            rows = left[hit]
+            days[rows], other[rows] = _dates(yy, month, day, granularity)
+        left = left[~hit]
+    if len(left):
+        sub = t.take(left)
+        parts = pc.extract_regex(sub, _WORDS)
+        hit = _np(pc.is_valid(parts))
+        if hit.any():
+            got = pc.drop_null(parts)
+            name = pc.ascii_lower(pc.struct_field(got, "m"))
+            found = pc.index_in(name, value_set=pa.array(_MONTHS))
+            known = _np(pc.is_valid(found))
+            month_of = np.array([MONTHS[k] for k in _MONTHS], dtype=np.int64)
+            month = np.where(known, month_of[_np_int(found)], 1)
+            day_text = pc.struct_field(got, "d")
+            day = _ints(pc.if_else(pc.equal(day_text, ""), "1", day_text))
+            yy = _ints(pc.struct_field(got, "y"))
+            yy = np.where(yy < 100, yy + 2000, yy)
+            rows = left[hit]
+            days[rows], valid = _dates(yy, month, day, granularity)
+            other[rows] = valid & known
+    return days, iso, other, iso_shaped
+
+
+def _np_int(values: Any) -> np.ndarray:
+    out: np.ndarray = pc.fill_null(values, 0).to_numpy(zero_copy_only=False)
+    return out
 
 
 def _convert(
@@ -436,22 +459,38 @@ def _convert(
     granularity: str,
 ) -> _Column:
     """A column's cells converted where the stated rules read them exactly as the per-row
-    converters do; `ok` marks those (and empty cells)."""
+    converters do; `ok` marks those (and empty cells). A column of few distinct values (dates,
+    codes, categories) is converted once per value."""
     kind = ARROW_TYPES[col.type]
     if cells is None:
         return _Column(pa.nulls(n).cast(kind), np.ones(n, dtype=bool))
     t = _trim(cells)
+    encoded = pc.dictionary_encode(t)
+    if len(encoded.dictionary) * 2 > n:  # mostly distinct: convert the cells themselves
+        values, ok, marker, dash = _convert_values(col, t, plan, reading, granularity)
+        return _Column(values, ok, t, marker, dash)
+    index = encoded.indices.to_numpy(zero_copy_only=False)
+    values, ok, marker, dash = _convert_values(col, encoded.dictionary, plan, reading, granularity)
+    return _Column(values.take(index), ok[index], t, marker[index], dash[index])
+
+
+def _convert_values(
+    col: Column, t: Arr, plan: Any, reading: Any, granularity: str
+) -> tuple[Arr, np.ndarray, np.ndarray, np.ndarray]:
+    """(values, ok, marker, dash) of trimmed cells."""
+    kind = ARROW_TYPES[col.type]
+    n = len(t)
     empty = _np(pc.equal(t, ""))
     ascii_cells = _np(pc.string_is_ascii(t))
-    edges = _np(pc.match_substring_regex(cells, _EDGES)) if not ascii_cells.all() else None
+    edges = _np(pc.match_substring_regex(t, _EDGES)) if not ascii_cells.all() else None
     marker, dash = _markers(t, reading, ascii_cells)
     special = marker | dash
     if col.type == "string":
         ok = np.ones(n, dtype=bool) if edges is None else ~edges
         nothing = pa.array(empty | special)
-        return _Column(pc.if_else(nothing, pa.nulls(n).cast(pa.string()), t), ok, t, marker, dash)
+        return pc.if_else(nothing, pa.nulls(n).cast(pa.string()), t), ok, marker, dash
     if col.type == "integer" and col.thousands_dot_lost:
-        return _Column(pa.nulls(n).cast(kind), empty)
+        return pa.nulls(n).cast(kind), empty, marker & False, dash & False
     zero = reading.dash == "zero"
     if col.type in ("integer", "number"):
         num, plain, shaped = _number_values(t, plan.conventions.get(col.name, "id"))
@@ -464,25 +503,25 @@ def _convert(
         values_ok = read | (dash & zero)
         if col.type == "number":
             values = pa.array(num, mask=~values_ok, type=kind)
-            return _Column(values, read | empty | special, t, marker, dash)
+            return values, read | empty | special, marker, dash
         whole = values_ok & (np.floor(num) == num) & (np.abs(num) < 2.0**53)
         ints = np.where(whole, num, 0).astype(np.int64)
-        values = pa.array(ints, mask=~whole, type=kind)
-        return _Column(values, whole | empty | special, t, marker, dash)
+        return pa.array(ints, mask=~whole, type=kind), whole | empty | special, marker, dash
     if col.type == "date":
-        days, iso, other = _date_values(t, plan.orders.get(col.name, "dmy"), granularity)
-        iso_shaped = _np(pc.match_substring_regex(t, _ISO))
+        days, iso, other, iso_shaped = _date_values(
+            t, plan.orders.get(col.name, "dmy"), granularity
+        )
         marker &= ~iso_shaped
         dash &= ~iso_shaped
         special = marker | dash
         read = iso | (other & ~special)
         values = pa.array(days.astype(np.int32), mask=~read, type=pa.int32()).cast(pa.date32())
-        return _Column(values, read | empty | special, t, marker, dash)
+        return values, read | empty | special, marker, dash
     low = pc.ascii_lower(t)
     yes = _np(pc.is_in(low, pa.array(_YES))) & ascii_cells & ~special
     no = _np(pc.is_in(low, pa.array(_NO))) & ascii_cells & ~special
     values = pa.array(yes, mask=~(yes | no), type=pa.bool_())
-    return _Column(values, yes | no | empty | special, t, marker, dash)
+    return values, yes | no | empty | special, marker, dash
 
 
 def _count_markers(col: _Column, reading: Any, chosen: np.ndarray) -> None:
