@@ -857,7 +857,13 @@ class _Votes:
                 continue
             cells = block.cells[pos]
             ascii_cells = _np(pc.string_is_ascii(cells))
-            id_only, en_only = _number_votes(cells)
+            encoded = pc.dictionary_encode(cells)
+            if len(encoded.dictionary) * 2 > len(cells):
+                id_only, en_only = _number_votes(cells)
+            else:  # few distinct values: each judged once
+                index = encoded.indices.to_numpy(zero_copy_only=False)
+                id_once, en_once = _number_votes(encoded.dictionary)
+                id_only, en_only = id_once[index], en_once[index]
             for kind, mask in (("id", id_only & bulk & ascii_cells), ("en", en_only & bulk)):
                 hits = np.flatnonzero(mask & ascii_cells)
                 if len(hits):
@@ -870,7 +876,8 @@ class _Votes:
             if pos < len(block.cells):
                 cells = block.cells[pos]
                 ascii_cells = _np(pc.string_is_ascii(cells))
-                self.seen[name] |= _date_kinds(cells.filter(pa.array(bulk & ascii_cells)))
+                read = cells.filter(pa.array(bulk & ascii_cells))
+                self.seen[name] |= _date_kinds(pc.unique(read))  # a set: each value once
                 others = np.flatnonzero(bulk & ~ascii_cells)
                 for value in cells.take(others).to_pylist():
                     if e := _date_evidence(value):
