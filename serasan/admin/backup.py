@@ -32,6 +32,11 @@ day's warehouse dump and manifest are copied too, so the target alone can rebuil
 run writes `backups/lake/<YYYY-MM-DD>/manifest.json` (every key with its sha256 and size, what
 was copied, what the target holds that the lake no longer does) to the target and to the lake.
 
+Progress: `table_stats` advances the tracked progress (`serasan.common.progress.current()`)
+once per table with its rows, and `backup_lake` once per object; `run_backup` opens each phase
+with the `track` it is given (the CLI's `stderr_tracking`; nothing in a DAG), so each phase
+has its own label, total and time left.
+
 Nothing here deletes anything, in the lake or the target: retention (serasan.admin.retention) is the
 only code that deletes, and it prunes both, each deletion audited: warehouse dumps older than
 `SERASAN_BACKUP_KEEP_DAYS` (the newest 7 complete ones always stay), in the lake and in the
@@ -52,7 +57,8 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +67,7 @@ from sqlalchemy.dialects.postgresql import BIT
 from sqlalchemy.engine import URL, Connection, make_url
 
 from serasan.common.clock import JAKARTA
+from serasan.common.progress import current as current_progress
 from serasan.config.settings import Settings
 from serasan.lake.store import Lake, LakeError, LocalLake, S3Lake, open_lake
 from serasan.warehouse.names import LAYERS
@@ -78,6 +85,14 @@ NOT_INCLUDED = (
 )
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CHUNK = 1 << 20
+# the progress of each phase, as a person reads it: rows per table, then one "row" per object
+WAREHOUSE_PHASE = "backup gudang data (per tabel)"
+LAKE_PHASE = "backup lake (1 baris = 1 objek)"
+Track = Callable[[str], AbstractContextManager[Any]]  # opens a phase's progress by its label
+
+
+def _untracked(_label: str) -> AbstractContextManager[Any]:
+    return nullcontext()
 
 
 class BackupError(Exception):
@@ -190,6 +205,7 @@ def table_stats(conn: Connection) -> dict[str, dict[str, Any]]:
     same sum over sha256 of each row's Python repr; keys are table names.
     """
     out: dict[str, dict[str, Any]] = {}
+    progress = current_progress()  # one advance per table, with its rows
     if conn.dialect.name == "postgresql":
         for stmt in (
             "SET LOCAL TimeZone = 'UTC'",
@@ -206,7 +222,8 @@ def table_stats(conn: Connection) -> dict[str, dict[str, Any]]:
             ),
             {"s": list(LAYERS)},
         ).all()
-        for schema, name in names:
+        progress.set_total(len(names))
+        for done, (schema, name) in enumerate(names, start=1):
             t = sa.table(name, schema=schema).alias("t")
             md5 = sa.func.md5(sa.cast(sa.literal_column("t"), sa.Text))
             h = sa.cast(
@@ -217,6 +234,7 @@ def table_stats(conn: Connection) -> dict[str, dict[str, Any]]:
                 sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(h), 0)).select_from(t)
             ).one()
             out[f"{schema}.{name}"] = {"rows": int(rows), "checksum": str(total)}
+            progress.advance(int(rows), done)
         return out
     tables = (
         conn.execute(
@@ -228,7 +246,8 @@ def table_stats(conn: Connection) -> dict[str, dict[str, Any]]:
         .scalars()
         .all()
     )
-    for name in tables:
+    progress.set_total(len(tables))
+    for done, name in enumerate(tables, start=1):
         rows = total = 0
         result: sa.CursorResult[Any] = conn.execute(
             sa.select(sa.literal_column("*")).select_from(sa.table(name))
@@ -237,6 +256,7 @@ def table_stats(conn: Connection) -> dict[str, dict[str, Any]]:
             rows += 1
             total += int.from_bytes(hashlib.sha256(repr(tuple(row)).encode()).digest()[:8], "big")
         out[name] = {"rows": rows, "checksum": str(total)}
+        progress.advance(rows, done)
     return out
 
 
@@ -479,7 +499,9 @@ def backup_lake(
     copied: list[str] = []
     vanished: list[str] = []
     unchanged = copied_bytes = 0
-    for key in sorted(src):
+    progress = current_progress()  # one advance per object, copied or found unchanged
+    progress.set_total(len(src))
+    for done, key in enumerate(sorted(src), start=1):
         size, src_fp = src[key]
         entry = index.get(key) or {}
         known = entry.get("size") == size and entry.get("sha256")
@@ -504,6 +526,7 @@ def backup_lake(
                 if source.exists(key):
                     raise
                 vanished.append(key)  # deleted since the listing (an inbox upload moved)
+                progress.advance(1, done)
                 continue
             if sha != target_sha:
                 copied.append(key)
@@ -514,6 +537,7 @@ def backup_lake(
                 target_fp = have[1] if have else None
         objects[key] = {"sha256": sha, "size": size}
         new_index[key] = {"sha256": sha, "size": size, "source_fp": src_fp, "target_fp": target_fp}
+        progress.advance(1, done)
     stale = sorted(k for k in tgt if _mirrored(k) and k not in src)
     for key in stale:
         if key in index:
@@ -562,10 +586,12 @@ def run_backup(
     full: bool = False,
     day: str | None = None,
     logical_date: str | None = None,
+    track: Track = _untracked,
 ) -> dict[str, Any]:
     """The daily job: the warehouse dump (into the lake, or the folder `out`), then the lake
     into `target`, with the day's dump; a summary small enough for an XCom. `lake_only` skips
-    the dump, `no_lake` the copy."""
+    the dump, `no_lake` the copy. `track(label)` opens the progress of each phase (the CLI
+    passes `serasan.common.progress.stderr_tracking`)."""
     day = day or today()
     lake = open_lake(settings)
     summary: dict[str, Any] = {"day": day}
@@ -574,7 +600,8 @@ def run_backup(
     if backup_target is not None:
         _check_target(lake, backup_target)  # before anything is written
     if not lake_only:
-        m = dump_warehouse(settings, dump_lake, day=day, logical_date=logical_date)
+        with track(WAREHOUSE_PHASE):
+            m = dump_warehouse(settings, dump_lake, day=day, logical_date=logical_date)
         summary["warehouse"] = {
             k: m[k]
             for k in (
@@ -595,7 +622,8 @@ def run_backup(
     if backup_target is None:
         summary["lake"] = {"skipped": f"{TARGET_ENV} is not set: the lake was not backed up"}
         return summary
-    res = backup_lake(lake, backup_target, day=day, full=full)
+    with track(LAKE_PHASE):
+        res = backup_lake(lake, backup_target, day=day, full=full)
     if not lake_only:
         dumped = summary["warehouse"]["key"]
         copy_keys(dump_lake, backup_target, [dumped, dumped.rsplit("/", 1)[0] + "/manifest.json"])

@@ -10,6 +10,7 @@ decides what is late), and the engineers' messages, which never go to an OPD.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
@@ -21,6 +22,17 @@ from serasan.common.masking import mask_record
 from serasan.config.catalog import Catalog, Dataset
 
 MAX_EXAMPLES = 5
+# The reasons `serasan.parse.reader` gives the rows it skips on purpose (its Reject kind
+# "summary"): a 'Jumlah'/'Total' row, and the total row of the dataset's whole area ('Sumatera
+# Selatan' in a province table). They are counted among the rejected rows, but they are no
+# problem the OPD must fix, so an alert shows them on a line of their own.
+SUMMARY_REASONS = re.compile(
+    r"^(baris ringkasan \(Jumlah/Total\) tidak dimuat"
+    r"|summary row \(Jumlah/Total\) is not loaded"
+    r"|baris total .+ \(seluruh wilayah dataset\) tidak dimuat"
+    r"|total row of .+ \(the dataset's whole area\) is not loaded)$"
+)
+SUMMARY_RULE = "summary"  # the `aturan` of such a row among the examples
 
 TEXT = {
     "id": {
@@ -29,6 +41,8 @@ TEXT = {
         "intro": 'File "{filename}" untuk dataset "{title}" ({dataset}) sudah kami terima '
         "dan periksa pada {date}.",
         "counts": "Baris diterima: {rows_in}. Dimuat: {loaded}. Ditolak: {rejected}.",
+        "skipped": "{skipped} baris ringkasan/total dilewati (tidak dimuat, tidak perlu "
+        "diperbaiki).",
         "blocked": "Kebijakan dataset ini adalah 'block': karena ada baris yang salah, TIDAK ADA "
         "baris yang dimuat ke gudang data sampai file diperbaiki.",
         "warned": "Kebijakan dataset ini adalah 'warn': semua baris tetap dimuat, tetapi mohon "
@@ -49,6 +63,7 @@ TEXT = {
         "intro": 'We received and checked the file "{filename}" for dataset "{title}" '
         "({dataset}) on {date}.",
         "counts": "Rows received: {rows_in}. Loaded: {loaded}. Rejected: {rejected}.",
+        "skipped": "{skipped} summary/total rows skipped (not loaded, nothing to fix).",
         "blocked": "This dataset's policy is 'block': because some rows are wrong, NO rows were "
         "loaded into the warehouse until the file is fixed.",
         "warned": "This dataset's policy is 'warn': every row was loaded, but please fix the "
@@ -89,6 +104,14 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     return "\n".join([line, sep, *body])
 
 
+def is_summary(reason: str, examples: Sequence[dict[str, Any]] = ()) -> bool:
+    """Whether a problem's reason is that of a skipped summary or whole-area total row: one the
+    parser words so, or one an example row of rule "summary" gives."""
+    return bool(SUMMARY_REASONS.match(reason)) or any(
+        e.get("aturan") == SUMMARY_RULE and e.get("alasan") == reason for e in examples
+    )
+
+
 def compose(
     catalog: Catalog,
     ds: Dataset,
@@ -108,10 +131,16 @@ def compose(
     upload_hours: int = 72,
     lang: str = "id",
 ) -> Alert:
-    """Build the message; `problems` is (plain-words reason, row count) per failing rule."""
+    """Build the message; `problems` is (plain-words reason, row count) per failing rule.
+
+    Summary and whole-area total rows the parser skipped (`is_summary`) are not among the
+    problems, the examples or the rejected count: one line says how many were skipped."""
     t = TEXT.get(lang, TEXT["id"])
     opd = catalog.opd_of(ds)
     regency = catalog.regency(ds.regency)
+    skipped = sum(n for r, n in problems if is_summary(r, examples))
+    problems = [(r, n) for r, n in problems if not is_summary(r, examples)]
+    examples = [e for e in examples if e.get("aturan") != SUMMARY_RULE]
     fields = {
         "title": ds.title,
         "dataset": ds.id,
@@ -119,7 +148,8 @@ def compose(
         "date": run_date,
         "rows_in": rows_in,
         "loaded": loaded,
-        "rejected": rejected,
+        "rejected": max(rejected - skipped, 0),
+        "skipped": skipped,
         "status": status,
         "contact": opd.contacts[0].name,
         "location": rejected_location,
@@ -131,11 +161,14 @@ def compose(
         return t[key].format(**fields)
 
     parts = [f("hello"), "", f("intro"), f("counts")]
+    if skipped:
+        parts.append(f("skipped"))
     if status == LoadStatus.BLOCKED:
         parts.append(f("blocked"))
     elif status == LoadStatus.WARNED:
         parts.append(f("warned"))
-    parts += ["", f("what"), *[t["rule"].format(reason=r, count=n) for r, n in problems]]
+    if problems:
+        parts += ["", f("what"), *[t["rule"].format(reason=r, count=n) for r, n in problems]]
     if examples:
         cols = ["baris", "dimuat", "alasan", *[c for c in ds.column_names if c in examples[0]]][:8]
         masked = [mask_record(e, ds.pii_columns) for e in examples[:MAX_EXAMPLES]]

@@ -65,8 +65,10 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    """Dump the warehouse into the lake (or --out DIR) and copy the lake to the backup target."""
+    """Dump the warehouse into the lake (or --out DIR) and copy the lake to the backup target;
+    each phase's progress on standard error (a bar on a terminal, else a line per step)."""
     from serasan.admin.backup import BackupError, render, run_backup, target_settings
+    from serasan.common.progress import stderr_tracking
     from serasan.lake.store import LakeError
 
     s = settings()
@@ -78,6 +80,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
             lake_only=args.lake_only,
             no_lake=args.no_lake,
             full=args.full,
+            track=stderr_tracking,
         )
     except (BackupError, LakeError) as exc:
         return error(exc, 1)

@@ -4,8 +4,10 @@ An operator who runs `serasan ingest` while MinIO is down should read "the lake'
 minio:9000 does not answer", not 40 lines of urllib3. `explain` recognises the outages Serasan
 meets (S3, the warehouse database, SMTP, CKAN, and a timeout of any of them) by walking the
 exception chain, and says which service, at which address (never with a secret), and what to
-check. Any other error is one line too. The traceback goes to a log file under
-`SERASAN_HOME/logs/` whose path the line prints; `--verbose` shows it on the terminal instead.
+check; a CKAN portal that stayed down through the retries (`serasan.publish.ckan.PortalDown`)
+also says that its periods wait, pending, with the exports in the lake. Any other error is one
+line too. The traceback goes to a log file under `SERASAN_HOME/logs/` whose path the line
+prints; `--verbose` shows it on the terminal instead.
 """
 
 from __future__ import annotations
@@ -65,6 +67,16 @@ def explain(exc: BaseException) -> str:
     )
     slow = " did not answer in time (SERASAN_CONNECT_TIMEOUT_S / SERASAN_S3_READ_TIMEOUT_S)"
     down = " does not answer"
+    portal = next((e for e in chain if type(e).__name__ == "PortalDown"), None)
+    if portal is not None:  # serasan.publish.ckan: every period recorded as pending, then raised
+        where = getattr(portal, "portal", None) or _host(os.environ.get("SERASAN_CKAN_URL"))
+        how = slow if getattr(portal, "timed_out", False) else f" {getattr(portal, 'outage', '')}"
+        pending = sum(len(p) for p in getattr(portal, "pending", {}).values())
+        return (
+            f"the CKAN portal at {where}{how.rstrip()}: {pending} period(s) left pending, the "
+            "exports stay in the lake and the next run sends them; check that the portal runs "
+            "and SERASAN_CKAN_URL"
+        )
     refused = next((e for e in _chain(exc) if type(e).__name__ == "S3Error"), None)
     if refused is not None:  # the server answered, and said no
         return (

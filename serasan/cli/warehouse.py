@@ -106,7 +106,8 @@ def cmd_retract(args: argparse.Namespace) -> int:
 
 def cmd_reprocess(args: argparse.Namespace) -> int:
     """Transform and load a dataset's period again from its raw objects (after a suite or
-    parser change); one warehouse transaction."""
+    parser change); one warehouse transaction. Its progress, file by file, on standard error."""
+    from serasan.common.progress import stderr_tracking
     from serasan.pipeline.corrections import reprocess
     from serasan.runtime.context import RunContext
 
@@ -116,7 +117,10 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
     # each load runs again as of its own logical date; run_date is only the fallback
     ctx = RunContext(settings=settings(), catalog=catalog, run_date=today(), dag_id="serasan-cli")
     return _operation(
-        args, lambda: reprocess(ctx, args.dataset, args.period, actor(args), args.reason)
+        args,
+        lambda: reprocess(
+            ctx, args.dataset, args.period, actor(args), args.reason, track=stderr_tracking
+        ),
     )
 
 

@@ -18,12 +18,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from serasan.common.enums import LoadStatus, ObjectAction
+from serasan.common.progress import Progress
 from serasan.config.catalog import Catalog, Dataset
 from serasan.pipeline.handoff import RawObject
 from serasan.pipeline.load import finish_load, prepare_load, record_load
@@ -193,13 +196,35 @@ def _plan(conn: Connection, ds: Dataset, period: str) -> tuple[list[dict[str, An
     return replay, undo
 
 
+Track = Callable[[str], AbstractContextManager[Any]]  # opens a progress by its label
+
+
+def _untracked(_label: str) -> AbstractContextManager[Any]:
+    return nullcontext()
+
+
+def _rows_counted(progress: Progress) -> int:
+    """The rows a tracker has been told of so far (its `rows`, which the API does not name)."""
+    return int(getattr(progress, "rows", 0))
+
+
 def reprocess(
-    ctx: RunContext, dataset_id: str, period: str, actor: str | None, reason: str | None
+    ctx: RunContext,
+    dataset_id: str,
+    period: str,
+    actor: str | None,
+    reason: str | None,
+    track: Track = _untracked,
 ) -> dict[str, Any]:
     """Parse, validate and load again, from raw, every load covering `period`; one transaction.
 
     `ctx.catalog` holds the suites and parsers to apply now. Each load runs again as of its
     original logical date, so rules about dates judge the file as they did the first time.
+
+    `track(label)` opens the progress of each file parsed and validated again, one after the
+    other (the CLI passes `serasan.common.progress.stderr_tracking`), labelled with the file's
+    place among them ("berkas 2/5"): the parser reports its rows and bytes as it reads, and the
+    file's rows are counted in full once it is done.
     """
     ds = ctx.catalog.dataset(dataset_id)
     with ctx.engine.begin() as conn:
@@ -207,7 +232,8 @@ def reprocess(
         replay, _ = _plan(conn, ds, period)
     run_id = ctx.run_id or f"reprocess-{_now()}"
     work = []
-    for run in replay:  # parse and validate again, before the warehouse is touched
+    # parse and validate again, before the warehouse is touched
+    for place, run in enumerate(replay, start=1):
         lctx = dataclasses.replace(
             ctx,
             run_date=run["logical_date"],
@@ -215,9 +241,14 @@ def reprocess(
             dag_id=run["dag_id"] or ctx.dag_id,
             force=True,
         )
-        staged = transform(
-            lctx, ds, RawObject(dataset=ds.id, sha256=run["sha256"], raw_key=run["raw_key"])
-        )
+        name = str(run["raw_key"]).rsplit("/", 1)[-1]
+        with track(f"reprocess {ds.id} {period}, berkas {place}/{len(replay)} ({name})") as file:
+            staged = transform(
+                lctx, ds, RawObject(dataset=ds.id, sha256=run["sha256"], raw_key=run["raw_key"])
+            )
+            # the file's rows the parser did not report as it read (a small or XLSX file)
+            if isinstance(file, Progress) and (unseen := staged.rows_in - _rows_counted(file)) > 0:
+                file.advance(unseen)
         work.append((run, lctx, staged, prepare_load(lctx, ds, staged)))
     loads = []
     with ctx.engine.begin() as conn:

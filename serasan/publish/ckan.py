@@ -10,9 +10,12 @@ resource's `hash` and the period in `periode`). What each portal holds is record
   metadata did (with its resources passed back, since `package_update` deletes the others);
 - an outage (connection refused, timeout, HTTP 5xx or 429) is retried with exponential backoff
   (`retries` more attempts, `backoff` seconds doubling); if the portal stays down the periods
-  are left `pending` with the error, reported in `PublishResult.pending`, and the call does not
-  raise: nothing is lost, and the next call publishes what is pending or has changed
-  (`unpublished` tells the exporter which periods to read back from the lake);
+  are left `pending` with the error, reported in `PublishResult.pending` (and the outage in
+  `PublishResult.outage`), and the call does not raise: nothing is lost, and the next call
+  publishes what is pending or has changed (`unpublished` tells the exporter which periods to
+  read back from the lake). A caller that already met the outage passes it as `down`: the
+  periods are left pending without waiting out the retries again. Whoever publishes by hand
+  (`serasan export`) is told with `PortalDown`, raised once everything is recorded;
 - CKAN's refusals (ValidationError, NotAuthorized, other API errors) are not retried: they are
   recorded on the pending rows with CKAN's message and reported in `PublishResult.errors`;
 - a period the PII scanner blocked is never uploaded, its row is `blocked`;
@@ -168,6 +171,10 @@ class PublishResult:
     pending: list[str] = field(default_factory=list)  # periods still to publish (retried later)
     errors: list[str] = field(default_factory=list)  # why, one message per failure
     blocked: list[str] = field(default_factory=list)  # periods the PII scanner held back
+    # the portal stayed unavailable (refused, timed out, 5xx/429) after the retries: in a few
+    # words ("refused the connection", "did not answer in time", "answered HTTP 503"); None
+    # when it answered, even with a refusal of CKAN's own
+    outage: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -315,6 +322,39 @@ class PortalUnavailable(requests.RequestException):
     """The portal answered 5xx or 429: an outage, worth retrying."""
 
 
+class PortalDown(Exception):
+    """The portal stayed unavailable through the retries: every period to publish was left
+    `pending` in meta.publication (the export files stay in the lake), for the next run."""
+
+    def __init__(self, portal_url: str, outage: str, pending: Mapping[str, list[str]]) -> None:
+        self.portal = _portal_key(portal_url)  # no user info, query or token
+        self.outage, self.pending = outage, dict(pending)
+        periods = sum(len(p) for p in self.pending.values())
+        super().__init__(
+            f"the CKAN portal at {self.portal} {outage}: {periods} period(s) of "
+            f"{len(self.pending)} dataset(s) left pending in meta.publication; the exports stay "
+            "in the lake and the next `serasan export` or export DAG run sends them"
+        )
+
+    @property
+    def timed_out(self) -> bool:
+        return self.outage == TIMED_OUT
+
+
+TIMED_OUT = "did not answer in time"
+
+
+def outage_words(exc: BaseException) -> str:
+    """An outage in a few words, without the URL or the token."""
+    if isinstance(exc, requests.Timeout):
+        return TIMED_OUT
+    if isinstance(exc, PortalUnavailable):
+        return f"answered {str(exc).split(' from ', 1)[0]}"
+    if "refused" in str(exc).lower():
+        return "refused the connection"
+    return "could not be reached"
+
+
 def _raise_on_outage(response: requests.Response, *_args: Any, **_kwargs: Any) -> None:
     """A response hook: ckanapi would turn a 503 page into a plain API error; we retry it."""
     if response.status_code >= 500 or response.status_code == 429:
@@ -325,11 +365,15 @@ TRANSIENT = (requests.ConnectionError, requests.Timeout, PortalUnavailable)
 
 
 class _Failed(Exception):
-    """A call that did not succeed: after all retries (`transient`), or refused by CKAN."""
+    """A call that did not succeed: after all retries (`transient`, the outage in `outage`), or
+    refused by CKAN."""
 
-    def __init__(self, message: str, attempts: int, transient: bool) -> None:
+    def __init__(
+        self, message: str, attempts: int, transient: bool, outage: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message, self.attempts, self.transient = message, attempts, transient
+        self.outage = outage
 
 
 def _describe(exc: Exception) -> str:
@@ -349,7 +393,13 @@ class _Portal:
     """One session with a portal: outages retried, CKAN's refusals not, the token scrubbed."""
 
     def __init__(
-        self, url: str, token: str, *, retries: int, backoff: float, timeout: float
+        self,
+        url: str,
+        token: str,
+        *,
+        retries: int,
+        backoff: float,
+        timeout: float | tuple[float, float],
     ) -> None:
         session = requests.Session()
         session.hooks["response"].append(_raise_on_outage)
@@ -380,7 +430,7 @@ class _Portal:
     ) -> tuple[Any, int]:
         """The action's result and the attempts it took; `already_done` is asked before a
         retry whether a lost answer had in fact succeeded (so a retry creates no duplicate)."""
-        reason = ""
+        reason, outage = "", "could not be reached"
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
@@ -390,6 +440,7 @@ class _Portal:
                 return self.once(action, data, upload), attempt + 1
             except TRANSIENT as exc:
                 reason = self.scrub(f"portal unavailable: {exc}")
+                outage = outage_words(exc)
                 log.warning(
                     "CKAN %s: attempt %d of %d failed: %s",
                     action,
@@ -411,6 +462,7 @@ class _Portal:
             f"{action}: {reason} (after {self.retries + 1} attempts)",
             self.retries + 1,
             transient=True,
+            outage=outage,
         )
 
 
@@ -589,14 +641,17 @@ def publish_dataset(
     retries: int = 4,
     backoff: float = 1.0,
     blocked: Collection[str] = frozenset(),
-    timeout: float = 60.0,
+    timeout: float | tuple[float, float] = 60.0,
+    down: str | None = None,
 ) -> PublishResult:
     """Create or update the dataset's package and one resource per period of `files`.
 
     Never raises for an outage or a refusal: those periods are left `pending` in
-    meta.publication and listed in the result. Raises CkanConfigError (after recording) when
-    the catalog cannot be published. `retries` more attempts follow a failed one, waiting
-    `backoff` seconds, doubled each time; `timeout` bounds each HTTP request.
+    meta.publication and listed in the result (an outage also in `result.outage`). Raises
+    CkanConfigError (after recording) when the catalog cannot be published. `retries` more
+    attempts follow a failed one, waiting `backoff` seconds, doubled each time; `timeout`
+    bounds each HTTP request (seconds, or (connect, read)). `down`: an outage the caller met
+    already; the portal is not called, the periods it lacks are left pending.
     """
     if len({f.period for f in files}) != len(files):
         raise ValueError(f"dataset {ds.id}: more than one file for the same period")
@@ -612,7 +667,14 @@ def publish_dataset(
             rec.add(f, PublishStatus.PENDING, error=str(exc))
         _save(engine, rec.rows)
         raise
-    if todo:
+    if todo and down is not None:
+        result.outage = down
+        for f in todo:
+            if _recorded_as_published(f, rec):
+                result.unchanged += 1
+            else:
+                _left_pending(f, rec, result, f"not attempted: the portal {down}", 0)
+    elif todo:
         portal = _Portal(portal_url, token, retries=retries, backoff=backoff, timeout=timeout)
         try:
             _publish_files(portal, ds, wanted, todo, rec, result)
@@ -664,6 +726,7 @@ def _publish_files(
     except _Failed as exc:
         log.warning("CKAN: package %s: %s", wanted["name"], exc.message)
         result.errors.append(f"package {wanted['name']}: {exc.message}")
+        result.outage = exc.outage
         for f in todo:  # the portal was not seen: what meta.publication says it has, it has
             if _recorded_as_published(f, rec):
                 result.unchanged += 1
@@ -698,6 +761,7 @@ def _publish_one(
         log.warning("CKAN: %s period %s: %s", ds.id, f.period, exc.message)
         result.errors.append(f"period {f.period}: {exc.message}")
         _left_pending(f, rec, result, exc.message, exc.attempts)
+        result.outage = result.outage or exc.outage
         return exc.message if exc.transient else None
     rec.published(f, res["id"], attempts)
     if existing is None:

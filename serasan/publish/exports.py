@@ -861,16 +861,30 @@ def export_regency(
 
 
 def publish_regency(
-    ctx: RunContext, regency: str, datasets: Collection[str] | None = None
+    ctx: RunContext,
+    regency: str,
+    datasets: Collection[str] | None = None,
+    *,
+    fail_on_outage: bool | None = None,
 ) -> dict[str, Any]:
     """Send every dataset's ready periods (or those of `datasets`) to the CKAN portal;
-    unchanged ones are no-ops."""
+    unchanged ones are no-ops.
+
+    Each request is bounded by SERASAN_CONNECT_TIMEOUT_S (connecting) and
+    SERASAN_S3_READ_TIMEOUT_S (waiting for the answer). When the portal stays unavailable
+    through one dataset's retries, the other datasets' periods are left pending without
+    waiting again. Then, with `fail_on_outage` (default: outside a DAG run, when no next run
+    comes back for the pending periods by itself), `ckan.PortalDown` is raised once everything
+    is recorded; in a DAG run the result says it and the next run sends them.
+    """
     from serasan.publish import ckan
 
     portal = ckan.configured_portal(ctx.settings)
     if portal is None:
         return {}
     url, token = portal
+    timeout = (ctx.settings.connect_timeout_s, ctx.settings.s3_read_timeout_s)
+    outage: str | None = None
     runs = ctx.t("meta", "export_run")
     out: dict[str, Any] = {}
     for ds in ctx.catalog.export_views(regency):
@@ -900,10 +914,23 @@ def publish_regency(
         # the package's extras come from the newest period's metadata
         meta = json.loads(ctx.lake.get(ready[-1]["lake_prefix"] + "metadata.json")) if ready else {}
         res = ckan.publish_dataset(
-            ctx.engine, url, token, ctx.catalog, ds, meta, files, blocked=blocked
+            ctx.engine,
+            url,
+            token,
+            ctx.catalog,
+            ds,
+            meta,
+            files,
+            blocked=blocked,
+            timeout=timeout,
+            down=outage,
         )
+        outage = outage or res.outage
         out[ds.id] = dataclasses.asdict(res)
         # the DCAT record now gives the portal's resource URLs as download URLs (rewritten
         # only when its bytes change)
         _dataset_documents(ctx, ds)
+    if outage is not None and (ctx.dag_id is None if fail_on_outage is None else fail_on_outage):
+        pending = {k: r["pending"] for k, r in out.items() if r["pending"]}
+        raise ckan.PortalDown(url, outage, pending)
     return out
