@@ -360,17 +360,20 @@ _NUMBER_SHAPE = {
 
 
 def _markers(t: Arr, reading: Any, ascii_cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(empty-marker cells, dash cells) as `CellReading.read` sees them. A non-ASCII cell is a
-    marker only when equal to one (casefold may differ from lower there: such cells, if
-    markers, fail every other rule and go row by row)."""
+    """(empty-marker cells, dash cells) as `CellReading.read` sees them: `str.casefold`, which
+    is lower case for ASCII and is applied by Python itself to the other cells."""
     n = len(t)
     marker = np.zeros(n, dtype=bool)
     dash = np.zeros(n, dtype=bool)
     if reading.dash != "value":
         dash = _np(pc.is_in(t, pa.array(sorted(DASHES))))
     if reading.na:
-        lowered = pc.if_else(pa.array(ascii_cells), pc.ascii_lower(t), t)
-        marker = _np(pc.is_in(lowered, pa.array(sorted(reading.na)))) & ~dash
+        marker = _np(pc.is_in(pc.ascii_lower(t), pa.array(sorted(reading.na)))) & ascii_cells
+        others = np.flatnonzero(~ascii_cells)
+        if len(others):
+            texts = t.take(others).to_pylist()
+            marker[others] = [(v or "").casefold() in reading.na for v in texts]
+        marker &= ~dash
     return marker, dash
 
 
@@ -722,7 +725,8 @@ def _in_period(converted: _Column, col: Column, ctx: PeriodContext) -> _Column:
     values = converted.values
     same = pc.fill_null(pc.equal(values, expected), True).to_numpy(zero_copy_only=False)
     filled = pc.fill_null(values, expected)
-    return _Column(filled, converted.ok & same)
+    # its empty markers and dashes were read (and are counted) before the context filled them
+    return _Column(filled, converted.ok & same, converted.text, converted.marker, converted.dash)
 
 
 _NULL = "\x00"  # a null in a composite key: no line holds a NUL (such files fall back)

@@ -24,8 +24,9 @@ import pyarrow as pa
 from serasan.common.arrow import ARROW_TYPES
 from serasan.common.clock import MONTH_NUMBERS as MONTHS
 from serasan.common.progress import current as current_progress
-from serasan.config.catalog import Dataset
-from serasan.parse import lost_dot, regions
+from serasan.config.catalog import Column, Dataset
+from serasan.config.reading import DASHES
+from serasan.parse import lost_dot, regions, relative_dates
 from serasan.parse.empties import NOT_SPECIAL, CellReading, Tally
 from serasan.parse.period_context import PeriodContext
 from serasan.parse.period_context import resolve as resolve_period
@@ -347,6 +348,9 @@ def _to_number(v: Any, convention: str) -> float | None:
     return -out if neg else out
 
 
+INT64_MAX = 2**63 - 1
+
+
 def _to_integer(v: Any, convention: str) -> int | None:
     try:
         num = _to_number(v, convention)
@@ -359,7 +363,21 @@ def _to_integer(v: Any, convention: str) -> int | None:
     if not float(num).is_integer():
         # 50.36 people: a decimal, or 50.360 whose thousands dot became a decimal point
         raise _Bad("bilangan bulat", "a whole number", lost_dot.both_readings(v))
-    return int(num)
+    whole = int(num)
+    if abs(whole) >= 2**53 and isinstance(v, str):  # beyond a float's exact whole numbers
+        digits = re.sub(r"[^0-9-]", "", v.split("," if convention == "id" else ".")[0])
+        if re.fullmatch(r"-?\d+", digits):
+            whole = int(digits)
+    if abs(whole) > INT64_MAX:
+        raise _Bad(
+            "bilangan bulat",
+            "a whole number",
+            (
+                f"terlalu besar untuk disimpan (batasnya {INT64_MAX:,})".replace(",", "."),
+                f"too large to store (the limit is {INT64_MAX:,})",
+            ),
+        )
+    return whole
 
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
@@ -509,6 +527,7 @@ def read_head(
         [
             *([ds.period.column] if period else []),
             *([ds.region.source_column] if ds.region and ds.region.source_column else []),
+            *[c.precision_column for c in ds.columns if c.precision_column],
         ]
     )
     try:
@@ -570,7 +589,7 @@ def settle_plan(
     for col in ds.columns:
         if period and col.name == ds.period.column:
             notes.append(period.note(col.header, in_file=col.name in positions))
-        elif col.name not in positions and not regions.fills(ds, col.name):
+        elif col.name not in positions and not _filled(ds, col.name):
             notes.append(f"column {col.header!r} is absent from the file; left empty")
     return Plan(head.header_idx, positions, head.width, conventions, orders, notes)
 
@@ -615,8 +634,16 @@ class RowParser:
         plan: Plan,
         context: PeriodContext | None,
         region: regions.RowResolver | None,
+        collected: dt.date | None = None,
     ) -> None:
         self.ds, self.plan, self.region = ds, plan, region
+        self.collected = collected
+        # relative date columns whose precision goes to a column of its own
+        self.precisions = [
+            (c, ds.column_names.index(c.precision_column))
+            for c in ds.columns
+            if c.relative and c.precision_column
+        ]
         self.width = plan.width
         self.needed = (
             max(
@@ -635,7 +662,7 @@ class RowParser:
         self.rejects: list[Reject] = []
         self.rows_in = 0
         self.tally, self.fixes = Tally.of(ds), lost_dot.Corrections()
-        self.converters = _converters(ds, plan, self.tally, self.fixes, context)
+        self.converters = _converters(ds, plan, self.tally, self.fixes, context, collected)
         self.columns = [(c.name, plan.positions.get(c.name)) for c in ds.columns]
         self.schema = pa.schema(
             [*[(c.name, ARROW_TYPES[c.type]) for c in ds.columns], (ROW_COL, pa.int32())]
@@ -691,6 +718,8 @@ class RowParser:
             for spec, out in zip(self.converters, column_values, strict=True):
                 pos = spec[1]
                 out.append(spec[2](row[pos] if pos is not None and pos < n else None))
+            for relative, target in self.precisions:
+                column_values[target][-1] = self._precision(relative, row)
             if region is not None:
                 region.row = number
                 miss = region.apply(column_values)
@@ -739,6 +768,16 @@ class RowParser:
             return
         self.row_numbers.append(number)
 
+    def _precision(self, col: Column, row: list[Any]) -> str | None:
+        """day, week, month or year: what a relative date cell's words support."""
+        pos = self.plan.positions.get(col.name)
+        raw = _text(row[pos]) if pos is not None and pos < len(row) else None
+        if raw is None or raw.casefold() in self.tally.readings[col.name].na or raw in DASHES:
+            return None
+        if self.collected is not None and (got := relative_dates.read(raw, self.collected)):
+            return got[1]
+        return "day"
+
     def notes(self) -> list[str]:
         region = self.region
         return (
@@ -757,6 +796,7 @@ def parse_stream(
     aliases: AliasTable | None = None,
     *,
     fast: bool | None = None,
+    collected: dt.date | None = None,
 ) -> ParseResult:
     """Parse one OPD file into the dataset's typed schema, keeping every row accounted for.
 
@@ -770,13 +810,14 @@ def parse_stream(
     """
     if fast is None:
         fast = os.environ.get("SERASAN_PARSE_FAST", "1") not in ("0", "false", "no")
-    if fast:
+    collected = collected or ds.source.collected_on
+    if fast and not any(c.relative for c in ds.columns):  # relative dates: row by row
         from serasan.parse import fast_csv
 
         done = fast_csv.parse(opener, filename, ds, period, aliases)
         if done is not None:
             return done
-    return parse_rows(opener, filename, ds, period, aliases)
+    return parse_rows(opener, filename, ds, period, aliases, collected=collected)
 
 
 def parse_rows(
@@ -785,6 +826,8 @@ def parse_rows(
     ds: Dataset,
     period: str | None = None,
     aliases: AliasTable | None = None,
+    *,
+    collected: dt.date | None = None,
 ) -> ParseResult:
     """Today's per-row reader: two streaming passes over the file (conventions, then
     conversion in batches of CHUNK rows), so memory holds the typed result, not the file's
@@ -793,7 +836,7 @@ def parse_rows(
     plan = _plan(opener, filename, ds, context)
     _, rows = iter_rows(opener, filename, ds)
     region = regions.for_dataset(ds, regions.default_aliases() if aliases is None else aliases)
-    parser = RowParser(ds, plan, context, region)
+    parser = RowParser(ds, plan, context, region, collected or ds.source.collected_on)
     batches: list[pa.RecordBatch] = []
     progress = current_progress()
     for index, (number, row) in enumerate(rows):
@@ -824,9 +867,18 @@ def parse_file(
     aliases: AliasTable | None = None,
     *,
     fast: bool | None = None,
+    collected: dt.date | None = None,
 ) -> ParseResult:
     """`parse_stream` over bytes already in memory."""
-    return parse_stream(lambda: io.BytesIO(data), filename, ds, period, aliases, fast=fast)
+    return parse_stream(
+        lambda: io.BytesIO(data), filename, ds, period, aliases, fast=fast, collected=collected
+    )
+
+
+def _filled(ds: Dataset, column: str) -> bool:
+    """Columns the parser fills rather than reads: the region's source column, and the
+    precision of relative dates."""
+    return regions.fills(ds, column) or any(c.precision_column == column for c in ds.columns)
 
 
 def _is_summary(row: list[Any], positions: dict[str, int], ds: Dataset) -> bool:
@@ -884,6 +936,7 @@ def _converters(
     tally: Tally,
     fixes: lost_dot.Corrections,
     period: PeriodContext | None = None,
+    collected: dt.date | None = None,
 ) -> list[tuple[str, int | None, Any]]:
     """One function per catalog column, built once per file (the hot loop calls them).
 
@@ -904,11 +957,10 @@ def _converters(
         elif col.type in ("integer", "number"):
             fn = _number_fn(col.type, plan.conventions.get(col.name, "id"), reading)
         elif col.type == "date":
-            fn = _date_fn(
-                plan.orders.get(col.name, "dmy"),
-                ds.period.granularity if col.name == ds.period.column else "day",
-                reading,
-            )
+            granularity = ds.period.granularity if col.name == ds.period.column else "day"
+            fn = _date_fn(plan.orders.get(col.name, "dmy"), granularity, reading)
+            if col.relative:
+                fn = _relative_fn(fn, col.header, granularity, collected)
         else:
             fn = _with_markers(_to_bool, reading)
         if period is not None and col.name == ds.period.column:
@@ -959,6 +1011,30 @@ def _lost_dot_fn(header: str, reading: CellReading, fixes: lost_dot.Corrections)
     return convert
 
 
+def _relative_fn(
+    fn: Callable[[Any], object], header: str, granularity: str, collected: dt.date | None
+) -> Any:
+    """A date column that may say "3 bulan lalu" (`serasan.parse.relative_dates`): resolved
+    against the collection date; without one, the file is refused, naming the setting."""
+
+    def convert(v: Any) -> Any:
+        if type(v) is str and relative_dates.looks_relative(v):
+            if collected is None:
+                raise ParseError(
+                    f"kolom {header!r} berisi tanggal relatif {v.strip()!r}, padahal tanggal "
+                    "pengumpulan file tidak diketahui: nyatakan source.collected_on di katalog "
+                    "atau berikan --collected-on (column {header!r} holds the relative date "
+                    f"{v.strip()!r} but the file's collection date is unknown: declare "
+                    "source.collected_on in the catalog or pass --collected-on)"
+                )
+            got = relative_dates.read(v, collected)
+            if got is not None:
+                return _truncate(got[0], granularity)
+        return fn(v)
+
+    return convert
+
+
 def _period_fn(fn: Callable[[Any], object], ctx: PeriodContext) -> Any:
     """The period column when the period comes from context: empty (or absent) takes it, and
     a row naming another period is rejected."""
@@ -988,7 +1064,7 @@ def _number_fn(kind: str, convention: str, reading: CellReading | None = None) -
                 num = float(t.replace(",", ".")) if convention == "id" else float(t)
                 if kind == "number":
                     return num
-                if num.is_integer():
+                if num.is_integer() and abs(num) < 2**53:
                     return int(num)
             elif reading is not None and (got := reading.read(t)) is not NOT_SPECIAL:
                 return got

@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import json
+import os
 import zipfile
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ BINARY_MAGIC = {
 }
 Opener = Callable[[], IO[bytes]]
 DATA_SHEET = "Data"  # read when the catalog declares no sheet and a workbook has one so named
+XLSX_READER_ENV = "SERASAN_XLSX_READER"  # calamine (default) or openpyxl, the reference
 
 
 class ParseError(Exception):
@@ -192,8 +194,31 @@ def _workbook(opener: Opener, filename: str) -> tuple[IO[bytes], Any]:
         ) from None
 
 
+def xlsx_reader() -> str:
+    """The XLSX reader: calamine (Rust, the default) or openpyxl (the reference, chosen with
+    SERASAN_XLSX_READER=openpyxl). calamine reads a workbook only where it gives openpyxl's
+    values (`serasan.parse.xlsx_calamine`); elsewhere openpyxl does, and says so."""
+    return "openpyxl" if os.environ.get(XLSX_READER_ENV, "").lower() == "openpyxl" else "calamine"
+
+
 def xlsx_sheets(opener: Opener, filename: str) -> list[str]:
-    """The names of a workbook's worksheets, in the order of its tabs."""
+    """The names of a workbook's worksheets, in the order of its tabs.
+
+    Read by openpyxl's reader without the shared strings and the sheets' cells (fast on large
+    workbooks); whatever that refuses is refused as `xlsx_sheets_openpyxl` refuses it."""
+    if xlsx_reader() == "calamine":
+        from serasan.parse.xlsx_calamine import read_book
+
+        check_zip(opener, filename)
+        try:
+            return read_book(opener).names
+        except Exception:  # noqa: S110 - the reference below gives openpyxl's own refusal
+            pass
+    return xlsx_sheets_openpyxl(opener, filename)
+
+
+def xlsx_sheets_openpyxl(opener: Opener, filename: str) -> list[str]:
+    """`xlsx_sheets` by openpyxl's `load_workbook`: the reference."""
     fh, wb = _workbook(opener, filename)
     try:
         return [ws.title for ws in wb.worksheets]
@@ -203,10 +228,33 @@ def xlsx_sheets(opener: Opener, filename: str) -> list[str]:
 
 
 def xlsx_rows(
-    opener: Opener, filename: str, sheet: str | int | None = None
+    opener: Opener,
+    filename: str,
+    sheet: str | int | None = None,
+    notes: list[str] | None = None,
 ) -> Generator[tuple[int, list[Any]], None, None]:
     """The rows of one worksheet: `sheet` as `pick_sheet` reads it (default Data, else the
-    first)."""
+    first), each as (its row number in the spreadsheet, its cells), from row 1.
+
+    Read by calamine where it gives exactly what `xlsx_rows_openpyxl` gives (values, types, row
+    numbers, row widths and refusals), else by openpyxl: that decision is logged and, when
+    `notes` is given, added to it."""
+    if xlsx_reader() == "openpyxl":
+        yield from xlsx_rows_openpyxl(opener, filename, sheet)
+        return
+    from serasan.parse import xlsx_calamine
+
+    check_zip(opener, filename)
+    yield from xlsx_calamine.read(
+        opener, filename, sheet, lambda: xlsx_rows_openpyxl(opener, filename, sheet), notes
+    )
+
+
+def xlsx_rows_openpyxl(
+    opener: Opener, filename: str, sheet: str | int | None = None
+) -> Generator[tuple[int, list[Any]], None, None]:
+    """`xlsx_rows` by openpyxl's read-only reader: the reference the calamine path is held
+    to (tests/unit/test_xlsx_calamine.py), and the path for what calamine reads otherwise."""
     fh, wb = _workbook(opener, filename)
     try:
         ws = wb[pick_sheet([w.title for w in wb.worksheets], sheet, filename)]
