@@ -6,6 +6,7 @@ the file, the field and what was expected, so the catalog can be fixed without r
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -30,6 +31,7 @@ from serasan.common.paths import CATALOG_DIR, EXPECTATIONS_DIR
 from serasan.config.reading import dataset_problems as reading_problems
 from serasan.config.regions import load_aliases, region_problems
 from serasan.config.source_params import PARAMS_MODELS
+from serasan.config.voice import Programme, Voice, programme_problems, voice_problems
 from serasan.reference.names import NO_ALIASES, AliasTable
 
 PILLARS: dict[str, str] = {
@@ -90,6 +92,12 @@ class Column(_Strict):
     dash: Literal["empty", "zero"] | None = None  # what '-' means here (default: the dataset's)
     # an integer count whose thousands dot became a decimal point (50.36 -> 50360)
     thousands_dot_lost: bool = False
+    # date columns: also read "3 bulan lalu", "2 years ago", resolved against the file's
+    # collection date (source.collected_on, or --collected-on), keeping their precision
+    relative: bool = False
+    # the text column (absent from files, filled by the parser) that receives each date's
+    # precision: day, week, month or year ("2 years ago" is a year, not a day)
+    precision_column: str | None = None
 
     @property
     def header(self) -> str:
@@ -102,6 +110,9 @@ class Source(_Strict):
     # spreadsheet: the workbook sheet with the data, by name or 1-based position (a number);
     # default the sheet named Data, else the first (serasan.config.reading checks it)
     sheet: str | StrictInt | None = None
+    # the day the files were collected (a one-off export of reviews): relative dates
+    # ("3 months ago") are resolved against it; `--collected-on` gives it per file
+    collected_on: dt.date | None = None
 
 
 class PeriodSpec(_Strict):
@@ -183,6 +194,7 @@ class Dataset(_Strict):
     # cells read as empty besides blank ones (default: NA, N/A, #N/A, n.a., ..., …)
     na_values: list[str] | None = None
     dash: Literal["empty", "zero"] = "empty"  # what '-' means in number columns
+    voice: Voice | None = None  # a citizen-voice dataset: which columns say what
 
     @field_validator("columns")
     @classmethod
@@ -303,6 +315,7 @@ class Catalog:
     datasets: dict[str, Dataset]
     kpis: dict[str, Kpi]
     files: dict[str, Path] = field(default_factory=dict)  # object key -> file it came from
+    programmes: dict[str, Programme] = field(default_factory=dict)  # catalog/programmes.yaml
     expectations_dir: Path = EXPECTATIONS_DIR  # where `suites` reads each dataset's GX suite
     aliases: AliasTable = NO_ALIASES  # region-name variants, catalog/aliases.yaml
 
@@ -482,6 +495,16 @@ def load_catalog(
                     f"{kpi_path}: [{i}].query: reads {{{ref[0]}.{ref[1]}}}, "
                     f"which is not one of its sources"
                 )
+    programmes: dict[str, Programme] = {}
+    prog_path = root / "programmes.yaml"
+    raw_programmes = _read_yaml(prog_path, problems) if prog_path.exists() else []
+    parsed: list[tuple[int, Programme]] = []
+    for i, item in enumerate(raw_programmes or []):
+        prog = _parse(Programme, item, prog_path, problems, loc_prefix=(i,))
+        if prog is not None:
+            parsed.append((i, prog))
+            programmes[prog.code] = prog
+    problems += programme_problems(parsed, regencies, datasets, kpis, prog_path)
     aliases, alias_problems = load_aliases(root)
     problems += alias_problems
     if problems:
@@ -494,6 +517,7 @@ def load_catalog(
         files=files,
         expectations_dir=expectations_dir,
         aliases=aliases,
+        programmes=programmes,
     )
 
 
@@ -530,6 +554,8 @@ def _check_dataset(ds: Dataset, regencies: dict[str, Regency], path: Path) -> li
         problems += _check_source_params(ds, path)
     problems += reading_problems(ds, path)
     problems += region_problems(ds, path)
+    problems += voice_problems(ds, path)
+    problems += _relative_problems(ds, path)
     for c in ds.columns:
         if c.pii_export != "drop" and not c.pii:
             problems.append(
@@ -547,6 +573,25 @@ def _check_dataset(ds: Dataset, regencies: dict[str, Regency], path: Path) -> li
             f"{path}: primary_key: a replace_period dataset must have its period "
             f"column {ds.period.column!r} in the key"
         )
+    return problems
+
+
+def _relative_problems(ds: Dataset, path: Path) -> list[str]:
+    """Relative dates are dates, and their precision goes to a text column the parser fills."""
+    problems = []
+    for c in ds.columns:
+        if c.relative and c.type != "date":
+            problems.append(f"{path}: columns.{c.name}.relative: only a date column (got {c.type})")
+        if c.precision_column is None:
+            continue
+        target = ds.column(c.precision_column)
+        if not c.relative:
+            problems.append(f"{path}: columns.{c.name}.precision_column: only with relative: true")
+        elif target is None or target.type != "string" or not target.nullable:
+            problems.append(
+                f"{path}: columns.{c.name}.precision_column: {c.precision_column!r} must be a "
+                "declared text column with nullable: true (the parser fills it)"
+            )
     return problems
 
 
