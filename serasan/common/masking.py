@@ -1,4 +1,9 @@
-"""Masking of personal data (NIK, phone numbers, names) before anything leaves the OPD's hands."""
+"""Masking of personal data (NIK, phone numbers, names) before anything leaves the OPD's hands.
+
+These mask whole cells of columns the catalog marks `pii` (alert examples). Personal data
+inside free text (reviews, complaints) is masked by `serasan.publish.pii.mask_text`, beside the
+scanner whose detection it shares.
+"""
 
 from __future__ import annotations
 

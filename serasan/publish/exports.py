@@ -152,6 +152,16 @@ def layout(ds: Dataset, pseudonyms: bool) -> list[ExportColumn]:
         )
         for lvl in _levels(ds)
     ]
+    if ds.voice is not None and pseudonyms:  # in place of the source's id, which is personal
+        cols.append(
+            ExportColumn(
+                pii.ROW_ID_COLUMN,
+                "string",
+                "ID baris",
+                "ID baris Serasan (HMAC berkunci atas kunci utama baris), pengganti ID sumber",
+                "row_id",
+            )
+        )
     region_col = ds.region.column if ds.region else None
     taken = {c.name for c in cols} | {"satuan", "tahun", "periode"}
     for c in ds.columns:
@@ -208,6 +218,8 @@ def export_key(ds: Dataset, columns: list[ExportColumn]) -> list[str]:
             out.append("tahun" if ds.cadence == "yearly" else "periode")
         elif k in by_source:
             out.append(by_source[k])
+        elif any(c.role == "row_id" for c in columns):
+            return [pii.ROW_ID_COLUMN]  # one per primary key, so as unique as the key
         else:
             return []  # a key column was personal data and is not exported
     return out
@@ -280,6 +292,7 @@ def _shape(
     wanted = [c.name for c in columns]
     for rec in records:
         out.load_ids.add(rec[LOAD_ID])
+        rec = pii.mask_voice_record(ds, rec)  # a citizen-voice text, masked; others unchanged
         row: dict[str, Any] = dict(
             regions.columns(rec[ds.region.column]) if ds.region else regions.columns(ds.regency)
         )
@@ -297,6 +310,8 @@ def _shape(
             elif c.role == "pseudonym":
                 assert c.source is not None  # `layout` names the column a pseudonym stands for
                 row[c.name] = pii.pseudonym(rec[c.source], key or "", c.source or c.name)
+            elif c.role == "row_id":
+                row[c.name] = pii.row_id(ds, rec, key or "")
         row["satuan"] = ds.satu_data.satuan
         if ds.cadence == "yearly":
             row["tahun"] = int(period)
@@ -376,6 +391,9 @@ def build_period(
             "jumlah_sel_ditekan": shaped.suppressed,
         },
     }
+    if ds.voice is not None:
+        notes["kolom_teks_disamarkan"] = pii.masked_text_columns(ds)
+        notes["id_baris"] = [pii.ROW_ID_COLUMN] if key else []
     if not key and any(c.pii_export == "pseudonym" for c in ds.columns if c.pii):
         notes["catatan"] = (
             "kunci pseudonim belum diatur (koneksi serasan_pii): kolom pseudonim ikut dihapus"

@@ -7,19 +7,28 @@ a mistake in the catalog (a personal column not marked `pii`, a phone typed into
 blocks the export instead of reaching a ministry. The scanner errs on the side of silence where
 a value is as likely to be statistics (region codes, amounts, measures) as a person: a gate that
 cries wolf gets switched off. Findings carry a masked excerpt only, never the value.
+
+Citizen voice (reviews, complaints, survey comments) is published with its words, so its text
+is masked instead (`mask_text`: what the scanner finds, names after an honorific, and the
+author's own name), its author and source id leave as any personal column does, and Serasan's
+own `row_id` stands for the source's id (a Google review id leads to its author).
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import hmac
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from serasan.config.catalog import Dataset
 
 PSEUDONYM_PREFIX = "PSN-"
 KINDS = ("nik", "phone", "email", "npwp")
@@ -52,6 +61,28 @@ def _normalise(value: object) -> str:
     return s
 
 
+def _key_bytes(key: str | bytes) -> bytes:
+    raw = key.encode("utf-8") if isinstance(key, str) else key
+    if not raw or not raw.strip():
+        raise ValueError(_NO_KEY)
+    if len(raw) < MIN_KEY_BYTES:
+        raise ValueError(
+            f"the pseudonym key is shorter than {MIN_KEY_BYTES} bytes: anyone could "
+            "try every NIK against it; " + _NO_KEY.replace("no pseudonym key configured: ", "")
+        )
+    return raw
+
+
+def _letters(raw: bytes, message: str, count: int) -> str:
+    """`count` letters A-Z from HMAC-SHA256(raw, message)."""
+    n = int.from_bytes(hmac.new(raw, message.encode(), hashlib.sha256).digest(), "big")
+    letters = []
+    for _ in range(count):
+        n, r = divmod(n, 26)
+        letters.append(chr(65 + r))
+    return "".join(letters)
+
+
 def pseudonym(value: str | None, key: str | bytes, column: str) -> str | None:
     """'PSN-' + 20 letters from HMAC-SHA256(key, column + US + value); None (and a blank)
     stays None.
@@ -61,23 +92,10 @@ def pseudonym(value: str | None, key: str | bytes, column: str) -> str | None:
     column cannot be joined to another column's; letters only, so a pseudonym can never look
     like a NIK, a phone number or an NPWP to the scanner, a spreadsheet or a reader.
     """
-    raw = key.encode("utf-8") if isinstance(key, str) else key
-    if not raw or not raw.strip():
-        raise ValueError(_NO_KEY)
-    if len(raw) < MIN_KEY_BYTES:
-        raise ValueError(
-            f"the pseudonym key is shorter than {MIN_KEY_BYTES} bytes: anyone could "
-            "try every NIK against it; " + _NO_KEY.replace("no pseudonym key configured: ", "")
-        )
+    raw = _key_bytes(key)
     if value is None or not str(value).strip():
         return None  # a blank is no one: one pseudonym for all blanks would look like a person
-    message = f"{column}\x1f{_normalise(value)}".encode()
-    n = int.from_bytes(hmac.new(raw, message, hashlib.sha256).digest(), "big")
-    letters = []
-    for _ in range(_PSEUDONYM_LETTERS):
-        n, r = divmod(n, 26)
-        letters.append(chr(65 + r))
-    return PSEUDONYM_PREFIX + "".join(letters)
+    return PSEUDONYM_PREFIX + _letters(raw, f"{column}\x1f{_normalise(value)}", _PSEUDONYM_LETTERS)
 
 
 # ------------------------------------------------------------------------------ NIK
@@ -459,6 +477,191 @@ def find_in_text(text: str, numeric: bool = False) -> list[tuple[str, str]]:
     +62 phone numbers, and 15-digit totals as NPWPs.
     """
     return [(kind, text[s:e]) for kind, s, e in _find(text, numeric)]
+
+
+# ------------------------------------------------------------------------------ free text
+
+# What `mask_text` writes in place of each kind. No digit and no '@', so a masked text never
+# looks like personal data to the scanner; one tag for every name, so no two can be told apart.
+NAME_MASK = "[nama]"
+TEXT_MASKS = {
+    "nik": "[NIK]",
+    "phone": "[telepon]",
+    "email": "[email]",
+    "npwp": "[NPWP]",
+    "name": NAME_MASK,  # after an honorific
+    "author": NAME_MASK,  # a word of the author's own name
+}
+TEXT_KINDS = tuple(TEXT_MASKS)
+
+# Honorifics written as a word before a name, any case: 'Pak Budi', 'mbak Rina', 'PAK Joko'.
+HONORIFIC_WORDS = (
+    "pak", "bu", "bapak", "ibu", "mas", "mbak", "mba", "bang", "abang", "kak", "kakak",
+    "dik", "adik", "om", "tante", "sdr", "sdri", "saudara", "saudari", "pakde", "bude",
+    "budhe", "kang", "cak", "haji", "hajah", "hajjah", "hj", "ustad", "ustadz",
+    "ustadzah", "kyai", "kiai", "prof",
+)  # fmt: skip
+# Honorifics written as an abbreviation, only with their dot: without it 'dr' is chat for
+# 'dari' ('dr rumah') and 'H' a day ('H-1').
+HONORIFIC_ABBREVIATIONS = ("dr", "drg", "prof", "ir", "h", "hj", "sdr", "sdri", "ust")
+_MAX_NAME_WORDS = 3
+
+_HONORIFIC = (
+    rf"(?i:(?:{'|'.join(HONORIFIC_WORDS)})[ \t]+"
+    rf"|(?:{'|'.join(HONORIFIC_ABBREVIATIONS)})\.[ \t]*)"
+)
+# A capitalised word: a capital, then small letters ('Budi', "Ma'ruf"); not 'BUDI' or 'budi',
+# nor an honorific ('Bapak Ibu petugas' names no one).
+_NAME_WORD = rf"(?!(?i:{'|'.join(HONORIFIC_WORDS)})(?![\w'’]))[A-Z][a-z]+(?:['’][a-z]+)*(?![\w'’])"
+# One or more honorifics in a row ('Pak Haji', 'Bu Hj.', 'Bapak Dr. Ir. H.'), then one to
+# three capitalised words: those words are the name.
+_HONORIFIC_NAME = re.compile(
+    rf"(?<!\w){_HONORIFIC}+"
+    rf"(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,{_MAX_NAME_WORDS - 1}}})"
+)
+_NAME_TOKEN = re.compile(r"[^\W\d_]{3,}")  # a word of a name: 3+ letters
+_NAME_GAP = re.compile(r"[ \t]*")
+_MAX_PASSES = 3
+
+
+def name_tokens(names: Iterable[str | None]) -> frozenset[str]:
+    """The words of `names` that `mask_text` masks: each run of three or more letters,
+    casefolded ('Budi S. Santoso' -> budi, santoso; 'A. Ri' -> nothing)."""
+    return frozenset(t.casefold() for n in names if n for t in _NAME_TOKEN.findall(str(n)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_pattern(tokens: frozenset[str]) -> re.Pattern[str] | None:
+    if not tokens:
+        return None
+    words = "|".join(re.escape(t) for t in sorted(tokens, key=lambda t: (-len(t), t)))
+    return re.compile(rf"(?<![^\W\d_])(?:{words})(?![^\W\d_])", re.IGNORECASE)
+
+
+def _text_spans(text: str, tokens: frozenset[str]) -> list[Span]:
+    """NIK, NPWP, e-mail and phone spans as the scanner finds them, then names that overlap
+    none of them: after an honorific ('name'), and words of the author's name ('author')."""
+    found = list(_find(text))
+    names: list[Span] = [
+        ("name", m.start("name"), m.end("name")) for m in _HONORIFIC_NAME.finditer(text)
+    ]
+    pattern = _names_pattern(tokens)
+    if pattern is not None:
+        names += [("author", m.start(), m.end()) for m in pattern.finditer(text)]
+    found += [n for n in names if not any(n[1] < e and s < n[2] for _, s, e in found)]
+    return sorted(found, key=lambda sp: (sp[1], -sp[2]))
+
+
+def _replace(text: str, spans: list[Span]) -> str:
+    """Each span by its kind's tag; names that overlap or stand next to each other (with
+    spaces between) become one tag: 'Budi Santoso' -> '[nama]', not '[nama] [nama]'."""
+    merged: list[tuple[str, int, int]] = []
+    for kind, s, e in spans:
+        tag = TEXT_MASKS[kind]
+        if merged and tag == NAME_MASK and merged[-1][0] == NAME_MASK:
+            _, ps, pe = merged[-1]
+            if s <= pe or _NAME_GAP.fullmatch(text, pe, s):
+                merged[-1] = (tag, ps, max(pe, e))
+                continue
+        merged.append((tag, s, e))
+    out, pos = [], 0
+    for tag, s, e in merged:
+        out += [text[pos:s], tag]
+        pos = e
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def find_in_review(text: str, names: Iterable[str | None] = ()) -> list[tuple[str, str]]:
+    """(kind, matched text) of what `mask_text` masks in `text`, in order: the scanner's
+    kinds (nik, phone, email, npwp), 'name' (after an honorific) and 'author' (a word of
+    one of `names`)."""
+    return [(k, text[s:e]) for k, s, e in _text_spans(text, name_tokens(names))]
+
+
+def mask_text(text: str, names: Iterable[str | None] = ()) -> str:
+    """Free text (a review, a complaint, a survey comment) with its personal data masked.
+
+    - NIK, phone numbers, e-mail addresses and NPWP, wherever the export scanner
+      (`find_in_text`) finds them, become [NIK], [telepon], [email] and [NPWP];
+    - names after an honorific: one or more honorifics in a row -- a word of
+      HONORIFIC_WORDS (Pak, Bu, Bapak, Ibu, Mas, Mbak, Bang, Kak, Dik, Om, Tante, Sdr, Haji,
+      ...) followed by a space, or an abbreviation of HONORIFIC_ABBREVIATIONS with its dot
+      (dr., Dr., drg., Prof., Ir., H., Hj., Sdr.), in any case -- followed by one to three
+      capitalised words (a capital, then small letters): the words become [nama] and the
+      honorific stays ('Pak Budi Santoso ramah' -> 'Pak [nama] ramah', 'Bu Hj. Siti' ->
+      'Bu Hj. [nama]');
+    - every word of three or more letters of `names` (the author's name), as a whole word
+      in any case: 'Budi' and 'BUDI' in the text of Budi Santoso become [nama];
+    names next to each other become one [nama].
+
+    Known false positives: a capitalised title or common word after an honorific is masked
+    as a name ('Bu Kades' -> 'Bu [nama]', 'Pak Bupati', 'Ibu Kota', 'kak Tolong'), and so
+    is a common word that is also a word of the author's name (the review of 'Bagus Indah'
+    loses 'bagus'). Known misses: names in small letters ('mbak rina') or capitals
+    ('PAK BUDI'), and names without an honorific other than the author's.
+
+    Masking never leaves anything the scanner would find: the result is read again, up to
+    three times, in case removing one number joined two others.
+    """
+    if not text:
+        return text
+    out = _replace(text, _text_spans(text, name_tokens(names)))
+    for _ in range(_MAX_PASSES):
+        again = _find(out)
+        if not again:
+            break
+        out = _replace(out, list(again))
+    return out
+
+
+# ------------------------------------------------------------------------------ citizen voice
+
+ROW_ID_COLUMN = "id_baris"
+ROW_ID_PREFIX = "SRS-"
+_ROW_ID_LETTERS = 16  # 26**16 ~ 2**75
+
+
+def masked_text_columns(ds: Dataset) -> list[str]:
+    """The columns of a dataset that leave through `mask_text`: a citizen-voice dataset's
+    text (`voice.text`). Its author and source id are personal data (`pii: true`, which the
+    catalog requires of them), so they are dropped or pseudonymised like any other; every
+    other cell is read by the scanner as before, and a hit there holds the period back."""
+    v = ds.voice
+    return [v.text] if v is not None and v.text is not None else []
+
+
+def mask_voice_record(ds: Dataset, record: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a warehouse row of a citizen-voice dataset with its text
+    (`masked_text_columns`) masked by `mask_text`, the names being the row's own author
+    (`voice.author`). Only the row's own author: masking every reviewer's name in every
+    text would take common words with them (Bagus, Indah, Sari, Cahaya are names).
+    Personal columns are left as they are, for the export to drop or pseudonymise."""
+    out = dict(record)
+    v = ds.voice
+    if v is None:
+        return out
+    names = [record.get(v.author)] if v.author else []
+    for column in masked_text_columns(ds):
+        value = record.get(column)
+        if isinstance(value, str) and value:
+            out[column] = mask_text(value, names)
+    return out
+
+
+def row_id(ds: Dataset, record: Mapping[str, Any], key: str | bytes) -> str:
+    """Serasan's own id of a row: 'SRS-' + 16 letters from HMAC-SHA256(key, the dataset and
+    the row's primary key), in place of the source's id (a Google review id leads to its
+    author's profile).
+
+    Stable across reloads, reprocessing and periods, the same in every regency's view of a
+    dataset, and in the export, the report's quotes and the evaluation pack alike; keyed, so
+    nobody without the key can go from a public review id to the row or back; letters only,
+    so the scanner never mistakes it for a number. Raises ValueError without a key."""
+    raw = _key_bytes(key)
+    values = "\x1f".join(_normalise(record[k]) for k in ds.primary_key)
+    message = f"\x1erow\x1f{ds.view_source or ds.id}\x1f{values}"
+    return ROW_ID_PREFIX + _letters(raw, message, _ROW_ID_LETTERS)
 
 
 # ------------------------------------------------------------------------------ files
