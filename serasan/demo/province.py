@@ -163,12 +163,16 @@ def generate_catalog(
         _dump_yaml(doc, root / "regencies" / f"{slug}.yaml")
 
     extras = list(EXTRA_OPDS)
+    stems: set[str] = set()
     for s_index, ds in enumerate(shipped.datasets.values()):
         src = shipped.regency(ds.regency)
         src_path = shipped.files[f"dataset:{ds.id}"]
         shape = yaml.safe_load(src_path.read_text(encoding="utf-8"))
         suite = json.loads((source_expectations / f"{ds.id}.json").read_text(encoding="utf-8"))
         stem = ds.id.removeprefix(ID_PREFIX[ds.regency] + "_")
+        if stem in stems:  # both regencies ship a shape of this name: the copies say whose
+            stem = f"{stem}_{ID_PREFIX[ds.regency]}"
+        stems.add(stem)
         src_domain = src.walidata_email.split("@", 1)[1]
         for kode, doc in reg_docs.items():
             subs = [
@@ -180,6 +184,7 @@ def generate_catalog(
             for k in range(copies):
                 new_id = f"{ID_PREFIX[kode]}_{stem}" + (f"_{k + 1}" if k else "")
                 if kode == ds.regency and k == 0:  # the shipped dataset itself, unchanged
+                    new_id = ds.id
                     shutil.copyfile(src_path, root / "datasets" / f"{new_id}.yaml")
                     shutil.copyfile(
                         source_expectations / f"{ds.id}.json", exp_dir / f"{new_id}.json"
