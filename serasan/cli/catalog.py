@@ -37,7 +37,7 @@ def cmd_catalog_validate(args: argparse.Namespace) -> int:
             )
     print(
         f"catalog OK: {len(catalog.regencies)} regencies, {len(catalog.datasets)} datasets, "
-        f"{len(catalog.kpis)} KPIs"
+        f"{len(catalog.kpis)} KPIs, {len(catalog.programmes)} programmes"
     )
     return 0
 
