@@ -3,6 +3,11 @@
 Output is deterministic (same input, same bytes) so rebuilt reports diff cleanly. Numbers follow
 Indonesian convention (`1.234,5`) because the reports are read by regency staff in Bahasa Indonesia.
 A missing period is drawn as a gap with a hollow marker, never as an invented value.
+
+A chart's title is not drawn in the SVG: text there has a width guessed without a browser, so a
+long title ran under the legend or off the card. The page puts the title in its HTML, above the
+chart, where it wraps; the SVG keeps it only as its accessible name (`aria-label`, `<title>`).
+Period keys on the x axis are written with Indonesian month names: `Okt` over `2026`.
 """
 
 from __future__ import annotations
@@ -13,14 +18,44 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TypeGuard
 from xml.sax.saxutils import escape, quoteattr
 
+from serasan.common.clock import MONTH_NAMES
+
 _NS = "http://www.w3.org/2000/svg"
 _VALUE, _TARGET, _GRID, _TEXT, _MUTED = "#1f6feb", "#d1242f", "#d0d7de", "#24292f", "#57606a"
 _FONT = "system-ui, sans-serif"
 _CHAR_W = 6.5  # rough advance of an 11px glyph: text cannot be measured without a browser
 _ROW = 22  # bar chart row height
 _MAX_X_LABELS = 12
+_LEGEND_BAND = 26  # the top band of a chart with a legend; nothing else is drawn there
+_LINE_GAP = 13  # between the two lines of an x-axis label (month, then year)
 # Characters XML 1.0 forbids even when escaped; an OPD label containing one must not break the file.
 _BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_MONTH_KEY = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+_QUARTER_KEY = re.compile(r"(\d{4})-Q([1-4])")
+_YEAR_KEY = re.compile(r"\d{4}")
+_ROMAN = ("I", "II", "III", "IV")
+
+
+def period_parts(key: str, short: bool = True) -> tuple[str, str] | None:
+    """A period key in Indonesian as (period within the year, year): '2026-10' ->
+    ('Okt', '2026') or, not short, ('Oktober', '2026'); '2026-Q3' -> ('Tw III', '2026') or
+    ('Triwulan III', '2026'); '2025' -> ('', '2025'). None for a label that is no period key."""
+    if m := _MONTH_KEY.fullmatch(key):
+        name = MONTH_NAMES[int(m.group(2)) - 1]
+        return (name[:3] if short else name), m.group(1)
+    if m := _QUARTER_KEY.fullmatch(key):
+        roman = _ROMAN[int(m.group(2)) - 1]
+        return f"{'Tw' if short else 'Triwulan'} {roman}", m.group(1)
+    if _YEAR_KEY.fullmatch(key):
+        return "", key
+    return None
+
+
+def period_text(key: str, short: bool = False) -> str:
+    """'2026-10' -> 'Oktober 2026' ('Okt 2026' short), '2026-Q3' -> 'Triwulan III 2026'
+    ('Tw III 2026'), '2025' -> '2025'; any other label as it is."""
+    parts = period_parts(key, short)
+    return key if parts is None else " ".join(p for p in parts if p)
 
 
 def format_id(value: float | None, decimals: int = 2) -> str:
@@ -58,18 +93,25 @@ def line_chart(
     """Trend of one KPI over periods, in the given order; the line breaks where data is missing.
 
     Target values are matched to periods by label; target labels not among `points` still widen
-    the y axis but are not drawn.
+    the y axis but are not drawn. `title` is the chart's accessible name only (the page shows it
+    above the chart). Period keys are labelled in Indonesian ('Okt', with the year under the
+    first label and under each January); other labels are written as they are.
     """
     present = [float(v) for _, v in points if _finite(v)]
     if not present:
-        return _empty("line-chart", title, unit, width, height)
+        return _empty("line-chart", title, width, height)
     goals = {str(label): v for label, v in (target or [])}
     lo, hi, ticks, tick_dec = _scale(present + [float(v) for v in goals.values() if _finite(v)])
     dec = decimals_for(present)
     tick_text = [format_id(t, tick_dec) for t in ticks]
     left = 10 + _CHAR_W * max(len(s) for s in tick_text)
-    top, right, bottom = 28, 12, 24
-    plot_w, plot_h, n = width - left - right, height - top - bottom, len(points)
+    labels = [str(label) for label, _ in points]
+    n = len(points)
+    shown_labels = _axis_labels(labels, _label_indices(n))
+    two_lines = any(head and year for _, head, year in shown_labels)
+    top = _LEGEND_BAND if target is not None else 10
+    right, bottom = 12, 22 + (_LINE_GAP if two_lines else 0)
+    plot_w, plot_h = width - left - right, height - top - bottom
 
     def x(i: int) -> float:
         return left + (i + 0.5) * plot_w / n
@@ -77,7 +119,7 @@ def line_chart(
     def y(v: float) -> float:
         return top + plot_h * (hi - v) / (hi - lo)
 
-    out = [_heading(title, unit)]
+    out = []
     grid = []
     for t, s in zip(ticks, tick_text, strict=True):
         grid.append(
@@ -98,15 +140,37 @@ def line_chart(
     out.append(
         _tag("g", {"class": "y-axis", "data-min": repr(lo), "data-max": repr(hi)}, "".join(grid))
     )
-    labels = [str(label) for label, _ in points]
-    for i in _label_indices(n):
-        out.append(
-            _tag(
-                "text",
-                {"class": "x-label", "x": x(i), "y": height - 8, "text-anchor": "middle"},
-                _text(labels[i]),
+    label_y = height - bottom + 16
+    for i, head, year in shown_labels:
+        if head:
+            out.append(
+                _tag(
+                    "text",
+                    {
+                        "class": "x-label",
+                        "x": x(i),
+                        "y": label_y,
+                        "text-anchor": "middle",
+                        "data-period": labels[i],
+                    },
+                    _text(head),
+                )
             )
-        )
+        if year:
+            out.append(
+                _tag(
+                    "text",
+                    {
+                        "class": "x-year" if head else "x-label",
+                        "x": x(i),
+                        "y": label_y + (_LINE_GAP if head else 0),
+                        "text-anchor": "middle",
+                        "data-period": labels[i],
+                        **({"fill": _MUTED} if head else {}),
+                    },
+                    _text(year),
+                )
+            )
     if target is not None:
         half = plot_w / n / 2  # a step line: each period's target spans that period's slot
         steps = [
@@ -129,7 +193,7 @@ def line_chart(
                     _title("Target"),
                 )
             )
-        out.append(_legend(width - right))
+        out.append(_legend(width - right, series=True))
     for run in _runs([(x(i), v) for i, (_, v) in enumerate(points)], y):
         out.append(
             _tag(
@@ -157,7 +221,7 @@ def line_chart(
                 "data-period": label,
                 "data-value": repr(float(v)),
             }
-            tip = _tip(label, format_id(v, dec), unit)
+            tip = _tip(period_text(label), format_id(v, dec), unit)
         else:
             attrs = {
                 "class": "missing" + current,
@@ -169,7 +233,7 @@ def line_chart(
                 "stroke-width": 1.5,
                 "data-period": label,
             }
-            tip = f"{label}: tidak ada data"
+            tip = f"{period_text(label)}: tidak ada data"
         out.append(_tag("circle", attrs, _title(tip)))
     return _svg("line-chart", title, width, height, "".join(out))
 
@@ -182,13 +246,14 @@ def bar_chart(
     target: float | None = None,
     width: int = 560,
 ) -> str:
-    """One horizontal bar per area (e.g. kecamatan), in the given order; height follows the rows."""
-    top, bottom = 28, 22
+    """One horizontal bar per area (e.g. kecamatan), in the given order; height follows the rows.
+    `title` is the chart's accessible name only (the page shows it above the chart)."""
+    goal = float(target) if _finite(target) else None
+    top, bottom = (_LEGEND_BAND if goal is not None else 8), 22
     height = top + max(len(items), 1) * _ROW + bottom
     present = [float(v) for _, v in items if _finite(v)]
     if not present:
-        return _empty("bar-chart", title, unit, width, height)
-    goal = float(target) if _finite(target) else None
+        return _empty("bar-chart", title, width, height)
     lo, hi, ticks, tick_dec = _scale(present + ([goal] if goal is not None else []))
     dec = decimals_for(present)
     value_w = 8 + _CHAR_W * max(len(format_id(v, dec)) for v in present)
@@ -200,7 +265,7 @@ def bar_chart(
     def x(v: float) -> float:
         return left + plot_w * (v - lo) / (hi - lo)
 
-    out = [_heading(title, unit)]
+    out = []
     grid = []
     for t in ticks:
         grid.append(
@@ -296,7 +361,7 @@ def bar_chart(
                 _title(_tip("Target", format_id(goal, dec), unit)),
             )
         )
-        out.append(_legend(width - 8))
+        out.append(_legend(width - 8, series=False))
     return _svg("bar-chart", title, width, height, "".join(out))
 
 
@@ -333,6 +398,21 @@ def _label_indices(n: int) -> list[int]:
     picked = list(range(0, n, k))
     picked[-1] = n - 1  # the gap before it stays >= k, so the last two labels never collide
     return picked
+
+
+def _axis_labels(labels: list[str], picked: list[int]) -> list[tuple[int, str, str]]:
+    """(index, period within the year, year) of each shown x label. A period key's year is
+    written under the first shown label and wherever it changes; other labels are one line."""
+    out, last_year = [], None
+    for i in picked:
+        parts = period_parts(labels[i])
+        if parts is None:
+            out.append((i, labels[i], ""))
+            continue
+        head, year = parts
+        out.append((i, head, year if (year != last_year or not head) else ""))
+        last_year = year
+    return out
 
 
 def _runs(xv: list[tuple[float, float | None]], y: Callable[[float], float]) -> list[str]:
@@ -380,25 +460,38 @@ def _tag(name: str, attrs: dict[str, str | float], body: str | None = None) -> s
     return f"<{head}/>" if body is None else f"<{head}>{body}</{name}>"
 
 
-def _heading(title: str, unit: str) -> str:
-    text = f"{title} ({unit})" if unit else title
-    return _tag(
-        "text",
-        {"class": "chart-title", "x": 4, "y": 14, "font-size": 12, "font-weight": 600},
-        _text(text),
-    )
+def _legend(x_right: float, series: bool) -> str:
+    """The key, right-aligned in the chart's top band: a dashed red line for the target, and
+    for a line chart a blue line for the values before it."""
+    entries = [("Target", _TARGET, "5 3", "legend-target")]
+    if series:
+        entries.insert(0, ("Nilai", _VALUE, "", "legend-value"))
+    parts, x_end, mid = [], x_right, _LEGEND_BAND / 2
+    for text, colour, dash, cls in reversed(entries):
+        x_text = x_end - _CHAR_W * len(text)
+        swatch: dict[str, str | float] = {
+            "x1": x_text - 22,
+            "x2": x_text - 4,
+            "y1": mid,
+            "y2": mid,
+            "stroke": colour,
+            "stroke-width": 2,
+        }
+        if dash:
+            swatch["stroke-dasharray"] = dash
+        parts.append(
+            _tag(
+                "g",
+                {"class": cls},
+                _tag("line", swatch) + _tag("text", {"x": x_text, "y": mid + 4}, _text(text)),
+            )
+        )
+        x_end = x_text - 34
+    return _tag("g", {"class": "legend"}, "".join(reversed(parts)))
 
 
-def _legend(x_right: float) -> str:
-    return _tag(
-        "text",
-        {"class": "legend", "x": x_right, "y": 14, "text-anchor": "end", "fill": _TARGET},
-        "- - Target",
-    )
-
-
-def _empty(kind: str, title: str, unit: str, width: int, height: int) -> str:
-    body = _heading(title, unit) + _tag(
+def _empty(kind: str, title: str, width: int, height: int) -> str:
+    body = _tag(
         "text",
         {
             "class": "empty",

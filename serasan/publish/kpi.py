@@ -2,7 +2,7 @@
 
 One row per KPI, period and region. Every period from the first one its sources hold up to
 the period due by the run date gets a row: either a value, with its year's target, the
-achievement and a status by polarity, or `missing` with the reason in Bahasa Indonesia (no
+achievement (never below 0 %) and a status by polarity, or `missing` with the reason in Bahasa Indonesia (no
 data received, the load was blocked, nothing to divide by). A missing value is never zero.
 Each row names the loads whose rows fall in its period. Recomputing replaces the KPI's rows
 (or only the periods asked for), so a rerun gives the same table.
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from serasan.runtime.context import RunContext
 
 ON_TRACK, AT_RISK = 100.0, 80.0
+ACHIEVEMENT_FLOOR = 0.0  # achievement below this is shown and stored as this (no upper cap)
 STATUSES = ("on_track", "at_risk", "off_track", "no_target", "missing")
 _REF = re.compile(r"\{(\w+)\.(\w+)\}")
 BLOCKED = NOTHING_LOADED  # loads that left a due period without rows
@@ -116,18 +117,30 @@ def latest_ended(cadence: str, by: dt.date) -> str:
 # ------------------------------------------------------------------------ status
 
 
+def sakip_pct(value: float, target: float, polarity: str) -> float:
+    """Achievement % by the formula alone, unbounded. Higher is better: value / target x 100.
+    Lower is better, as SAKIP measures a negative indicator: (target - (value - target)) /
+    target x 100, which stays finite when the value reaches zero (200 %) and goes below zero
+    once the value passes twice the target (32 against a target of 3 gives -866.7 %)."""
+    if polarity == "higher_is_better":
+        return 100.0 * value / target
+    return 100.0 * (2 * target - value) / target
+
+
+def bounded(pct: float) -> float:
+    """The achievement a reader is shown and a status is judged on: never below
+    ACHIEVEMENT_FLOOR (0 %). There is no upper cap: a lower-is-better KPI reaches at most 200 %
+    (at zero), a higher-is-better one shows how far it passed its target."""
+    return max(pct, ACHIEVEMENT_FLOOR)
+
+
 def status_of(value: float | None, target: float | None, polarity: str) -> tuple[float | None, str]:
-    """Achievement % and status. Higher is better: value / target x 100. Lower is better, as
-    SAKIP measures a negative indicator: (target - (value - target)) / target x 100, which
-    stays finite when the value reaches zero."""
+    """Achievement % (`sakip_pct`, bounded below at 0 %) and status."""
     if value is None:
         return None, "missing"
     if not target:
         return None, "no_target"
-    if polarity == "higher_is_better":
-        pct = 100.0 * value / target
-    else:
-        pct = 100.0 * (2 * target - value) / target
+    pct = bounded(sakip_pct(value, target, polarity))
     return pct, "on_track" if pct >= ON_TRACK else "at_risk" if pct >= AT_RISK else "off_track"
 
 

@@ -2,9 +2,16 @@
 
 It is what evaluators and the walidata open: for each pillar, every KPI against its target with
 a trend over periods and a kecamatan breakdown where the KPI has one; a data-quality page per
-OPD (score over time, failing datasets, late submissions); and a Satu Data compliance page read
-from the export records. Charts are inline SVG, so the file opens offline and can be mailed.
-Every figure comes from the warehouse (`mart.kpi_value`, `meta.*`); the page computes nothing.
+OPD (score over time, failing datasets, late submissions); a Satu Data compliance page read
+from the export records; and a methods note saying how each figure is reached. Charts are
+inline SVG under an HTML title, so the file opens offline and can be mailed; a series of one
+period is shown as its value, not as a chart. Every figure comes from the warehouse
+(`mart.kpi_value`, `meta.*`); the page only bounds an achievement below at 0 % where a stored
+row predates that rule, and says so.
+
+Dates are logical dates, as everywhere in Serasan: a period counts as released on schedule by
+the logical date of its release (the newest load in its first export), never by the wall-clock
+time the export job happened to run.
 """
 
 from __future__ import annotations
@@ -16,11 +23,10 @@ from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from sqlalchemy import RowMapping, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from serasan.alerts import freshness
-from serasan.common.clock import MONTH_NAMES as MONTHS
 from serasan.common.enums import NOTHING_LOADED, ExportStatus, LoadStatus
 from serasan.config.catalog import PILLARS, Catalog, Dataset, Kpi, Regency
 from serasan.lake.keys import opd_key, report_key
@@ -53,11 +59,48 @@ def default_period(run_date: dt.date) -> str:
 
 def period_label(key: str) -> str:
     """'2026-10' -> 'Oktober 2026', '2026-Q3' -> 'Triwulan III 2026', '2025' -> '2025'."""
-    if kpi.cadence_of(key) == "monthly":
-        return f"{MONTHS[int(key[5:7]) - 1]} {key[:4]}"
-    if kpi.cadence_of(key) == "quarterly":
-        return f"Triwulan {('I', 'II', 'III', 'IV')[int(key[-1]) - 1]} {key[:4]}"
-    return key
+    return charts.period_text(key)
+
+
+# ------------------------------------------------------------------------ figures
+
+
+@dataclasses.dataclass
+class Figure:
+    """A chart as the page shows it: its title in the HTML (where it wraps), then the SVG; or,
+    for a series of a single period, that period's value written out large with its period."""
+
+    title: str
+    unit: str
+    svg: str | None = None  # None: a single-period series, shown as `value` for `period`
+    period: str | None = None
+    value: float | None = None
+    target: float | None = None
+    decimals: int = 0
+
+    @property
+    def single(self) -> bool:
+        return self.svg is None
+
+
+def trend_figure(
+    points: list[tuple[str, float | None]],
+    *,
+    title: str,
+    unit: str,
+    target: list[tuple[str, float | None]] | None = None,
+    highlight: str | None = None,
+    decimals: int | None = None,
+) -> Figure:
+    """A line chart of the series, or its value when the series holds one period only: a line
+    needs two points, and one dot on an axis reads as a chart of nothing."""
+    if len(points) == 1:
+        [(period, value)] = points
+        goal = dict(target or []).get(period)
+        shown = charts.decimals_for([value, goal]) if decimals is None else decimals
+        return Figure(title, unit, None, period, value, goal, shown)
+    svg = charts.line_chart(points, title=title, unit=unit, target=target, highlight=highlight)
+    return Figure(title, unit, svg)
 
 
 # ------------------------------------------------------------------------ KPIs
@@ -69,15 +112,32 @@ class KpiView:
     period: str  # the KPI's latest period ended by the report month
     row: dict[str, Any] | None  # its regency row in mart.kpi_value
     previous_year: float | None
-    trend_svg: str
+    trend: Figure
     breakdown: list[dict[str, Any]]
-    breakdown_svg: str | None
+    breakdown_figure: Figure | None
 
     @property
     def decimals(self) -> int:
         row = self.row or {}
-        shown = charts.decimals_for([row.get("value"), row.get("target")])
-        return max(shown, 1) if self.kpi.satuan in ("persen", "indeks") else shown
+        return _decimals(self.kpi, [row.get("value"), row.get("target")])
+
+    @property
+    def achievement(self) -> float | None:
+        """The achievement % shown: the stored one, never below 0 % (a row computed before
+        that rule may hold less)."""
+        pct: float | None = (self.row or {}).get("achievement_pct")
+        return None if pct is None else kpi.bounded(pct)
+
+    @property
+    def achievement_formula(self) -> float | None:
+        """Where the shown achievement is the 0 % floor, what the formula itself gives (a
+        lower-is-better value beyond twice its target goes below zero); otherwise None."""
+        row = self.row or {}
+        value, target = row.get("value"), row.get("target")
+        if value is None or not target:
+            return None
+        raw = kpi.sakip_pct(value, target, self.kpi.polarity)
+        return raw if raw < kpi.ACHIEVEMENT_FLOOR else None
 
     @property
     def yoy_pct(self) -> float | None:
@@ -85,6 +145,11 @@ class KpiView:
         if value is None or not self.previous_year:
             return None
         return 100.0 * (value - self.previous_year) / self.previous_year
+
+
+def _decimals(k: Kpi, values: list[float | None]) -> int:
+    shown = charts.decimals_for(values)
+    return max(shown, 1) if k.satuan in ("persen", "indeks") else shown
 
 
 def _shift_year(key: str) -> str:
@@ -108,20 +173,30 @@ def kpi_views(
         shown = kpi.periods_between(k.cadence, min([*top, period]), period)[-TREND[k.cadence] :]
         points = [(p, top[p]["value"] if p in top else None) for p in shown]
         targets = [(p, top[p]["target"] if p in top else k.target_for(int(p[:4]))) for p in shown]
-        trend = charts.line_chart(
-            points, title=f"{k.name}: tren", unit=k.satuan, target=targets, highlight=period
+        trend = trend_figure(
+            points,
+            title=f"{k.name}: tren",
+            unit=k.satuan,
+            target=targets,
+            highlight=period,
+            decimals=_decimals(k, [v for _, v in points] + [t for _, t in targets]),
         )
         parts = sorted(
             (r for r in mine if r["period"] == period and r["kode_wilayah"] != regency.kode),
             key=lambda r: r["kode_wilayah"],
         )
         breakdown = [{**r, "nama": names.get(r["kode_wilayah"], r["kode_wilayah"])} for r in parts]
+        bars_title = f"{k.name} per kecamatan, {period_label(period)}"
         bars = (
-            charts.bar_chart(
-                [(b["nama"], b["value"]) for b in breakdown],
-                title=f"{k.name} per kecamatan, {period_label(period)}",
-                unit=k.satuan,
-                target=None if k.additive else k.target_for(int(period[:4])),
+            Figure(
+                bars_title,
+                k.satuan,
+                charts.bar_chart(
+                    [(b["nama"], b["value"]) for b in breakdown],
+                    title=bars_title,
+                    unit=k.satuan,
+                    target=None if k.additive else k.target_for(int(period[:4])),
+                ),
             )
             if breakdown
             else None
@@ -142,7 +217,7 @@ class OpdView:
     code: str
     name: str
     scores: list[dict[str, Any]]
-    score_svg: str
+    score: Figure
     failing: list[dict[str, Any]]
     late: list[dict[str, Any]]
     datasets: list[Dataset]
@@ -179,11 +254,12 @@ def opd_views(ctx: RunContext, conn: Connection, regency: Regency) -> list[OpdVi
             continue
         ids = {d.id for d in mine}
         own = [dict(s) for s in scores if s["opd"] == opd.code]
-        svg = charts.line_chart(
+        score = trend_figure(
             [(s["period"], s["score_rows"]) for s in own][-12:],
             title=f"Skor kualitas data {opd.name}",
             unit="%",
             highlight=now,
+            decimals=1,
         )
         latest: dict[str, dict[str, Any]] = {}
         for r in runs:
@@ -209,16 +285,101 @@ def opd_views(ctx: RunContext, conn: Connection, regency: Regency) -> list[OpdVi
             for i, s in sorted(lateness.items())
             if i in ids and (s.missing or s.days_late)
         ]
-        out.append(OpdView(opd_key(ctx.catalog, mine[0]), opd.name, own, svg, failing, late, mine))
+        out.append(
+            OpdView(opd_key(ctx.catalog, mine[0]), opd.name, own, score, failing, late, mine)
+        )
     return out
 
 
 # ------------------------------------------------------------------------ Satu Data
 
 
-def compliance(conn: Connection, catalog: Catalog, regency: Regency) -> list[dict[str, Any]]:
-    """Per dataset the regency exports (its view of a province-scope one included): exported
-    periods, held back, metadata complete, released on schedule."""
+@dataclasses.dataclass(frozen=True)
+class Release:
+    """One exported period as the changelog records it, on logical dates.
+
+    `meta.export_run` keeps only the wall-clock time of the latest write (`exported_at`), which
+    a backfill, a rerun or a revision moves months past the period it describes. The export
+    DAG runs on its regency's dataset Assets, so a period is first exported in the run of the
+    load that completed it: its release date is the logical date of the newest load in the
+    period's first export (the `added` entry of `meta.export_change`, or the latest one after
+    a withdrawal), and its data arrived with the oldest of them.
+    """
+
+    period: str
+    deadline: dt.date  # the period's submission deadline (as the lateness alerts compute it)
+    released_on: dt.date | None  # None: no load of the release has a recorded logical date
+    arrived_on: dt.date | None
+
+    @property
+    def window_end(self) -> dt.date:
+        return self.deadline + dt.timedelta(days=RELEASE_DAYS)
+
+    @property
+    def on_schedule(self) -> bool:
+        return self.released_on is not None and self.released_on <= self.window_end
+
+    @property
+    def data_late(self) -> bool:
+        """The OPD's data itself came after the release window had closed."""
+        return self.arrived_on is not None and self.arrived_on > self.window_end
+
+
+def _load_dates(ids: str | None, logical: dict[str, dt.date]) -> list[dt.date]:
+    return sorted(logical[i] for i in (ids or "").split(",") if i in logical)
+
+
+def releases(
+    conn: Connection, catalog: Catalog, ds: Dataset
+) -> tuple[dict[str, Release], list[dt.date]]:
+    """Each period's standing release (`Release`), and the logical date of every recorded
+    change (the newest load it holds), from the export changelog."""
+    dialect = conn.dialect.name
+    ch, lr = table("meta", "export_change", dialect), table("meta", "load_run", dialect)
+    source = catalog.source_of(ds)
+    logical = {
+        lid: _as_date(day)
+        for lid, day in conn.execute(
+            select(lr.c.load_id, lr.c.logical_date).where(lr.c.dataset_id == source.id)
+        )
+    }
+    out: dict[str, Release] = {}
+    changed: list[dt.date] = []
+    for period, change, load_ids in conn.execute(
+        select(ch.c.period, ch.c.change, ch.c.load_ids)
+        .where(ch.c.dataset_id == ds.id)
+        .order_by(ch.c.id)
+    ):
+        dates = _load_dates(load_ids, logical)
+        if dates:
+            changed.append(dates[-1])
+        if change == "withdrawn":
+            out.pop(period, None)
+        elif change == "added":
+            first, last = (dates[0], dates[-1]) if dates else (None, None)
+            out[period] = Release(period, _deadline(catalog, ds, period), last, first)
+    return out, changed
+
+
+def _deadline(catalog: Catalog, ds: Dataset, period: str) -> dt.date:
+    """The submission deadline of an export period, as the lateness alerts compute it."""
+    day = catalog.source_of(ds).source.params.get("deadline_day")
+    end = kpi.period_span(period)[1]
+    return freshness.deadline_of(ds.cadence, end, int(day) if day else None)
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def compliance(
+    conn: Connection, catalog: Catalog, regency: Regency, as_of: dt.date
+) -> list[dict[str, Any]]:
+    """Per dataset the regency exports (its view of a province-scope one included): periods
+    released by the as-of date, held back, metadata complete, released on schedule; all by
+    logical date (`Release`)."""
     ex = table("meta", "export_run", conn.dialect.name)
     out = []
     for ds in sorted(catalog.export_views(regency.kode), key=lambda d: d.id):
@@ -227,9 +388,28 @@ def compliance(conn: Connection, catalog: Catalog, regency: Regency) -> list[dic
             .mappings()
             .all()
         )
-        ready = [r for r in runs if r["status"] == ExportStatus.READY]
-        missing = sorted({f for r in ready for f in (r["metadata_missing"] or "").split(",") if f})
-        on_time = [r for r in ready if _on_schedule(ds, r)]
+        standing, changed = releases(conn, catalog, ds)
+        ready = []
+        for r in runs:
+            if r["status"] != ExportStatus.READY:
+                continue
+            rel = standing.get(r["period"])
+            if rel is not None and rel.released_on is not None and rel.released_on > as_of:
+                continue  # released after the day this report describes
+            ready.append(
+                rel or Release(r["period"], _deadline(catalog, ds, r["period"]), None, None)
+            )
+        missing = sorted(
+            {
+                f
+                for r in runs
+                if r["status"] == ExportStatus.READY
+                for f in (r["metadata_missing"] or "").split(",")
+                if f
+            }
+        )
+        on_time = [r for r in ready if r.on_schedule]
+        late = [r for r in ready if not r.on_schedule]
         out.append(
             {
                 "dataset": ds,
@@ -239,19 +419,14 @@ def compliance(conn: Connection, catalog: Catalog, regency: Regency) -> list[dic
                 "metadata_missing": missing,
                 "metadata_complete": bool(ready) and not missing,
                 "on_schedule": len(on_time),
-                "late": len(ready) - len(on_time),
-                "last_export": max((r["exported_at"] or "" for r in ready), default=""),
+                "late": len(late),
+                "late_data": sum(r.data_late for r in late),
+                "undated": sum(r.released_on is None for r in ready),
+                "releases": ready,
+                "last_release": max((d for d in changed if d <= as_of), default=None),
             }
         )
     return out
-
-
-def _on_schedule(ds: Dataset, run: RowMapping) -> bool:
-    if not run["exported_at"]:
-        return False
-    end = kpi.period_span(run["period"])[1]
-    deadline = freshness.deadline_of(ds.cadence, end) + dt.timedelta(days=RELEASE_DAYS)
-    return dt.date.fromisoformat(run["exported_at"][:10]) <= deadline
 
 
 # ------------------------------------------------------------------------ the page
@@ -286,7 +461,7 @@ def build(ctx: RunContext, regency: Regency, month: str) -> str:
         )
         pillars = kpi_views(conn, ctx.catalog, regency, month, names)
         opds = opd_views(ctx, conn, regency)
-        comp = compliance(conn, ctx.catalog, regency)
+        comp = compliance(conn, ctx.catalog, regency, ctx.run_date)
     views = [v for vs in pillars.values() for v in vs]
     counts = {
         s: sum((v.row or {}).get("status", "missing") == s for v in views) for s in kpi.STATUSES
@@ -306,6 +481,11 @@ def build(ctx: RunContext, regency: Regency, month: str) -> str:
             status_label=STATUS_LABEL,
             release_days=RELEASE_DAYS,
             names=names,
+            on_track=kpi.ON_TRACK,
+            at_risk=kpi.AT_RISK,
+            floor=kpi.ACHIEVEMENT_FLOOR,
+            trend=TREND,
+            deadline_day=freshness.DEADLINE_DAY,
         )
     )
 

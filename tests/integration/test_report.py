@@ -61,7 +61,7 @@ def test_each_pillar_and_kpi_shows_the_warehouse_numbers(regencies_loaded: RunCo
             assert id_number(target["text"]) == pytest.approx(row["target"], abs=0.5)
             assert articles[k.code]["attrs"]["data-status"] == row["status"]
             charts = [e for e in els if e["tag"] == "svg" and within(e, data_kpi=k.code)]
-            assert "line-chart" in charts[0]["classes"]
+            assert "line-chart" in charts[0]["classes"]  # every KPI here has several periods
             points = [
                 e
                 for e in els
@@ -92,17 +92,31 @@ def test_each_pillar_and_kpi_shows_the_warehouse_numbers(regencies_loaded: RunCo
 
 def test_quality_and_satu_data_pages(regencies_loaded: RunContext) -> None:
     ctx = regencies_loaded
-    ex = ctx.t("meta", "export_run")
+    ex, qs = ctx.t("meta", "export_run"), ctx.t("meta", "quality_score")
     with ctx.engine.connect() as conn:
         ready = {}
         for r in conn.execute(select(ex.c.dataset_id, ex.c.status)):
             ready[r.dataset_id] = ready.get(r.dataset_id, 0) + (r.status == "ready")
+        scores = [dict(r) for r in conn.execute(select(qs).order_by(qs.c.period)).mappings()]
+    singles = 0
     for reg in ctx.catalog.regencies.values():
         els = parse(_html(ctx, reg.slug))
         opds = {e["attrs"]["data-opd"] for e in els if "opd" in e["classes"]}
         assert opds == {f"{reg.slug}-{d.opd}" for d in ctx.catalog.datasets_of(reg.kode)}
         for o in opds:
-            assert [e for e in els if e["tag"] == "svg" and within(e, data_opd=o)]
+            own = [s for s in scores if s["regency"] == reg.kode and f"{reg.slug}-{s['opd']}" == o]
+            [caption] = [e for e in els if e["tag"] == "figcaption" and within(e, data_opd=o)]
+            assert caption["text"].startswith("Skor kualitas data ")
+            svgs = [e for e in els if e["tag"] == "svg" and within(e, data_opd=o)]
+            single = [e for e in els if "single-value" in e["classes"] and within(e, data_opd=o)]
+            if len(own) != 1:
+                assert len(svgs) == 1 and not single
+                continue
+            # a single month of scores is its value with its month, not a one-dot line chart
+            assert not svgs and len(single) == 1
+            assert single[0]["attrs"]["data-period"] == own[0]["period"]
+            assert float(single[0]["attrs"]["data-value"]) == own[0]["score_rows"]
+            singles += 1
         rows = {
             e["attrs"]["data-dataset"]: e
             for e in els
@@ -113,6 +127,7 @@ def test_quality_and_satu_data_pages(regencies_loaded: RunContext) -> None:
             cells = [e["text"] for e in els if e["tag"] == "td" and within(e, data_dataset=ds_id)]
             assert int(cells[1]) == ready[ds_id] > 0
             assert int(cells[2]) + int(cells[3]) == ready[ds_id]
+    assert singles  # everything is loaded on one logical date: one month of scores per OPD
 
 
 def test_the_file_opens_offline_and_is_rewritten_only_when_it_changes(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from serasan.publish.charts import bar_chart, decimals_for, format_id, line_chart
+from serasan.publish.charts import bar_chart, decimals_for, format_id, line_chart, period_text
 
 NS = "http://www.w3.org/2000/svg"
 SVG = f"{{{NS}}}"
@@ -128,7 +129,7 @@ def test_line_chart_breaks_the_line_at_missing_values() -> None:
     assert [len(s.get("points").split()) for s in series] == [2, 2]
     missing = _with_class(root, "circle", "missing")
     assert len(missing) == 1
-    assert missing[0].find(SVG + "title").text == "2026-03: tidak ada data"
+    assert missing[0].find(SVG + "title").text == "Maret 2026: tidak ada data"
 
 
 def test_line_chart_without_gaps_is_one_polyline() -> None:
@@ -303,3 +304,100 @@ def test_outputs_parse_and_stay_offline() -> None:
         assert "<script" not in lowered and "url(" not in lowered
         assert "href" not in lowered and "@import" not in lowered
         assert not any(a.startswith("on") for e in ET.fromstring(svg).iter() for a in e.attrib)
+
+
+# --- what an assessor reads: Indonesian periods, titles left to the page, a legend apart ----
+
+YEAR_OF_MONTHS = [(f"{2025 + (m > 12)}-{(m - 1) % 12 + 1:02d}", float(m)) for m in range(11, 23)]
+
+
+def _labels(root: ET.Element, cls: str) -> list[tuple[str, str]]:
+    return [(e.get("data-period"), e.text) for e in _with_class(root, "text", cls)]
+
+
+@pytest.mark.parametrize(
+    ("key", "long", "short"),
+    [
+        ("2026-10", "Oktober 2026", "Okt 2026"),
+        ("2026-08", "Agustus 2026", "Agu 2026"),
+        ("2025-12", "Desember 2025", "Des 2025"),
+        ("2026-05", "Mei 2026", "Mei 2026"),
+        ("2026-Q3", "Triwulan III 2026", "Tw III 2026"),
+        ("2025", "2025", "2025"),
+        ("Kec. Sekayu", "Kec. Sekayu", "Kec. Sekayu"),
+        ("2026-13", "2026-13", "2026-13"),
+    ],
+)
+def test_period_text_is_indonesian(key: str, long: str, short: str) -> None:
+    assert period_text(key) == long
+    assert period_text(key, short=True) == short
+
+
+def test_month_axis_labels_are_indonesian_month_names_with_the_year_under_them() -> None:
+    root = _root(line_chart(YEAR_OF_MONTHS, title="T", unit="%", target=TARGETS))
+    assert _labels(root, "x-label") == [
+        (key, name)
+        for key, name in zip(
+            [k for k, _ in YEAR_OF_MONTHS],
+            ["Nov", "Des", "Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt"],
+            strict=True,
+        )
+    ]
+    # the year under the first month and under each January, so "Okt" reads as Okt 2026
+    assert _labels(root, "x-year") == [("2025-11", "2025"), ("2026-01", "2026")]
+    months = {e.get("data-period"): e for e in _with_class(root, "text", "x-label")}
+    for year in _with_class(root, "text", "x-year"):
+        month = months[year.get("data-period")]
+        assert year.get("x") == month.get("x") and float(year.get("y")) > float(month.get("y"))
+    assert max(float(e.get("y")) for e in _with_class(root, "text", "x-year")) < float(
+        root.get("height")
+    )
+    assert not [t for t in _texts(root) if re.search(r"\d{4}-(\d{2}|Q\d)", t)]
+    [point] = [p for p in _with_class(root, "circle", "point") if p.get("data-period") == "2026-10"]
+    assert point.find(SVG + "title").text == "Oktober 2026: 22 %"
+
+
+def test_quarter_and_year_axis_labels() -> None:
+    quarters = [("2025-Q4", 1.0), ("2026-Q1", 2.0), ("2026-Q2", 3.0), ("2026-Q3", 4.0)]
+    root = _root(line_chart(quarters, title="T", unit=""))
+    assert [t for _, t in _labels(root, "x-label")] == ["Tw IV", "Tw I", "Tw II", "Tw III"]
+    assert _labels(root, "x-year") == [("2025-Q4", "2025"), ("2026-Q1", "2026")]
+    years = _root(line_chart([("2023", 1.0), ("2024", 2.0), ("2025", 3.0)], title="T", unit=""))
+    assert [t for _, t in _labels(years, "x-label")] == ["2023", "2024", "2025"]
+    assert not _with_class(years, "text", "x-year")
+
+
+def test_the_title_is_the_charts_name_but_never_text_drawn_in_it() -> None:
+    title = "Rata-rata waktu henti (downtime) kamera CCTV per kecamatan, Oktober 2026"
+    for svg in (
+        line_chart(YEAR_OF_MONTHS, title=title, unit="jam/kamera", target=TARGETS),
+        line_chart([("2026-01", None)], title=title, unit="%"),
+        bar_chart(KECAMATAN, title=title, unit="%", target=80.0),
+        bar_chart([("A", None)], title=title, unit="%"),
+    ):
+        root = _root(svg)
+        assert root.get("aria-label") == title
+        assert not _with_class(root, "text", "chart-title")
+        assert not [t for t in _texts(root) if title in t or "jam/kamera" in t]
+
+
+@pytest.mark.parametrize("kind", ["line", "bar"])
+def test_the_legend_has_its_own_band_above_the_plot(kind: str) -> None:
+    root = _root(
+        line_chart(YEAR_OF_MONTHS, title="T", unit="%", target=TARGETS)
+        if kind == "line"
+        else bar_chart(KECAMATAN, title="T", unit="%", target=80.0)
+    )
+    plot_top = min(float(g.get("y1")) for g in _with_class(root, "line", "grid"))
+    [legend] = _with_class(root, "g", "legend")
+    words = ["".join(t.itertext()) for t in legend.iter(SVG + "text")]
+    assert words == (["Nilai", "Target"] if kind == "line" else ["Target"])
+    for t in legend.iter(SVG + "text"):
+        assert float(t.get("y")) + 3 < plot_top  # the baseline, plus descenders, above the plot
+        assert 0 < float(t.get("x")) < float(root.get("width"))
+    [target_swatch] = [
+        line for g in _with_class(root, "g", "legend-target") for line in g.iter(SVG + "line")
+    ]
+    assert target_swatch.get("stroke-dasharray")
+    plain = _root(line_chart(YEAR_OF_MONTHS, title="T", unit="%"))
+    assert not _with_class(plain, "g", "legend")
