@@ -138,6 +138,9 @@ class EngineerAlertNotifier(BaseNotifier):
     """`on_failure_callback`: tell the engineers which task failed and where its log is."""
 
     def notify(self, context: Context) -> None:
+        if isinstance(context.get("exception"), KeyboardInterrupt):  # a person pressed Ctrl-C
+            log.warning("task stopped by an interrupt (Ctrl-C): nothing to tell the engineers")
+            return
         try:
             settings = _settings_despite_broken_connections()
             info = failure_info(context)

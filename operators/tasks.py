@@ -1,52 +1,66 @@
-"""Task bodies for the DAGs: build a RunContext from Airflow's context, call the core."""
+"""Task bodies for the DAGs: build a RunContext from Airflow's context, call the core.
+
+Each task imports what it uses when it runs, not at import: a worker runs one task per process,
+and extract needs neither Great Expectations nor the report's charts. A dataset's task reads its
+own dataset's entry from the catalog's cached index (`serasan.runtime.dag_index.catalog_for`)
+and checks its own suite only; the regencies' and the alerts' tasks read the whole catalog.
+"""
 
 from __future__ import annotations
 
 import logging
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from serasan.admin import metrics
-from serasan.alerts import delivery, freshness
 from serasan.common.paths import catalog_dir, expectations_dir
-from serasan.config.catalog import Catalog
-from serasan.operators.config import (
-    airflow_connection,
-    interval_of,
-    run_date_of,
-    settings_from_airflow,
-)
-from serasan.operators.notifiers import settings_for_alerts
-from serasan.pipeline.extract import extract as _extract
-from serasan.pipeline.handoff import Parsed, RawObject, Validated, XCom
-from serasan.pipeline.load import BlockedLoad
-from serasan.pipeline.load import load as _load
-from serasan.pipeline.parse import parse as _parse
-from serasan.pipeline.validate import validate as _validate
-from serasan.publish import exports, kpi
-from serasan.publish import report as report_
-from serasan.quality.suites import load_catalog_for
-from serasan.runtime.context import RunContext
-from serasan.warehouse.db import upgrade
+
+if TYPE_CHECKING:
+    from serasan.config.catalog import Catalog
+    from serasan.pipeline.handoff import XCom
+    from serasan.runtime.context import RunContext
 
 log = logging.getLogger(__name__)
 
 
 def _catalog(dataset_id: str | None = None) -> Catalog:
-    """The catalog of SERASAN_CATALOG_DIR, with the suite of `dataset_id` checked (none for a
-    regency's or the alerts' tasks): another dataset's stale suite never stops this task."""
+    """For a dataset's task, the regencies and that dataset's entry (with the registries its
+    suite reads), its suite checked: another dataset's stale suite or entry never stops it. For
+    a regency's or the alerts' tasks (none), the whole catalog of SERASAN_CATALOG_DIR."""
     return _catalog_at(str(catalog_dir()), str(expectations_dir()), dataset_id)
 
 
 @lru_cache(maxsize=8)  # a worker runs many datasets' tasks: keep a few, not one per dataset
 def _catalog_at(root: str, expectations: str, dataset_id: str | None) -> Catalog:
-    return load_catalog_for(Path(root), Path(expectations), (dataset_id,) if dataset_id else ())
+    from serasan.config.catalog import CatalogError, read_suite
+    from serasan.quality.registry import registry_refs
+    from serasan.quality.suites import check_suite, load_catalog_for
+    from serasan.runtime.dag_index import catalog_for
+
+    if dataset_id is None:
+        return load_catalog_for(Path(root), Path(expectations), ())
+    catalog = catalog_for((dataset_id,), Path(root), Path(expectations))
+    problems = check_suite(catalog.dataset(dataset_id), Path(expectations))
+    if problems:
+        raise CatalogError(problems)
+    registries = [r for _, r, _ in registry_refs(read_suite(dataset_id, Path(expectations)))]
+    if registries:  # the registries' entries, for their fact tables' columns
+        catalog = catalog_for((dataset_id, *registries), Path(root), Path(expectations))
+    return catalog
 
 
 def _ctx(
     context: dict[str, Any], alerts: bool = False, dataset_id: str | None = None
 ) -> RunContext:
+    from serasan.operators.config import (
+        airflow_connection,
+        interval_of,
+        run_date_of,
+        settings_from_airflow,
+    )
+    from serasan.operators.notifiers import settings_for_alerts
+    from serasan.runtime.context import RunContext
+
     settings = settings_for_alerts() if alerts else settings_from_airflow()
     return RunContext(
         settings=settings,
@@ -67,20 +81,36 @@ def _ctx(
 
 def extract(dataset_id: str, context: dict[str, Any]) -> list[XCom]:
     """New inbox objects into raw/; the raw objects to process, as `RawObject`s."""
+    from serasan.pipeline.extract import extract as _extract
+    from serasan.warehouse.db import upgrade
+
     ctx = _ctx(context, dataset_id=dataset_id)
     upgrade(ctx.engine, ctx.catalog)  # the DAGs run the same upgrade before they load
     return [o.to_xcom() for o in _extract(ctx, ctx.catalog.dataset(dataset_id))]
 
 
 def parse(dataset_id: str, objects: list[XCom], context: dict[str, Any]) -> list[XCom]:
-    """Each raw object into typed Parquet in staging/ (or rejected), as `Parsed`s."""
+    """Each raw object into typed Parquet in staging/ (or rejected), as `Parsed`s. The task log
+    shows a line per batch of rows read (`serasan.common.progress`)."""
+    from serasan.common.progress import tracking
+    from serasan.pipeline.handoff import RawObject
+    from serasan.pipeline.parse import parse as _parse
+
     ctx = _ctx(context, dataset_id=dataset_id)
     ds = ctx.catalog.dataset(dataset_id)
-    return [_parse(ctx, ds, RawObject.from_xcom(o)).to_xcom() for o in objects]
+    out = []
+    for o in objects:
+        raw = RawObject.from_xcom(o)
+        with tracking(f"membaca {raw.filename}", None, stream=None):  # parse sets the total
+            out.append(_parse(ctx, ds, raw).to_xcom())
+    return out
 
 
 def validate(dataset_id: str, parsed: list[XCom], context: dict[str, Any]) -> list[XCom]:
     """The suite on each parsed file: staging, quarantine, Data Docs, as `Validated`s."""
+    from serasan.pipeline.handoff import Parsed
+    from serasan.pipeline.validate import validate as _validate
+
     ctx = _ctx(context, dataset_id=dataset_id)
     ds = ctx.catalog.dataset(dataset_id)
     return [_validate(ctx, ds, Parsed.from_xcom(p)).to_xcom() for p in parsed]
@@ -90,6 +120,10 @@ def load(dataset_id: str, validated: list[XCom], context: dict[str, Any]) -> lis
     """Load every validated file; a blocked or rejected one fails the task (no retry) after all
     are recorded, so the run shows it. Returns `LoadSummary`s."""
     from airflow.sdk.exceptions import AirflowFailException
+
+    from serasan.pipeline.handoff import Validated
+    from serasan.pipeline.load import BlockedLoad
+    from serasan.pipeline.load import load as _load
 
     ctx = _ctx(context, dataset_id=dataset_id)
     ds = ctx.catalog.dataset(dataset_id)
@@ -105,6 +139,9 @@ def load(dataset_id: str, validated: list[XCom], context: dict[str, Any]) -> lis
 
 
 def compute_kpis(regency: str, context: dict[str, Any]) -> dict[str, Any]:
+    from serasan.publish import kpi
+    from serasan.warehouse.db import upgrade
+
     ctx = _ctx(context)
     upgrade(ctx.engine, ctx.catalog)
     return kpi.compute(ctx, regency)
@@ -112,6 +149,8 @@ def compute_kpis(regency: str, context: dict[str, Any]) -> dict[str, Any]:
 
 def export(regency: str, context: dict[str, Any]) -> dict[str, Any]:
     """The regency's Satu Data files into exports/; publication is the next task's."""
+    from serasan.publish import exports
+
     ctx = _ctx(context)
     return exports.export_regency(ctx, regency)
 
@@ -119,6 +158,8 @@ def export(regency: str, context: dict[str, Any]) -> dict[str, Any]:
 def publish(regency: str, context: dict[str, Any]) -> dict[str, Any]:
     """The exported periods to the CKAN portal, when one is configured. A portal outage leaves
     the periods pending (the next run sends them) and does not fail the task."""
+    from serasan.publish import exports
+
     ctx = _ctx(context)
     published = exports.publish_regency(ctx, regency) if ctx.settings.ckan_url else {}
     return {"regency": regency, "published": published}
@@ -126,6 +167,8 @@ def publish(regency: str, context: dict[str, Any]) -> dict[str, Any]:
 
 def report(regency: str, context: dict[str, Any]) -> dict[str, Any]:
     """The report for the last month before the run's logical date."""
+    from serasan.publish import report as report_
+
     return report_.write(_ctx(context), regency)
 
 
@@ -144,15 +187,20 @@ def _phones(catalog: Catalog) -> dict[str, str]:
 
 def notify(dataset_id: str, context: dict[str, Any]) -> dict[str, Any]:
     """Drain this dataset's alerts. Never fails: a delivery error is recorded and retried later,
-    by the next run or the daily `serasan__alerts` DAG."""
+    by the next run or the daily `serasan__alerts` DAG. The contacts come from the regencies of
+    the dataset's own catalog entry; the metrics, when a collector is set, cover every dataset."""
+    from serasan.admin import metrics
+    from serasan.alerts import delivery
+
     try:
-        ctx = _ctx(context, alerts=True)
+        ctx = _ctx(context, alerts=True, dataset_id=dataset_id)
         result = delivery.drain(
             ctx.engine, ctx.settings, dataset_id=dataset_id, phones=_phones(ctx.catalog)
         )
         try:  # metrics are best effort: a missing collector never fails the run
+            everything = _catalog() if ctx.settings.statsd_host else ctx.catalog
             result["metrics_datagrams"] = metrics.publish(
-                ctx.settings, ctx.engine, ctx.catalog, ctx.run_date
+                ctx.settings, ctx.engine, everything, ctx.run_date
             )
         except OSError as exc:
             log.warning("metrics not sent to %s: %s", ctx.settings.statsd_host, exc)
@@ -165,6 +213,7 @@ def notify(dataset_id: str, context: dict[str, Any]) -> dict[str, Any]:
 def check_dag_files(context: dict[str, Any]) -> list[str]:
     """Tell the engineers about DAG files that no longer import (once per file and day)."""
     from serasan.admin.dagcheck import alert_broken_dag_files
+    from serasan.operators.config import run_date_of, settings_from_airflow
     from serasan.warehouse.db import make_engine
 
     settings = settings_from_airflow()
@@ -176,12 +225,18 @@ def check_dag_files(context: dict[str, Any]) -> list[str]:
 
 
 def check_freshness(context: dict[str, Any]) -> list[str]:
+    from serasan.alerts import freshness
+    from serasan.warehouse.db import upgrade
+
     ctx = _ctx(context, alerts=True)
     upgrade(ctx.engine, ctx.catalog)
     return freshness.check_lateness(ctx)
 
 
 def digests(context: dict[str, Any]) -> list[str]:
+    from serasan.alerts import freshness
+    from serasan.warehouse.db import upgrade
+
     ctx = _ctx(context, alerts=True)
     upgrade(ctx.engine, ctx.catalog)
     return freshness.digests(ctx)
@@ -189,6 +244,8 @@ def digests(context: dict[str, Any]) -> list[str]:
 
 def drain_outbox(context: dict[str, Any]) -> dict[str, Any]:
     """Drain every pending alert; like `notify`, a delivery error never fails the task."""
+    from serasan.alerts import delivery
+
     try:
         ctx = _ctx(context, alerts=True)
         return delivery.drain(ctx.engine, ctx.settings, phones=_phones(ctx.catalog))
@@ -199,6 +256,8 @@ def drain_outbox(context: dict[str, Any]) -> dict[str, Any]:
 
 def watch_outbox(context: dict[str, Any]) -> dict[str, Any]:
     """Tell the engineers when deliveries have waited longer than `outbox_max_age_hours`."""
+    from serasan.alerts import delivery
+
     ctx = _ctx(context, alerts=True)
     return delivery.watch_outbox(ctx.engine, ctx.settings, ctx.run_date)
 
@@ -212,6 +271,7 @@ def retention(context: dict[str, Any]) -> dict[str, Any]:
         backups_from_env,
         run_retention,
     )
+    from serasan.warehouse.db import upgrade
 
     ctx = _ctx(context)
     upgrade(ctx.engine, ctx.catalog)
@@ -240,6 +300,7 @@ def backup(context: dict[str, Any]) -> dict[str, Any]:
     """The warehouse dump into the lake, then the lake into `SERASAN_BACKUP_LAKE_URL`. Needs no
     catalog and runs no upgrade, so it backs up even a deployment whose catalog is broken."""
     from serasan.admin.backup import run_backup, target_settings
+    from serasan.operators.config import run_date_of, settings_from_airflow
 
     settings = settings_from_airflow()
     target = target_settings(settings)

@@ -22,11 +22,15 @@ from serasan.cli._shared import (
     group,
     known,
     load_catalog,
+    print_problems,
     settings,
 )
 from serasan.common.clock import JAKARTA
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from serasan.config.catalog import Catalog, Dataset
     from serasan.config.settings import Settings
 
 DATE_HELP = "logical date YYYY-MM-DD (default: today in Asia/Jakarta)"
@@ -62,15 +66,34 @@ def _prepare(settings: Settings, args: argparse.Namespace) -> None:
     os.environ["SERASAN_EXPECTATIONS_DIR"] = str(Path(args.expectations).resolve())
 
 
-def cmd_ingest(args: argparse.Namespace) -> int:
-    from serasan.common.dag_ids import dataset_dag_id
-    from serasan.common.enums import LoadStatus
-    from serasan.lake.keys import inbox_prefix
-    from serasan.lake.store import open_lake
-    from serasan.pipeline.handoff import load_id_for
+def _dataset_catalog(args: argparse.Namespace) -> Catalog:
+    """The regencies and --dataset's entry, from the catalog's cached index (validated in full
+    when it was compiled; no other dataset is validated again); exit 1, listing the problems,
+    when the catalog is broken."""
+    from serasan.config.catalog import CatalogError
+    from serasan.runtime.dag_index import catalog_for
 
-    catalog = load_catalog(args)
+    try:
+        return catalog_for((args.dataset,), Path(args.catalog), Path(args.expectations))
+    except CatalogError as exc:
+        print_problems(exc.problems)
+        raise SystemExit(1) from None
+
+
+def _check_suite(args: argparse.Namespace, ds: Dataset) -> None:
+    """The dataset's own suite, as its validate task will check it; exit 1 when it is broken."""
+    from serasan.quality.suites import check_suite
+
+    if problems := check_suite(ds, Path(args.expectations)):
+        print_problems(problems)
+        raise SystemExit(1)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Put the file in its inbox and run the dataset's DAG once; a file whose bytes were already
+    processed is recognised first, without Airflow (see `_already_processed`)."""
     path = Path(args.file)
+    catalog = _dataset_catalog(args)
     if not known(catalog, args.dataset):
         return 2
     if not path.is_file():
@@ -81,24 +104,87 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if problem := _period_problem(ds, args.period):
         return error(problem)
     s = settings()
-    _prepare(s, args)
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
+    date = date_or_today(args.date)
+    if not args.force and (code := _already_processed(s, ds.id, path, sha, date)) is not None:
+        return code
+    _check_suite(args, ds)  # the run validates with it: say now if it is broken
+    _prepare(s, args)
+    return _run(args, s, catalog, ds, path, data, sha, date)
+
+
+def _already_processed(
+    s: Settings, dataset_id: str, path: Path, sha: str, date: dt.date
+) -> int | None:
+    """The file's bytes have a finished load: record the re-delivery as extract does (a
+    `skipped` object event), say so and print that load; None when they have none. Needs
+    neither Airflow nor Great Expectations: only the warehouse."""
+    from serasan.common.enums import ObjectAction
+    from serasan.pipeline.redelivery import cli_run_id, finished_load, record_event
+    from serasan.warehouse.db import make_engine
+
+    engine = make_engine(s.warehouse_url, s.connect_timeout_s)
+    try:
+        done = finished_load(engine, dataset_id, sha)
+        if done is None:
+            return None
+        # the event names the raw copy of these bytes, which extract made the first time
+        record_event(
+            engine, dataset_id, sha, done["raw_key"], cli_run_id(), ObjectAction.SKIPPED, date
+        )
+        summary = _load_summary(s, done["load_id"], engine)
+    finally:
+        engine.dispose()
+    assert summary is not None
+    print(
+        f"{path.name}: already processed (same sha256 {sha[:12]}) by run {summary['run_id']}; "
+        "nothing changed. Use --force to reprocess it."
+    )
+    _print_load(summary, s)
+    return _exit_code(summary["status"])
+
+
+def _exit_code(status: str) -> int:
+    from serasan.common.enums import LoadStatus
+
+    return {LoadStatus.BLOCKED: 1, LoadStatus.REJECTED: 2}.get(LoadStatus(status), 0)
+
+
+def _run(
+    args: argparse.Namespace,
+    s: Settings,
+    catalog: Catalog,
+    ds: Dataset,
+    path: Path,
+    data: bytes,
+    sha: str,
+    date: dt.date,
+) -> int:
+    """The DAG run, through Airflow. Ctrl-C stops it with nothing half-done (`_interrupted`)."""
+    from serasan.common.dag_ids import dataset_dag_id
+    from serasan.lake.keys import inbox_prefix
+    from serasan.lake.store import open_lake
+    from serasan.pipeline.handoff import load_id_for
+
     lake = open_lake(s)
     # a folder of its own per content: two files that share a name, sent at the same moment,
     # never overwrite each other in the inbox (extract reads the file name from the last part)
-    lake.put(f"{inbox_prefix(catalog, ds)}{sha[:16]}/{path.name}", data)
-    from serasan.operators.runner import Runner, exclusive
-
+    inbox_key = f"{inbox_prefix(catalog, ds)}{sha[:16]}/{path.name}"
     home = Path(args.airflow_home)
-    date = date_or_today(args.date)
     conf: dict[str, Any] = {"force": args.force}
     if args.period is not None:  # recorded in the file's manifest by extract, read by parse
         conf["periods"] = {sha: args.period.strip()}
     log_file = None if args.verbose else _run_log(home, ds.id)
-    with exclusive(home):
-        runner = Runner(home)
-        res = runner.run(dataset_dag_id(ds.id), _logical(date), conf=conf, log_file=log_file)
+    try:
+        lake.put(inbox_key, data)
+        from serasan.operators.runner import Runner, exclusive
+
+        with exclusive(home):
+            runner = Runner(home, only=dataset_dag_id(ds.id))
+            res = runner.run(dataset_dag_id(ds.id), _logical(date), conf=conf, log_file=log_file)
+    except KeyboardInterrupt:
+        return _interrupted(s, ds, path, sha, lake, inbox_key, data)
     summary = _load_summary(s, load_id_for(ds, sha))
     where = f"; task log: {log_file}" if log_file else ""
     if summary is None:
@@ -109,11 +195,60 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             f"{path.name}: already processed (same sha256 {sha[:12]}) by run {summary['run_id']}; "
             "nothing changed. Use --force to reprocess it."
         )
-    _print_load(summary, lake)
-    code = {LoadStatus.BLOCKED: 1, LoadStatus.REJECTED: 2}.get(summary["status"], 0)
+    _print_load(summary, s)
+    code = _exit_code(summary["status"])
     if code and log_file:
         print(f"  task log: {log_file}")
     return code
+
+
+INTERRUPTED = "dihentikan: {what}; tidak ada yang dimuat setengah{then} ({english})"
+
+
+def _interrupted(
+    s: Settings, ds: Dataset, path: Path, sha: str, lake: Any, inbox_key: str, data: bytes
+) -> int:
+    """Ctrl-C during the run. A load is one transaction, so the warehouse holds the whole file or
+    none of it; the dataset's lock goes with its transaction or its process. Say which in one
+    line, and leave the file where the next run takes it: its inbox (put back there when extract
+    had moved it to raw/ already). Exit 130, as a shell does for Ctrl-C."""
+    from serasan.pipeline.redelivery import finished_load
+    from serasan.warehouse.db import make_engine
+
+    try:
+        engine = make_engine(s.warehouse_url, s.connect_timeout_s)
+        try:
+            done = finished_load(engine, ds.id, sha)
+        finally:
+            engine.dispose()
+        if done is None and not lake.exists(inbox_key):
+            lake.put(inbox_key, data)
+    except Exception:  # noqa: BLE001 - the warehouse or the lake is what was slow: say so
+        print(
+            INTERRUPTED.format(
+                what=f"{path.name} mungkin belum dimuat (gudang data atau lake tidak menjawab)",
+                then="; jalankan lagi perintah yang sama",
+                english="interrupted: a load is all or nothing; run the same command again",
+            ),
+            file=sys.stderr,
+        )
+        return 130
+    if done is not None:
+        line = INTERRUPTED.format(
+            what=f"{path.name} sudah dimuat utuh sebelum dihentikan "
+            f"({done['status']}, load {done['load_id']})",
+            then="; tidak perlu dijalankan lagi",
+            english="interrupted after the load had committed; nothing to run again",
+        )
+    else:
+        line = INTERRUPTED.format(
+            what=f"{path.name} belum dimuat",
+            then=", berkasnya menunggu di inbox; jalankan lagi perintah yang sama",
+            english="interrupted: nothing was loaded, the file waits in the inbox; "
+            "run the same command again",
+        )
+    print(line, file=sys.stderr)
+    return 130
 
 
 def _run_log(home: Path, dataset_id: str) -> Path:
@@ -121,13 +256,15 @@ def _run_log(home: Path, dataset_id: str) -> Path:
     return home / "logs" / "serasan" / f"ingest-{dataset_id}-{stamp}.log"
 
 
-def _load_summary(settings: Settings, load_id: str) -> dict[str, Any] | None:
+def _load_summary(
+    settings: Settings, load_id: str, engine: Engine | None = None
+) -> dict[str, Any] | None:
     from sqlalchemy import select
 
     from serasan.warehouse.db import make_engine
     from serasan.warehouse.tables import table
 
-    engine = make_engine(settings.warehouse_url)
+    engine = engine or make_engine(settings.warehouse_url)
     lr, al = (
         table("meta", "load_run", engine.dialect.name),
         table("meta", "alert", engine.dialect.name),
@@ -138,18 +275,21 @@ def _load_summary(settings: Settings, load_id: str) -> dict[str, Any] | None:
     return {**row, "alert_key": alert} if row else None
 
 
-def _print_load(s: dict[str, Any], lake: Any) -> None:
+def _print_load(s: dict[str, Any], settings: Settings) -> None:
+    from serasan.lake.store import location
+
     print(f"dataset {s['dataset_id']}: {s['status']}")
     print(f"  rows in {s['rows_in']}, loaded {s['rows_loaded']}, rejected {s['rows_rejected']}")
     if s.get("quarantine_key"):
-        print(f"  rejected rows: {lake.location(s['quarantine_key'])}")
+        print(f"  rejected rows: {location(settings, s['quarantine_key'])}")
     if s.get("alert_key"):
-        print(f"  alert for the OPD: {lake.location(s['alert_key'])}")
+        print(f"  alert for the OPD: {location(settings, s['alert_key'])}")
     if s.get("notes"):
         print(f"  notes: {s['notes']}")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from serasan.common.progress import stderr_tracking
     from serasan.parse.reader import ParseError
     from serasan.quality.check import check_file, render
     from serasan.quality.registry import registry_params, registry_refs
@@ -171,10 +311,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
     if problem := _period_problem(catalog.dataset(args.dataset), args.period):
         return error(problem)
-    try:
-        result = check_file(
-            path, catalog.dataset(args.dataset), catalog, date, lang, extra, period=args.period
-        )
+    try:  # progress on standard error: a bar on a terminal, else a line per batch
+        with stderr_tracking(f"memeriksa {path.name}", path.stat().st_size):
+            result = check_file(
+                path, catalog.dataset(args.dataset), catalog, date, lang, extra, period=args.period
+            )
     except ParseError as exc:
         if args.json:
             print(json.dumps({"file": str(path), "dataset": args.dataset, "error": str(exc)}))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -17,7 +18,17 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import IO
 
 log = logging.getLogger("serasan.progress")
-LINE_EVERY_S = 2.0  # at most one plain line per this many seconds (and one at the end)
+
+
+def _every_s(default: float = 2.0) -> float:
+    """SERASAN_PROGRESS_EVERY_S when it is a number of seconds (0: a line per batch), else 2."""
+    try:
+        return max(0.0, float(os.environ.get("SERASAN_PROGRESS_EVERY_S") or default))
+    except ValueError:
+        return default
+
+
+LINE_EVERY_S = _every_s()  # at most one plain line per this many seconds (and one at the end)
 
 
 class Progress:

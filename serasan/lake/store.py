@@ -317,3 +317,12 @@ def open_lake(settings: Settings) -> Lake:
             read_timeout_s=settings.s3_read_timeout_s,
         )
     return LocalLake(url.removeprefix("file://"))
+
+
+def location(settings: Settings, key: str) -> str:
+    """Where `key` is in the lake of `settings`, as that lake's `location` says it, without
+    opening the lake (no client, no network): for a command that only names objects."""
+    url = settings.lake_url
+    if url.startswith("s3://"):
+        return f"s3://{urlparse(url).netloc}/{key}"
+    return str(Path(url.removeprefix("file://")).resolve() / key)

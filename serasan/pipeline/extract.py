@@ -9,7 +9,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import re
 
 from sqlalchemy import and_, select
 
@@ -19,15 +18,12 @@ from serasan.ingest.sources import pull as pull_source
 from serasan.lake import keys
 from serasan.lake.store import LakeError, ObjectExists
 from serasan.pipeline.handoff import RawObject, load_id_for
+from serasan.pipeline.redelivery import finished_load, record_event, safe_name
 from serasan.runtime.context import RunContext
 
+__all__ = ["extract", "manifest_period", "pending", "safe_name"]
+
 log = logging.getLogger(__name__)
-
-
-def safe_name(name: str) -> str:
-    """An uploaded file name as a lake key part: odd characters and '..' cannot travel on."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "file"
-    return cleaned[:120]
 
 
 def extract(ctx: RunContext, ds: Dataset) -> list[RawObject]:
@@ -36,7 +32,6 @@ def extract(ctx: RunContext, ds: Dataset) -> list[RawObject]:
     An inbox object leaves the inbox only once its raw copy exists. Raw objects ingested earlier
     whose processing never finished are picked up again, so a failed run loses nothing.
     """
-    events = ctx.t("meta", "object_event")
     pull_source(ctx, ds)  # databases and APIs write this interval's file into the inbox
     # every version of every inbox key: two uploads under one name are both taken
     for key, version in ctx.lake.versions(keys.inbox_prefix(ctx.catalog, ds)):
@@ -70,21 +65,11 @@ def extract(ctx: RunContext, ds: Dataset) -> list[RawObject]:
                 json.dumps(manifest, indent=2).encode(),
                 "application/json",
             )
-        done = _terminal_load(ctx, ds, sha)
+        done = finished_load(ctx.engine, ds.id, sha) is not None
         action = ObjectAction.SKIPPED if done and not ctx.force else ObjectAction.INGESTED
         if action == ObjectAction.INGESTED and sha in ctx.periods:
             _record_period(ctx, ds, sha, ctx.periods[sha])
-        with ctx.engine.begin() as conn:
-            conn.execute(
-                events.insert().values(
-                    dataset_id=ds.id,
-                    sha256=sha,
-                    raw_key=raw_key,
-                    run_id=ctx.run_id,
-                    action=action,
-                    logical_date=ctx.run_date,
-                )
-            )
+        record_event(ctx.engine, ds.id, sha, raw_key, ctx.run_id, action, ctx.run_date)
         ctx.lake.delete_version(key, version)
         log.info("%s: %s %s (sha256 %s)", ds.id, action, filename, sha[:12])
     return pending(ctx, ds)
@@ -106,15 +91,6 @@ def manifest_period(ctx: RunContext, ds: Dataset, sha: str) -> str | None:
         return None
     period = json.loads(ctx.lake.get(key)).get("period")
     return str(period) if period is not None else None
-
-
-def _terminal_load(ctx: RunContext, ds: Dataset, sha: str) -> bool:
-    lr = ctx.t("meta", "load_run")
-    with ctx.engine.connect() as conn:
-        status = conn.execute(
-            select(lr.c.status).where(lr.c.load_id == load_id_for(ds, sha))
-        ).scalar()
-    return status in TERMINAL
 
 
 def pending(ctx: RunContext, ds: Dataset) -> list[RawObject]:

@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from serasan.common.progress import current as current_progress
 from serasan.config.catalog import Dataset
 from serasan.lake import keys
 from serasan.parse.reader import ParseError, ParseResult, Reject, iter_rows, parse_stream
@@ -40,6 +41,7 @@ def parse(ctx: RunContext, ds: Dataset, obj: RawObject) -> Parsed:
                 f"dataset ini {limit / 2**20:.0f} MB (larger than this dataset's "
                 f"limit of {limit / 2**20:.0f} MB, source.params.max_bytes)"
             )
+        current_progress().set_total(size)  # the bytes a tracker's share is of, if one is open
         period = manifest_period(ctx, ds, obj.sha256)  # given with the file: `--period`
         with ctx.lake.fetch(obj.raw_key) as path:
             result = parse_stream(
