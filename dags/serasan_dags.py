@@ -148,6 +148,15 @@ def dataset_params() -> dict[str, Param]:
             'and content do not say it: {"<sha256>": "2025"} (or "2026-Q3", "2026-10", as the '
             "dataset's cadence names its periods). `serasan ingest --period` sets it.",
         ),
+        "collected": Param(
+            {},
+            type="object",
+            additionalProperties={"type": "string", "format": "date"},
+            title="Collected on",
+            description="The day a file was collected, by the file's sha256, for files whose "
+            'relative dates ("3 bulan lalu") are read against it: {"<sha256>": "2026-01-18"}. '
+            "`serasan ingest --collected-on` sets it.",
+        ),
     }
 
 

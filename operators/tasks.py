@@ -72,6 +72,7 @@ def _ctx(
         connections=airflow_connection,
         force=bool((context.get("params") or {}).get("force", False)),
         periods=dict((context.get("params") or {}).get("periods") or {}),
+        collected=dict((context.get("params") or {}).get("collected") or {}),
     )
 
 

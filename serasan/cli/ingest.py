@@ -45,6 +45,20 @@ def _logical(date: dt.date) -> dt.datetime:
     return dt.datetime.combine(date, dt.time(), tzinfo=JAKARTA)
 
 
+COLLECTED_HELP = (
+    "the day the file was collected (YYYY-MM-DD), for relative dates such as '3 bulan lalu' "
+    "in review exports; default: the dataset's source.collected_on"
+)
+
+
+def _day(text: str) -> dt.date:
+    """A YYYY-MM-DD argument."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
 def _period_problem(ds: Any, period: str | None) -> str | None:
     """Why `--period` does not fit the dataset, or None."""
     from serasan.config.reading import parse_period
@@ -175,6 +189,8 @@ def _run(
     conf: dict[str, Any] = {"force": args.force}
     if args.period is not None:  # recorded in the file's manifest by extract, read by parse
         conf["periods"] = {sha: args.period.strip()}
+    if args.collected_on is not None:  # likewise
+        conf["collected"] = {sha: args.collected_on.isoformat()}
     log_file = None if args.verbose else _run_log(home, ds.id)
     try:
         lake.put(inbox_key, data)
@@ -314,7 +330,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:  # progress on standard error: a bar on a terminal, else a line per batch
         with stderr_tracking(f"memeriksa {path.name}", path.stat().st_size):
             result = check_file(
-                path, catalog.dataset(args.dataset), catalog, date, lang, extra, period=args.period
+                path,
+                catalog.dataset(args.dataset),
+                catalog,
+                date,
+                lang,
+                extra,
+                period=args.period,
+                collected=args.collected_on,
             )
     except ParseError as exc:
         if args.json:
@@ -408,6 +431,7 @@ def register(sub: Subparsers) -> None:
     ing.add_argument("--force", action="store_true", help="reprocess an already processed file")
     ing.add_argument("--date", help=DATE_HELP)
     ing.add_argument("--period", help=PERIOD_HELP)
+    ing.add_argument("--collected-on", type=_day, help=COLLECTED_HELP)
     add_airflow_home(ing)
 
     chk = command(
@@ -428,6 +452,7 @@ def register(sub: Subparsers) -> None:
     chk.add_argument("--lang", choices=["id", "en"], help="message language (default id)")
     chk.add_argument("--date", help=DATE_HELP)
     chk.add_argument("--period", help=PERIOD_HELP)
+    chk.add_argument("--collected-on", type=_day, help=COLLECTED_HELP)
 
     tpl = command(
         sub,

@@ -69,6 +69,8 @@ def extract(ctx: RunContext, ds: Dataset) -> list[RawObject]:
         action = ObjectAction.SKIPPED if done and not ctx.force else ObjectAction.INGESTED
         if action == ObjectAction.INGESTED and sha in ctx.periods:
             _record_period(ctx, ds, sha, ctx.periods[sha])
+        if action == ObjectAction.INGESTED and sha in ctx.collected:
+            _record_given(ctx, ds, sha, collected_on=ctx.collected[sha])
         record_event(ctx.engine, ds.id, sha, raw_key, ctx.run_id, action, ctx.run_date)
         ctx.lake.delete_version(key, version)
         log.info("%s: %s %s (sha256 %s)", ds.id, action, filename, sha[:12])
@@ -82,6 +84,24 @@ def _record_period(ctx: RunContext, ds: Dataset, sha: str, period: str) -> None:
     manifest = json.loads(ctx.lake.get(key)) if ctx.lake.exists(key) else {}
     manifest.update(period=period, period_from="--period")
     ctx.lake.put(key, json.dumps(manifest, indent=2).encode(), "application/json")
+
+
+def _record_given(ctx: RunContext, ds: Dataset, sha: str, **given: str) -> None:
+    """Values given with the file at ingest (`--collected-on`), in its manifest, so a retry or a
+    reprocess reads the file with them."""
+    key = keys.manifest_key(ds.id, sha)
+    manifest = json.loads(ctx.lake.get(key)) if ctx.lake.exists(key) else {}
+    manifest.update(given)
+    ctx.lake.put(key, json.dumps(manifest, indent=2).encode(), "application/json")
+
+
+def manifest_collected(ctx: RunContext, ds: Dataset, sha: str) -> dt.date | None:
+    """The collection date recorded with a raw object (`--collected-on`), if one was given."""
+    key = keys.manifest_key(ds.id, sha)
+    if not ctx.lake.exists(key):
+        return None
+    value = json.loads(ctx.lake.get(key)).get("collected_on")
+    return dt.date.fromisoformat(value) if value else None
 
 
 def manifest_period(ctx: RunContext, ds: Dataset, sha: str) -> str | None:

@@ -20,7 +20,7 @@ from serasan.common.progress import current as current_progress
 from serasan.config.catalog import Dataset
 from serasan.lake import keys
 from serasan.parse.reader import ParseError, ParseResult, Reject, iter_rows, parse_stream
-from serasan.pipeline.extract import manifest_period
+from serasan.pipeline.extract import manifest_collected, manifest_period
 from serasan.pipeline.handoff import Parsed, RawObject
 from serasan.quality.quarantine import is_fix_file
 from serasan.runtime.context import RunContext
@@ -43,9 +43,15 @@ def parse(ctx: RunContext, ds: Dataset, obj: RawObject) -> Parsed:
             )
         current_progress().set_total(size)  # the bytes a tracker's share is of, if one is open
         period = manifest_period(ctx, ds, obj.sha256)  # given with the file: `--period`
+        collected = manifest_collected(ctx, ds, obj.sha256)  # and `--collected-on`
         with ctx.lake.fetch(obj.raw_key) as path:
             result = parse_stream(
-                lambda: path.open("rb"), filename, ds, period, ctx.catalog.aliases
+                lambda: path.open("rb"),
+                filename,
+                ds,
+                period,
+                ctx.catalog.aliases,
+                collected=collected,
             )
             fix_file = is_fix_file(
                 _header_cells(lambda: path.open("rb"), filename, ds, result.header_row)

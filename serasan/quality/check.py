@@ -24,13 +24,16 @@ def check_file(
     lang: str = "id",
     extra_params: dict[str, Any] | None = None,
     period: str | None = None,
+    collected: dt.date | None = None,
 ) -> dict[str, Any]:
     """Parse and validate a local file; raises ParseError when the file cannot be used.
 
     `extra_params` carries registry keys read from the warehouse, for suites that check them;
     `period` is the file's period when it has no period column (`--period`).
     """
-    parsed = parse_stream(lambda: path.open("rb"), path.name, ds, period, catalog.aliases)
+    parsed = parse_stream(
+        lambda: path.open("rb"), path.name, ds, period, catalog.aliases, collected=collected
+    )
     a = assess(parsed, ds, catalog.suites[ds.id], run_date, lang, extra_params)
     problems: list[dict[str, Any]] = []
     for rej in parsed.rejects:

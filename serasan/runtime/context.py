@@ -34,6 +34,8 @@ class RunContext:
     # periods given with files (`serasan ingest --period`), by content sha256; extract records
     # each in its raw object's manifest, which parse reads
     periods: dict[str, str] = field(default_factory=dict)
+    # collection dates given with files (`serasan ingest --collected-on`), recorded likewise
+    collected: dict[str, str] = field(default_factory=dict)
     interval: Interval | None = None  # the run's data interval; default: the day before run_date
     connections: ConnectionResolver = env_connections
     _engine: Engine | None = field(default=None, repr=False)
