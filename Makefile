@@ -23,14 +23,15 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
-## make browser: Debian's chromium and chromium-driver for the browser tests, installed where missing
-BROWSER_PKGS := chromium chromium-driver
+## make browser: Debian's chromium and chromium-driver for the browser tests, and poppler-utils (pdftoppm, pdfinfo, pdftotext) for the evaluation pack's PDF, installed where missing
+BROWSER_PKGS := chromium chromium-driver poppler-utils
 APT_GET      := DEBIAN_FRONTEND=noninteractive apt-get
 browser:
-	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then exit 0; fi; \
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+	  && command -v pdftoppm >/dev/null && command -v pdfinfo >/dev/null; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then sudo=; \
 	elif command -v sudo >/dev/null; then sudo=sudo; \
-	else echo "make browser: chromium or chromedriver is missing and there is neither root nor" \
+	else echo "make browser: chromium, chromedriver or pdftoppm is missing and there is neither root nor" \
 	  "sudo to install them; install the Debian packages $(BROWSER_PKGS)" \
 	  "(apt-get install $(BROWSER_PKGS)) and run make again" >&2; exit 1; fi; \
 	echo "installing $(BROWSER_PKGS) with apt-get"; \
@@ -38,7 +39,7 @@ browser:
 	$$sudo env $(APT_GET) install -y -q --no-install-recommends $(BROWSER_PKGS) || \
 	{ echo "make browser: apt-get could not install $(BROWSER_PKGS); install those Debian" \
 	  "packages yourself and run make again" >&2; exit 1; }; \
-	command -v chromium && command -v chromedriver
+	command -v chromium && command -v chromedriver && command -v pdftoppm && command -v pdfinfo
 
 ## make demo: the whole pipeline on embedded defaults (local-folder lake, SQLite warehouse)
 demo: $(VENV)/.installed
@@ -67,9 +68,11 @@ docs: $(VENV)/.installed-dev
 clean:
 	rm -rf .serasan
 
-## make bench: parsing beside pyarrow.csv.read_csv (BENCH_ROWS), validation beside reading Parquet (BENCH_VALIDATE_ROWS), loads beside a bare COPY (BENCH_LOAD_ROWS)
+## make bench: parsing beside pyarrow.csv.read_csv (BENCH_ROWS), validation beside reading Parquet (BENCH_VALIDATE_ROWS), loads beside a bare COPY (BENCH_LOAD_ROWS), `serasan ingest`'s fixed cost beside the import floor and its marginal cost per row (BENCH_INGEST_ROWS, default 200,000)
 bench: $(VENV)/.installed
 	$(BIN)/python bench/parse_bench.py
 	$(BIN)/python bench/validate_bench.py
 	$(BIN)/python bench/load_bench.py
 	$(BIN)/python bench/dag_parse_bench.py
+	$(BIN)/python bench/ingest_bench.py
+	$(BIN)/python bench/xlsx_bench.py

@@ -114,7 +114,7 @@ def iter_rows(
         head = fh.read(64 * 1024)
     sn = sniff(head, filename, allow_json=ds.source.kind == "api")
     if sn.kind == "xlsx":
-        return sn.notes, xlsx_rows(opener, filename, ds.source.sheet)
+        return sn.notes, xlsx_rows(opener, filename, ds.source.sheet, notes=sn.notes)
     if filename.lower().endswith((".xlsx", ".xlsm")):
         raise ParseError(f"{filename}: has an .xlsx name but is not an XLSX workbook")
     if sn.kind == "json":

@@ -205,15 +205,19 @@ def xlsx_sheets(opener: Opener, filename: str) -> list[str]:
     """The names of a workbook's worksheets, in the order of its tabs.
 
     Read by openpyxl's reader without the shared strings and the sheets' cells (fast on large
-    workbooks); whatever that refuses is refused as `xlsx_sheets_openpyxl` refuses it."""
+    workbooks); a workbook that reader refuses, or with a sheet it would have to parse whole
+    to size (no <dimension>), is read by `xlsx_sheets_openpyxl`, the reference."""
     if xlsx_reader() == "calamine":
         from serasan.parse.xlsx_calamine import read_book
 
         check_zip(opener, filename)
         try:
-            return read_book(opener).names
-        except Exception:  # noqa: S110 - the reference below gives openpyxl's own refusal
-            pass
+            book = read_book(opener)
+        except Exception:  # the reference below gives openpyxl's own refusal
+            book = None
+        # a sheet without <dimension> openpyxl parses whole on opening (and may refuse)
+        if book is not None and all(s.sized for s in book.sheets):
+            return book.names
     return xlsx_sheets_openpyxl(opener, filename)
 
 

@@ -1,38 +1,41 @@
 """A worksheet's rows read by calamine (Rust), as openpyxl reads them, or by openpyxl itself.
 
 `serasan.parse.sniff.xlsx_rows` reads workbooks here. calamine parses a sheet several times
-faster than openpyxl in read-only mode, but some cells it reads otherwise, and openpyxl stays
-the reference (`sniff.xlsx_rows_openpyxl`). What calamine gives is turned into what openpyxl
-gives where that can be done from the value alone:
+faster than openpyxl in read-only mode, but reads some cells otherwise, and openpyxl stays the
+reference (`sniff.xlsx_rows_openpyxl`). What calamine gives is turned into what openpyxl gives
+where the value alone tells how:
 
 - an empty cell is '' in calamine, None here;
 - a number is a float in calamine; openpyxl gives an int when the XML writes it without a point
-  or exponent (`5`), so an integral float becomes an int (the scan below makes sure no integral
-  number was written `5.0` or `1E3`, and none has more than 15 digits);
-- a date-formatted number with no time of day is a `date` in calamine, a `datetime` here.
+  or exponent (`5`), so an integral float becomes an int (the scan below makes sure that no
+  integral number was written `5.0` or `1E3` and none has 16 digits or more);
+- a date-formatted number without a time of day is a `date` in calamine, a `datetime` here;
+- rows: calamine's start at the first column used and all have the used range's width;
+  openpyxl's start at column A, are padded to the `<dimension>`'s width (at most MAX_COLUMNS)
+  and otherwise end at their last cell; rows come from row 1 to the last `<row>` element.
 
 What the value alone cannot tell is found before calamine reads the sheet, by a scan of the
 sheet's XML and the shared strings with RE2 (pyarrow's regex kernels, at memory speed): error
-cells (calamine reads `#N/A` as empty), numbers written `5.0`, `1E3`, `NaN` or with 16 digits and
-more, strings that are empty, that keep leading or trailing blanks without
-`xml:space="preserve"` or hold `_x000D_` escapes (calamine trims and unescapes them, openpyxl
-does not), dates before 1900, past 9999 or a hair before midnight of day 0, durations
-(`[h]:mm`, rounded otherwise), ISO dates (`t="d"`), rows or cells without their reference,
-rows out of order, cells past column 500, a row that ends in an empty cell beyond the
-`<dimension>` width (openpyxl widens that row to it), control characters and duplicated
-attributes (which openpyxl's XML parser refuses), and a sheet whose cells would span more than
-`MAX_CELLS` (calamine holds the whole grid in memory, and aborts the process when it cannot).
-The workbook's structure (sheet names and order, chart sheets left out, the `<dimension>` width,
-date styles, the 1904 calendar) is read by openpyxl's own reader, without the shared strings or
-the sheets' cells; calamine's reading of each cell style is asked of calamine itself, on a
-one-column probe workbook with the same styles. Anything calamine or that reader refuses, and
-every doubt above, sends the workbook to openpyxl, with the reason logged and noted: the
-values, row numbers and refusals are then openpyxl's by construction.
+cells (calamine reads `#N/A` as empty), numbers written `5.0`, `1E3`, ` 7 `, `NaN` or with 16
+digits, strings that are empty, that keep leading or trailing blanks without
+`xml:space="preserve"`, hold `_x000D_` escapes or carriage returns (calamine trims, unescapes or
+keeps them; openpyxl does not), dates before 1900, past the year 4637 or a hair before midnight
+of day 0, durations (`[h]:mm`, rounded otherwise), ISO dates (`t="d"`), rows or cells without
+their reference first, rows out of order, a cell whose reference lies outside the rows around
+it, values past column 500, a row ending in an empty cell beyond the `<dimension>` width
+(openpyxl widens that row to it), control characters, duplicated attributes and trailing junk
+(which openpyxl's XML parser refuses), namespace prefixes, and a sheet whose used cells would
+span more than MAX_CELLS (calamine holds the whole grid in memory, and aborts the process when
+it cannot allocate it). The workbook's structure (sheet names and order, chart sheets left out,
+each sheet's `<dimension>`, date styles, the 1904 calendar) is read by openpyxl's own reader,
+without the shared strings or the sheets' cells; how calamine reads each cell style is asked of
+calamine itself, on a one-column probe workbook with the same styles. Anything calamine or that
+reader refuses, and every doubt above, sends the workbook to openpyxl, with the reason logged
+and noted: its values, row numbers and refusals are then openpyxl's by construction.
 
-Two differences remain, both in malformed files: a workbook whose unread sheet has no
-`<dimension>` and broken XML is refused by openpyxl (which sizes every sheet by parsing it
-whole) and read here; and a cell whose reference names another row than its `<row>` (or that
-comes before its left neighbour) is placed by its reference here, by its position by openpyxl.
+One difference remains, in malformed files only: a cell whose reference names another row of
+the rows around it than its own `<row>`, or that comes after a cell to its right, is placed by
+its reference here, and by its position (or dropped) by openpyxl.
 """
 
 from __future__ import annotations
@@ -90,6 +93,7 @@ class _HeadSized(ReadOnlyWorksheet):  # type: ignore[misc]
         with self._get_source() as src:
             head = _head(src)
         dims = WorkSheetParser(io.BytesIO(head), []).parse_dimensions()
+        self.sized = dims is not None
         if dims is not None:
             self._min_column, self._min_row, self._max_column, self._max_row = dims
 
@@ -116,6 +120,7 @@ class Sheet:
     part: str  # the zip member, as openpyxl resolves it
     target: str  # the relationship's Target as written (calamine resolves it itself)
     max_column: int | None  # <dimension>'s, as openpyxl reads it
+    sized: bool  # the sheet has a <dimension> before its cells (else openpyxl parses it whole)
 
 
 @dataclass
@@ -161,7 +166,7 @@ def read_book(opener: Opener) -> Book:
             ws = _HeadSized(reader.wb, sheet.name, rel.target, [])
             ws.sheet_state = sheet.state
             reader.wb._sheets.append(ws)
-            sheets.append(Sheet(sheet.name, rel.target, rel.Target, ws.max_column))
+            sheets.append(Sheet(sheet.name, rel.target, rel.Target, ws.max_column, ws.sized))
         reader.parser.assign_names()
         wb = reader.wb
         styles = (
@@ -324,6 +329,9 @@ def numbers_outside(lo: int, hi: int) -> str:
 
 
 VALUE = r"(?:<f\b[^>]*/>\s*|<f\b[^>]*>[^<]*</f>\s*)?<v>"  # after a cell's start tag
+# after a cell reference's letters: a cell that is not an empty element (<c r="X1" s="2"/>),
+# so may hold something calamine puts in its grid (an error, '', a formula's text)
+FILLED = r"[0-9]+\"(?:\s*|\s[^>]*[^/>])>"
 CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 TEXT_CHECKS = [  # strings as calamine reads them otherwise than openpyxl, in <si> or <is>
     ("a string holds an _xHHHH_ escape (calamine unescapes it)", r"_x[0-9A-Fa-f]{4}_"),
@@ -381,11 +389,8 @@ def sheet_checks(
             r"|<c(?:\s[^>]*)?\st=[^>]*\st=",
         ),
         (
-            f"a cell past column {MAX_COLUMNS} holds a value",
-            r"<c\s+r=\""
-            + columns_above(MAX_COLUMNS)
-            + r"[0-9]+\"[^>]*[^/>]>\s*"
-            + r"(?:<f\b[^>]*/>\s*|<f\b[^>]*>[^<]*</f>\s*)?(?:<v>[^<]|<is>)",
+            f"a cell past column {MAX_COLUMNS} may hold a value",
+            r"<c\s+r=\"" + columns_above(MAX_COLUMNS) + FILLED,
         ),
     ]
     if width < MAX_COLUMNS:  # a row openpyxl sees longer than the claimed width
@@ -469,7 +474,8 @@ class Scan:
 
 ROW = re.compile(rb"<row\s+r=\"([0-9]+)\"")
 WIDER = "cells lie beyond the columns assumed"
-TIERS = [(26, columns_above(26)), (104, columns_above(104))]  # bounds tried for the grid
+# bounds tried, in turn, for the columns of calamine's grid when <dimension> is not one
+TIERS = [(n, columns_above(n)) for n in (26, 52, 104, 156, 208, 312, 416)]
 
 
 def scan_sheet(
@@ -510,14 +516,14 @@ def scan_sheet(
                     )
                 )
             if used < MAX_COLUMNS:  # last: a reason above wins
-                found.append((WIDER, r"<c\s+r=\"" + columns_above(used) + "[0-9]"))
+                found.append((WIDER, r"<c\s+r=\"" + columns_above(used) + FILLED))
             reason = _first_match([chunk], found)
             if reason == WIDER:  # cells beyond the columns assumed so far: a coarser bound
                 used = next(
                     (
                         n
                         for n, p in TIERS
-                        if n > used and not _matches(chunk, r"<c\s+r=\"" + p + "[0-9]")
+                        if n > used and not _matches(chunk, r"<c\s+r=\"" + p + FILLED)
                     ),
                     MAX_COLUMNS,
                 )
@@ -578,6 +584,10 @@ def plan(opener: Opener, filename: str, sheet: str | int | None) -> Plan:
     except Exception as exc:  # openpyxl refuses it: its reader says how
         raise Unsure(f"openpyxl's reader stops on it ({type(exc).__name__})") from None
     chosen = next(s for s in book.sheets if s.name == pick_sheet(book.names, sheet, filename))
+    if any(not s.sized for s in book.sheets if s is not chosen):
+        # openpyxl parses such a sheet whole on opening, and refuses the workbook if it is
+        # broken: only its reader can say what it makes of it
+        raise Unsure("another sheet has no <dimension>")
     if book.workbook != "xl/workbook.xml":
         raise Unsure(f"its workbook part is {book.workbook}")
     with opener() as fh, zipfile.ZipFile(fh) as zf:
@@ -715,9 +725,9 @@ def read(
     declares but the workbook lacks is refused (ParseError) as openpyxl's path refuses it."""
 
     def note(reason: str, first: bool = True) -> None:
-        text = f"{filename}: read with openpyxl, not calamine: {reason}"
+        text = f"workbook read with openpyxl, not calamine: {reason}"
         if first:
-            log.info(text)
+            log.info("%s: %s", filename, text)
         if notes is not None:
             notes.append(text)
 
