@@ -76,3 +76,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/dag_parse_bench.py
 	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/xlsx_bench.py
+	$(BIN)/python bench/sentiment_eval.py

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from serasan.cli._shared import (
     Subparsers,
@@ -24,7 +25,7 @@ def cmd_catalog_validate(args: argparse.Namespace) -> int:
     from serasan.quality.registry import check_registry_refs
 
     catalog = load_catalog(args)
-    problems = check_registry_refs(catalog) + check_queries(catalog)
+    problems = check_registry_refs(catalog) + check_queries(catalog) + _theme_problems(catalog)
     if problems:
         print_problems(problems)
         return 1
@@ -40,6 +41,23 @@ def cmd_catalog_validate(args: argparse.Namespace) -> int:
         f"{len(catalog.kpis)} KPIs, {len(catalog.programmes)} programmes"
     )
     return 0
+
+
+def _theme_problems(catalog: Any) -> list[str]:
+    """catalog/themes.yaml reads, and names only programmes the catalog declares."""
+    from serasan.voice.themes import ThemeError, load_themes
+
+    path = catalog.root / "themes.yaml"
+    if not path.exists():
+        return []
+    try:
+        book = load_themes(path)
+    except ThemeError as exc:
+        return [str(exc)]
+    return [
+        f"{path}: programmes.{code}: not a programme of catalog/programmes.yaml"
+        for code in book.unknown_programmes(list(catalog.programmes))
+    ]
 
 
 def cmd_catalog_list(args: argparse.Namespace) -> int:
