@@ -11,14 +11,24 @@ import argparse
 import sys
 import time
 
-from serasan.cli import admin, catalog, demo, failures, ingest, onboard, publish, warehouse
+from serasan.cli import (
+    admin,
+    catalog,
+    demo,
+    evaluation,
+    failures,
+    ingest,
+    onboard,
+    publish,
+    warehouse,
+)
 from serasan.cli.demo import DEMO_DATE
 from serasan.common.paths import CATALOG_DIR, EXPECTATIONS_DIR
 
 __all__ = ["DEMO_DATE", "GROUPS", "build_parser", "main"]
 
 # one module per command group, each with register(subparsers); their order is that of --help
-GROUPS = (catalog, onboard, ingest, warehouse, publish, admin, demo)
+GROUPS = (catalog, onboard, ingest, warehouse, publish, evaluation, admin, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         code: int = args.func(args)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt:  # `ingest` says itself what a Ctrl-C left; other commands this
+        print("dihentikan (interrupted)", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - one line here, the traceback in a log file
         return failures.report(exc, args.verbose)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from serasan.common.paths import DEFAULT_HOME
 
 WALIDATA_PREFIX = "SERASAN_WALIDATA_EMAIL_"  # + regency slug, e.g. SERASAN_WALIDATA_EMAIL_MUARAENIM
+VOICE_MIN_REVIEWS = 20  # the default of Settings.voice_min_reviews
 
 
 def connections_required(env: Mapping[str, str]) -> bool:
@@ -70,6 +71,10 @@ class Settings:
     # under another one (serasan.parse.regions)
     region_match_min: float = 0.5
     region_other_min: float = 0.9
+    # a citizen-voice KPI (`min_count: voice` in catalog/kpis.yaml: an average rating, a share
+    # of positive reviews or of complaints followed up) counted from fewer reviews or complaints
+    # than this in a period is withheld, and marked "terlalu sedikit data" (serasan.publish.kpi)
+    voice_min_reviews: int = VOICE_MIN_REVIEWS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, home: Path | None = None) -> Settings:
@@ -120,6 +125,7 @@ class Settings:
             statsd_port=int(env.get("SERASAN_STATSD_PORT") or 8125),
             region_match_min=_share(env, "SERASAN_REGION_MATCH_MIN", 0.5),
             region_other_min=_share(env, "SERASAN_REGION_OTHER_MIN", 0.9),
+            voice_min_reviews=_count(env, "SERASAN_VOICE_MIN_REVIEWS", VOICE_MIN_REVIEWS),
         )
 
     @property
@@ -151,6 +157,7 @@ class Settings:
             "SERASAN_OUTBOX_MAX_AGE_HOURS": str(self.outbox_max_age_hours),
             "SERASAN_REGION_MATCH_MIN": str(self.region_match_min),
             "SERASAN_REGION_OTHER_MIN": str(self.region_other_min),
+            "SERASAN_VOICE_MIN_REVIEWS": str(self.voice_min_reviews),
         }
         for key, value in (
             ("SERASAN_S3_ENDPOINT", self.s3_endpoint),
@@ -227,4 +234,18 @@ def _share(env: Mapping[str, str], name: str, default: float) -> float:
         raise ValueError(f"{name}={text!r}: expected a share such as 0.5 or 50%") from None
     if not 0 <= value <= 1:
         raise ValueError(f"{name}={text!r}: expected a share between 0 and 1 (or 0% and 100%)")
+    return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number of 1 or more; ValueError naming the variable otherwise."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{name}={text!r}: expected a whole number such as 20") from None
+    if value < 1:
+        raise ValueError(f"{name}={text!r}: expected a whole number of 1 or more")
     return value

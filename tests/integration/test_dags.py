@@ -34,7 +34,11 @@ def runner() -> Runner:
 
 def test_every_dag_file_imports_without_errors(runner: Runner) -> None:
     assert runner.bag.import_errors == {}
-    assert {Path(p).name for p in DAGS_DIR.glob("*.py")} == {"serasan_dags.py", "serasan_alerts.py"}
+    assert {Path(p).name for p in DAGS_DIR.glob("*.py")} == {
+        "serasan_dags.py",
+        "serasan_alerts.py",
+        "serasan_evaluation.py",
+    }
 
 
 def test_one_dag_per_dataset_and_kpi_export_report_dags_per_regency(
@@ -42,7 +46,9 @@ def test_one_dag_per_dataset_and_kpi_export_report_dags_per_regency(
 ) -> None:
     expected = {f"serasan__{d}" for d in catalog.datasets}
     for reg in catalog.regencies.values():
-        expected |= {f"serasan__{reg.slug}__{kind}" for kind in ("kpi", "export", "report")}
+        expected |= {
+            f"serasan__{reg.slug}__{kind}" for kind in ("kpi", "export", "report", "evaluation")
+        }
     assert set(runner.dag_ids) == expected | {
         "serasan__alerts",
         "serasan__retention",
