@@ -74,7 +74,7 @@ def test_a_review_file_resolves_relative_dates_and_keeps_quoted_lines_whole() ->
         # the review runs over two lines: one row, numbered by the line it ends on
         "G2": (dt.date(2024, 1, 1), "year", 4),
         "G3": (dt.date(2025, 12, 5), "day", 5),  # an absolute date: a day
-        "G4": (dt.date(2026, 1, 1), "week", 6),
+        "G4": (dt.date(2026, 1, 4), "week", 6),
     }
     assert next(r for r in rows if r["id_ulasan"] == "G2")["ulasan"] == "kolam kotor\nparkir mahal"
 
