@@ -6,7 +6,7 @@ psycopg is imported when a COPY runs, never on import: SQLite deployments need n
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -42,74 +42,104 @@ def driver(conn: Connection) -> psycopg.Connection[Any]:
     return cast("psycopg.Connection[Any]", conn.connection.driver_connection)
 
 
-def _binary_field(arr: pa.Array[Any]) -> pa.Array[Any]:
-    """One column as binary COPY fields: a 4-byte big-endian length, then the value."""
-    n = len(arr)
-    if pa.types.is_string(arr.type):
-        lengths = (
-            pc.binary_length(cast(pa.StringArray, arr)).fill_null(-1).to_numpy(zero_copy_only=False)
-        )
-        prefix = lengths.astype(">i4").view(np.uint8)
-        values = arr.cast(pa.binary())
-    else:
-        fmt = _PG_BINARY[str(arr.type)][1]
-        if pa.types.is_date32(arr.type):
-            arr = pc.subtract(arr.cast(pa.int32()), _PG_EPOCH)
-        filled = (
-            arr.fill_null(
-                pa.scalar(0 if not pa.types.is_boolean(arr.type) else False, type=arr.type)
-            )
-            if arr.null_count
-            else arr
-        )
-        width = np.dtype(fmt).itemsize
-        block = np.empty((n, 4 + width), dtype=np.uint8)
-        block[:, :4] = np.frombuffer(width.to_bytes(4, "big"), dtype=np.uint8)
-        block[:, 4:] = (
-            np.ascontiguousarray(filled.to_numpy(zero_copy_only=False).astype(fmt))
-            .view(np.uint8)
-            .reshape(n, width)
-        )
-        out = pa.FixedSizeBinaryArray.from_buffers(
-            pa.binary(4 + width),
-            n,
-            [None, pa.py_buffer(block)],  # type: ignore[arg-type]  # stub: ndarray has the buffer protocol
-        ).cast(pa.binary())
-        if arr.null_count:
-            out = pc.if_else(arr.is_valid(), out, pa.scalar(_NULL, pa.binary()))
-        return out
-    head = pa.FixedSizeBinaryArray.from_buffers(
-        pa.binary(4),
+def _values(arr: pa.Array[Any]) -> np.ndarray:
+    """A fixed-width column without nulls as PostgreSQL's binary values: (rows, width) bytes."""
+    fmt = _PG_BINARY[str(arr.type)][1]
+    if pa.types.is_date32(arr.type):
+        arr = pc.subtract(arr.cast(pa.int32()), _PG_EPOCH)
+    values = np.ascontiguousarray(arr.to_numpy(zero_copy_only=False).astype(fmt))
+    return values.view(np.uint8).reshape(len(arr), np.dtype(fmt).itemsize)
+
+
+def _fixed(parts: list[np.ndarray], n: int) -> pa.Array[Any]:
+    """Parts of the same width in every row, side by side, as one binary array: each part is
+    (rows, width) bytes, or (1, width) bytes repeated in every row."""
+    width = sum(p.shape[1] for p in parts)
+    block = np.empty((n, width), dtype=np.uint8)
+    at = 0
+    for p in parts:
+        block[:, at : at + p.shape[1]] = p
+        at += p.shape[1]
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
+    return pa.Array.from_buffers(
+        pa.binary(),
         n,
-        [None, pa.py_buffer(prefix)],  # type: ignore[arg-type]  # stub: ndarray has the buffer protocol
+        [None, pa.py_buffer(offsets), pa.py_buffer(block)],  # type: ignore[arg-type]  # stub: ndarray has the buffer protocol
     )
-    # stub: null_replacement is typed str, but a binary join takes (and needs) bytes
-    joined = pc.binary_join_element_wise(  # type: ignore[call-overload]
-        head.cast(pa.binary()),
-        values,
-        pa.scalar(b"", pa.binary()),
-        null_handling="replace",
-        null_replacement=b"",
+
+
+def _const(value: bytes) -> np.ndarray:
+    return np.frombuffer(value, dtype=np.uint8).reshape(1, len(value))
+
+
+def _nullable(arr: pa.Array[Any]) -> pa.Array[Any]:
+    """A fixed-width column with nulls as binary COPY fields: length and value, or -1."""
+    filled = arr.fill_null(
+        pa.scalar(0 if not pa.types.is_boolean(arr.type) else False, type=arr.type)
     )
-    return cast("pa.Array[Any]", joined)
+    values = _values(filled)
+    width = values.shape[1]
+    out = _fixed([_const(width.to_bytes(4, "big")), values], len(arr))
+    return cast("pa.Array[Any]", pc.if_else(arr.is_valid(), out, pa.scalar(_NULL, pa.binary())))
 
 
 def _binary_rows(batch: pa.RecordBatch, tail: bytes) -> memoryview:
     """The batch as binary COPY tuples; `tail` holds the one field appended to every row
-    (the load id), or nothing."""
+    (the load id), or nothing.
+
+    Fields of the same width in every row (the field count, a string's length, numbers and
+    dates without nulls, the load id) are laid side by side in numpy blocks; one Arrow join
+    then puts the blocks and the variable parts (string values, columns with nulls) in row
+    order. Each byte is copied once into a block and once by the join.
+    """
+    n = batch.num_rows
     fields = batch.num_columns + (1 if tail else 0)
-    head = pa.scalar(fields.to_bytes(2, "big"), pa.binary())
-    # stub: the overloads take all scalars or all arrays; Arrow broadcasts scalars among arrays
+    pieces: list[pa.Array[Any]] = []
+    run = [_const(fields.to_bytes(2, "big"))]
+    for arr in batch.columns:
+        if pa.types.is_string(arr.type):
+            lengths = pc.binary_length(cast(pa.StringArray, arr)).fill_null(-1)
+            run.append(
+                lengths.to_numpy(zero_copy_only=False).astype(">i4").view(np.uint8).reshape(n, 4)
+            )
+            pieces += [_fixed(run, n), arr.cast(pa.binary())]  # a null value joins as b""
+            run = []
+        elif arr.null_count:
+            if run:
+                pieces.append(_fixed(run, n))
+            pieces.append(_nullable(arr))
+            run = []
+        else:
+            values = _values(arr)
+            run += [_const(values.shape[1].to_bytes(4, "big")), values]
+    if tail:
+        run.append(_const(tail))
+    if run:
+        pieces.append(_fixed(run, n))
+    # stub: null_replacement is typed str, but a binary join takes (and needs) bytes
     rows = pc.binary_join_element_wise(  # type: ignore[call-overload]
-        head,
-        *[_binary_field(c) for c in batch.columns],
-        pa.scalar(tail, pa.binary()),
+        *pieces,
         pa.scalar(b"", pa.binary()),
+        null_handling="replace",
+        null_replacement=b"",
     )
     offsets = np.frombuffer(
         rows.buffers()[1], dtype=np.int32, count=len(rows) + 1, offset=rows.offset * 4
     )
     return memoryview(rows.buffers()[2])[offsets[0] : offsets[-1]]
+
+
+def binary_copy(
+    batches: Iterable[pa.RecordBatch], load_id: str | None
+) -> Iterator[bytes | memoryview]:
+    """The whole binary COPY stream of the batches (then the load id unless None): header,
+    one chunk of tuples per batch, trailer. `copy_in` sends exactly this."""
+    lid = load_id.encode() if load_id is not None else None
+    tail = len(lid).to_bytes(4, "big") + lid if lid is not None else b""
+    yield _HEADER
+    for b in batches:
+        yield _binary_rows(b, tail)
+    yield b"\xff\xff"
 
 
 def binary_ok(conn: Connection, target: Table, ds: Dataset) -> bool:
@@ -158,12 +188,8 @@ def copy_in(
     # most psycopg's queue (1024 chunks of 128 kB), so memory stays bounded.
     with raw.cursor() as cur, cur.copy(stmt, writer=QueuedLibpqWriter(cur)) as copy:
         if binary:
-            lid = load_id.encode() if load_id is not None else None
-            tail = len(lid).to_bytes(4, "big") + lid if lid is not None else b""
-            copy.write(_HEADER)
-            for b in batches:
-                copy.write(_binary_rows(b, tail))
-            copy.write(b"\xff\xff")
+            for chunk in binary_copy(batches, load_id):
+                copy.write(chunk)
             return
         options = pacsv.WriteOptions(include_header=False, batch_size=BATCH_ROWS)
         ids = pa.array([load_id or ""] * BATCH_ROWS, type=pa.string())
