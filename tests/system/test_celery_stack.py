@@ -296,6 +296,7 @@ def deployment(
                 f"serasan__{SLUG}__kpi",
                 f"serasan__{SLUG}__export",
                 f"serasan__{SLUG}__report",
+                f"serasan__{SLUG}__evaluation",  # yearly: stays paused in this run
             }
             wait_for(
                 "the dag-processor to parse Musi Banyuasin's DAGs",
