@@ -46,7 +46,9 @@ def summary(dag):
             "outlets": {t.task_id: [o.name for o in t.outlets] for t in dag.tasks if t.outlets},
             "inlets": {t.task_id: [o.name for o in t.inlets] for t in dag.tasks if t.inlets},
             "timetable": type(dag.timetable).__name__,
-            "assets": sorted(a.name for a in cond.objects) if cond is not None else None,
+            "assets": sorted(a.name for a in getattr(cond, "objects", [cond]))
+            if cond is not None
+            else None,
             "catchup": dag.catchup, "params": sorted(dag.params), "doc_md": dag.doc_md,
             "file": os.path.basename(dag.fileloc)}
 
@@ -181,7 +183,7 @@ def test_every_dataset_gets_its_dag_and_every_regency_its_three(parsed: dict) ->
         assert set(dag["tags"]) == {"serasan", slug, ds.opd, ds.pillar}
         assert dag["owners"] == [f"{slug}-{ds.opd}"]
         assert dag["callbacks"] == [1] and dag["catchup"] is False
-        assert dag["params"] == ["force", "periods"]  # periods: `serasan ingest --period`
+        assert dag["params"] == ["collected", "force", "periods"]  # ingest flags
         assert dag["timetable"] == "CronTriggerTimetable"
         assert dag["doc_md"].startswith(f"**{ds.title}** ({cat.regency(ds.regency).name}, ")
     for reg in cat.regencies.values():
