@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection
 
 from serasan.alerts import freshness
@@ -194,12 +195,22 @@ def _as_day(value: Any) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
+def has_fact_table(conn: Connection, ds: Dataset) -> bool:
+    """Whether the dataset's fact table exists: a dataset never loaded on a warehouse not
+    upgraded since it joined the catalog has none, and its KPIs are simply missing."""
+    fact = fact_table(ds, conn.dialect.name)
+    return inspect(conn).has_table(fact.name, schema=fact.schema)
+
+
 def source_state(conn: Connection, ds: Dataset, run_date: dt.date) -> SourceState:
     dialect = conn.dialect.name
     fact = fact_table(ds, dialect)
     col = fact.c[ds.period.column]
     days: dict[dt.date, set[str]] = {}
-    for value, lid in conn.execute(select(col, fact.c[LOAD_ID]).distinct()):
+    rows: Iterable[Any] = (
+        conn.execute(select(col, fact.c[LOAD_ID]).distinct()) if has_fact_table(conn, ds) else []
+    )
+    for value, lid in rows:
         if value is not None:
             days.setdefault(_as_day(value), set()).add(lid)
     lr = table("meta", "load_run", dialect)
@@ -247,7 +258,11 @@ def evaluate(
         if src not in states:
             states[src] = source_state(conn, catalog.dataset(src), run_date)
     computed: dict[tuple[str, str], float | None] = {}
-    for r in conn.execute(text(render(kpi.query, conn.dialect.name))).mappings():
+    ready = all(has_fact_table(conn, catalog.dataset(s)) for s in kpi.sources)
+    result: Iterable[Any] = (
+        conn.execute(text(render(kpi.query, conn.dialect.name))).mappings() if ready else []
+    )
+    for r in result:
         period, code = str(r["period"]), str(r["kode_wilayah"])
         if cadence_of(period) != kpi.cadence:
             raise KpiError(
