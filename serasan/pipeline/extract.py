@@ -80,10 +80,7 @@ def extract(ctx: RunContext, ds: Dataset) -> list[RawObject]:
 def _record_period(ctx: RunContext, ds: Dataset, sha: str, period: str) -> None:
     """The period given with the file (`--period`), in its manifest: parse reads it there, so a
     retry or a reprocess reads the file with the same period."""
-    key = keys.manifest_key(ds.id, sha)
-    manifest = json.loads(ctx.lake.get(key)) if ctx.lake.exists(key) else {}
-    manifest.update(period=period, period_from="--period")
-    ctx.lake.put(key, json.dumps(manifest, indent=2).encode(), "application/json")
+    _record_given(ctx, ds, sha, period=period, period_from="--period")
 
 
 def _record_given(ctx: RunContext, ds: Dataset, sha: str, **given: str) -> None:
