@@ -374,6 +374,8 @@ def fixed_metadata(dialect: str) -> MetaData:
         Column("satuan", String(40), nullable=False),
         Column("load_ids", Text),  # the loads whose rows fall in the period, comma-separated
         Column("reason", Text),  # why the value is missing (Bahasa Indonesia)
+        Column("n", Integer),  # the reviews, complaints... a value is counted from, if given
+        Column("min_n", Integer),  # the minimum `n` a `min_count` KPI's value is shown from
         PrimaryKeyConstraint("kpi_code", "period", "kode_wilayah"),
     )
     return md

@@ -279,6 +279,11 @@ class Kpi(_Strict):
     additive: bool = False
     sources: list[str] = Field(min_length=1)
     query: str
+    # A value counted from few observations (an average rating of 3 reviews) says little.
+    # `voice`: the query also returns `n`, the reviews or complaints behind each value, and a
+    # value from fewer than the setting SERASAN_VOICE_MIN_REVIEWS is withheld and marked
+    # "terlalu sedikit data" (serasan.publish.kpi). Any query may return `n`; it is kept.
+    min_count: Literal["voice"] | None = None
 
     @field_validator("target")
     @classmethod

@@ -9,6 +9,14 @@ Row counts: when every primary-key column has a finite domain (period values, re
 `allowed`/`choices`, a `seq` `pool`) rows are a sample of that product, so keys stay unique;
 otherwise a `seq` (or a redrawn NIK) keeps them unique. An optional `rows: N` hint on the period
 column's `generate` sets the default count.
+
+Citizen voice: a dataset whose voice text column says `generate: {kind: review_text}` gets
+reviews or complaints as citizens write them (`serasan.demo.reviews`). Given the day the file was
+collected (`collected`), it is what a real export holds: reviews reach back three years and,
+where the date column reads them, say when they were written as review sites do ("3 bulan
+lalu"), some run over several lines, some texts give a phone number. Such a file is loaded with
+that collection date (`serasan ingest --collected-on`; the demo passes it in the DAG run's
+conf). Columns the parser fills (a relative date's precision) are left empty.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from openpyxl.writer.excel import ExcelWriter
 from serasan.common.clock import MONTH_NAMES as BULAN
 from serasan.common.paths import SEED_DIR
 from serasan.config.catalog import Catalog, Column, Dataset
+from serasan.demo import reviews
 
 DEFAULT_AS_OF = datetime.date(2026, 10, 31)
 FORMATS = ("xlsx", "csv")
@@ -242,8 +251,10 @@ def _required(ds: Dataset) -> list[Column]:
 class _Builder:
     """Builds one dataset's rows; `rng` makes the clean data, `drng` only the defects."""
 
-    def __init__(self, ds: Dataset, seed: int, as_of: datetime.date):
-        self.ds, self.as_of = ds, as_of
+    def __init__(
+        self, ds: Dataset, seed: int, as_of: datetime.date, collected: datetime.date | None = None
+    ):
+        self.ds, self.as_of, self.collected = ds, as_of, collected
         self.rng = random.Random(seed + zlib.crc32(ds.id.encode()))  # hash() varies per run
         self.drng = random.Random(f"{seed}:{ds.id}:defects")
         self.key = list(ds.primary_key)
@@ -253,6 +264,7 @@ class _Builder:
         self.start = datetime.date(as_of.year, 1, 1)
         self.domains = {c.name: self._domain(c) for c in ds.columns}
         self.cap: str | None = None  # why rows() wrote fewer rows than asked
+        self.filled = {c.precision_column for c in ds.columns if c.precision_column}
 
     def _column(self, name: str) -> Column:
         """A column the catalog's checks guarantee is declared (the period, a key column)."""
@@ -321,7 +333,9 @@ class _Builder:
             n = min(total, n if n is not None else hint or MAX_DEFAULT_ROWS)
             keys = [self._decode(i, doms) for i in sorted(self.rng.sample(range(total), n))]
         else:
-            n = n if n is not None else int(hint or DEFAULT_ROWS[self.ds.period.granularity])
+            if n is None:
+                default = reviews.default_rows(self.ds) or DEFAULT_ROWS[self.ds.period.granularity]
+                n = int(hint or default)
             keys = [{} for _ in range(n)]
         entity = finite and any(k != self.period for k in self.key)
         static = [c.name for c in self.ds.columns if c.type == "string" and c.name not in self.key]
@@ -348,7 +362,9 @@ class _Builder:
                 if entity and c.name in static:
                     known[c.name] = row[c.name]
             rows.append(row)
-        rows.sort(key=lambda r: r[self.period])
+        if reviews.is_voice(self.ds):
+            reviews.compose(self.ds, rows, self.rng, self.as_of, self.collected)
+        rows.sort(key=lambda r: r[reviews.WHEN] if reviews.WHEN in r else r[self.period])
         for c in self.ds.columns:  # sequence numbers follow the (sorted) row order
             if c.generate.get("kind") == "seq" and self.domains[c.name] is None:
                 for i, row in enumerate(rows, 1):
@@ -377,6 +393,8 @@ class _Builder:
     def _value(self, c: Column, row: Row, female: bool) -> Any:
         rng = self.rng
         kind = c.generate.get("kind")
+        if c.name in self.filled:  # the parser fills it (a relative date's precision)
+            return None
         if c.nullable and rng.random() < NULL_SHARE:  # key columns are never nullable
             return None
         dom = self.domains[c.name]
@@ -543,9 +561,10 @@ def _xlsx_cell(ds: Dataset, c: Column, value: Any) -> Any:
         return "Ya" if value else "Tidak"
     if isinstance(value, datetime.date):
         month = f"{BULAN[value.month - 1]} {value.year}"
-        if c.name == ds.period.column and ds.period.granularity in ("month", "quarter"):
+        monthly = ds.period.granularity in ("month", "quarter")
+        if c.name == ds.period.column and monthly and value.day == 1:
             return month
-        return f"{value.day} {month}"
+        return f"{value.day} {month}"  # a day, even in a monthly column (a review's date)
     if c.type == "number":
         if c.generate.get("money"):
             return ("-" if value < 0 else "") + "Rp " + _id_number(abs(value), 0)
@@ -623,16 +642,19 @@ def generate_dataset(
     defect_rate: float = 0.0,
     seed: int = 42,
     as_of: datetime.date = DEFAULT_AS_OF,
+    collected: datetime.date | None = None,
 ) -> GeneratedFile:
     """One dataset's file in memory, byte-identical for the same arguments.
 
     `rows` None picks a realistic size; a key made only of finite domains (period x region x
-    allowed values x id pools) caps the count, since its rows must stay unique.
+    allowed values x id pools) caps the count, since its rows must stay unique. `collected`:
+    the day a citizen-voice file was collected, so that its reviews may say "3 bulan lalu"
+    (`collected_relative` tells whether they do; the file must then be read with that date).
     """
     _check_args(rows, fmt, defect_rate)
     if ds.regency not in catalog.regencies:
         raise ValueError(f"dataset {ds.id}: regency {ds.regency!r} is not in the catalog")
-    builder = _Builder(ds, seed, as_of)
+    builder = _Builder(ds, seed, as_of, collected)
     data_rows = builder.rows(rows)
     defects = builder.inject(data_rows, defect_rate) if defect_rate else {}
     data = _render_csv(ds, data_rows) if fmt == "csv" else _render_xlsx(ds, catalog, data_rows)
@@ -656,6 +678,7 @@ def generate(
     defect_rate: float = 0.0,
     seed: int = 42,
     as_of: datetime.date = DEFAULT_AS_OF,
+    collected: datetime.date | None = None,
 ) -> list[GeneratedFile]:
     """Write `<dataset_id>.<fmt>` for each dataset (all by default) into out_dir."""
     _check_args(rows, fmt, defect_rate)
@@ -667,7 +690,9 @@ def generate(
             f"known: {', '.join(sorted(catalog.datasets))}"
         )
     files = [
-        generate_dataset(catalog.datasets[i], catalog, rows, fmt, defect_rate, seed, as_of)
+        generate_dataset(
+            catalog.datasets[i], catalog, rows, fmt, defect_rate, seed, as_of, collected
+        )
         for i in ids
     ]  # all in memory first: a failure leaves no half-written folder
     out_dir = Path(out_dir)
@@ -675,3 +700,9 @@ def generate(
     for gf in files:
         (out_dir / gf.filename).write_bytes(gf.data)
     return [replace(gf, path=out_dir / gf.filename) for gf in files]
+
+
+def collected_relative(ds: Dataset, collected: datetime.date | None) -> bool:
+    """Whether the dataset's file, generated with this collection date, writes relative dates
+    (and so must be read with the same date: `--collected-on`, the DAG conf `collected`)."""
+    return reviews.relative_dates(ds, collected)

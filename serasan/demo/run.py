@@ -1,11 +1,17 @@
 """`serasan demo`: generate OPD files, drop them in the inbox, run every DAG through Airflow, and
 print what happened and where to look. Running it twice leaves the warehouse as it was.
+
+The citizen-voice files (reviews, complaints) are generated as collected on the generator's
+as-of date: reviews reach back three years and many say when they were written as review sites
+do ("3 bulan lalu"). Their DAG runs get that collection date in the run's conf (`collected`, by
+the file's sha256), as `serasan ingest --collected-on` gives it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import logging
 import os
 import secrets
@@ -20,7 +26,8 @@ from serasan.common import dag_ids
 from serasan.common.clock import JAKARTA
 from serasan.config.catalog import Catalog
 from serasan.config.settings import Settings
-from serasan.demo.generate import generate
+from serasan.demo import reviews
+from serasan.demo.generate import DEFAULT_AS_OF, GeneratedFile, collected_relative, generate
 from serasan.demo.sources import prepare_database, serve_api
 from serasan.lake.keys import ALERTS, EXPORTS, QUARANTINE, RAW, inbox_prefix, report_key
 from serasan.lake.store import open_lake
@@ -94,10 +101,7 @@ def run_demo(
     engine = make_engine(settings.warehouse_url)
     upgrade(engine, catalog)
     lake = open_lake(settings)
-    uploaded = [d.id for d in catalog.datasets.values() if d.source.kind == "spreadsheet"]
-    files = generate(
-        workdir, catalog, dataset_ids=uploaded, fmt="xlsx", defect_rate=defect_rate, seed=42
-    )
+    files, confs = generate_uploads(catalog, workdir, defect_rate)
     for f in files:
         ds = catalog.dataset(f.dataset_id)
         assert f.path is not None  # generate() wrote every file it returns
@@ -120,9 +124,44 @@ def run_demo(
                 os.environ.update(stack.enter_context(serve_api(ds, catalog, date, defect_rate)))
                 print(f"application API for {ds.id}: stand-in on 127.0.0.1", flush=True)
         print(flush=True)
-        _run_dags(catalog, airflow_home, date, verbose)
+        _run_dags(catalog, airflow_home, date, verbose, confs)
     print_summary(catalog, settings, engine, date)
     return 0
+
+
+def generate_uploads(
+    catalog: Catalog, workdir: Path, defect_rate: float, collected: dt.date = DEFAULT_AS_OF
+) -> tuple[list[GeneratedFile], dict[str, dict[str, Any]]]:
+    """Every spreadsheet dataset's OPD file, and the DAG run conf some of them need: a
+    citizen-voice file is generated as collected on `collected` (more rows, reviews over three
+    years, relative dates), and its DAG run is told that date by the file's sha256."""
+    uploaded = [d for d in catalog.datasets.values() if d.source.kind == "spreadsheet"]
+    voice = [d for d in uploaded if reviews.demo_rows(d) is not None]
+    files = generate(
+        workdir,
+        catalog,
+        dataset_ids=[d.id for d in uploaded if d not in voice],
+        fmt="xlsx",
+        defect_rate=defect_rate,
+        seed=42,
+    )
+    confs: dict[str, dict[str, Any]] = {}
+    for ds in voice:
+        [f] = generate(
+            workdir,
+            catalog,
+            dataset_ids=[ds.id],
+            rows=reviews.demo_rows(ds),
+            fmt="xlsx",
+            defect_rate=defect_rate,
+            seed=42,
+            collected=collected,
+        )
+        files.append(f)
+        if collected_relative(ds, collected):
+            sha = hashlib.sha256(f.data).hexdigest()
+            confs[dag_ids.dataset_dag_id(ds.id)] = {"collected": {sha: collected.isoformat()}}
+    return sorted(files, key=lambda f: f.dataset_id), confs
 
 
 def settings_home(settings: Settings) -> Path:
@@ -133,9 +172,16 @@ def settings_home(settings: Settings) -> Path:
     return Path(tempfile.gettempdir()) / "serasan-demo"
 
 
-def _run_dags(catalog: Catalog, airflow_home: Path, date: dt.date, verbose: bool = False) -> None:
+def _run_dags(
+    catalog: Catalog,
+    airflow_home: Path,
+    date: dt.date,
+    verbose: bool = False,
+    confs: dict[str, dict[str, Any]] | None = None,
+) -> None:
     """Every DAG once, a line each; Airflow's own output (a blocked load's task traceback
-    among it, which the block policy causes on purpose) goes to a log file unless `verbose`."""
+    among it, which the block policy causes on purpose) goes to a log file unless `verbose`.
+    `confs`: a DAG run's conf by DAG id (a file's collection date)."""
 
     from serasan.operators.runner import Runner
 
@@ -158,7 +204,8 @@ def _run_dags(catalog: Catalog, airflow_home: Path, date: dt.date, verbose: bool
     regency_dags = [d for r in catalog.regencies.values() for d in dag_ids.regency_dag_ids(r.slug)]
     all_dags = [*dataset_dags, *regency_dags, dag_ids.ALERTS]
     for i, dag_id in enumerate(all_dags, 1):
-        _progress(i, len(all_dags), dag_id, runner.run(dag_id, logical, log_file=log_file))
+        conf = (confs or {}).get(dag_id)
+        _progress(i, len(all_dags), dag_id, runner.run(dag_id, logical, conf, log_file=log_file))
 
 
 def print_summary(catalog: Catalog, settings: Settings, engine: Any, date: dt.date) -> None:

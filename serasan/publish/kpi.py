@@ -6,13 +6,20 @@ achievement (never below 0 %) and a status by polarity, or `missing` with the re
 data received, the load was blocked, nothing to divide by). A missing value is never zero.
 Each row names the loads whose rows fall in its period. Recomputing replaces the KPI's rows
 (or only the periods asked for), so a rerun gives the same table.
+
+A query may also return `n`, how many observations (reviews, complaints) each value is counted
+from; it is stored with the value. A KPI marked `min_count: voice` must return it, and a value
+counted from fewer than the minimum (`Settings.voice_min_reviews`, SERASAN_VOICE_MIN_REVIEWS) is
+withheld: the row is `missing`, keeps `n` and the minimum it was held to (`min_n`), and its
+reason says "terlalu sedikit data". A period whose sources hold rows but none for the KPI (no
+review of the programme that quarter) counts as n = 0.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +29,7 @@ from sqlalchemy.engine import Connection
 from serasan.alerts import freshness
 from serasan.common.enums import NOTHING_LOADED
 from serasan.config.catalog import Catalog, Dataset, Kpi
+from serasan.config.settings import VOICE_MIN_REVIEWS, Settings
 from serasan.warehouse.facts import LOAD_ID, fact_table
 from serasan.warehouse.names import qualified
 from serasan.warehouse.tables import table
@@ -34,6 +42,9 @@ ACHIEVEMENT_FLOOR = 0.0  # achievement below this is shown and stored as this (n
 STATUSES = ("on_track", "at_risk", "off_track", "no_target", "missing")
 _REF = re.compile(r"\{(\w+)\.(\w+)\}")
 BLOCKED = NOTHING_LOADED  # loads that left a due period without rows
+TOO_FEW = "terlalu sedikit data"  # what a withheld value is called, in its reason and the report
+# what `n` counts, by the voice kind of the KPI's first source (the reason and the report say it)
+COUNT_NOUN = {"review": "ulasan", "survey_comment": "komentar", "complaint": "pengaduan"}
 
 
 class KpiError(ValueError):
@@ -66,6 +77,12 @@ def check_queries(catalog: Catalog) -> list[str]:
                 problems.append(
                     f"{catalog.root / 'kpis.yaml'}: {k.code}.query: must return "
                     f"columns period, kode_wilayah, value (missing {sorted(missing)})"
+                )
+            if k.min_count is not None and "n" not in cols:
+                problems.append(
+                    f"{catalog.root / 'kpis.yaml'}: {k.code}.query: min_count: {k.min_count} "
+                    "needs the query to return n, the number of reviews or complaints behind "
+                    "each value"
                 )
     engine.dispose()
     return problems
@@ -245,19 +262,45 @@ def _check_region(kpi: Kpi, code: str, period: str) -> None:
     )
 
 
+def minimums(settings: Settings | None = None) -> dict[str, int]:
+    """The minimum count of each `min_count` kind, from the settings (defaults without)."""
+    return {"voice": VOICE_MIN_REVIEWS if settings is None else settings.voice_min_reviews}
+
+
+def count_noun(catalog: Catalog, kpi: Kpi) -> str:
+    """What a KPI's `n` counts, in Bahasa Indonesia: 'ulasan', 'pengaduan', 'komentar', or
+    'data' when its first source is not a citizen-voice dataset."""
+    ds = catalog.datasets.get(kpi.sources[0])
+    voice = ds.voice if ds is not None else None
+    return COUNT_NOUN.get(voice.kind, "data") if voice is not None else "data"
+
+
+def too_few(row: Mapping[str, Any] | None) -> bool:
+    """Whether a mart row's value was withheld for being counted from too few observations."""
+    if not row:
+        return False
+    n, least = row.get("n"), row.get("min_n")
+    return row.get("value") is None and n is not None and least is not None and n < least
+
+
 def evaluate(
     conn: Connection,
     kpi: Kpi,
     catalog: Catalog,
     run_date: dt.date,
     states: dict[str, SourceState] | None = None,
+    *,
+    min_counts: Mapping[str, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """The KPI's rows: computed values, and a missing row for every expected period without."""
+    """The KPI's rows: computed values, and a missing row for every expected period without.
+    `min_counts` gives the minimum of each `min_count` kind (default: `minimums()`)."""
     states = states if states is not None else {}
     for src in kpi.sources:
         if src not in states:
             states[src] = source_state(conn, catalog.dataset(src), run_date)
+    least = None if kpi.min_count is None else (min_counts or minimums())[kpi.min_count]
     computed: dict[tuple[str, str], float | None] = {}
+    counts: dict[tuple[str, str], int | None] = {}
     ready = all(has_fact_table(conn, catalog.dataset(s)) for s in kpi.sources)
     result: Iterable[Any] = (
         conn.execute(text(render(kpi.query, conn.dialect.name))).mappings() if ready else []
@@ -273,6 +316,8 @@ def evaluate(
         if period_span(period)[0] > run_date:  # dated after the run: not a period yet
             continue
         computed[(period, code)] = None if r["value"] is None else float(r["value"])
+        n = r.get("n")
+        counts[(period, code)] = None if n is None else int(n)
     due = period_key(kpi.cadence, freshness.due_period(kpi.cadence, run_date).start)
     firsts = [d for s in kpi.sources if (d := states[s].first_day())]
     first = period_key(kpi.cadence, min(firsts)) if firsts else due
@@ -287,17 +332,30 @@ def evaluate(
             value = computed.get((period, code))
             if code != kpi.regency and value is None and (period, code) not in computed:
                 continue
-            out.append(
-                _row(
-                    kpi,
-                    period,
-                    code,
-                    value,
-                    loads,
-                    _reason(kpi, period, states, run_date) if value is None else None,
-                )
-            )
+            n = counts.get((period, code))
+            reason = None
+            if least is not None:
+                if n is None and (period, code) in computed:
+                    n = 0  # the query returned the row with no count: nothing to count from
+                elif n is None and loads:
+                    n = 0  # the sources hold the period, none of their rows is the KPI's
+                if n is not None and n < least:
+                    value = None
+                    reason = (
+                        f"{TOO_FEW}: {_id_int(n)} {count_noun(catalog, kpi)} pada periode "
+                        f"{period}, kurang dari minimum {_id_int(least)}; nilai tidak ditampilkan"
+                    )
+            if value is None and reason is None:
+                reason = _reason(kpi, period, states, run_date)
+            row = _row(kpi, period, code, value, loads, reason)
+            row["n"], row["min_n"] = n, least
+            out.append(row)
     return out
+
+
+def _id_int(n: int) -> str:
+    """1234 -> '1.234', as the report writes counts."""
+    return f"{n:,}".replace(",", ".")
 
 
 def _reason(kpi: Kpi, period: str, states: dict[str, SourceState], run_date: dt.date) -> str:
@@ -339,9 +397,10 @@ def compute(ctx: RunContext, regency: str, periods: list[str] | None = None) -> 
     counts: dict[str, int] = {}
     missing = 0
     states: dict[str, SourceState] = {}
+    least = minimums(ctx.settings)
     with ctx.engine.begin() as conn:
         for kpi in ctx.catalog.kpis_of(regency):
-            rows = evaluate(conn, kpi, ctx.catalog, ctx.run_date, states)
+            rows = evaluate(conn, kpi, ctx.catalog, ctx.run_date, states, min_counts=least)
             where = mart.c.kpi_code == kpi.code
             if periods is not None:
                 rows = [r for r in rows if r["period"] in periods]

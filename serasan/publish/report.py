@@ -7,7 +7,9 @@ from the export records; and a methods note saying how each figure is reached. C
 inline SVG under an HTML title, so the file opens offline and can be mailed; a series of one
 period is shown as its value, not as a chart. Every figure comes from the warehouse
 (`mart.kpi_value`, `meta.*`); the page only bounds an achievement below at 0 % where a stored
-row predates that rule, and says so.
+row predates that rule, and says so. A citizen-voice KPI counted from too few reviews or
+complaints has its value withheld in the warehouse; its card says "terlalu sedikit data", with
+the count and the minimum, instead of a value.
 
 Dates are logical dates, as everywhere in Serasan: a period counts as released on schedule by
 the logical date of its release (the newest load in its first export), never by the wall-clock
@@ -115,6 +117,13 @@ class KpiView:
     trend: Figure
     breakdown: list[dict[str, Any]]
     breakdown_figure: Figure | None
+    count_noun: str = "data"  # what the row's `n` counts: ulasan, pengaduan...
+
+    @property
+    def too_few(self) -> bool:
+        """The value was withheld: counted from fewer observations than the minimum (`n` and
+        `min_n` of the row say how many, and from how many a value is shown)."""
+        return kpi.too_few(self.row)
 
     @property
     def decimals(self) -> int:
@@ -149,7 +158,7 @@ class KpiView:
 
 def _decimals(k: Kpi, values: list[float | None]) -> int:
     shown = charts.decimals_for(values)
-    return max(shown, 1) if k.satuan in ("persen", "indeks") else shown
+    return max(shown, 1) if k.satuan in ("persen", "indeks", "bintang") else shown
 
 
 def _shift_year(key: str) -> str:
@@ -204,7 +213,16 @@ def kpi_views(
         prev = top.get(_shift_year(period))
         prev_value = None if prev is None else prev["value"]
         out[k.pillar].append(
-            KpiView(k, period, top.get(period), prev_value, trend, breakdown, bars)
+            KpiView(
+                k,
+                period,
+                top.get(period),
+                prev_value,
+                trend,
+                breakdown,
+                bars,
+                kpi.count_noun(catalog, k),
+            )
         )
     return out
 

@@ -31,6 +31,12 @@ from serasan.warehouse.db import make_engine, upgrade
 from serasan.warehouse.names import LAYERS
 from serasan.warehouse.roles import OWNER
 
+# the newest migration: revisions are numbered by their file names (0001_..., 0002_...)
+HEAD = max(
+    p.name[:4]
+    for p in (Path(__file__).parents[2] / "warehouse" / "migrations" / "versions").glob("0*.py")
+)
+
 PG = pytest.mark.parametrize("regencies_loaded", ["production"], indirect=True)
 SQLITE = pytest.mark.parametrize("regencies_loaded", ["embedded"], indirect=True)
 
@@ -136,7 +142,7 @@ def test_postgresql_dump_restores_into_an_empty_database_equal(
     assert m["sha256"] == _sha(data) and m["size_bytes"] == len(data)
     stored = json.loads(lake.get(f"backups/warehouse/{day}/manifest.json"))
     assert stored == m
-    assert m["tool"].startswith("pg_dump (PostgreSQL) 15") and m["alembic_revision"] == "0011"
+    assert m["tool"].startswith("pg_dump (PostgreSQL) 15") and m["alembic_revision"] == HEAD
     assert m["started_at"] <= m["finished_at"] and m["backend"] == "postgresql"
     assert m["user"] == "postgres" and "roles" in m["not_included"]
     facts = {t: v for t, v in m["tables"].items() if t.startswith("core.fact_")}
@@ -148,7 +154,7 @@ def test_postgresql_dump_restores_into_an_empty_database_equal(
 
     result = restore(day, pg_url, lake=lake)
     assert result["equal"], result["differences"]
-    assert result["alembic_revision"] == "0011" and result["tables"] == len(m["tables"])
+    assert result["alembic_revision"] == HEAD and result["tables"] == len(m["tables"])
     after = _pg_content(pg_url)
     assert after == before  # every table's rows and content, sequences, columns
     assert after["meta.alembic_version"][0] == 1
@@ -256,7 +262,7 @@ def test_sqlite_backup_restores_equal(regencies_loaded: Any, tmp_path: Path) -> 
     lake = open_lake(settings)
     m = dump_warehouse(settings, lake, day="2026-11-01")
     assert m["key"] == "backups/warehouse/2026-11-01/warehouse.sqlite"
-    assert m["sha256"] == _sha(lake.get(m["key"])) and m["alembic_revision"] == "0011"
+    assert m["sha256"] == _sha(lake.get(m["key"])) and m["alembic_revision"] == HEAD
     assert m["tables"]["meta__alembic_version"]["rows"] == 1
     assert all(v["rows"] > 0 for t, v in m["tables"].items() if t.startswith("core__fact_"))
 

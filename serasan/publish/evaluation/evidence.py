@@ -106,7 +106,7 @@ class KpiEvidence:
     def decimals(self) -> int:
         values = [self.value, self.target, self.previous_value]
         shown = charts.decimals_for(values)
-        return max(shown, 1) if self.kpi.satuan in ("persen", "indeks") else shown
+        return max(shown, 1) if self.kpi.satuan in ("persen", "indeks", "bintang") else shown
 
     @property
     def too_few(self) -> bool:
@@ -232,17 +232,6 @@ class Pack:
 # ------------------------------------------------------------------------ reading
 
 
-# what a citizen-voice KPI's `n` counts, by the kind of its first source's voice block
-_COUNT_NOUN = {"review": "ulasan", "complaint": "pengaduan", "survey_comment": "komentar"}
-
-
-def _count_noun(catalog: Catalog, k: Kpi) -> str:
-    """'ulasan', 'pengaduan', 'komentar', or 'data' when the first source is no voice dataset."""
-    ds = catalog.datasets.get(k.sources[0])
-    voice = ds.voice if ds is not None else None
-    return _COUNT_NOUN.get(voice.kind, "data") if voice is not None else "data"
-
-
 def _as_date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -350,7 +339,7 @@ def kpi_evidence(
         reason=row.get("reason"),
         n=row.get("n"),
         min_n=row.get("min_n"),
-        count_noun=_count_noun(catalog, k),
+        count_noun=kpi.count_noun(catalog, k),
         previous_period=prev_key,
         previous_value=prev.get("value"),
         previous_status=prev.get("status", "missing"),
