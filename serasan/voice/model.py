@@ -55,7 +55,15 @@ SETUP = (
 
 
 class TooFewRatings(ValueError):
-    """Fewer than MIN_PER_POLARITY rated texts of one polarity: the lexicon is used instead."""
+    """Fewer than MIN_PER_POLARITY rated texts of one polarity: the lexicon is used instead.
+    Carries the counts, so that a caller can say it in its own language."""
+
+    def __init__(self, positive: int, negative: int, minimum: int):
+        self.positive, self.negative, self.minimum = positive, negative, minimum
+        super().__init__(
+            f"{positive} positive and {negative} negative rated texts: a model needs at least "
+            f"{minimum} of each"
+        )
 
 
 @dataclass(frozen=True)
@@ -118,10 +126,7 @@ class SentimentModel:
         pos = sum(1 for label in labels if label is Polarity.POSITIVE)
         neg = len(labels) - pos
         if min(pos, neg) < max(minimum, 1):
-            raise TooFewRatings(
-                f"{pos} positive and {neg} negative rated texts: a model needs at least "
-                f"{minimum} of each"
-            )
+            raise TooFewRatings(pos, neg, max(minimum, 1))
         feats = [_features(t) for t in texts]
         self._words = TfidfVectorizer(
             ngram_range=(1, 2), min_df=2, sublinear_tf=True, token_pattern=r"\S+", lowercase=False

@@ -103,7 +103,11 @@ def choose(rows: Iterable[VoiceRow], trained_on: str) -> tuple[Analyzer, Sentime
     try:
         model, record = train(texts, labels, trained_on)
     except TooFewRatings as exc:
-        reason = f"leksikon: ulasan berperingkat terlalu sedikit untuk melatih model ({exc})"
+        reason = (
+            f"leksikon: ulasan berperingkat terlalu sedikit untuk melatih model ({exc.positive} "
+            f"positif dan {exc.negative} negatif; model memerlukan sedikitnya {exc.minimum} "
+            "dari masing-masing)"
+        )
         return lex, SentimentChoice(lex.method, reason, len(texts), lex_score, None)
     assert record.cross_validation is not None and lex_score is not None
     model_ba = record.cross_validation.balanced_accuracy

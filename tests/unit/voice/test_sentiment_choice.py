@@ -176,6 +176,11 @@ def test_choose_falls_back_to_the_lexicon_with_too_few_ratings() -> None:
     assert choice.training is None
     assert choice.rated_texts == 2  # 3 stars left out
     assert "terlalu sedikit" in choice.reason
+    # the appendix reads it in Bahasa Indonesia, counts included, no English in between
+    assert f"1 positif dan 1 negatif; model memerlukan sedikitnya {MIN_PER_POLARITY}" in (
+        choice.reason
+    )
+    assert "rated texts" not in choice.reason and "needs" not in choice.reason
 
 
 def test_a_rating_gives_the_polarity_and_the_text_is_read_only_without_one() -> None:
