@@ -26,6 +26,7 @@ import pendulum
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param
 
+from serasan.common.dag_ids import evaluation_dag_id
 from serasan.operators.notifiers import EngineerAlertNotifier
 from serasan.runtime.dag_index import dag_index
 
@@ -36,10 +37,6 @@ RETRIES = {
     "retry_delay": dt.timedelta(seconds=int(os.environ.get("SERASAN_RETRY_DELAY_SECONDS", "300"))),
 }
 FAILURE = {"on_failure_callback": [EngineerAlertNotifier()]}
-
-
-def evaluation_dag_id(slug: str) -> str:
-    return f"serasan__{slug}__evaluation"
 
 
 def kpi_asset(slug: str) -> Asset:

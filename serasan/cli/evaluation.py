@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from serasan.cli._shared import (
     Subparsers,
@@ -16,6 +18,9 @@ from serasan.cli._shared import (
     load_catalog,
     settings,
 )
+
+if TYPE_CHECKING:
+    from serasan.config.settings import Settings
 
 REGENCY_HELP = "slug or kode wilayah (musibanyuasin, 16.06)"
 
@@ -43,7 +48,10 @@ def cmd_evaluation(args: argparse.Namespace) -> int:
         Window(year, date)
     except ValueError as exc:
         return error(f"--year {year}: {exc}")
-    ctx = RunContext(settings=settings(), catalog=catalog, run_date=date)
+    conf = settings()
+    if problem := missing_tools(conf):
+        return error(problem)
+    ctx = RunContext(settings=conf, catalog=catalog, run_date=date)
     try:
         result = pack.write(ctx, kode, year)
         if args.out:
@@ -66,6 +74,31 @@ def cmd_evaluation(args: argparse.Namespace) -> int:
     for key in result["keys"].values():
         print(f"  {ctx.lake.location(key)}")
     return 0
+
+
+def missing_tools(conf: Settings) -> str | None:
+    """What the pack cannot be built without, said before any work: the pseudonym key (the
+    quotes' row ids) and a Chromium to print the PDF. After `make demo` the demo's own key is
+    in SERASAN_HOME; it is pointed to, never read for the user."""
+    from serasan.config.settings import DEFAULT_HOME
+    from serasan.publish.evaluation.options import chromium
+
+    if not conf.pii_key:
+        demo_key = Path(os.environ.get("SERASAN_HOME") or DEFAULT_HOME) / "pii-demo.key"
+        hint = (
+            f"; the demo's key is in {demo_key}: SERASAN_PII_KEY=$(cat {demo_key})"
+            if demo_key.exists()
+            else ""
+        )
+        return (
+            "no pseudonym key configured (the quotes' row ids are made with it): set "
+            f"SERASAN_PII_KEY or the password of the Airflow connection `serasan_pii`{hint}"
+        )
+    try:
+        chromium()
+    except FileNotFoundError as exc:
+        return str(exc)
+    return None
 
 
 def register(sub: Subparsers) -> None:

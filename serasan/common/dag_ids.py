@@ -33,6 +33,11 @@ def report_dag_id(regency_slug: str) -> str:
     return f"{PREFIX}{regency_slug}__report"
 
 
+def evaluation_dag_id(regency_slug: str) -> str:
+    """A regency's yearly smart-city evaluation pack (dags/serasan_evaluation.py)."""
+    return f"{PREFIX}{regency_slug}__evaluation"
+
+
 def regency_dag_ids(regency_slug: str) -> tuple[str, str, str]:
     """The KPI, export and report DAGs of a regency, in an order they may run one after another
     (the report after the KPIs it reads)."""

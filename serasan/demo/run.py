@@ -60,6 +60,13 @@ def _progress(i: int, n: int, dag_id: str, res: dict[str, Any]) -> None:
             detail += f", {len(published)} datasets sent to the portal"
     if (res["tasks"].get("report") or {}).get("result"):  # the report DAG, after the KPI DAG
         detail = f"report {res['tasks']['report']['result']['period']}"
+    if pack := (res["tasks"].get("evaluation") or {}).get("result"):
+        partial = ", tahun belum lengkap" if pack.get("partial") else ""
+        state = "written" if pack.get("written") else "unchanged"
+        detail = (
+            f"evaluation pack {pack['year']}{partial}: {state}, PDF "
+            f"{(pack.get('pdf_bytes') or 0) / 1e6:.1f} MB"
+        )
     if res["dag_id"] == dag_ids.ALERTS:
         detail = "lateness reminders, digests, outbox drained"
     if res["state"] != "success" and not load:
@@ -202,10 +209,29 @@ def _run_dags(
     logical = dt.datetime.combine(date, dt.time(), tzinfo=JAKARTA)
     dataset_dags = [dag_ids.dataset_dag_id(d) for d in sorted(catalog.datasets)]
     regency_dags = [d for r in catalog.regencies.values() for d in dag_ids.regency_dag_ids(r.slug)]
-    all_dags = [*dataset_dags, *regency_dags, dag_ids.ALERTS]
+    packs = evaluation_dags(catalog, date)
+    confs = {**(confs or {}), **packs}
+    all_dags = [*dataset_dags, *regency_dags, dag_ids.ALERTS, *packs]
     for i, dag_id in enumerate(all_dags, 1):
-        conf = (confs or {}).get(dag_id)
+        conf = confs.get(dag_id)
         _progress(i, len(all_dags), dag_id, runner.run(dag_id, logical, conf, log_file=log_file))
+
+
+def evaluation_dags(catalog: Catalog, date: dt.date) -> dict[str, dict[str, Any]]:
+    """Each regency's evaluation DAG with its conf: the pack of the demo's own year, which the
+    logical date leaves partial (the generated data are of that year; the default, the last
+    complete year, would hold little). None when no Chromium can print the PDF: the demo says
+    so and how to get one, rather than failing at its last step."""
+    from serasan.publish.evaluation.options import chromium
+
+    try:
+        chromium()
+    except FileNotFoundError as exc:
+        print(f"evaluation packs not built: {exc} (`make browser` installs it)", flush=True)
+        return {}
+    return {
+        dag_ids.evaluation_dag_id(r.slug): {"year": date.year} for r in catalog.regencies.values()
+    }
 
 
 def print_summary(catalog: Catalog, settings: Settings, engine: Any, date: dt.date) -> None:
@@ -251,7 +277,13 @@ def print_summary(catalog: Catalog, settings: Settings, engine: Any, date: dt.da
     )
     print(f"raw files:      {lake.location(RAW)}")
     print(f"warehouse:      {settings.describe().splitlines()[1].split(': ', 1)[1]}")
-    for reg in catalog.regencies.values():  # last: the file people open first
+    from serasan.publish.evaluation import pack
+
+    for reg in catalog.regencies.values():  # last: the files people open first
+        pdf = f"{pack.prefix(reg, date.year)}{pack.names(reg, date.year)['pdf']}"
+        if lake.exists(pdf):
+            print(f"evaluation:     {lake.location(pdf)}")
+    for reg in catalog.regencies.values():
         key = report_key(reg, default_period(date))
         if lake.exists(key):
             print(f"report:         {lake.location(key)}")

@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, select, text
 
+from serasan.common import dag_ids
 from serasan.config.catalog import Catalog
 from serasan.config.settings import Settings
 from serasan.demo.run import run_demo
+from serasan.lake.store import open_lake
+from serasan.publish.evaluation import pack
 from serasan.warehouse.db import make_engine
 
 
@@ -45,9 +48,17 @@ def test_demo_twice_is_idempotent(
     date = dt.date(2026, 11, 1)
     assert run_demo(catalog, demo_env, home, date, 0.03, tmp_path / "w1") == 0
     out = capsys.readouterr().out
-    # a KPI, an export and a report DAG per regency, + serasan__alerts
-    n_dags = len(catalog.datasets) + 3 * len(catalog.regencies) + 1
+    # a KPI, an export, a report and an evaluation DAG per regency, + serasan__alerts
+    n_dags = len(catalog.datasets) + 4 * len(catalog.regencies) + 1
     assert f"[{n_dags}/{n_dags}]" in out
+    # the evaluation pack of the demo's own year, partial as of its date, is built and named
+    lake = open_lake(demo_env)
+    for reg in catalog.regencies.values():
+        assert f"{dag_ids.evaluation_dag_id(reg.slug)}" in out
+        pdf = pack.prefix(reg, 2026) + pack.names(reg, 2026)["pdf"]
+        assert lake.get(pdf).startswith(b"%PDF-")
+        assert f"evaluation:     {lake.location(pdf)}" in out
+    assert out.count("evaluation pack 2026, tahun belum lengkap: written") == len(catalog.regencies)
     for ds_id in catalog.datasets:
         assert ds_id in out.split("Summary")[1]
     for label in ("alerts written:", "KPI values:", "exports:", "rejected rows:"):
@@ -58,6 +69,9 @@ def test_demo_twice_is_idempotent(
     out2 = capsys.readouterr().out
     assert out2.count("no new file (already processed)") == len(catalog.datasets)
     assert "0 periods exported" in out2
+    assert out2.count("evaluation pack 2026, tahun belum lengkap: unchanged") == len(
+        catalog.regencies
+    )
     assert _tables(demo_env) == first
 
     engine = make_engine(demo_env.warehouse_url)

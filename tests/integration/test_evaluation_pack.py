@@ -423,6 +423,48 @@ def test_voice_numbers_equal_the_warehouse(built: dict[str, Any], loaded: RunCon
         assert q["attrs"]["data-row-id"] in texts
 
 
+def test_what_changed_compares_the_same_days_and_names_withheld_values(
+    built: dict[str, Any], loaded: RunContext
+) -> None:
+    """'Perubahan sejak tahun lalu': a KPI value withheld for too few reviews is called so, in
+    the comparison and in the year's status counts, never a bare dash; the citizen-voice count
+    compares the same days of both years."""
+    els = parse(built["html"].decode())
+    mart = loaded.t("mart", "kpi_value")
+    with loaded.engine.connect() as conn:
+        rows = {
+            (r["kpi_code"], r["period"]): dict(r)
+            for r in conn.execute(select(mart).where(mart.c.kode_wilayah == KODE)).mappings()
+        }
+    window = Window(YEAR, RUN_DATE)
+    withheld = 0
+    for line in (e for e in els if "change" in e["classes"] and e["attrs"].get("data-kpi")):
+        k = loaded.catalog.kpis[line["attrs"]["data-kpi"]]
+        period = kpi.latest_ended(k.cadence, window.end)
+        before = f"{int(period[:4]) - 1}{period[4:]}"
+        now, then = rows.get((k.code, period)), rows.get((k.code, before))
+        said = line["text"].count(kpi.TOO_FEW)
+        assert said == kpi.too_few(now) + kpi.too_few(then), (k.code, line["text"])
+        withheld += said
+        [year] = [
+            e["text"] for e in els if "kpi-year" in e["classes"] and within(e, data_kpi=k.code)
+        ] or [""]
+        periods = kpi.periods_between(k.cadence, kpi.period_key(k.cadence, window.start), period)
+        few = sum(kpi.too_few(rows.get((k.code, p))) for p in periods)
+        assert (f"{few} terlalu sedikit data" in year) == (few > 0), (k.code, year)
+        withheld += few
+    assert withheld > 0  # the fixture's quarters of few reviews: the rule is exercised
+    counts = [e for e in els if e["attrs"].get("data-voice") == "reviews"]
+    assert counts
+    for line in counts:
+        m = re.fullmatch(
+            r"Ulasan dan pengaduan \(1 Januari s\.d\. 31 Oktober\): (\d+|–) pada 2025 "
+            r"menjadi (\d+) pada 2026\.",
+            " ".join(line["text"].split()),
+        )
+        assert m, line["text"]
+
+
 def test_no_personal_data_in_the_document_or_its_csvs(
     built: dict[str, Any], loaded: RunContext
 ) -> None:
@@ -530,7 +572,7 @@ def test_unchanged_inputs_do_not_rewrite_and_changed_ones_do(
 
 
 def test_default_year_and_the_commands_errors(
-    loaded: RunContext, capsys: pytest.CaptureFixture[str]
+    loaded: RunContext, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     assert main(["evaluation", "--regency", "nowhere"]) == 2
     assert "unknown regency 'nowhere'" in capsys.readouterr().err
@@ -538,6 +580,25 @@ def test_default_year_and_the_commands_errors(
     assert "expected a year YYYY" in capsys.readouterr().err
     assert main(["evaluation", "--regency", SLUG, "--year", "2027", "--date", "2026-11-01"]) == 2
     assert "nothing to evaluate yet" in capsys.readouterr().err
+    # what the pack needs is said before any work: the pseudonym key (pointing to the demo's
+    # key file where there is one) and a Chromium
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "pii-demo.key").write_text("kunci-demo-uji-0123456789")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("SERASAN_PII_KEY", raising=False)
+        mp.setenv("SERASAN_HOME", str(home))
+        assert main(["evaluation", "--regency", SLUG, "--date", "2026-11-01"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: no pseudonym key configured") and err.count("\n") == 1
+        assert f"SERASAN_PII_KEY=$(cat {home / 'pii-demo.key'})" in err
+        assert "kunci-demo-uji" not in err  # pointed to, never printed
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SERASAN_CHROMIUM", str(tmp_path / "no-chromium"))
+        assert main(["evaluation", "--regency", SLUG, "--date", "2026-11-01"]) == 2
+        err = capsys.readouterr().err
+        missing = str(tmp_path / "no-chromium")
+        assert err == f"error: SERASAN_CHROMIUM={missing!r} is not an executable file\n"
     assert main(["evaluation", "--regency", "16.03", "--date", "2026-11-01", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["year"] == 2025 and result["partial"] is False  # the last complete year

@@ -33,6 +33,7 @@ from serasan.publish.evaluation.period import Window
 from serasan.runtime.context import RunContext
 from serasan.warehouse.tables import table
 
+TOO_FEW_STATUS = "too_few"  # a period whose value was withheld: counted from too few reviews
 TREND_YEARS = {"monthly": 2, "quarterly": 2, "yearly": 5}  # years a KPI trend spans
 
 
@@ -78,6 +79,7 @@ class PeriodValue:
     value: float | None
     target: float | None
     status: str  # 'missing' where the period has no row
+    too_few: bool = False  # missing because counted from fewer reviews than the minimum
 
 
 @dataclass(frozen=True)
@@ -120,8 +122,15 @@ class KpiEvidence:
 
     @property
     def status_counts(self) -> dict[str, int]:
-        counts = Counter(p.status for p in self.year)
-        return {s: counts.get(s, 0) for s in kpi.STATUSES}
+        """Periods of the year by status; a value withheld for too few reviews counts under
+        TOO_FEW_STATUS, apart from the periods with no data at all."""
+        counts = Counter(TOO_FEW_STATUS if p.too_few else p.status for p in self.year)
+        return {s: counts.get(s, 0) for s in (*kpi.STATUSES, TOO_FEW_STATUS)}
+
+    @property
+    def previous_too_few(self) -> bool:
+        """The value a year earlier was withheld: counted from too few reviews."""
+        return self.previous_value is None and self.previous_status == TOO_FEW_STATUS
 
     @property
     def change_pct(self) -> float | None:
@@ -313,7 +322,7 @@ def kpi_evidence(
         r = top.get(key)
         if r is None:
             return PeriodValue(key, None, k.target_for(int(key[:4])), "missing")
-        return PeriodValue(key, r["value"], r["target"], r["status"])
+        return PeriodValue(key, r["value"], r["target"], r["status"], kpi.too_few(r))
 
     row = top.get(period) or {}
     value, target = row.get("value"), row.get("target", k.target_for(int(period[:4])))
@@ -342,7 +351,7 @@ def kpi_evidence(
         count_noun=kpi.count_noun(catalog, k),
         previous_period=prev_key,
         previous_value=prev.get("value"),
-        previous_status=prev.get("status", "missing"),
+        previous_status=TOO_FEW_STATUS if kpi.too_few(prev) else prev.get("status", "missing"),
         year=[pv(p) for p in year_keys],
         trend=[pv(p) for p in _trend_periods(k, period)],
         loads=sorted(used, key=lambda ld: (ld.dataset_id, ld.logical_date, ld.load_id)),

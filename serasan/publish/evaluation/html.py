@@ -19,7 +19,7 @@ from serasan.config.catalog import PILLARS
 from serasan.publish import charts, kpi
 from serasan.publish.evaluation import voice
 from serasan.publish.evaluation.citizen import Voice
-from serasan.publish.evaluation.evidence import KpiEvidence, Pack, PeriodValue
+from serasan.publish.evaluation.evidence import TOO_FEW_STATUS, KpiEvidence, Pack, PeriodValue
 from serasan.publish.evaluation.period import date_text
 
 TEMPLATE = "evaluation.html.j2"
@@ -29,8 +29,9 @@ STATUS_LABEL = {
     "off_track": "Di bawah target",
     "no_target": "Tanpa target",
     "missing": "Data tidak tersedia",
+    TOO_FEW_STATUS: "Terlalu sedikit data",
 }
-TOO_FEW = "terlalu sedikit data"
+TOO_FEW = kpi.TOO_FEW
 RESOLUTION_LABEL = {"monthly": "per bulan", "quarterly": "per triwulan"}
 
 
@@ -182,7 +183,7 @@ def render(pack: Pack, bundle_files: list[str]) -> str:
             kpi_figures=kpi_figures,
             voice_figures=voice_figs,
             status_label=STATUS_LABEL,
-            statuses=kpi.STATUSES,
+            statuses=(*kpi.STATUSES, TOO_FEW_STATUS),
             on_track=kpi.ON_TRACK,
             at_risk=kpi.AT_RISK,
             floor=kpi.ACHIEVEMENT_FLOOR,

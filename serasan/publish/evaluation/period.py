@@ -21,7 +21,12 @@ def default_year(as_of: dt.date) -> int:
 
 def date_text(day: dt.date) -> str:
     """'1 November 2026'."""
-    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+    return f"{_day_month(day)} {day.year}"
+
+
+def _day_month(day: dt.date) -> str:
+    """'1 November'."""
+    return f"{day.day} {MONTH_NAMES[day.month - 1]}"
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,11 @@ class Window:
     def previous(self) -> Window:
         """The same days a year earlier (29 February becomes the 28th)."""
         return Window(self.year - 1, _year_earlier(self.as_of) if self.partial else self.as_of)
+
+    def days(self) -> str:
+        """'1 Januari s.d. 31 Oktober': the evaluated days without the year, to compare a year
+        with the same days of the one before."""
+        return f"{_day_month(self.start)} s.d. {_day_month(self.end)}"
 
     def label(self) -> str:
         """'2025', or '2026 (belum lengkap: 1 Januari s.d. 31 Oktober 2026)'."""
