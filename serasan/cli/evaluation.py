@@ -80,7 +80,7 @@ def missing_tools(conf: Settings) -> str | None:
     """What the pack cannot be built without, said before any work: the pseudonym key (the
     quotes' row ids) and a Chromium to print the PDF. After `make demo` the demo's own key is
     in SERASAN_HOME; it is pointed to, never read for the user."""
-    from serasan.config.settings import DEFAULT_HOME
+    from serasan.common.paths import DEFAULT_HOME
     from serasan.publish.evaluation.options import chromium
 
     if not conf.pii_key:
