@@ -482,6 +482,7 @@ def test_no_personal_data_in_the_document_or_its_csvs(
     }
     private = [*authors.values(), *(r["telepon_pelapor"] for r in lapor.values())]
     private += [r["id_ulasan"] for r in reviews.values()]  # a source review id leads to its author
+    private += [r["nomor_tiket"] for r in lapor.values()]  # a LAPOR ticket opens its complaint
     for value in private:
         assert not value or not re.search(rf"\b{re.escape(value)}\b", html), value
     els = parse(html)
@@ -510,6 +511,8 @@ def test_no_personal_data_in_the_document_or_its_csvs(
             assert pii.scan_file(name, data) == [], name
             for secret in SECRETS:
                 assert secret.encode() not in data, (name, secret)
+            for value in private:  # authors, phones, source review ids and LAPOR tickets
+                assert not value or not re.search(rb"\b%s\b" % re.escape(value.encode()), data)
         quotes = list(csv.DictReader(io.StringIO(z.read("suara_kutipan.csv").decode())))
         for q in quotes:
             if q["id_baris"] in authors:
