@@ -5,6 +5,7 @@ One home for both, so parsing, alerts, KPIs and reports agree on what "today" an
 
 from __future__ import annotations
 
+from datetime import date
 from zoneinfo import ZoneInfo
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -85,3 +86,13 @@ MONTH_NUMBERS: dict[str, int] = {
     "october": 10,
     "december": 12,
 }
+
+
+def date_text(day: date) -> str:
+    """'1 November 2026': a date as Indonesian readers write it in a document."""
+    return f"{day_month(day)} {day.year}"
+
+
+def day_month(day: date) -> str:
+    """'1 November'."""
+    return f"{day.day} {MONTH_NAMES[day.month - 1]}"

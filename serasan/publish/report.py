@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from serasan.alerts import freshness
+from serasan.common.clock import date_text
 from serasan.common.enums import NOTHING_LOADED, ExportStatus, LoadStatus
 from serasan.config.catalog import PILLARS, Catalog, Dataset, Kpi, Regency
 from serasan.lake.keys import opd_key, report_key
@@ -462,6 +463,7 @@ def _env() -> Environment:
     )
     env.filters["id"] = charts.format_id
     env.filters["period"] = period_label
+    env.filters["date"] = date_text
     return env
 
 

@@ -11,12 +11,18 @@ import pytest
 from sqlalchemy import select
 
 from serasan.cli.main import main
+from serasan.common.clock import MONTH_NAMES
 from serasan.config.catalog import Catalog
 from serasan.config.settings import Settings
 from serasan.publish import kpi, report
 from serasan.runtime.context import RunContext
 from tests.support.report_html import MONTH, id_number, parse, within
 from tests.support.warehouse import deliver, warehouse_context
+
+
+def _visible(html: str) -> str:
+    """The words a reader sees: tags, attributes and the style sheet dropped."""
+    return re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", " ", html, flags=re.S))
 
 
 def _html(ctx: RunContext, slug: str) -> str:
@@ -140,6 +146,10 @@ def test_the_file_opens_offline_and_is_rewritten_only_when_it_changes(
             "http://www.w3.org/2000/svg"
         ] * html.count("http://www.w3.org/2000/svg")
         assert "<script" not in html and "<link" not in html and " src=" not in html
+        # the as-of date as Indonesian readers write it, in the header and the footer
+        day = ctx.run_date
+        said = f"keadaan data per {day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+        assert html.count(said) == 2 and f"per {day.isoformat()}" not in _visible(html)
         again = report.write(ctx, reg.kode, MONTH)
         assert again["written"] is False and again["key"] == f"reports/{reg.slug}/{MONTH}.html"
 

@@ -15,12 +15,12 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from serasan.common.clock import date_text
 from serasan.config.catalog import PILLARS
 from serasan.publish import charts, kpi
 from serasan.publish.evaluation import voice
 from serasan.publish.evaluation.citizen import Voice
 from serasan.publish.evaluation.evidence import TOO_FEW_STATUS, KpiEvidence, Pack, PeriodValue
-from serasan.publish.evaluation.period import date_text
 
 TEMPLATE = "evaluation.html.j2"
 STATUS_LABEL = {

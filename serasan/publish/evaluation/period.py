@@ -11,22 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from serasan.common.clock import MONTH_NAMES
+from serasan.common.clock import date_text, day_month
 
 
 def default_year(as_of: dt.date) -> int:
     """The last year that ended before `as_of`."""
     return as_of.year - 1
-
-
-def date_text(day: dt.date) -> str:
-    """'1 November 2026'."""
-    return f"{_day_month(day)} {day.year}"
-
-
-def _day_month(day: dt.date) -> str:
-    """'1 November'."""
-    return f"{day.day} {MONTH_NAMES[day.month - 1]}"
 
 
 @dataclass(frozen=True)
@@ -65,7 +55,7 @@ class Window:
     def days(self) -> str:
         """'1 Januari s.d. 31 Oktober': the evaluated days without the year, to compare a year
         with the same days of the one before."""
-        return f"{_day_month(self.start)} s.d. {_day_month(self.end)}"
+        return f"{day_month(self.start)} s.d. {day_month(self.end)}"
 
     def label(self) -> str:
         """'2025', or '2026 (belum lengkap: 1 Januari s.d. 31 Oktober 2026)'."""
