@@ -13,7 +13,11 @@ the kinds). Scoring one text, after `serasan.voice.text` normalised it:
   them ("kebersihan kurang"); a negative word after them keeps its sign ("minim tempat teduh"
   is not praise, "kurang kotor" is rare);
 - an intensifier ("sangat", "banget") multiplies the sentiment word next to it;
-- after a contrast word ("tapi", "namun", "padahal") the rest of the text weighs more.
+- after a contrast word ("tapi", "namun", "padahal") the rest of the text weighs more;
+- a courtesy formula ("terima kasih") counts only in a text with no other sentiment word,
+  and never as a sign-off (starting the text's last clause after SIGN_OFF_AFTER words or
+  more, with at most three words after it): a complaint that ends "..., terima kasih" is
+  signed off politely, not praising, while "Terima kasih BPJS" thanks.
 
 The score is the sum; the text is positive when the score is above the threshold (0 unless
 measured otherwise, see `serasan.voice.sentiment`). Every weight that entered the sum is a
@@ -29,11 +33,14 @@ from serasan.voice.records import Driver, Polarity, Sentiment
 from serasan.voice.text import BOUNDARY, Token, read_table, stem, tokens
 
 NEGATION_SCOPE = 3  # words after a negator that it may reach, small words not counted
+SIGN_OFF_AFTER = 4  # words before a clause-opening courtesy that make it a letter's sign-off
+SIGN_OFF_TAIL = 3  # words a sign-off may have after it ("atas perhatiannya", "bapak")
 # small words a negation reaches across without counting them ("tidak di kelola dengan baik")
 SMALL_WORDS = frozenset({"di", "ke", "dengan", "yang", "itu", "ini", "nya", "ada", "saja", "lagi"})
 METHOD = "leksikon"
 
-_KINDS = ("word", "negator", "lack", "intensifier", "boundary")
+_KINDS = ("word", "negator", "lack", "intensifier", "boundary", "courtesy")
+_SENTIMENT = ("word", "courtesy")  # kinds that carry sentiment of their own
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,7 @@ class Lexicon:
 
     def lookup(self, token: Token) -> Entry | None:
         entry = self.words.get(token.word) or self.stems.get(token.stem)
-        return entry if entry is None or entry.kind != "word" or entry.weight else None
+        return entry if entry is None or entry.kind not in _SENTIMENT or entry.weight else None
 
 
 @cache
@@ -104,6 +111,18 @@ def _units(toks: list[Token], lex: Lexicon) -> list[_Unit]:
             out.append(_Unit(word, None if word == BOUNDARY else lex.lookup(toks[i])))
             i += 1
     return out
+
+
+def _signs_off(units: list[_Unit], i: int) -> bool:
+    """Whether the courtesy at `i` closes a longer text as a letter does: it opens the last
+    clause, after SIGN_OFF_AFTER words or more, with at most SIGN_OFF_TAIL words after it."""
+    before = sum(1 for u in units[:i] if u.term != BOUNDARY)
+    rest = [u.term for u in units[i + 1 :]]
+    while rest and rest[-1] == BOUNDARY:  # the closing full stop
+        rest.pop()
+    opens_clause = i > 0 and units[i - 1].term == BOUNDARY
+    last_clause = BOUNDARY not in rest
+    return opens_clause and last_clause and before >= SIGN_OFF_AFTER and len(rest) <= SIGN_OFF_TAIL
 
 
 def score(text: str, threshold: float = 0.0) -> Sentiment:
@@ -168,6 +187,10 @@ def score(text: str, threshold: float = 0.0) -> Sentiment:
         else:
             hits.append((i, unit.term, weight))
     close_negator()
+    courtesy = {u.term for u in units if u.entry is not None and u.entry.kind == "courtesy"}
+    if any(term not in courtesy for _, term, _ in hits):  # said with more than politeness
+        hits = [h for h in hits if h[1] not in courtesy]
+    hits = [h for h in hits if not (h[1] in courtesy and _signs_off(units, h[0]))]
     total = sum(w for _, _, w in hits)
     drivers = tuple(
         Driver(term, round(weight, 3))

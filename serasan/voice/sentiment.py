@@ -137,7 +137,9 @@ class RowPolarity:
 
 
 def polarities(rows: Iterable[VoiceRow], analyzer: Analyzer) -> list[RowPolarity]:
-    """Each row's polarity: its rating where it is 1-2 or 4-5, else its text's."""
+    """Each row's polarity: its rating where it is 1-2 or 4-5, else its text's. A text in
+    which the method found nothing that carries sentiment (no driver: "sudah berkali kali
+    disampaikan") has none, so it is left out of shares rather than counted as negative."""
     out: list[RowPolarity] = []
     for row in rows:
         rated = rating_polarity(row.rating)
@@ -145,7 +147,8 @@ def polarities(rows: Iterable[VoiceRow], analyzer: Analyzer) -> list[RowPolarity
             out.append(RowPolarity(row.row_id, rated, "peringkat", None))
         elif row.text and row.text.strip():
             found = analyzer.analyse(row.text)
-            out.append(RowPolarity(row.row_id, found.polarity, analyzer.method, found))
+            side = found.polarity if found.drivers else None
+            out.append(RowPolarity(row.row_id, side, analyzer.method, found))
         else:
             out.append(RowPolarity(row.row_id, None, "", None))
     return out

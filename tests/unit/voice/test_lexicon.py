@@ -158,7 +158,46 @@ def test_the_shipped_data_reads_without_duplicates_or_unknown_kinds() -> None:
     rows = read_table("lexicon_id.tsv", 3)
     phrases = sum(len(v) for v in lex.phrases.values())
     assert len(lex.words) + phrases == len(rows)
-    assert {kind for _, kind, _ in rows} <= {"word", "negator", "lack", "intensifier", "boundary"}
-    assert all(-3 <= float(w) <= 3 for _, kind, w in rows if kind == "word")
+    kinds = {"word", "negator", "lack", "intensifier", "boundary", "courtesy"}
+    assert {kind for _, kind, _ in rows} <= kinds
+    assert all(-3 <= float(w) <= 3 for _, kind, w in rows if kind in ("word", "courtesy"))
     assert len(slang()) == len(read_table("slang_id.tsv", 2))
     assert all(k != " ".join(v) for k, v in slang().items())  # no entry maps to itself
+
+
+def test_a_courtesy_counts_only_where_nothing_else_carries_sentiment() -> None:
+    # a complaint signed off politely, as LAPOR complaints are: the thanks do not outweigh it
+    signed = lexicon.score(
+        "Mohon kolam Taman Air dikuras, airnya keruh dan bau, sudah saya sampaikan ke bapak "
+        "[nama] tapi belum ada kabar, Terima kasih."
+    )
+    assert signed.polarity is Polarity.NEGATIVE
+    assert "terima kasih" not in {d.term for d in signed.drivers}
+    # thanks alone thank; thanks beside praise leave the praise to speak
+    alone = lexicon.score("Terima kasih BPJS")
+    assert alone.polarity is Polarity.POSITIVE and [d.term for d in alone.drivers] == [
+        "terima kasih"
+    ]
+    praised = lexicon.score("mantap, makasih")
+    assert [d.term for d in praised.drivers] == ["mantap"]
+    # a negated courtesy is still read, when it is all there is
+    assert lexicon.score("tidak terima kasih").polarity is Polarity.NEGATIVE
+
+
+def test_a_courtesy_that_signs_a_letter_off_says_nothing() -> None:
+    # a complaint with no sentiment word of its own, closed with thanks: no polarity, not praise
+    signed = lexicon.score(
+        "Selamat siang, Antrean di loket Bapenda sangat panjang, yang buka hanya satu loket, "
+        "sudah berkali kali disampaikan, Terima kasih."
+    )
+    assert signed.drivers == () and signed.polarity is Polarity.NEGATIVE  # score 0: not positive
+    assert (
+        lexicon.score("sudah tiga kali saya datang. Terima kasih atas perhatiannya.").drivers == ()
+    )
+    # thanks that open the text, or follow too few words, are thanks
+    for text in (
+        "Terima kasih atas pelayanannya pak",
+        "Sudah beres, terima kasih",
+        "makasih bapenda",
+    ):
+        assert [d.term for d in lexicon.score(text).drivers] == ["terima kasih"], text

@@ -189,6 +189,7 @@ def test_a_rating_gives_the_polarity_and_the_text_is_read_only_without_one() -> 
         VoiceRow("2", "kotor sekali", None),  # a complaint: the text is read
         VoiceRow("3", "kotor sekali", 3),  # 3 stars say nothing: the text is read
         VoiceRow("4", None, None),
+        VoiceRow("5", "sudah dua kali saya datang ke sana", None),  # nothing carries sentiment
     ]
     found = polarities(rows, LexiconMethod())
     assert [(p.row_id, p.polarity, p.source) for p in found] == [
@@ -196,5 +197,7 @@ def test_a_rating_gives_the_polarity_and_the_text_is_read_only_without_one() -> 
         ("2", NEG, "leksikon"),
         ("3", NEG, "leksikon"),
         ("4", None, ""),
+        ("5", None, "leksikon"),  # read, found nothing: left out of shares, not negative
     ]
+    assert found[4].sentiment is not None and found[4].sentiment.drivers == ()
     assert found[1].sentiment is not None and found[1].sentiment.drivers
