@@ -125,6 +125,16 @@ def _signs_off(units: list[_Unit], i: int) -> bool:
     return opens_clause and last_clause and before >= SIGN_OFF_AFTER and len(rest) <= SIGN_OFF_TAIL
 
 
+def sign_off(text: str) -> str | None:
+    """The courtesy that signs the text off as a letter does ('terima kasih'), if any: what
+    the model leaves out of a text's words, as the score leaves it out of the sum."""
+    units = _units(tokens(text), lexicon())
+    for i, unit in enumerate(units):
+        if unit.entry is not None and unit.entry.kind == "courtesy" and _signs_off(units, i):
+            return unit.term
+    return None
+
+
 def score(text: str, threshold: float = 0.0) -> Sentiment:
     """The lexicon's sentiment of one text: the sum of its drivers against `threshold`."""
     lex = lexicon()

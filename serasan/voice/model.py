@@ -1,6 +1,7 @@
 """A small sentiment model trained on a deployment's own rated reviews, explainable per text.
 
-Features, from the text as `serasan.voice.text` normalised it:
+Features, from the text as `serasan.voice.text` normalised it (less a courtesy that signs it
+off as a letter does, `lexicon.sign_off`):
 
 - TF-IDF of its words and word pairs (a word or pair seen in at least two training texts;
   sublinear term frequency), so "antre lama", "otp tidak" and "tidak bisa" can be learned;
@@ -92,7 +93,11 @@ def _features(text: str) -> _Features:
     scored = lexicon.score(text)
     pos = sum(d.weight for d in scored.drivers if d.weight > 0)
     neg = -sum(d.weight for d in scored.drivers if d.weight < 0)
-    return _Features(normalised(text), scored.drivers, pos, neg)
+    words = normalised(text)
+    closing = lexicon.sign_off(text)  # a letter's "..., terima kasih." is not praise
+    if closing is not None and (cut := words.rfind(closing)) >= 0:
+        words = words[:cut].rstrip()
+    return _Features(words, scored.drivers, pos, neg)
 
 
 def _lexicon_columns(feats: Sequence[_Features]) -> np.ndarray:
