@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from serasan.voice import model
+from serasan.voice import lexicon, model
 from serasan.voice.lexicon import score
 from serasan.voice.model import MIN_PER_POLARITY, TooFewRatings, train
 from serasan.voice.records import Polarity, VoiceRow
@@ -201,3 +201,14 @@ def test_a_rating_gives_the_polarity_and_the_text_is_read_only_without_one() -> 
     ]
     assert found[4].sentiment is not None and found[4].sentiment.drivers == ()
     assert found[1].sentiment is not None and found[1].sentiment.drivers
+
+
+def test_the_model_leaves_a_letters_closing_courtesy_out_of_its_words() -> None:
+    letter = "Antrean di loket sangat panjang, sudah berkali kali disampaikan, Terima kasih."
+    assert lexicon.sign_off(letter) == "terima kasih"
+    assert model._features(letter).text == (
+        "antrean di loket sangat panjang sudah berkali kali disampaikan"
+    )
+    thanks = "Terima kasih atas pelayanannya"  # thanks that open the text are the text
+    assert lexicon.sign_off(thanks) is None
+    assert model._features(thanks).text.startswith("terima kasih")
