@@ -446,6 +446,9 @@ def test_what_changed_compares_the_same_days_and_names_withheld_values(
         said = line["text"].count(kpi.TOO_FEW)
         assert said == kpi.too_few(now) + kpi.too_few(then), (k.code, line["text"])
         withheld += said
+        cells = [e for e in els if "kpi-previous" in e["classes"] and within(e, data_kpi=k.code)]
+        for cell in cells:  # the card's "a year earlier" says it too
+            assert (kpi.TOO_FEW in cell["text"]) == kpi.too_few(then), (k.code, cell["text"])
         [year] = [
             e["text"] for e in els if "kpi-year" in e["classes"] and within(e, data_kpi=k.code)
         ] or [""]
