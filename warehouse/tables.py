@@ -210,6 +210,9 @@ def fixed_metadata(dialect: str) -> MetaData:
         Column("manifest_sha256", String(64)),
         Column("rows", Integer),
         Column("recorded_at", String(40), nullable=False),
+        # the logical date of the export run that recorded the change (migration 0013; NULL
+        # before it: the report then infers it from the loads)
+        Column("logical_date", Date),
     )
     _t(
         md,

@@ -607,6 +607,7 @@ def _record(
                     manifest_sha256=pe.manifest_sha,
                     rows=pe.rows,
                     recorded_at=now,
+                    logical_date=ctx.run_date,
                 )
             )
 
@@ -779,6 +780,7 @@ def _withdraw(
                 manifest_sha256=None,
                 rows=0,
                 recorded_at=now,
+                logical_date=ctx.run_date,
             )
         )
 

@@ -318,11 +318,13 @@ class Release:
     """One exported period as the changelog records it, on logical dates.
 
     `meta.export_run` keeps only the wall-clock time of the latest write (`exported_at`), which
-    a backfill, a rerun or a revision moves months past the period it describes. The export
-    DAG runs on its regency's dataset Assets, so a period is first exported in the run of the
-    load that completed it: its release date is the logical date of the newest load in the
-    period's first export (the `added` entry of `meta.export_change`, or the latest one after
-    a withdrawal), and its data arrived with the oldest of them.
+    a backfill, a rerun or a revision moves months past the period it describes. A period's
+    release date is the logical date of the export run that first exported it (the `added`
+    entry of `meta.export_change`, or the latest one after a withdrawal; its `logical_date`),
+    and its data arrived with the oldest load it holds. A change recorded before that column
+    existed (migration 0013) has none: its release date is then the logical date of the newest
+    load it holds, since the export DAG runs on its regency's dataset Assets and so normally in
+    the run of the load that completed the period.
     """
 
     period: str
@@ -364,19 +366,21 @@ def releases(
     }
     out: dict[str, Release] = {}
     changed: list[dt.date] = []
-    for period, change, load_ids in conn.execute(
-        select(ch.c.period, ch.c.change, ch.c.load_ids)
+    for period, change, load_ids, recorded_on in conn.execute(
+        select(ch.c.period, ch.c.change, ch.c.load_ids, ch.c.logical_date)
         .where(ch.c.dataset_id == ds.id)
         .order_by(ch.c.id)
     ):
         dates = _load_dates(load_ids, logical)
-        if dates:
-            changed.append(dates[-1])
+        on = _as_date(recorded_on) if recorded_on is not None else (dates[-1] if dates else None)
+        if on is not None:
+            changed.append(on)
         if change == "withdrawn":
             out.pop(period, None)
         elif change == "added":
-            first, last = (dates[0], dates[-1]) if dates else (None, None)
-            out[period] = Release(period, _deadline(catalog, ds, period), last, first)
+            out[period] = Release(
+                period, _deadline(catalog, ds, period), on, dates[0] if dates else None
+            )
     return out, changed
 
 

@@ -254,6 +254,31 @@ def test_on_schedule_is_judged_by_logical_dates_not_the_wall_clock(
     assert cells[1:5] == ["3", "3", "0", "0"] and cells[7] == "2026-04-06"
 
 
+def test_a_release_is_dated_by_its_export_run_not_by_its_loads(
+    settings: Settings, catalog: Catalog
+) -> None:
+    """January's data arrive on time (the run of 5 February) but the export DAG runs only on
+    20 April (paused, failed, backfilled): the period was released late, its data were not."""
+    ds = catalog.dataset(TIMBULAN)
+    early = _on(settings, catalog, "2026-02-05")
+    gen = generate_dataset(ds, catalog, as_of=dt.date(2026, 1, 31), seed=3)
+    early.lake.put(inbox_prefix(catalog, ds) + f"2026-02-05-{gen.filename}", gen.data)
+    assert [s.status for s in run_dataset(early, ds)] == ["loaded"]
+    late = _on(settings, catalog, "2026-04-20")
+    [view] = [v for v in catalog.export_views(ds.regency) if v.id == ds.id]
+    exports.export_dataset(late, view)
+    ch = late.t("meta", "export_change")
+    with late.engine.connect() as conn:
+        recorded = conn.execute(select(ch.c.period, ch.c.change, ch.c.logical_date)).all()
+    assert [(p, c, str(d)[:10]) for p, c, d in recorded] == [("2026-01", "added", "2026-04-20")]
+
+    html = report.build(_on(settings, catalog, "2026-11-01"), catalog.regency("16.03"), "2026-10")
+    title, released, on_time, late_n, late_data, blocked, metadata, last = _compliance_row(html)
+    # window: deadline 10 February + 30 days = 12 March; released 20 April; data of 5 February
+    assert (released, on_time, late_n, late_data) == ("1", "0", "1", "0")
+    assert last == "2026-04-20"
+
+
 def test_a_series_of_one_period_is_shown_as_its_value(settings: Settings, catalog: Catalog) -> None:
     ctx = _on(settings, catalog, "2026-02-05")
     _deliver_and_export(ctx, "2026-01-31")  # the first month there is
