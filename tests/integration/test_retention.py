@@ -376,6 +376,8 @@ ALLOWED = {
     ("serasan/lake/store.py", "S3Lake.delete", "remove_object"),  # every version of the key
     ("serasan/lake/store.py", "LocalLake.delete_version", "delete"),
     ("serasan/lake/store.py", "S3Lake.delete_version", "remove_object"),
+    # a write's own temp file, never an object: removed when the write fails part-way
+    ("serasan/lake/store.py", "LocalLake.put", "unlink"),
     # the inbox move, one upload (version) at a time: its bytes are in raw/
     ("serasan/pipeline/extract.py", "extract", "delete_version"),
     # every retention delete: the lake's personal data and dumps, the backup target's copies
