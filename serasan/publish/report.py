@@ -80,6 +80,7 @@ class Figure:
     value: float | None = None
     target: float | None = None
     decimals: int = 0
+    data: str | None = None  # the CSV behind it, where the page ships one (the evaluation pack)
 
     @property
     def single(self) -> bool:

@@ -10,17 +10,18 @@ bytes, so a pack is rewritten only when what it says changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from serasan.common.clock import date_text
 from serasan.config.catalog import PILLARS
-from serasan.publish import charts, kpi
+from serasan.publish import charts, kpi, report
 from serasan.publish.evaluation import voice
 from serasan.publish.evaluation.citizen import Voice
 from serasan.publish.evaluation.evidence import TOO_FEW_STATUS, KpiEvidence, Pack, PeriodValue
+from serasan.publish.report import Figure
 
 TEMPLATE = "evaluation.html.j2"
 STATUS_LABEL = {
@@ -35,24 +36,6 @@ TOO_FEW = kpi.TOO_FEW
 RESOLUTION_LABEL = {"monthly": "per bulan", "quarterly": "per triwulan"}
 
 
-@dataclass(frozen=True)
-class Figure:
-    """A chart as the page shows it: its title in the HTML, then the SVG; a series of one
-    period is its value, written out. `data` names the CSV of the evidence bundle behind it."""
-
-    title: str
-    unit: str
-    data: str
-    svg: str | None = None
-    period: str | None = None
-    value: float | None = None
-    decimals: int = 0
-
-    @property
-    def single(self) -> bool:
-        return self.svg is None
-
-
 def _line(
     points: list[tuple[str, float | None]],
     *,
@@ -63,11 +46,11 @@ def _line(
     highlight: str | None = None,
     decimals: int = 1,
 ) -> Figure:
-    if len(points) == 1:
-        period, value = points[0]
-        return Figure(title, unit, data, None, period, value, decimals)
-    svg = charts.line_chart(points, title=title, unit=unit, target=target, highlight=highlight)
-    return Figure(title, unit, data, svg)
+    """The report's figure (a line, or the value of a one-period series) with its CSV named."""
+    fig = report.trend_figure(
+        points, title=title, unit=unit, target=target, highlight=highlight, decimals=decimals
+    )
+    return dataclasses.replace(fig, data=data)
 
 
 def kpi_figure(k: KpiEvidence) -> Figure:
@@ -110,8 +93,8 @@ def voice_figures(code: str, v: Voice) -> list[Figure]:
             Figure(
                 title,
                 "ulasan",
-                "suara_rating.csv",
-                charts.bar_chart(
+                data="suara_rating.csv",
+                svg=charts.bar_chart(
                     [
                         (f"{s} bintang", float(n))
                         for s, n in sorted(v.ratings.items(), reverse=True)
